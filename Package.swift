@@ -1,0 +1,43 @@
+// swift-tools-version:6.0
+// drht — an educational REPL for the DRHT image-correction network (CVPR 2018).
+// The folder structure is a map of the architecture:
+//   C libraries (one tiny target each) -> DRHTEngine (tensors, ops) -> DRHTImageIO -> drht (CLI)
+// Later issues add DRHTModel, DRHTTraining and DRHTREPL between the engine and the CLI.
+import PackageDescription
+
+let package = Package(
+    name: "drht",
+    products: [
+        .executable(name: "drht", targets: ["drht"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // --- C libraries, each wrapped in its own tiny target (see each folder's README.md) ---
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        // No pkgConfig on purpose: readline.pc carries flags SwiftPM rejects as "prohibited".
+        .systemLibrary(name: "CReadline", path: "Sources/CReadline",
+                       providers: [.apt(["libreadline-dev"])]),
+        // libpng and libjpeg report errors with longjmp, which Swift cannot survive: these two
+        // are small C targets whose functions catch the jump and return an error code instead.
+        .target(name: "CPNG", path: "Sources/CPNG", linkerSettings: [.linkedLibrary("png16")]),
+        .target(name: "CJPEG", path: "Sources/CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
+
+        // --- Swift layers ---
+        .target(name: "DRHTEngine", dependencies: ["CBLAS"], path: "Sources/DRHTEngine"),
+        .target(name: "DRHTImageIO", dependencies: ["DRHTEngine", "CPNG", "CJPEG"],
+                path: "Sources/DRHTImageIO"),
+        .executableTarget(name: "drht", dependencies: [
+            "DRHTEngine", "DRHTImageIO", "CBLAS",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], path: "Sources/drht"),
+
+        // --- Tests ---
+        .testTarget(name: "DRHTEngineTests", dependencies: ["DRHTEngine"], path: "Tests/DRHTEngineTests"),
+        .testTarget(name: "DRHTImageIOTests", dependencies: ["DRHTImageIO", "DRHTEngine"],
+                    path: "Tests/DRHTImageIOTests"),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,2 @@
+// OpenBLAS's CBLAS interface (cblas_sgemm) and its thread-count controls.
+#include <cblas.h>

@@ -1,0 +1,123 @@
+// BatchNorm2D: PyTorch `BatchNorm2d(C, eps 1e-5, momentum 0.1)`.
+// Training: normalise with the batch's mean and biased variance over (N, H, W) and update
+//   running_mean = (1 - m) running_mean + m mean,
+//   running_var  = (1 - m) running_var  + m var * n / (n - 1)   (unbiased), n = N*H*W.
+// Inference: normalise with the running statistics.
+// y = (x - mean) * rstd * weight + bias, rstd = 1 / sqrt(var + eps).
+import Foundation
+
+/// Whether a layer uses batch statistics (and updates running ones) or running statistics.
+public enum Mode: Sendable { case training, inference }
+
+public struct BatchNorm2D {
+    public var weight: Tensor        // (C) gamma
+    public var bias: Tensor          // (C) beta
+    public var runningMean: Tensor   // (C)
+    public var runningVar: Tensor    // (C)
+    /// PyTorch's defaults (MODEL.md).
+    public var epsilon: Float = 1e-5
+    public var momentum: Float = 0.1
+
+    public init(weight: Tensor, bias: Tensor, runningMean: Tensor, runningVar: Tensor) {
+        let c = weight.count
+        precondition([bias.count, runningMean.count, runningVar.count].allSatisfy { $0 == c })
+        self.weight = weight; self.bias = bias
+        self.runningMean = runningMean; self.runningVar = runningVar
+    }
+
+    /// weight 1, bias 0, running mean 0, running var 1.
+    public init(channels: Int) {
+        self.init(weight: Tensor(shape: [channels], repeating: 1), bias: Tensor(zeros: [channels]),
+                  runningMean: Tensor(zeros: [channels]), runningVar: Tensor(shape: [channels], repeating: 1))
+    }
+
+    public var channels: Int { weight.count }
+
+    /// What the backward needs: the per-channel mean and 1/sqrt(var + eps) used in forward.
+    public struct Cache {
+        public let mean: Tensor   // (C)
+        public let rstd: Tensor   // (C)
+        public let mode: Mode
+    }
+
+    /// y = BN(x).  x, y: (N, C, H, W). In training mode the running statistics are updated.
+    public func forward(_ x: Tensor, mode: Mode) -> (output: Tensor, cache: Cache) {
+        precondition(x.shape.count == 4 && x.c == channels, "batch norm expects (N, \(channels), H, W), got \(x.shapeString)")
+        let nb = x.n, c = x.c, plane = x.h * x.w
+        let count = nb * plane
+        let mean = Tensor(zeros: [c]), rstd = Tensor(zeros: [c])
+        let y = Tensor(zeros: x.shape)
+        let eps = epsilon, m = momentum
+        let (rm, rv, gamma, beta) = (runningMean.data, runningVar.data, weight.data, bias.data)
+        parallelFor(c) { ch in
+            var mu: Float, variance: Float
+            switch mode {
+            case .training:
+                var s = 0.0, ss = 0.0
+                for b in 0..<nb {
+                    let p = x.data + (b * c + ch) * plane
+                    for i in 0..<plane { let v = Double(p[i]); s += v; ss += v * v }
+                }
+                let meanD = s / Double(count)
+                let varD = max(ss / Double(count) - meanD * meanD, 0)
+                mu = Float(meanD); variance = Float(varD)
+                let unbiased = count > 1 ? varD * Double(count) / Double(count - 1) : varD
+                rm[ch] = (1 - m) * rm[ch] + m * mu
+                rv[ch] = (1 - m) * rv[ch] + m * Float(unbiased)
+            case .inference:
+                mu = rm[ch]; variance = rv[ch]
+            }
+            let r = 1 / (variance + eps).squareRoot()
+            mean.data[ch] = mu; rstd.data[ch] = r
+            let scale = r * gamma[ch], shift = beta[ch] - mu * r * gamma[ch]
+            for b in 0..<nb {
+                let src = x.data + (b * c + ch) * plane, dst = y.data + (b * c + ch) * plane
+                for i in 0..<plane { dst[i] = src[i] * scale + shift }
+            }
+        }
+        return (y, Cache(mean: mean, rstd: rstd, mode: mode))
+    }
+
+    /// Gradients given dL/dy, the forward's input x and its cache.
+    /// Training: dx = rstd/n * (n*dxhat - sum(dxhat) - xhat*sum(dxhat*xhat)), dxhat = dy*gamma.
+    /// Inference: dx = dy * gamma * rstd (the statistics are constants).
+    public func backward(dOutput dy: Tensor, input x: Tensor, cache: Cache)
+        -> (dInput: Tensor, dWeight: Tensor, dBias: Tensor) {
+        let nb = x.n, c = x.c, plane = x.h * x.w
+        let n = Float(nb * plane)
+        let dX = Tensor(zeros: x.shape), dGamma = Tensor(zeros: [c]), dBeta = Tensor(zeros: [c])
+        let gamma = weight.data
+        parallelFor(c) { ch in
+            let mu = cache.mean.data[ch], r = cache.rstd.data[ch]
+            var sumDy = 0.0, sumDyXhat = 0.0
+            for b in 0..<nb {
+                let g = dy.data + (b * c + ch) * plane, p = x.data + (b * c + ch) * plane
+                for i in 0..<plane {
+                    sumDy += Double(g[i])
+                    sumDyXhat += Double(g[i] * (p[i] - mu) * r)
+                }
+            }
+            dBeta.data[ch] = Float(sumDy)
+            dGamma.data[ch] = Float(sumDyXhat)
+            let gr = gamma[ch] * r
+            switch cache.mode {
+            case .inference:
+                for b in 0..<nb {
+                    let g = dy.data + (b * c + ch) * plane, d = dX.data + (b * c + ch) * plane
+                    for i in 0..<plane { d[i] = g[i] * gr }
+                }
+            case .training:
+                let meanDy = Float(sumDy) / n, meanDyXhat = Float(sumDyXhat) / n
+                for b in 0..<nb {
+                    let g = dy.data + (b * c + ch) * plane, p = x.data + (b * c + ch) * plane
+                    let d = dX.data + (b * c + ch) * plane
+                    for i in 0..<plane {
+                        let xhat = (p[i] - mu) * r
+                        d[i] = gr * (g[i] - meanDy - xhat * meanDyXhat)
+                    }
+                }
+            }
+        }
+        return (dX, dGamma, dBeta)
+    }
+}

@@ -1,0 +1,158 @@
+// Conv2D: PyTorch `Conv2d(cin, cout, k, stride s, padding (k-1)/2, bias=True)`.
+// Forward = im2col + GEMM (tiled over output rows); backward = GEMM + col2im for dInput and
+// GEMM against the same columns for dWeight.
+//
+// Size letters: N batch, Cin/Cout channels, H x W input, Ho x Wo output, k kernel,
+// K = Cin*k*k, T the columns of one tile.
+
+/// A square-kernel convolution with zero padding (k-1)/2 and a bias.
+public struct Conv2D {
+    /// (Cout, Cin, k, k) — PyTorch's conv weight layout `(out, in, kh, kw)`.
+    public var weight: Tensor
+    /// (Cout)
+    public var bias: Tensor
+    public let stride: Int
+
+    public init(weight: Tensor, bias: Tensor, stride: Int) {
+        precondition(weight.shape.count == 4 && weight.shape[2] == weight.shape[3]
+                     && weight.shape[2] % 2 == 1, "conv weight must be (out, in, k, k), k odd")
+        precondition(bias.shape == [weight.shape[0]], "conv bias must be (out)")
+        precondition(stride == 1 || stride == 2, "stride must be 1 or 2")
+        self.weight = weight; self.bias = bias; self.stride = stride
+    }
+
+    /// A convolution with zero weights and bias.
+    public init(inChannels: Int, outChannels: Int, kernel: Int, stride: Int) {
+        self.init(weight: Tensor(zeros: [outChannels, inChannels, kernel, kernel]),
+                  bias: Tensor(zeros: [outChannels]), stride: stride)
+    }
+
+    public var outChannels: Int { weight.shape[0] }
+    public var inChannels: Int { weight.shape[1] }
+    public var kernel: Int { weight.shape[2] }
+    public var padding: Int { (kernel - 1) / 2 }
+
+    /// The window geometry over one input image (Cin, H, W).
+    public func geometry(height: Int, width: Int) -> ConvGeometry {
+        ConvGeometry(channels: inChannels, height: height, width: width,
+                     kernel: kernel, stride: stride, padding: padding)
+    }
+
+    /// Output shape for an input of shape (N, Cin, H, W).
+    public func outputShape(for input: [Int]) -> [Int] {
+        let g = geometry(height: input[2], width: input[3])
+        return [input[0], outChannels, g.outHeight, g.outWidth]
+    }
+
+    /// Multiply-adds x 2 for one forward pass over an input of shape (N, Cin, H, W).
+    public func flops(for input: [Int]) -> Double {
+        let o = outputShape(for: input)
+        return 2 * Double(o[0] * o[1] * o[2] * o[3]) * Double(inChannels * kernel * kernel)
+    }
+
+    /// y = conv(x) + b.  x (N, Cin, H, W) -> y (N, Cout, Ho, Wo).
+    public func forward(_ x: Tensor, workspace: Workspace = .shared) -> Tensor {
+        precondition(x.shape.count == 4 && x.c == inChannels,
+                     "conv expects (N, \(inChannels), H, W), got \(x.shapeString)")
+        let y = Tensor(zeros: outputShape(for: x.shape))
+        let g = geometry(height: x.h, width: x.w)
+        let ho = g.outHeight, wo = g.outWidth, kk = g.columnRows
+        let pointwise = kernel == 1 && stride == 1
+        let tileRows = pointwise ? ho : g.rowsPerTile(budget: workspace.tileBudget)
+        let cols = pointwise ? nil : workspace.buffer(0, count: kk * tileRows * wo)
+        for b in 0..<x.n {
+            let xb = x.data + b * inChannels * x.h * x.w        // (Cin, H, W)
+            let yb = y.data + b * outChannels * ho * wo          // (Cout, Ho, Wo)
+            var r0 = 0
+            while r0 < ho {
+                let rows = r0..<min(ho, r0 + tileRows)
+                let t = rows.count * wo
+                let colsTile: UnsafePointer<Float>
+                if let cols {
+                    im2col(cols, image: xb, geometry: g, rows: rows)   // (K, T)
+                    colsTile = UnsafePointer(cols)
+                } else {
+                    colsTile = UnsafePointer(xb)                        // 1x1: x is its own columns
+                }
+                // y[:, tile] (Cout, T) = W (Cout, K) * cols (K, T)
+                gemm(yb + r0 * wo, ldc: ho * wo,
+                     weight.data, lda: kk, transposeA: false,
+                     colsTile, ldb: pointwise ? ho * wo : t, transposeB: false,
+                     m: outChannels, n: t, k: kk)
+                r0 = rows.upperBound
+            }
+        }
+        addBias(y, bias)
+        return y
+    }
+
+    /// Gradients of a loss with respect to x, W and b, given dL/dy.
+    /// dy (N, Cout, Ho, Wo), x (N, Cin, H, W) as passed to `forward`.
+    public func backward(dOutput dy: Tensor, input x: Tensor, inputGradient: Bool = true,
+                         workspace: Workspace = .shared) -> ConvGradients {
+        let g = geometry(height: x.h, width: x.w)
+        let ho = g.outHeight, wo = g.outWidth, kk = g.columnRows
+        precondition(dy.shape == outputShape(for: x.shape), "dOutput shape mismatch")
+        let dW = Tensor(zeros: weight.shape)                    // (Cout, Cin, k, k)
+        let dX = inputGradient ? Tensor(zeros: x.shape) : nil   // (N, Cin, H, W)
+        let tileRows = g.rowsPerTile(budget: workspace.tileBudget)
+        let cols = workspace.buffer(0, count: kk * tileRows * wo)
+        let dCols = workspace.buffer(1, count: kk * tileRows * wo)
+        for b in 0..<x.n {
+            let xb = x.data + b * inChannels * x.h * x.w        // (Cin, H, W)
+            let dyb = dy.data + b * outChannels * ho * wo        // (Cout, Ho, Wo)
+            var r0 = 0
+            while r0 < ho {
+                let rows = r0..<min(ho, r0 + tileRows)
+                let t = rows.count * wo
+                im2col(cols, image: xb, geometry: g, rows: rows) // (K, T)
+                // dW (Cout, K) += dy[:, tile] (Cout, T) * cols^T (T, K)
+                gemm(dW.data, ldc: kk, dyb + r0 * wo, lda: ho * wo, transposeA: false,
+                     cols, ldb: t, transposeB: true, m: outChannels, n: kk, k: t, beta: 1)
+                if let dX {
+                    // dCols (K, T) = W^T (K, Cout) * dy[:, tile] (Cout, T)
+                    gemm(dCols, ldc: t, weight.data, lda: kk, transposeA: true,
+                         dyb + r0 * wo, ldb: ho * wo, transposeB: false, m: kk, n: t, k: outChannels)
+                    col2im(dX.data + b * inChannels * x.h * x.w, columns: dCols, geometry: g, rows: rows)
+                }
+                r0 = rows.upperBound
+            }
+        }
+        return ConvGradients(dInput: dX, dWeight: dW, dBias: sumOverBatchAndSpace(dy))
+    }
+}
+
+/// The gradients of a convolution (plain or transposed).
+public struct ConvGradients {
+    /// Same shape as the input; nil when not requested.
+    public var dInput: Tensor?
+    /// Same shape as the weight.
+    public var dWeight: Tensor
+    /// (Cout)
+    public var dBias: Tensor
+}
+
+/// y[n, c, :, :] += b[c].  y (N, C, H, W), b (C).
+func addBias(_ y: Tensor, _ b: Tensor) {
+    let plane = y.h * y.w, c = y.c
+    parallelFor(y.n * c) { i in
+        let v = b.data[i % c]
+        let p = y.data + i * plane
+        for j in 0..<plane { p[j] += v }
+    }
+}
+
+/// db[c] = sum over n, y, x of dy[n, c, y, x].  dy (N, C, H, W) -> (C)
+func sumOverBatchAndSpace(_ dy: Tensor) -> Tensor {
+    let db = Tensor(zeros: [dy.c])
+    let plane = dy.h * dy.w
+    parallelFor(dy.c) { c in
+        var s = 0.0
+        for n in 0..<dy.n {
+            let p = dy.data + (n * dy.c + c) * plane
+            for j in 0..<plane { s += Double(p[j]) }
+        }
+        db.data[c] = Float(s)
+    }
+    return db
+}

@@ -1,0 +1,31 @@
+// Scratch memory for the convolution kernels: grown once, reused by every call, so the
+// hot paths allocate nothing. Column matrices are tiled to stay within `tileBudget`.
+
+/// Reusable scratch buffers. Not thread-safe: one workspace serves one caller at a time.
+public final class Workspace: @unchecked Sendable {
+    /// The workspace used when an op is not handed one.
+    nonisolated(unsafe) public static let shared = Workspace()
+
+    /// Upper bound, in floats, of one column-matrix tile (default 4M floats = 16 MB), so a
+    /// 2048 x 2048 input never needs a multi-gigabyte im2col buffer.
+    public var tileBudget: Int = 4 << 20
+
+    private var slots: [(pointer: UnsafeMutablePointer<Float>, capacity: Int)] = []
+
+    public init() {}
+
+    deinit { for s in slots { s.pointer.deallocate() } }
+
+    /// Scratch buffer number `slot` with room for at least `count` floats (contents undefined).
+    public func buffer(_ slot: Int, count: Int) -> UnsafeMutablePointer<Float> {
+        while slots.count <= slot { slots.append((UnsafeMutablePointer<Float>.allocate(capacity: 1), 1)) }
+        if slots[slot].capacity < count {
+            slots[slot].pointer.deallocate()
+            slots[slot] = (UnsafeMutablePointer<Float>.allocate(capacity: count), count)
+        }
+        return slots[slot].pointer
+    }
+
+    /// Bytes currently held.
+    public var bytes: Int { slots.reduce(0) { $0 + $1.capacity * 4 } }
+}

@@ -1,0 +1,2 @@
+import DRHTEngine
+print("drht")
