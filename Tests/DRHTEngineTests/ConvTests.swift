@@ -1,0 +1,176 @@
+import XCTest
+@testable import DRHTEngine
+
+/// Direct (loop) convolution in Double: PyTorch Conv2d with padding (k-1)/2.
+/// x (N, Cin, H, W), w (Cout, Cin, k, k) -> (N, Cout, Ho, Wo)
+func referenceConv(_ x: Tensor, _ w: Tensor, _ b: Tensor, stride s: Int) -> Tensor {
+    let k = w.shape[2], p = (k - 1) / 2, cout = w.shape[0], cin = w.shape[1]
+    let ho = (x.h + 2 * p - k) / s + 1, wo = (x.w + 2 * p - k) / s + 1
+    let y = Tensor(zeros: [x.n, cout, ho, wo])
+    for n in 0..<x.n { for o in 0..<cout { for oy in 0..<ho { for ox in 0..<wo {
+        var acc = Double(b[o])
+        for i in 0..<cin { for ky in 0..<k { for kx in 0..<k {
+            let iy = oy * s - p + ky, ix = ox * s - p + kx
+            if iy >= 0 && iy < x.h && ix >= 0 && ix < x.w {
+                acc += Double(x[n, i, iy, ix]) * Double(w[o, i, ky, kx])
+            }
+        }}}
+        y[n, o, oy, ox] = Float(acc)
+    }}}}
+    return y
+}
+
+/// Direct (scatter) transposed convolution in Double: PyTorch ConvTranspose2d(stride 2,
+/// padding (k-1)/2, output_padding 1). x (N, Cin, H, W), w (Cin, Cout, k, k) -> (N, Cout, 2H, 2W)
+func referenceTransposedConv(_ x: Tensor, _ w: Tensor, _ b: Tensor) -> Tensor {
+    let k = w.shape[2], p = (k - 1) / 2, cin = w.shape[0], cout = w.shape[1]
+    let ho = 2 * x.h, wo = 2 * x.w
+    var acc = [Double](repeating: 0, count: x.n * cout * ho * wo)
+    for n in 0..<x.n { for i in 0..<cin { for iy in 0..<x.h { for ix in 0..<x.w {
+        let v = Double(x[n, i, iy, ix])
+        for o in 0..<cout { for ky in 0..<k { for kx in 0..<k {
+            let oy = iy * 2 - p + ky, ox = ix * 2 - p + kx
+            if oy >= 0 && oy < ho && ox >= 0 && ox < wo {
+                acc[((n * cout + o) * ho + oy) * wo + ox] += v * Double(w[i, o, ky, kx])
+            }
+        }}}
+    }}}}
+    let y = Tensor(zeros: [x.n, cout, ho, wo])
+    for n in 0..<x.n { for o in 0..<cout { for j in 0..<(ho * wo) {
+        y.data[(n * cout + o) * ho * wo + j] = Float(acc[(n * cout + o) * ho * wo + j] + Double(b[o]))
+    }}}
+    return y
+}
+
+final class ConvTests: XCTestCase {
+    // MARK: hand-computed cases
+
+    func testConv3x3OnesSumsNeighbourhoods() {
+        // x = 1...9 in a 3x3 image, all-ones 3x3 kernel, zero padding 1.
+        let conv = Conv2D(weight: Tensor(shape: [1, 1, 3, 3], repeating: 1), bias: Tensor(zeros: [1]), stride: 1)
+        let y = conv.forward(Tensor(shape: [1, 1, 3, 3], values: (1...9).map(Float.init)))
+        // corner (0,0): 1+2+4+5 = 12; top middle: 1+2+3+4+5+6 = 21; centre: 45
+        assertClose(y.array, [12, 21, 16, 27, 45, 33, 24, 39, 28], "3x3 ones")
+    }
+
+    func testConvStride2OutputSizeAndValues() {
+        // 5x5 input of ones, 3x3 ones kernel, stride 2, pad 1 -> 3x3 output
+        let conv = Conv2D(weight: Tensor(shape: [1, 1, 3, 3], repeating: 1), bias: Tensor(shape: [1], values: [0.5]), stride: 2)
+        let y = conv.forward(Tensor(shape: [1, 1, 5, 5], repeating: 1))
+        XCTAssertEqual(y.shape, [1, 1, 3, 3])
+        assertClose(y.array, [4, 6, 4, 6, 9, 6, 4, 6, 4].map { $0 + 0.5 }, "stride 2")
+    }
+
+    func testConvOutputSizesOfTheDRHTTable() {
+        let x = [1, 3, 64, 96]
+        XCTAssertEqual(Conv2D(inChannels: 3, outChannels: 64, kernel: 9, stride: 1).outputShape(for: x), [1, 64, 64, 96])
+        XCTAssertEqual(Conv2D(inChannels: 3, outChannels: 64, kernel: 5, stride: 2).outputShape(for: x), [1, 64, 32, 48])
+        XCTAssertEqual(Conv2D(inChannels: 3, outChannels: 8, kernel: 3, stride: 2).outputShape(for: x), [1, 8, 32, 48])
+        XCTAssertEqual(TransposedConv2D(inChannels: 3, outChannels: 8, kernel: 9).outputShape(for: x), [1, 8, 128, 192])
+    }
+
+    func testConvWeightLayoutIsOutInKhKw() {
+        // weight (out 2, in 3, 1, 1): out channel o reads in channel i with weight w[o, i]
+        let w = Tensor(shape: [2, 3, 1, 1], values: [1, 10, 100, 2, 20, 200])
+        let conv = Conv2D(weight: w, bias: Tensor(zeros: [2]), stride: 1)
+        let x = Tensor(shape: [1, 3, 1, 1], values: [1, 2, 3])
+        assertClose(conv.forward(x).array, [321, 642], "layout")
+    }
+
+    func testTransposedConvSingleImpulse() {
+        // One input pixel, 3x3 kernel 1...9, stride 2, padding 1, output_padding 1:
+        // out[oy, ox] = w[oy + 1, ox + 1] -> [[5, 6], [8, 9]] (what PyTorch gives).
+        let t = TransposedConv2D(weight: Tensor(shape: [1, 1, 3, 3], values: (1...9).map(Float.init)),
+                                 bias: Tensor(zeros: [1]))
+        let y = t.forward(Tensor(shape: [1, 1, 1, 1], values: [1]))
+        XCTAssertEqual(y.shape, [1, 1, 2, 2])
+        assertClose(y.array, [5, 6, 8, 9], "impulse")
+    }
+
+    func testTransposedConvWeightLayoutIsInOutKhKw() {
+        // weight (in 2, out 3, 1, 1): out channel o receives in channel i times w[i, o]
+        let w = Tensor(shape: [2, 3, 1, 1], values: [1, 2, 3, 10, 20, 30])
+        let t = TransposedConv2D(weight: w, bias: Tensor(zeros: [3]))
+        let y = t.forward(Tensor(shape: [1, 2, 1, 1], values: [1, 100]))
+        // 1x1 kernel, stride 2: only output (0, 0) of each 2x2 is hit
+        XCTAssertEqual(y.shape, [1, 3, 2, 2])
+        assertClose([y[0, 0, 0, 0], y[0, 1, 0, 0], y[0, 2, 0, 0], y[0, 0, 1, 1]], [1001, 2002, 3003, 0], "layout")
+    }
+
+    // MARK: against the direct reference, including multi-tile runs
+
+    func testConvMatchesDirectReference() {
+        for (k, s, tile) in [(1, 1, 1 << 22), (3, 1, 1 << 22), (3, 2, 1 << 22), (5, 2, 200), (9, 1, 500), (3, 2, 1)] {
+            let x = randomTensor([2, 3, 11, 9], seed: 1)
+            let conv = Conv2D(weight: randomTensor([4, 3, k, k], seed: 2), bias: randomTensor([4], seed: 3), stride: s)
+            let ws = Workspace(); ws.tileBudget = tile
+            assertClose(conv.forward(x, workspace: ws), referenceConv(x, conv.weight, conv.bias, stride: s),
+                        rtol: 1e-4, atol: 1e-5, "conv k\(k) s\(s) tile \(tile)")
+        }
+    }
+
+    func testTransposedConvMatchesDirectReference() {
+        for (k, tile) in [(1, 1 << 22), (3, 1 << 22), (5, 100), (9, 1 << 22), (9, 1)] {
+            let x = randomTensor([2, 3, 5, 7], seed: 4)
+            let t = TransposedConv2D(weight: randomTensor([3, 4, k, k], seed: 5), bias: randomTensor([4], seed: 6))
+            let ws = Workspace(); ws.tileBudget = tile
+            assertClose(t.forward(x, workspace: ws), referenceTransposedConv(x, t.weight, t.bias),
+                        rtol: 1e-4, atol: 1e-5, "convT k\(k) tile \(tile)")
+        }
+    }
+
+    /// <conv(x), y> = <x, convT(y)> when the transposed conv uses the conv's weight tensor:
+    /// conv maps (Cb, H, W) -> (Ca, H/2, W/2) with weight (Ca, Cb, k, k), and the transposed
+    /// conv reads the same tensor as (in Ca, out Cb, k, k).
+    func testAdjointIdentity() {
+        for k in [3, 5, 9] {
+            let w = randomTensor([4, 3, k, k], seed: 7)
+            let conv = Conv2D(weight: w, bias: Tensor(zeros: [4]), stride: 2)
+            let convT = TransposedConv2D(weight: w, bias: Tensor(zeros: [3]))
+            let x = randomTensor([1, 3, 16, 12], seed: 8)
+            let y = randomTensor([1, 4, 8, 6], seed: 9)
+            let lhs = dot(conv.forward(x), y), rhs = dot(x, convT.forward(y))
+            XCTAssertEqual(lhs, rhs, accuracy: 1e-4 * max(1, abs(lhs)), "adjoint k\(k)")
+        }
+    }
+
+    // MARK: finite-difference gradients
+
+    func testConvGradients() {
+        for (k, s, tile) in [(1, 1, 1 << 22), (3, 1, 1 << 22), (3, 2, 30), (5, 2, 1 << 22), (9, 1, 1 << 22)] {
+            let x = randomTensor([2, 3, 8, 7], seed: 10)
+            let conv = Conv2D(weight: randomTensor([4, 3, k, k], seed: 11, -0.5, 0.5),
+                              bias: randomTensor([4], seed: 12), stride: s)
+            let ws = Workspace(); ws.tileBudget = tile
+            let r = randomTensor(conv.outputShape(for: x.shape), seed: 13)
+            let g = conv.backward(dOutput: r, input: x, workspace: ws)
+            let loss = { dot(conv.forward(x, workspace: ws), r) }
+            checkGradient("conv k\(k) s\(s) dInput", param: x, analytic: g.dInput!, loss: loss)
+            checkGradient("conv k\(k) s\(s) dWeight", param: conv.weight, analytic: g.dWeight, loss: loss)
+            checkGradient("conv k\(k) s\(s) dBias", param: conv.bias, analytic: g.dBias, loss: loss)
+        }
+    }
+
+    func testTransposedConvGradients() {
+        for (k, tile) in [(1, 1 << 22), (3, 1 << 22), (5, 40), (9, 1 << 22)] {
+            let x = randomTensor([2, 3, 4, 5], seed: 14)
+            let t = TransposedConv2D(weight: randomTensor([3, 4, k, k], seed: 15, -0.5, 0.5),
+                                     bias: randomTensor([4], seed: 16))
+            let ws = Workspace(); ws.tileBudget = tile
+            let r = randomTensor(t.outputShape(for: x.shape), seed: 17)
+            let g = t.backward(dOutput: r, input: x, workspace: ws)
+            let loss = { dot(t.forward(x, workspace: ws), r) }
+            checkGradient("convT k\(k) dInput", param: x, analytic: g.dInput!, loss: loss)
+            checkGradient("convT k\(k) dWeight", param: t.weight, analytic: g.dWeight, loss: loss)
+            checkGradient("convT k\(k) dBias", param: t.bias, analytic: g.dBias, loss: loss)
+        }
+    }
+
+    func testLargeInputKeepsTheColumnBufferBounded() {
+        // A 1024 x 1024 image through a 9x9 conv would need 3*81*1M floats (~1 GB) untiled.
+        let ws = Workspace()
+        let conv = Conv2D(inChannels: 3, outChannels: 4, kernel: 9, stride: 1)
+        _ = conv.forward(Tensor(zeros: [1, 3, 1024, 1024]), workspace: ws)
+        XCTAssertLessThanOrEqual(ws.bytes, ws.tileBudget * 4 + 3 * 81 * 1024 * 4 + 64)
+    }
+}

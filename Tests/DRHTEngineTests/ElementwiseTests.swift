@@ -1,0 +1,82 @@
+import XCTest
+@testable import DRHTEngine
+
+final class ElementwiseTests: XCTestCase {
+    func testELUValues() {
+        let y = ELU.forward(Tensor(shape: [4], values: [-1, 0, 0.5, 2]))
+        assertClose(y.array, [exp(-1) - 1, 0, 0.5, 2], "elu")
+    }
+
+    func testSkipFusionValues() {
+        let s = SkipFusion.forward(decoder: Tensor(shape: [2], values: [2, -1]), encoder: Tensor(shape: [2], values: [3, 0.5]))
+        assertClose(s.array, [2 + 3 + 6, -1 + 0.5 - 0.5], "skip")
+    }
+
+    func testPowLogClampValues() {
+        let x = Tensor(shape: [3], values: [-0.5, 0.25, 4])
+        assertClose(Pow.forward(x, exponent: 2.2).array, [0, powf(0.25, 2.2), powf(4, 2.2)], "tau_inv")
+        assertClose(Pow.forward(x, exponent: 0.5, scale: 2).array, [0, 1, 4], "scaled pow")
+        assertClose(Log.forward(Tensor(shape: [2], values: [0, 1]), epsilon: 1.0 / 255).array,
+                    [log(1.0 / 255), log(1 + 1.0 / 255)], "log")
+        assertClose(Clamp.forward(x, min: 0, max: 1).array, [0, 0.25, 1], "clamp")
+        assertClose(Clamp.relu(x).array, [0, 0.25, 4], "relu")
+    }
+
+    func testMSEValue() {
+        let l = MSELoss.forward(prediction: Tensor(shape: [2, 2], values: [1, 2, 3, 4]),
+                                target: Tensor(shape: [2, 2], values: [1, 0, 3, 0]))
+        XCTAssertEqual(l, 5, accuracy: 1e-6) // (0 + 4 + 0 + 16) / 4
+    }
+
+    /// Inputs kept away from the kinks (0 for ELU/pow, the bounds for clamp) so that central
+    /// differences with h = 1e-2 never straddle one.
+    func awayFromKinks(_ shape: [Int], seed: UInt64, kinks: [Float]) -> Tensor {
+        let t = randomTensor(shape, seed: seed, -2, 2)
+        for i in 0..<t.count { for k in kinks where abs(t[i] - k) < 0.05 { t[i] = k + 0.1 } }
+        return t
+    }
+
+    func testELUGradient() {
+        let x = awayFromKinks([2, 3, 4, 4], seed: 1, kinks: [0])
+        let r = randomTensor(x.shape, seed: 2)
+        let g = ELU.backward(dOutput: r, output: ELU.forward(x))
+        checkGradient("elu", param: x, analytic: g) { dot(ELU.forward(x), r) }
+    }
+
+    func testSkipFusionGradient() {
+        let d = randomTensor([2, 3, 4, 4], seed: 3), e = randomTensor([2, 3, 4, 4], seed: 4)
+        let r = randomTensor(d.shape, seed: 5)
+        let g = SkipFusion.backward(dOutput: r, decoder: d, encoder: e)
+        let loss = { dot(SkipFusion.forward(decoder: d, encoder: e), r) }
+        checkGradient("skip dDecoder", param: d, analytic: g.dDecoder, loss: loss)
+        checkGradient("skip dEncoder", param: e, analytic: g.dEncoder, loss: loss)
+    }
+
+    func testPowGradient() {
+        let x = awayFromKinks([64], seed: 6, kinks: [0])
+        for i in 0..<x.count { x[i] = abs(x[i]) * (i % 4 == 0 ? -1 : 1) } // some negatives (zero grad)
+        let r = randomTensor(x.shape, seed: 7)
+        let g = Pow.backward(dOutput: r, input: x, exponent: 2.2, scale: 1.5)
+        checkGradient("pow", param: x, analytic: g) { dot(Pow.forward(x, exponent: 2.2, scale: 1.5), r) }
+    }
+
+    func testLogGradient() {
+        let x = randomTensor([64], seed: 8, 0.05, 3)
+        let r = randomTensor(x.shape, seed: 9)
+        let g = Log.backward(dOutput: r, input: x, epsilon: 1.0 / 255)
+        checkGradient("log", param: x, analytic: g, h: 1e-3) { dot(Log.forward(x, epsilon: 1.0 / 255), r) }
+    }
+
+    func testClampGradient() {
+        let x = awayFromKinks([64], seed: 10, kinks: [0, 1])
+        let r = randomTensor(x.shape, seed: 11)
+        let g = Clamp.backward(dOutput: r, input: x, min: 0, max: 1)
+        checkGradient("clamp", param: x, analytic: g) { dot(Clamp.forward(x, min: 0, max: 1), r) }
+    }
+
+    func testMSEGradient() {
+        let p = randomTensor([2, 3, 4, 4], seed: 12), t = randomTensor([2, 3, 4, 4], seed: 13)
+        let g = MSELoss.backward(prediction: p, target: t)
+        checkGradient("mse", param: p, analytic: g, atol: 1e-5) { Double(MSELoss.forward(prediction: p, target: t)) }
+    }
+}
