@@ -1,0 +1,72 @@
+// JPEG read (baseline and progressive, gray or colour) and write, through the CJPEG shim.
+import CJPEG
+import DRHTEngine
+
+public enum JPEG {
+    /// Decodes JPEG bytes to float RGB in [0, 1] (gray is replicated).
+    public static func decode(_ bytes: [UInt8], path: String) throws -> LoadedImage {
+        if bytes.isEmpty { throw ImageIOError.empty(path: path) }
+        var info = drht_jpeg_info()
+        if drht_jpeg_read_header(bytes, bytes.count, &info) != 0 {
+            throw classify(message(&info), path: path)
+        }
+        try checkPixelCount(Int(info.width), Int(info.height), path: path)
+        let w = Int(info.width), h = Int(info.height)
+        var rgb = [UInt8](repeating: 0, count: w * h * 3)
+        let status = rgb.withUnsafeMutableBufferPointer { out in
+            drht_jpeg_decode(bytes, bytes.count, &info, out.baseAddress, out.count)
+        }
+        if status != 0 { throw classify(message(&info), path: path) }
+        let pixels = Tensor(zeros: [1, 3, h, w])           // (1, 3, H, W)
+        let plane = w * h
+        rgb.withUnsafeBufferPointer { src in
+            let s = src.baseAddress!, p = pixels.data
+            parallelChunks(plane, minChunk: 65536) { range in
+                for i in range {
+                    p[i] = Float(s[3 * i]) / 255
+                    p[plane + i] = Float(s[3 * i + 1]) / 255
+                    p[2 * plane + i] = Float(s[3 * i + 2]) / 255
+                }
+            }
+        }
+        return LoadedImage(pixels: pixels, format: .jpeg, bitDepth: 8, channels: Int(info.components),
+                           details: info.progressive != 0 ? ["progressive"] : ["baseline"])
+    }
+
+    private static func message(_ info: inout drht_jpeg_info) -> String {
+        withUnsafeBytes(of: &info.message) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+    }
+
+    private static func classify(_ message: String, path: String) -> ImageIOError {
+        let m = message.lowercased()
+        if m.contains("bad signature") || m.contains("not a jpeg") { return .notAnImage(path: path) }
+        if m.contains("cmyk") { return .unsupported(path: path, detail: message) }
+        if m.contains("premature end") || m.contains("empty input") {
+            return .truncated(path: path, format: "JPEG", detail: message)
+        }
+        return .corrupt(path: path, format: "JPEG", detail: message)
+    }
+
+    /// Encodes a (1, 3, H, W) / (3, H, W) tensor (or a gray one, replicated), clamped to [0, 1].
+    public static func encode(_ t: Tensor, quality: Int = 95, progressive: Bool = false) throws -> [UInt8] {
+        let (c, h, w) = try planarShape(t)
+        let plane = h * w
+        var rgb = [UInt8](repeating: 0, count: plane * 3)
+        for i in 0..<plane {
+            for k in 0..<3 {
+                let v = t.data[(c == 3 ? k : 0) * plane + i]
+                rgb[3 * i + k] = UInt8((min(max(v.isNaN ? 0 : v, 0), 1) * 255).rounded())
+            }
+        }
+        var out: UnsafeMutablePointer<UInt8>? = nil
+        var size = 0
+        var messageBuffer = [CChar](repeating: 0, count: 256)
+        let status = drht_jpeg_encode(rgb, UInt32(w), UInt32(h), Int32(quality), progressive ? 1 : 0,
+                                      &out, &size, &messageBuffer, messageBuffer.count)
+        guard status == 0, let out else {
+            throw ImageIOError.cannotWrite(path: "JPEG", reason: String(cString: messageBuffer))
+        }
+        defer { drht_jpeg_free(out) }
+        return Array(UnsafeBufferPointer(start: out, count: size))
+    }
+}

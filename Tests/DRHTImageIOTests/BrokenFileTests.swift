@@ -1,0 +1,117 @@
+import XCTest
+import DRHTEngine
+@testable import DRHTImageIO
+
+/// Every broken input is rejected with the right typed error (never a crash, hang or
+/// allocation of what a forged header declares).
+final class BrokenFileTests: TempDirTestCase {
+    func expect(_ bytes: [UInt8], name: String = "broken.png", _ check: (ImageIOError) -> Bool,
+                _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+        let path = self.file(name, bytes)
+        do {
+            let img = try ImageIO.read(path)
+            XCTFail("\(what): read a \(img.width)x\(img.height) image instead of failing", file: file, line: line)
+        } catch let e as ImageIOError {
+            XCTAssertTrue(check(e), "\(what): wrong error \(e)", file: file, line: line)
+            XCTAssertFalse(e.description.contains("\n"), "one line", file: file, line: line)
+            XCTAssertTrue(e.description.hasPrefix(path), "names the file", file: file, line: line)
+        } catch {
+            XCTFail("\(what): untyped error \(error)", file: file, line: line)
+        }
+    }
+
+    func isTruncated(_ e: ImageIOError) -> Bool { if case .truncated = e { return true }; return false }
+    func isCorrupt(_ e: ImageIOError) -> Bool { if case .corrupt = e { return true }; return false }
+    func isTruncatedOrCorrupt(_ e: ImageIOError) -> Bool { isTruncated(e) || isCorrupt(e) }
+    func isTooMany(_ e: ImageIOError) -> Bool { if case .tooManyPixels = e { return true }; return false }
+
+    var goodPNG: [UInt8] { MiniPNG.make(width: 40, height: 30, colorType: 2, bitDepth: 8) { x, y, c in (x + y * c) % 256 } }
+
+    func testEmptyAndTextAndMissingAndFolder() {
+        expect([], { $0 == .empty(path: self.dir + "/broken.png") }, "zero bytes")
+        expect(Array("hello, I am text\n".utf8), { if case .notAnImage = $0 { return true }; return false }, "text named .png")
+        XCTAssertThrowsError(try ImageIO.read(dir + "/missing.png")) { e in
+            guard case ImageIOError.cannotOpen = e else { return XCTFail("\(e)") }
+        }
+        XCTAssertThrowsError(try ImageIO.read(dir)) { e in
+            guard case ImageIOError.cannotOpen(_, let reason) = e, reason.contains("folder") else { return XCTFail("\(e)") }
+        }
+    }
+
+    func testTruncatedPNGAtSeveralOffsets() {
+        let png = goodPNG
+        for cut in [8, 12, 20, 33, 40, png.count / 2, png.count - 20, png.count - 12] {
+            expect(Array(png[0..<cut]), isTruncatedOrCorrupt, "PNG cut at \(cut)")
+        }
+        expect(Array(png[0..<(png.count / 2)]), isTruncated, "PNG cut in IDAT is reported as truncated")
+    }
+
+    func testFlippedBytesInPNGFailTheCRC() {
+        for offset in [17, 30, 60, goodPNG.count / 2] {
+            var png = goodPNG
+            png[offset] ^= 0x5A
+            expect(png, isCorrupt, "PNG byte \(offset) flipped")
+        }
+    }
+
+    func testHugeDeclaredPNGIsRefusedBeforeAllocation() {
+        var png = goodPNG
+        // Rewrite IHDR as 20000 x 20000 (400 megapixels) with a valid CRC.
+        let ihdr = MiniPNG.chunk("IHDR", MiniPNG.be32(20000) + MiniPNG.be32(20000) + [8, 2, 0, 0, 0])
+        png.replaceSubrange(8..<33, with: ihdr)
+        expect(png, isTooMany, "400 MP PNG")
+    }
+
+    var goodJPEG: [UInt8] {
+        let t = Tensor(zeros: [1, 3, 32, 48])
+        for i in 0..<t.count { t.data[i] = Float(i % 97) / 97 }
+        return try! JPEG.encode(t)
+    }
+
+    func testBrokenJPEGs() {
+        let jpg = goodJPEG
+        for cut in [3, 20, 200, jpg.count / 2, jpg.count - 2] {
+            expect(Array(jpg[0..<cut]), name: "b.jpg", isTruncatedOrCorrupt, "JPEG cut at \(cut)")
+        }
+        expect(Array(jpg[0..<(jpg.count / 2)]), name: "b.jpg", isTruncated, "JPEG cut in the scan is reported as truncated")
+        // Forge a 65000 x 65000 frame header (SOF0: FF C0, length, precision, height, width).
+        var huge = jpg
+        if let sof = (0..<(huge.count - 1)).first(where: { huge[$0] == 0xFF && huge[$0 + 1] == 0xC0 }) {
+            huge[sof + 5] = 0xFD; huge[sof + 6] = 0xE8; huge[sof + 7] = 0xFD; huge[sof + 8] = 0xE8
+            expect(huge, name: "b.jpg", isTooMany, "65000^2 JPEG")
+        } else { XCTFail("no SOF0") }
+        var bad = jpg
+        if let sof = (0..<(bad.count - 1)).first(where: { bad[$0] == 0xFF && bad[$0 + 1] == 0xC0 }) {
+            bad[sof + 9] = 7 // 7 components: libjpeg refuses the frame
+            expect(bad, name: "b.jpg", isCorrupt, "bad component count")
+        }
+    }
+
+    func testBrokenRadianceFiles() throws {
+        let t = Tensor(shape: [1, 3, 10, 20], repeating: 0.7)
+        let hdr = try RadianceHDR.encode(t)
+        for cut in [5, 30, hdr.count / 2, hdr.count - 1] {
+            expect(Array(hdr[0..<cut]), name: "b.hdr", isTruncated, "HDR cut at \(cut)")
+        }
+        let header = "#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n"
+        expect(Array((header + "-Y 300000 +X 300000\n").utf8), name: "b.hdr", isTooMany, "huge HDR")
+        expect(Array((header + "-Y ten +X 20\n").utf8), name: "b.hdr", isCorrupt, "bad resolution")
+        // An RLE run longer than the scanline.
+        expect(Array((header + "-Y 1 +X 8\n").utf8) + [2, 2, 0, 8, 128 + 100, 1], name: "b.hdr", isCorrupt, "run overflow")
+        expect(Array("#?RADIANCE\nFORMAT=32-bit_rle_xyze\n\n-Y 1 +X 1\n".utf8) + [1, 1, 1, 1], name: "b.hdr",
+               { if case .unsupported = $0 { return true }; return false }, "XYZE")
+    }
+
+    func testBrokenNPY() {
+        let npy = NPY.encode(Tensor(zeros: [4, 4, 3]))
+        expect(Array(npy[0..<(npy.count - 5)]), name: "b.npy", isTruncated, "short data")
+        expect(Array(npy[0..<9]), name: "b.npy", isTruncated, "short header")
+    }
+
+    func testFileOverTheSizeLimit() throws {
+        let path = file("big.png", [0x89])
+        XCTAssertThrowsError(try AtomicFile.read(path, limit: 0)) { e in
+            guard case ImageIOError.tooBig = e else { return XCTFail("\(e)") }
+        }
+    }
+}
