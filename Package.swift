@@ -1,8 +1,8 @@
 // swift-tools-version:6.0
 // drht — an educational REPL for the DRHT image-correction network (CVPR 2018).
 // The folder structure is a map of the architecture:
-//   C libraries (one tiny target each) -> DRHTEngine (tensors, ops) -> DRHTImageIO -> drht (CLI)
-// Later issues add DRHTModel, DRHTTraining and DRHTREPL between the engine and the CLI.
+//   C libraries (one tiny target each) -> DRHTEngine (tensors, ops) -> DRHTImageIO
+//   -> DRHTModel (the network) -> drht (CLI). Training and the REPL get targets of their own.
 import PackageDescription
 
 let package = Package(
@@ -29,8 +29,9 @@ let package = Package(
         .target(name: "DRHTEngine", dependencies: ["CBLAS"], path: "Sources/DRHTEngine"),
         .target(name: "DRHTImageIO", dependencies: ["DRHTEngine", "CPNG", "CJPEG"],
                 path: "Sources/DRHTImageIO"),
+        .target(name: "DRHTModel", dependencies: ["DRHTEngine", "DRHTImageIO"], path: "Sources/DRHTModel"),
         .executableTarget(name: "drht", dependencies: [
-            "DRHTEngine", "DRHTImageIO", "CBLAS",
+            "DRHTEngine", "DRHTImageIO", "DRHTModel", "CBLAS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/drht"),
 

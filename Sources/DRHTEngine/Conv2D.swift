@@ -51,35 +51,40 @@ public struct Conv2D {
     }
 
     /// y = conv(x) + b.  x (N, Cin, H, W) -> y (N, Cout, Ho, Wo).
+    /// Each worker owns whole output-row tiles: im2col into its own column buffer, then a
+    /// single-threaded GEMM into its rows of y, so the tile never leaves that core's cache.
     public func forward(_ x: Tensor, workspace: Workspace = .shared) -> Tensor {
         precondition(x.shape.count == 4 && x.c == inChannels,
                      "conv expects (N, \(inChannels), H, W), got \(x.shapeString)")
-        let y = Tensor(zeros: outputShape(for: x.shape))
+        let y = Tensor(uninitialized: outputShape(for: x.shape))
         let g = geometry(height: x.h, width: x.w)
         let ho = g.outHeight, wo = g.outWidth, kk = g.columnRows
+        let workers = EngineThreads.count
+        let tiling = RowTiling(count: ho, maxRows: g.rowsPerTile(budget: workspace.tileBudget / workers), workers: workers)
         let pointwise = kernel == 1 && stride == 1
-        let tileRows = pointwise ? ho : g.rowsPerTile(budget: workspace.tileBudget)
-        let cols = pointwise ? nil : workspace.buffer(0, count: kk * tileRows * wo)
+        let narrow = ho * wo < 512 * workers    // too few columns to split: split the GEMM's rows instead
+        let buffers = (0..<workers).map { workspace.buffer($0, count: narrow ? kk * ho * wo : kk * tiling.maxRows * wo) }
         for b in 0..<x.n {
             let xb = x.data + b * inChannels * x.h * x.w        // (Cin, H, W)
             let yb = y.data + b * outChannels * ho * wo          // (Cout, Ho, Wo)
-            var r0 = 0
-            while r0 < ho {
-                let rows = r0..<min(ho, r0 + tileRows)
-                let t = rows.count * wo
-                let colsTile: UnsafePointer<Float>
-                if let cols {
-                    im2col(cols, image: xb, geometry: g, rows: rows)   // (K, T)
-                    colsTile = UnsafePointer(cols)
-                } else {
-                    colsTile = UnsafePointer(xb)                        // 1x1: x is its own columns
+            if pointwise || narrow {
+                let cols = pointwise ? UnsafePointer(xb) : UnsafePointer(buffers[0])
+                if !pointwise { im2col(buffers[0], image: xb, geometry: g, rows: 0..<ho) }   // (K, Ho*Wo)
+                // y (Cout, Ho*Wo) = W (Cout, K) * cols (K, Ho*Wo)
+                gemm(yb, ldc: ho * wo, weight.data, lda: kk, transposeA: false,
+                     cols, ldb: ho * wo, transposeB: false, m: outChannels, n: ho * wo, k: kk)
+                continue
+            }
+            parallelWorkers(tiling.tiles) { worker, range in
+                let cols = buffers[worker]
+                for tile in range {
+                    let rows = tiling.tileRange(tile)
+                    let t = rows.count * wo
+                    im2col(cols, image: xb, geometry: g, rows: rows, parallel: false)   // (K, T)
+                    // y[:, tile] (Cout, T) = W (Cout, K) * cols (K, T)
+                    gemmSerial(yb + rows.lowerBound * wo, ldc: ho * wo, weight.data, lda: kk, transposeA: false,
+                               cols, ldb: t, transposeB: false, m: outChannels, n: t, k: kk)
                 }
-                // y[:, tile] (Cout, T) = W (Cout, K) * cols (K, T)
-                gemm(yb + r0 * wo, ldc: ho * wo,
-                     weight.data, lda: kk, transposeA: false,
-                     colsTile, ldb: pointwise ? ho * wo : t, transposeB: false,
-                     m: outChannels, n: t, k: kk)
-                r0 = rows.upperBound
             }
         }
         addBias(y, bias)

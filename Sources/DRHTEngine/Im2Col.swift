@@ -45,13 +45,15 @@ public struct ConvGeometry: Equatable, Sendable {
 }
 
 /// Unfolds window-grid rows `oy in rows` of `image` (C, H, W) into
-/// `columns` (K, T) with T = rows.count * Wo (row stride T).
+/// `columns` (K, T) with T = rows.count * Wo (row stride T). `parallel: false` runs on the
+/// calling thread (inside a worker that owns the tile).
 public func im2col(_ columns: UnsafeMutablePointer<Float>,
-                   image: UnsafePointer<Float>, geometry g: ConvGeometry, rows: Range<Int>) {
+                   image: UnsafePointer<Float>, geometry g: ConvGeometry, rows: Range<Int>,
+                   parallel: Bool = true) {
     let wo = g.outWidth, k = g.kernel, s = g.stride, p = g.padding
     let t = rows.count * wo
     let plane = g.height * g.width
-    parallelChunks(g.columnRows, minChunk: 4) { chunk in
+    let chunkBody = { (chunk: Range<Int>) in
         for r in chunk {
             let c = r / (k * k), ky = (r / k) % k, kx = r % k
             let (lo, hi) = g.validColumns(kx: kx)
@@ -69,14 +71,36 @@ public func im2col(_ columns: UnsafeMutablePointer<Float>,
                 let line = src + iy * g.width - p + kx
                 if s == 1 {
                     (dst + lo).update(from: line + lo, count: hi - lo)
+                } else if s == 2 {
+                    for ox in lo..<hi { dst[ox] = line[2 * ox] }   // constant stride: vectorises
                 } else {
                     for ox in lo..<hi { dst[ox] = line[ox * s] }
                 }
             }
         }
     }
+    if parallel { parallelChunks(g.columnRows, minChunk: 4, chunkBody) } else { chunkBody(0..<g.columnRows) }
 }
 
+/// Splits `count` rows into near-equal tiles for `workers` workers: the tile count is a
+/// multiple of the worker count (so static chunks balance) and no tile holds more than
+/// `maxRows` rows. Tile `i` is `tileRange(i)`.
+struct RowTiling {
+    let count: Int
+    let tiles: Int
+
+    init(count: Int, maxRows: Int, workers: Int) {
+        var tiles = (count + max(maxRows, 1) - 1) / max(maxRows, 1)
+        tiles = (tiles + workers - 1) / workers * workers
+        self.count = count
+        self.tiles = max(1, min(count, tiles))
+    }
+
+    /// The largest tile, for sizing buffers.
+    var maxRows: Int { (count + tiles - 1) / tiles }
+
+    func tileRange(_ i: Int) -> Range<Int> { (count * i / tiles)..<(count * (i + 1) / tiles) }
+}
 /// Folds `columns` (K, T) for window-grid rows `oy in rows` back into `image` (C, H, W),
 /// adding (image += fold(columns)); overlapping windows sum.
 public func col2im(_ image: UnsafeMutablePointer<Float>,

@@ -11,7 +11,13 @@ public enum MSELoss {
 
     /// dL/dprediction = 2 (prediction - target) / count
     public static func backward(prediction p: Tensor, target t: Tensor) -> Tensor {
+        checkSameShape(p, t, "mse")
         let scale = 2 / Float(max(p.count, 1))
-        return zipElements(p, t) { a, b in scale * (a - b) }
+        let g = elementwiseOutput(like: p)
+        let pp = p.data, pt = t.data, pg = g.data
+        parallelChunks(p.count, minChunk: elementwiseMinChunk) { r in
+            for i in r { pg[i] = scale * (pp[i] - pt[i]) }
+        }
+        return g
     }
 }

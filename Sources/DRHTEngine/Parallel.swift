@@ -1,40 +1,51 @@
-// Parallel loops for the non-GEMM work (im2col, col2im, BN, ELU, elementwise ops).
-// GEMM parallelises itself through OpenBLAS's own threads; the two never overlap because
-// every parallel loop here finishes before the next GEMM is called.
+// Parallel loops. All of the engine's parallelism comes from here: OpenBLAS runs
+// single-threaded inside these workers (its own threads would spin on the same two cores
+// while im2col or BN run, and fused im2col+GEMM tiles keep each worker's data in its cache).
 import CBLAS
 import Dispatch
+import Foundation
 
-/// The engine's thread count, shared by OpenBLAS and the parallel loops.
+/// The engine's thread count.
 public enum EngineThreads {
     nonisolated(unsafe) private static var current = 0
 
-    /// The number of threads in use (defaults to the number of cores OpenBLAS sees).
+    /// The number of worker threads (defaults to the number of cores).
     public static var count: Int {
-        if current == 0 { current = max(1, Int(openblas_get_num_threads())) }
+        if current == 0 { set(System.coreCount) }
         return current
     }
 
-    /// Sets the thread count for both OpenBLAS and the parallel loops.
+    /// Sets the worker count; OpenBLAS itself stays single-threaded inside each worker.
     public static func set(_ threads: Int) {
         current = max(1, threads)
-        openblas_set_num_threads(Int32(current))
+        openblas_set_num_threads(1)
     }
 }
 
-/// Runs `body(range)` over `0..<count` split into contiguous chunks, one per thread.
-/// Each index is visited exactly once; chunks never overlap, so bodies may write
-/// disjoint parts of shared buffers without locks.
+enum System {
+    static var coreCount: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+}
+
+/// Runs `body(worker, range)` over `0..<count` split into at most `EngineThreads.count`
+/// contiguous chunks; `worker` (0-based) identifies the chunk so it can use its own scratch
+/// buffer. Chunks never overlap, so bodies may write disjoint parts of shared buffers.
 @inline(__always)
-public func parallelChunks(_ count: Int, minChunk: Int = 1, _ body: (Range<Int>) -> Void) {
+public func parallelWorkers(_ count: Int, minChunk: Int = 1, _ body: (_ worker: Int, _ range: Range<Int>) -> Void) {
     let threads = min(EngineThreads.count, max(1, count / max(minChunk, 1)))
-    if threads <= 1 || count <= 1 {
-        if count > 0 { body(0..<count) }
+    if threads <= 1 {
+        if count > 0 { body(0, 0..<count) }
         return
     }
     DispatchQueue.concurrentPerform(iterations: threads) { t in
         let lo = count * t / threads, hi = count * (t + 1) / threads
-        if lo < hi { body(lo..<hi) }
+        if lo < hi { body(t, lo..<hi) }
     }
+}
+
+/// Runs `body(range)` over `0..<count` split into contiguous chunks, one per thread.
+@inline(__always)
+public func parallelChunks(_ count: Int, minChunk: Int = 1, _ body: (Range<Int>) -> Void) {
+    parallelWorkers(count, minChunk: minChunk) { _, range in body(range) }
 }
 
 /// Runs `body(i)` for every `i` in `0..<count`, spread over the engine's threads.

@@ -20,6 +20,13 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
         data.initialize(repeating: 0, count: max(count, 1))
     }
 
+    /// A tensor whose contents are undefined until written: for outputs an op overwrites whole.
+    init(uninitialized shape: [Int]) {
+        self.shape = shape
+        self.count = shape.reduce(1, *)
+        self.data = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+    }
+
     /// A tensor with every element equal to `value`.
     public convenience init(shape: [Int], repeating value: Float) {
         self.init(zeros: shape)

@@ -51,29 +51,50 @@ public struct TransposedConv2D {
     }
 
     /// y = convT(x) + b.  x (N, Cin, H, W) -> y (N, Cout, 2H, 2W).
+    /// Computed as four ordinary stride-1 convolutions, one per output phase (py, px) — the
+    /// pixels y[:, 2a + py, 2b + px] — each reading only the kernel taps that land on it
+    /// ("sub-pixel convolution"). Each is a gather + GEMM with K = Cin * taps, and phases write
+    /// disjoint pixels, so workers need no col2im and no locks.
     public func forward(_ x: Tensor, workspace: Workspace = .shared) -> Tensor {
         precondition(x.shape.count == 4 && x.c == inChannels,
                      "transposed conv expects (N, \(inChannels), H, W), got \(x.shapeString)")
-        let y = Tensor(zeros: outputShape(for: x.shape))
-        let g = geometry(height: x.h, width: x.w)
-        let hw = x.h * x.w, kk = g.columnRows
-        let tileRows = g.rowsPerTile(budget: workspace.tileBudget)
-        let cols = workspace.buffer(0, count: kk * tileRows * x.w)
+        let y = Tensor(uninitialized: outputShape(for: x.shape))
+        let h = x.h, w = x.w, cout = outChannels
+        let phases = SubPixelPhase.all(kernel: kernel)
+        let phaseWeights = phases.map { $0.weightMatrix(weight) }      // each (Cout, Cin * taps)
+        let maxK = phases.map { inChannels * $0.taps }.max()!
+        let workers = EngineThreads.count
+        let maxRows = max(1, workspace.tileBudget / workers / max(1, (maxK + cout) * w))
+        let tiling = RowTiling(count: h, maxRows: maxRows, workers: max(1, workers / 4))
+        let rowsPerTile = tiling.maxRows
+        let buffers = (0..<workers).map { workspace.buffer($0, count: (maxK + cout) * rowsPerTile * w) }
         for b in 0..<x.n {
-            let xb = x.data + b * inChannels * hw                 // (Cin, H, W)
-            let yb = y.data + b * outChannels * y.h * y.w         // (Cout, 2H, 2W)
-            var r0 = 0
-            while r0 < x.h {
-                let rows = r0..<min(x.h, r0 + tileRows)
-                let t = rows.count * x.w
-                // cols (K, T) = W^T (K, Cin) * x[:, tile] (Cin, T)
-                gemm(cols, ldc: t, weight.data, lda: kk, transposeA: true,
-                     xb + r0 * x.w, ldb: hw, transposeB: false, m: kk, n: t, k: inChannels)
-                col2im(yb, columns: cols, geometry: g, rows: rows)
-                r0 = rows.upperBound
+            let xb = x.data + b * inChannels * h * w              // (Cin, H, W)
+            let yb = y.data + b * cout * 4 * h * w                // (Cout, 2H, 2W)
+            parallelWorkers(4 * tiling.tiles) { worker, range in
+                let cols = buffers[worker]                        // (Kp, T)
+                let out = buffers[worker] + maxK * rowsPerTile * w   // (Cout, T)
+                for task in range {
+                    let phase = phases[task % 4]    // phases interleaved so workers get equal work
+                    let rows = tiling.tileRange(task / 4)
+                    if rows.isEmpty { continue }
+                    let t = rows.count * w, kp = inChannels * phase.taps
+                    phase.gather(cols, image: xb, channels: inChannels, height: h, width: w, rows: rows)
+                    // out (Cout, T) = Wp (Cout, Kp) * cols (Kp, T)
+                    gemmSerial(out, ldc: t, phaseWeights[phase.index].data, lda: kp, transposeA: false,
+                               cols, ldb: t, transposeB: false, m: cout, n: t, k: kp)
+                    // y[co, 2a + py, 2b + px] = out[co, a, b] + bias[co]
+                    for co in 0..<cout {
+                        let bias = self.bias.data[co]
+                        for (i, a) in rows.enumerated() {
+                            let src = out + co * t + i * w
+                            let dst = yb + (co * 2 * h + 2 * a + phase.py) * 2 * w + phase.px
+                            for bx in 0..<w { dst[2 * bx] = src[bx] + bias }
+                        }
+                    }
+                }
             }
         }
-        addBias(y, bias)
         return y
     }
 
@@ -109,5 +130,66 @@ public struct TransposedConv2D {
             }
         }
         return ConvGradients(dInput: dX, dWeight: dW, dBias: sumOverBatchAndSpace(dy))
+    }
+}
+
+/// One output phase of a stride-2 transposed convolution with padding p = (k-1)/2:
+/// y[:, 2a + py, 2b + px] = sum over taps (ky, kx) with ky = py + p (mod 2), kx = px + p (mod 2)
+/// of W[:, :, ky, kx]^T x[:, a + dy, b + dx], where dy = (py + p - ky) / 2, dx likewise.
+struct SubPixelPhase {
+    let index: Int
+    let py: Int, px: Int
+    let tapsY: [(k: Int, d: Int)]
+    let tapsX: [(k: Int, d: Int)]
+    var taps: Int { tapsY.count * tapsX.count }
+
+    static func all(kernel k: Int) -> [SubPixelPhase] {
+        let p = (k - 1) / 2
+        func taps(_ phase: Int) -> [(k: Int, d: Int)] {
+            (0..<k).filter { (phase + p - $0) % 2 == 0 }.map { ($0, (phase + p - $0) / 2) }
+        }
+        return [(0, 0), (0, 1), (1, 0), (1, 1)].enumerated().map { i, ph in
+            SubPixelPhase(index: i, py: ph.0, px: ph.1, tapsY: taps(ph.0), tapsX: taps(ph.1))
+        }
+    }
+
+    /// Wp (Cout, Cin * |tapsY| * |tapsX|) from W (Cin, Cout, k, k); column = (ci, ty, tx).
+    func weightMatrix(_ w: Tensor) -> Tensor {
+        let cin = w.shape[0], cout = w.shape[1], k = w.shape[2]
+        let kp = cin * taps
+        let offsets = tapsY.flatMap { ty in tapsX.map { tx in ty.k * k + tx.k } }   // (ty, tx) -> ky*k + kx
+        let m = Tensor(uninitialized: [cout, kp])
+        for ci in 0..<cin {
+            for co in 0..<cout {
+                let src = w.data + (ci * cout + co) * k * k, dst = m.data + co * kp + ci * taps
+                for (j, o) in offsets.enumerated() { dst[j] = src[o] }
+            }
+        }
+        return m
+    }
+
+    /// columns (Kp, T): row (ci, ty, tx), column (a - a0, b) = x[ci, a + dy, b + dx] or 0.
+    func gather(_ columns: UnsafeMutablePointer<Float>, image: UnsafePointer<Float>,
+                channels: Int, height h: Int, width w: Int, rows: Range<Int>) {
+        let t = rows.count * w
+        var r = 0
+        for ci in 0..<channels {
+            let plane = image + ci * h * w
+            for tapY in tapsY {
+                for tapX in tapsX {
+                    let dst = columns + r * t
+                    let lo = max(0, -tapX.d), hi = min(w, w - tapX.d)
+                    for (i, a) in rows.enumerated() {
+                        let line = dst + i * w
+                        let iy = a + tapY.d
+                        if iy < 0 || iy >= h || lo >= hi { line.update(repeating: 0, count: w); continue }
+                        if lo > 0 { line.update(repeating: 0, count: lo) }
+                        if hi < w { (line + hi).update(repeating: 0, count: w - hi) }
+                        (line + lo).update(from: plane + iy * w + lo + tapX.d, count: hi - lo)
+                    }
+                    r += 1
+                }
+            }
+        }
     }
 }

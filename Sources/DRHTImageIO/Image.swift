@@ -58,6 +58,6 @@ func checkPixelCount(_ width: Int, _ height: Int, path: String) throws {
 }
 
 /// Names for channel counts as the file stores them.
-func channelName(_ channels: Int) -> String {
+public func channelName(_ channels: Int) -> String {
     ["", "gray", "gray+alpha", "RGB", "RGBA"][min(max(channels, 0), 4)]
 }

@@ -80,3 +80,19 @@ final class ElementwiseTests: XCTestCase {
         checkGradient("mse", param: p, analytic: g, atol: 1e-5) { Double(MSELoss.forward(prediction: p, target: t)) }
     }
 }
+
+final class FastExpTests: XCTestCase {
+    func testFastExpMatchesLibm() {
+        var x: Float = -90
+        while x < 80 {
+            let want = expf(x), got = fastExp(x)
+            if x > -87 {
+                XCTAssertEqual(got, want, accuracy: want * 3e-7, "exp(\(x))")
+            } else {
+                XCTAssertLessThan(got, 1e-37)
+            }
+            x += 0.0137
+        }
+        XCTAssertEqual(fastExp(0), 1)
+    }
+}

@@ -1,0 +1,65 @@
+// The DRHT autoencoder as a table — the one in ../shared/MODEL.md, row for row.
+// DRHT: Yang, Xu, Song, Zhang, Wei, Lau, "Image Correction via Deep Reciprocating HDR
+// Transformation", CVPR 2018. Both stages (`hdr.*` and `ldr.*`) use this same table.
+import DRHTEngine
+
+/// One row of the table: a named block.
+public struct LayerSpec: Sendable, Equatable {
+    public enum Kind: String, Sendable { case conv, transposedConv = "transposed conv", head = "conv (head)" }
+    public let name: String
+    public let kind: Kind
+    public let kernel: Int
+    public let stride: Int
+    public let inChannels: Int
+    public let outChannels: Int
+    /// The encoder block whose output this decoder block's output is fused with (s = d + e + d*e).
+    public let skipFrom: String?
+
+    /// Output height for an input (to the whole network) of height `h`.
+    public func outputSize(networkInput h: Int) -> Int { h / scaleDivisor }
+
+    /// H / outputSize: 1 for enc1, 2 for enc2, ..., 32 for the latent, back to 1 at dec5.
+    public var scaleDivisor: Int {
+        switch name {
+        case "enc1", "dec5", "head": return 1
+        case "enc2", "dec4": return 2
+        case "enc3", "dec3": return 4
+        case "enc4", "dec2": return 8
+        case "enc5", "dec1": return 16
+        default: return 32
+        }
+    }
+
+    /// Input height of this block for a network input of height `h`.
+    public func inputSize(networkInput h: Int) -> Int {
+        kind == .transposedConv ? outputSize(networkInput: h) / 2 : outputSize(networkInput: h) * stride
+    }
+
+    /// FLOPs (2 x multiply-adds) of the block's convolution for an N x N network input.
+    public func flops(networkInput n: Int, batch: Int = 1) -> Double {
+        let out = outputSize(networkInput: n)
+        let positions = kind == .transposedConv ? (out / 2) * (out / 2) : out * out
+        return 2 * Double(batch * positions) * Double(inChannels * outChannels * kernel * kernel)
+    }
+}
+
+public enum Architecture {
+    /// MODEL.md's table. Every block is conv -> BatchNorm -> ELU except the head (conv -> BN).
+    public static let layers: [LayerSpec] = [
+        LayerSpec(name: "enc1", kind: .conv, kernel: 9, stride: 1, inChannels: 3, outChannels: 64, skipFrom: nil),
+        LayerSpec(name: "enc2", kind: .conv, kernel: 5, stride: 2, inChannels: 64, outChannels: 64, skipFrom: nil),
+        LayerSpec(name: "enc3", kind: .conv, kernel: 3, stride: 2, inChannels: 64, outChannels: 128, skipFrom: nil),
+        LayerSpec(name: "enc4", kind: .conv, kernel: 3, stride: 2, inChannels: 128, outChannels: 256, skipFrom: nil),
+        LayerSpec(name: "enc5", kind: .conv, kernel: 3, stride: 2, inChannels: 256, outChannels: 256, skipFrom: nil),
+        LayerSpec(name: "latent", kind: .conv, kernel: 3, stride: 2, inChannels: 256, outChannels: 512, skipFrom: nil),
+        LayerSpec(name: "dec1", kind: .transposedConv, kernel: 3, stride: 2, inChannels: 512, outChannels: 256, skipFrom: "enc5"),
+        LayerSpec(name: "dec2", kind: .transposedConv, kernel: 3, stride: 2, inChannels: 256, outChannels: 256, skipFrom: "enc4"),
+        LayerSpec(name: "dec3", kind: .transposedConv, kernel: 3, stride: 2, inChannels: 256, outChannels: 128, skipFrom: "enc3"),
+        LayerSpec(name: "dec4", kind: .transposedConv, kernel: 5, stride: 2, inChannels: 128, outChannels: 64, skipFrom: "enc2"),
+        LayerSpec(name: "dec5", kind: .transposedConv, kernel: 9, stride: 2, inChannels: 64, outChannels: 64, skipFrom: "enc1"),
+        LayerSpec(name: "head", kind: .head, kernel: 1, stride: 1, inChannels: 64, outChannels: 3, skipFrom: nil),
+    ]
+
+    /// Inputs must be a multiple of this (the latent is H/32 x W/32).
+    public static let sizeMultiple = 32
+}

@@ -1,0 +1,197 @@
+// `drht bench`: times every layer shape of the DRHT table (MODEL.md) at N x N, forward and
+// forward+backward, against the machine's measured cblas_sgemm rate.
+import ArgumentParser
+import CBLAS
+import DRHTEngine
+import DRHTModel
+import Foundation
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Time every DRHT layer at N x N against the measured sgemm rate.",
+        discussion: "Example: drht bench --size 256 --threads 2 --json"
+    )
+
+    @Option(help: "Input size N (a multiple of 32).")
+    var size = 256
+
+    @Option(help: "Threads for OpenBLAS and the engine's loops (default: all cores).")
+    var threads: Int?
+
+    @Flag(help: "Print one JSON object instead of a table.")
+    var json = false
+
+    func validate() throws {
+        guard size >= 32, size % 32 == 0, size <= 2048 else {
+            throw ValidationError("--size must be a multiple of 32 between 32 and 2048 (got \(size))")
+        }
+        if let threads, threads < 1 || threads > 64 { throw ValidationError("--threads must be 1...64") }
+    }
+
+    func run() throws {
+        if let threads { EngineThreads.set(threads) }
+        if ProcessInfo.processInfo.environment["SCRATCH"] != nil { scratchProfile(); return }
+        let progress = Progress(enabled: !json && isatty(2) != 0)
+        progress.say("measuring cblas_sgemm at 2048^3")
+        let sgemm = Timing.sgemmGFLOPS(2048)
+        var results: [LayerResult] = []
+        for (i, spec) in Architecture.layers.enumerated() {
+            progress.say("[\(i + 1)/\(Architecture.layers.count)] \(spec.name)")
+            results.append(LayerBench(spec: spec, size: size).run())
+        }
+        progress.done()
+        let report = BenchReport(size: size, threads: EngineThreads.count, sgemmGFLOPS: sgemm, layers: results,
+                                 peakRSSMB: Timing.peakRSSMB())
+        print(json ? report.json : report.table)
+    }
+}
+
+/// One layer's figures.
+struct LayerResult {
+    let spec: LayerSpec
+    let input: [Int], output: [Int]
+    let flops: Double
+    let forwardMS: Double         // the conv / transposed conv alone
+    let backwardMS: Double        // its backward (dInput, dWeight, dBias)
+    let blockMS: Double           // conv + BN (inference) + ELU (+ skip fusion), as inference runs it
+    var forwardGFLOPS: Double { flops / forwardMS / 1e6 }
+}
+
+/// Times one row of the table with random weights and inputs.
+struct LayerBench {
+    let spec: LayerSpec
+    let size: Int
+
+    func run() -> LayerResult {
+        var rng = SeededRandom(seed: 1)
+        let inSize = spec.inputSize(networkInput: size)
+        let x = Tensor.uniform([1, spec.inChannels, inSize, inSize], -1, 1, rng: &rng)
+        let fanIn = Float(spec.inChannels * spec.kernel * spec.kernel)
+        let bn = BatchNorm2D(channels: spec.outChannels)
+        let forward: () -> Tensor
+        let backward: (Tensor) -> Void
+        switch spec.kind {
+        case .conv, .head:
+            let conv = Conv2D(weight: .normal([spec.outChannels, spec.inChannels, spec.kernel, spec.kernel],
+                                              std: (2 / fanIn).squareRoot(), rng: &rng),
+                              bias: Tensor(zeros: [spec.outChannels]), stride: spec.stride)
+            forward = { conv.forward(x) }
+            backward = { dy in _ = conv.backward(dOutput: dy, input: x) }
+        case .transposedConv:
+            let convT = TransposedConv2D(weight: .normal([spec.inChannels, spec.outChannels, spec.kernel, spec.kernel],
+                                                         std: (2 / fanIn).squareRoot(), rng: &rng),
+                                         bias: Tensor(zeros: [spec.outChannels]))
+            forward = { convT.forward(x) }
+            backward = { dy in _ = convT.backward(dOutput: dy, input: x) }
+        }
+        let y = forward()
+        let skip = spec.skipFrom != nil ? Tensor.uniform(y.shape, -1, 1, rng: &rng) : nil
+        let dy = Tensor.uniform(y.shape, -1, 1, rng: &rng)
+        let forwardMS = Timing.medianMS { _ = forward() }
+        let backwardMS = Timing.medianMS { backward(dy) }
+        let blockMS = Timing.medianMS {
+            var h = bn.forward(forward(), mode: .inference).output
+            if spec.kind != .head { h = ELU.forward(h) }
+            if let skip { h = SkipFusion.forward(decoder: h, encoder: skip) }
+        }
+        return LayerResult(spec: spec, input: x.shape, output: y.shape, flops: spec.flops(networkInput: size),
+                           forwardMS: forwardMS, backwardMS: backwardMS, blockMS: blockMS)
+    }
+}
+
+enum Timing {
+    static func nowMS() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e6 }
+
+    /// Median wall time of `body` over enough runs to fill ~0.3 s (3 to 15 runs), after a warm-up.
+    static func medianMS(_ body: () -> Void) -> Double {
+        body()
+        var times: [Double] = []
+        let start = nowMS()
+        while times.count < 3 || (times.count < 15 && nowMS() - start < 300) {
+            let t0 = nowMS(); body(); times.append(nowMS() - t0)
+        }
+        return times.sorted()[times.count / 2]
+    }
+
+    /// The rate of an n^3 sgemm on all engine threads, in GFLOP/s, timed like the layers
+    /// (median of several runs).
+    static func sgemmGFLOPS(_ n: Int) -> Double {
+        var rng = SeededRandom(seed: 2)
+        let a = Tensor.uniform([n, n], -1, 1, rng: &rng), b = Tensor.uniform([n, n], -1, 1, rng: &rng)
+        let c = Tensor(zeros: [n, n])
+        let ms = medianMS {
+            gemm(c.data, ldc: n, a.data, lda: n, transposeA: false, b.data, ldb: n, transposeB: false, m: n, n: n, k: n)
+        }
+        return 2 * pow(Double(n), 3) / ms / 1e6
+    }
+
+    /// Peak resident memory of this process (VmHWM), in MB.
+    static func peakRSSMB() -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
+        return kb / 1024
+    }
+}
+
+/// A one-line progress note on stderr (only on a terminal); cleared when done.
+final class Progress {
+    let enabled: Bool
+    init(enabled: Bool) { self.enabled = enabled }
+    func say(_ text: String) {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[2Kbench: \(text)…".utf8))
+    }
+    func done() { if enabled { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) } }
+}
+
+struct BenchReport {
+    let size: Int
+    let threads: Int
+    let sgemmGFLOPS: Double
+    let layers: [LayerResult]
+    let peakRSSMB: Double
+
+    var totalFlops: Double { layers.reduce(0) { $0 + $1.flops } }
+    var totalForwardMS: Double { layers.reduce(0) { $0 + $1.forwardMS } }
+    var totalBackwardMS: Double { layers.reduce(0) { $0 + $1.backwardMS } }
+    var totalBlockMS: Double { layers.reduce(0) { $0 + $1.blockMS } }
+    var totalForwardGFLOPS: Double { totalFlops / totalForwardMS / 1e6 }
+    var percentOfSgemm: Double { 100 * totalForwardGFLOPS / sgemmGFLOPS }
+
+    var table: String {
+        var s = "drht bench: \(size)x\(size), batch 1, \(threads) thread\(threads == 1 ? "" : "s")\n"
+        s += String(format: "cblas_sgemm 2048^3: %.1f GFLOP/s (the reference)\n\n", sgemmGFLOPS)
+        s += "layer   kind             kernel  channels   output      GFLOP   fwd ms  GFLOP/s  %sgemm  bwd ms  block ms\n"
+        for l in layers {
+            let sp = l.spec
+            s += String(format: "%-7@ %-16@ %dx%d s%d %9@ %11@ %6.2f %8.2f %8.1f %6.0f%% %7.2f %9.2f\n",
+                        sp.name as NSString, sp.kind.rawValue as NSString, sp.kernel, sp.kernel, sp.stride,
+                        "\(sp.inChannels)->\(sp.outChannels)" as NSString, "\(l.output[2])x\(l.output[3])" as NSString,
+                        l.flops / 1e9, l.forwardMS, l.forwardGFLOPS, 100 * l.forwardGFLOPS / sgemmGFLOPS,
+                        l.backwardMS, l.blockMS)
+        }
+        s += String(format: "\nconv + transposed conv forward, one network: %.1f ms, %.1f GFLOP in %.1f GFLOP/s = %.0f%% of sgemm\n",
+                    totalForwardMS, totalFlops / 1e9, totalForwardGFLOPS, percentOfSgemm)
+        s += String(format: "backward (dInput, dWeight, dBias), one network: %.1f ms\n", totalBackwardMS)
+        s += String(format: "blocks (conv + BN + ELU + skip) forward: one network %.1f ms; both stages ≈ %.1f ms for %.1f GFLOP\n",
+                    totalBlockMS, 2 * totalBlockMS, 2 * totalFlops / 1e9)
+        s += String(format: "peak memory: %.0f MB\n", peakRSSMB)
+        return s
+    }
+
+    var json: String {
+        func num(_ v: Double) -> String { v.isFinite ? String(format: "%.4f", v) : "null" }
+        let layerJSON = layers.map { l in
+            "{\"name\": \"\(l.spec.name)\", \"kind\": \"\(l.spec.kind.rawValue)\", \"gflop\": \(num(l.flops / 1e9)), "
+                + "\"forward_ms\": \(num(l.forwardMS)), \"backward_ms\": \(num(l.backwardMS)), "
+                + "\"block_forward_ms\": \(num(l.blockMS)), \"forward_gflops\": \(num(l.forwardGFLOPS))}"
+        }
+        return "{\"size\": \(size), \"batch\": 1, \"threads\": \(threads), \"sgemm_gflops\": \(num(sgemmGFLOPS)), "
+            + "\"layers\": [" + layerJSON.joined(separator: ", ") + "], "
+            + "\"total_forward_ms\": \(num(totalForwardMS)), \"total_forward_gflops\": \(num(totalForwardGFLOPS)), "
+            + "\"forward_percent_of_sgemm\": \(num(percentOfSgemm)), \"total_backward_ms\": \(num(totalBackwardMS)), "
+            + "\"two_stage_block_forward_ms\": \(num(2 * totalBlockMS)), \"peak_rss_mb\": \(num(peakRSSMB))}"
+    }
+}

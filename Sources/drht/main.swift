@@ -1,2 +1,0 @@
-import DRHTEngine
-print("drht")
