@@ -72,7 +72,7 @@ public func im2col(_ columns: UnsafeMutablePointer<Float>,
                 if s == 1 {
                     (dst + lo).update(from: line + lo, count: hi - lo)
                 } else if s == 2 {
-                    for ox in lo..<hi { dst[ox] = line[2 * ox] }   // constant stride: vectorises
+                    gatherEven(dst + lo, line + 2 * lo, count: hi - lo)
                 } else {
                     for ox in lo..<hi { dst[ox] = line[ox * s] }
                 }
@@ -101,6 +101,20 @@ struct RowTiling {
 
     func tileRange(_ i: Int) -> Range<Int> { (count * i / tiles)..<(count * (i + 1) / tiles) }
 }
+/// dst[i] = src[2 i] for i in 0..<count, four at a time with SIMD shuffles.
+@inline(__always)
+func gatherEven(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, count: Int) {
+    var i = 0
+    let raw = UnsafeRawPointer(src)
+    // The last vector load reads src[2i ..< 2i + 8], so stop while 2i + 8 <= 2 (count - 1) + 1.
+    while i + 4 <= count && 2 * i + 8 <= 2 * count - 1 {
+        let v = raw.loadUnaligned(fromByteOffset: 8 * i, as: SIMD8<Float>.self)
+        UnsafeMutableRawPointer(dst + i).storeBytes(of: SIMD4(v[0], v[2], v[4], v[6]), as: SIMD4<Float>.self)
+        i += 4
+    }
+    while i < count { dst[i] = src[2 * i]; i += 1 }
+}
+
 /// Folds `columns` (K, T) for window-grid rows `oy in rows` back into `image` (C, H, W),
 /// adding (image += fold(columns)); overlapping windows sum.
 public func col2im(_ image: UnsafeMutablePointer<Float>,

@@ -31,7 +31,6 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         if let threads { EngineThreads.set(threads) }
-        if ProcessInfo.processInfo.environment["SCRATCH"] != nil { scratchProfile(); return }
         let progress = Progress(enabled: !json && isatty(2) != 0)
         progress.say("measuring cblas_sgemm at 2048^3")
         let sgemm = Timing.sgemmGFLOPS(2048)
