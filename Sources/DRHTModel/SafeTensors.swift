@@ -1,0 +1,131 @@
+// safetensors (https://huggingface.co/docs/safetensors): an 8-byte little-endian header length
+// N, N bytes of JSON {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {...}},
+// then the raw little-endian tensor data; offsets are relative to the end of the header.
+// Everything is validated before any tensor is used.
+import DRHTEngine
+import DRHTImageIO
+import Foundation
+
+/// A problem with a weights file, said in one line with the tensor or byte range at fault.
+public struct SafeTensorsError: Error, CustomStringConvertible, Equatable {
+    public let path: String
+    public let problem: String
+    public var description: String { "\(path): \(problem)" }
+}
+
+/// The tensors and metadata of a safetensors file, converted to Float32.
+public struct SafeTensorsFile {
+    public struct Entry {
+        public let dtype: String
+        public let shape: [Int]
+        public let tensor: Tensor
+    }
+    public var tensors: [String: Entry]
+    public var metadata: [String: String]
+    /// Names in file order (by data offset).
+    public var names: [String]
+
+    /// The largest header accepted: 100 MB.
+    public static let maxHeaderBytes = 100_000_000
+
+    public static func read(_ path: String) throws -> SafeTensorsFile {
+        let bytes: [UInt8]
+        do { bytes = try AtomicFile.read(path, limit: 4 << 30) } catch let e as ImageIOError {
+            throw SafeTensorsError(path: path, problem: e.description.replacingOccurrences(of: "\(path): ", with: ""))
+        }
+        return try parse(bytes, path: path)
+    }
+
+    public static func parse(_ bytes: [UInt8], path: String) throws -> SafeTensorsFile {
+        func fail(_ p: String) -> SafeTensorsError { SafeTensorsError(path: path, problem: p) }
+        guard bytes.count >= 8 else {
+            throw fail(bytes.isEmpty ? "the file is empty; it is not a safetensors weights file"
+                                     : "truncated: \(bytes.count) bytes, too short for a safetensors header")
+        }
+        var n = 0
+        for i in 0..<8 { n |= Int(bytes[i]) << (8 * i) }
+        guard n > 0, n <= maxHeaderBytes else {
+            throw fail("header length \(n) is outside 1...\(maxHeaderBytes) bytes; not a safetensors file")
+        }
+        guard 8 + n <= bytes.count else {
+            throw fail("truncated: the header claims bytes 8..<\(8 + n) but the file has \(bytes.count)")
+        }
+        guard let json = try? JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + n)])),
+              let header = json as? [String: Any] else {
+            throw fail("the JSON header (bytes 8..<\(8 + n)) is not a valid JSON object")
+        }
+        let dataStart = 8 + n, dataCount = bytes.count - dataStart
+        var metadata: [String: String] = [:]
+        if let meta = header["__metadata__"] {
+            guard let m = meta as? [String: Any] else { throw fail("__metadata__ is not an object") }
+            for (k, v) in m {
+                guard let s = v as? String else { throw fail("__metadata__ value '\(k)' is not a string") }
+                metadata[k] = s
+            }
+        }
+        var spans: [(name: String, begin: Int, end: Int)] = []
+        var entries: [String: (dtype: String, shape: [Int], begin: Int, end: Int)] = [:]
+        for (name, value) in header where name != "__metadata__" {
+            guard let info = value as? [String: Any], let dtype = info["dtype"] as? String,
+                  let shapeAny = info["shape"] as? [Any], let offsAny = info["data_offsets"] as? [Any],
+                  offsAny.count == 2 else {
+                throw fail("tensor '\(name)' needs dtype, shape and data_offsets [begin, end]")
+            }
+            let shape = shapeAny.compactMap { ($0 as? NSNumber)?.intValue }
+            let offs = offsAny.compactMap { ($0 as? NSNumber)?.intValue }
+            guard shape.count == shapeAny.count, shape.allSatisfy({ $0 >= 0 }), offs.count == 2 else {
+                throw fail("tensor '\(name)' has a bad shape or data_offsets")
+            }
+            let size: Int
+            switch dtype {
+            case "F32": size = 4
+            case "F16", "BF16": size = 2
+            default: throw fail("tensor '\(name)' has dtype \(dtype); drht reads F32, F16 and BF16")
+            }
+            var count = 1
+            for d in shape {
+                let (p, o) = count.multipliedReportingOverflow(by: d)
+                guard !o, p <= dataCount else { throw fail("tensor '\(name)' shape \(shape) is larger than the file") }
+                count = p
+            }
+            let (begin, end) = (offs[0], offs[1])
+            guard begin >= 0, begin <= end, end <= dataCount else {
+                throw fail("tensor '\(name)' data_offsets [\(begin), \(end)] are outside the \(dataCount) data bytes")
+            }
+            guard end - begin == count * size else {
+                throw fail("tensor '\(name)' data_offsets [\(begin), \(end)] hold \(end - begin) bytes but \(dtype) \(shape) needs \(count * size)")
+            }
+            spans.append((name, begin, end))
+            entries[name] = (dtype, shape, begin, end)
+        }
+        spans.sort { $0.begin < $1.begin }
+        for (a, b) in zip(spans, spans.dropFirst()) where b.begin < a.end {
+            throw fail("tensors '\(a.name)' and '\(b.name)' overlap (bytes \(b.begin)..<\(a.end))")
+        }
+        var tensors: [String: Entry] = [:]
+        for (name, e) in entries {
+            let t = Tensor(zeros: e.shape)
+            bytes.withUnsafeBytes { raw in
+                let base = raw.baseAddress! + dataStart + e.begin
+                for i in 0..<t.count {
+                    switch e.dtype {
+                    case "F32": t.data[i] = Float(bitPattern: UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+                    case "F16": t.data[i] = Float(Float16(bitPattern: UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))))
+                    default: t.data[i] = Float(bitPattern: UInt32(UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16)
+                    }
+                }
+            }
+            tensors[name] = Entry(dtype: e.dtype, shape: e.shape, tensor: t)
+        }
+        return SafeTensorsFile(tensors: tensors, metadata: metadata, names: spans.map(\.name))
+    }
+
+    /// The tensor called `name`, or an error naming it.
+    public func tensor(_ name: String, path: String = "weights", shape: [Int]? = nil) throws -> Tensor {
+        guard let e = tensors[name] else { throw SafeTensorsError(path: path, problem: "tensor '\(name)' is missing") }
+        if let shape, e.shape != shape {
+            throw SafeTensorsError(path: path, problem: "tensor '\(name)' has shape \(e.shape), expected \(shape)")
+        }
+        return e.tensor
+    }
+}

@@ -1,0 +1,96 @@
+import XCTest
+import DRHTEngine
+@testable import DRHTModel
+
+/// The engine against an independent PyTorch build of MODEL.md
+/// (../shared/fixtures/drht-reference.safetensors): every block of both networks in eval mode,
+/// each fed the reference's own previous activation so errors do not compound.
+final class ReferenceFixtureTests: XCTestCase {
+    static let fixturePath: String = {
+        // Tests/DRHTModelTests/ThisFile.swift -> package root -> ../shared/fixtures
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return root.deletingLastPathComponent().appendingPathComponent("shared/fixtures/drht-reference.safetensors").path
+    }()
+
+    static let fixture: SafeTensorsFile? = try? SafeTensorsFile.read(fixturePath)
+
+    func load() throws -> SafeTensorsFile {
+        guard let f = Self.fixture else {
+            throw XCTSkip("reference fixture not found at \(Self.fixturePath) (it ships in the workplace's shared/ folder)")
+        }
+        return f
+    }
+
+    /// Largest |a - b| / (1e-3 + |b|) style check with a tolerance honest for Float32 sums of
+    /// thousands of terms (rtol 1e-4 relative to the tensor's scale).
+    func assertMatches(_ a: Tensor, _ b: Tensor, _ what: String, rtol: Float = 1e-4,
+                       file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(a.shape, b.shape, what, file: file, line: line)
+        var scale: Float = 0
+        for i in 0..<b.count { scale = max(scale, abs(b.data[i])) }
+        var worst: Float = 0, at = 0
+        for i in 0..<min(a.count, b.count) {
+            let d = abs(a.data[i] - b.data[i]) / (abs(b.data[i]) + 1e-2 * scale + 1e-6)
+            if !(d <= worst) { worst = d; at = i }
+        }
+        XCTAssertLessThanOrEqual(worst, rtol, "\(what): element \(at) is \(a.data[at]), reference \(b.data[at])",
+                                 file: file, line: line)
+    }
+
+    func block(_ f: SafeTensorsFile, _ prefix: String, _ spec: LayerSpec, _ x: Tensor) throws -> Tensor {
+        let w = try f.tensor("\(prefix).conv.weight"), b = try f.tensor("\(prefix).conv.bias")
+        let conv: Tensor
+        switch spec.kind {
+        case .transposedConv: conv = TransposedConv2D(weight: w, bias: b).forward(x)
+        default: conv = Conv2D(weight: w, bias: b, stride: spec.stride).forward(x)
+        }
+        let bn = BatchNorm2D(weight: try f.tensor("\(prefix).bn.weight"), bias: try f.tensor("\(prefix).bn.bias"),
+                             runningMean: try f.tensor("\(prefix).bn.running_mean"),
+                             runningVar: try f.tensor("\(prefix).bn.running_var"))
+        let normalised = bn.forward(conv, mode: .inference).output
+        return spec.kind == .head ? normalised : ELU.forward(normalised)
+    }
+
+    func checkNetwork(_ f: SafeTensorsFile, _ net: String, input: Tensor, base: Tensor) throws -> Tensor {
+        var previous = input
+        for spec in Architecture.layers {
+            let name = "test.eval.\(net).\(spec.name)"
+            var out = try block(f, "\(net).\(spec.name)", spec, previous)
+            if spec.kind == .head {
+                // y = ELU(head(s5) + base)
+                out = ELU.forward(out.adding(base))
+            }
+            assertMatches(out, try f.tensor(name), name)
+            previous = try f.tensor(name)
+            if let skip = spec.skipFrom {
+                let fused = SkipFusion.forward(decoder: previous, encoder: try f.tensor("test.eval.\(net).\(skip)"))
+                assertMatches(fused, try f.tensor(name + ".skip"), name + ".skip")
+                previous = try f.tensor(name + ".skip")
+            }
+        }
+        return previous
+    }
+
+    func testEveryBlockOfBothNetworksMatchesPyTorch() throws {
+        let f = try load()
+        XCTAssertEqual(f.metadata["format"], "drht-1")
+        let x = try f.tensor("test.eval.input", shape: [1, 3, 64, 64])
+        let y1 = try checkNetwork(f, "hdr", input: x, base: x)
+        // The reciprocal transform: H = tau_inv(y1) = max(y1, 0)^2.2, x2 = log(H + 1/255).
+        let h = Pow.forward(y1, exponent: 2.2)
+        assertMatches(h, try f.tensor("test.eval.transform.H"), "transform.H")
+        let x2 = Log.forward(try f.tensor("test.eval.transform.H"), epsilon: 1.0 / 255)
+        assertMatches(x2, try f.tensor("test.eval.transform"), "transform")
+        let y2 = try checkNetwork(f, "ldr", input: try f.tensor("test.eval.transform"), base: y1)
+        assertMatches(Clamp.forward(y2, min: 0, max: 1), try f.tensor("test.eval.output"), "output")
+    }
+}
+
+extension Tensor {
+    /// Elementwise sum (test helper).
+    func adding(_ other: Tensor) -> Tensor {
+        let t = copy()
+        for i in 0..<count { t.data[i] += other.data[i] }
+        return t
+    }
+}

@@ -1,0 +1,51 @@
+import XCTest
+import DRHTEngine
+@testable import DRHTModel
+
+final class SafeTensorsReadTests: XCTestCase {
+    /// A safetensors file from a JSON header and data bytes.
+    func file(_ header: String, _ data: [UInt8]) -> [UInt8] {
+        let h = Array(header.utf8)
+        return (0..<8).map { UInt8((h.count >> (8 * $0)) & 0xFF) } + h + data
+    }
+
+    func floats(_ v: [Float]) -> [UInt8] { v.flatMap { f in (0..<4).map { UInt8((f.bitPattern >> (8 * $0)) & 0xFF) } } }
+
+    func testReadsF32F16BF16AndMetadata() throws {
+        let one16: [UInt8] = [0x00, 0x3C], two16: [UInt8] = [0x00, 0x40]          // F16 1.0, 2.0
+        let oneBF: [UInt8] = [0x80, 0x3F], threeBF: [UInt8] = [0x40, 0x40]         // BF16 1.0, 3.0
+        let header = #"{"__metadata__": {"format": "drht-1"}, "a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "#
+            + #""b": {"dtype": "F16", "shape": [2], "data_offsets": [8, 12]}, "c": {"dtype": "BF16", "shape": [1, 2], "data_offsets": [12, 16]}}"#
+        let f = try SafeTensorsFile.parse(file(header, floats([1.5, -2]) + one16 + two16 + oneBF + threeBF), path: "w")
+        XCTAssertEqual(f.metadata["format"], "drht-1")
+        XCTAssertEqual(f.names, ["a", "b", "c"])
+        XCTAssertEqual(try f.tensor("a").array, [1.5, -2])
+        XCTAssertEqual(try f.tensor("b").array, [1, 2])
+        XCTAssertEqual(try f.tensor("c", shape: [1, 2]).array, [1, 3])
+        XCTAssertThrowsError(try f.tensor("c", shape: [2])) { XCTAssertTrue("\($0)".contains("'c' has shape [1, 2]")) }
+        XCTAssertThrowsError(try f.tensor("zzz")) { XCTAssertTrue("\($0)".contains("'zzz' is missing")) }
+    }
+
+    func expectError(_ bytes: [UInt8], _ fragment: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertThrowsError(try SafeTensorsFile.parse(bytes, path: "w.safetensors"), file: file, line: line) { e in
+            let text = "\(e)"
+            XCTAssertTrue(text.contains(fragment), "'\(text)' should mention '\(fragment)'", file: file, line: line)
+            XCTAssertFalse(text.contains("\n"), file: file, line: line)
+        }
+    }
+
+    func testMalformedFilesAreRejectedWithTheirProblem() {
+        let t = #"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}"#
+        expectError([], "empty")
+        expectError([1, 2, 3], "truncated")
+        expectError([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0], "header length")
+        expectError(Array(file(t, floats([1, 2])).prefix(20)), "truncated")
+        expectError(file("{not json", []), "not a valid JSON")
+        expectError(file(t, floats([1])), "outside the 4 data bytes")
+        expectError(file(#"{"a": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}}"#, floats([1, 2])), "needs 12")
+        expectError(file(#"{"a": {"dtype": "I64", "shape": [1], "data_offsets": [0, 8]}}"#, floats([1, 2])), "dtype I64")
+        expectError(file(#"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "b": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}"#,
+                         floats([1, 2])), "overlap")
+        expectError(file(#"{"a": {"dtype": "F32", "shape": [2]}}"#, floats([1, 2])), "data_offsets")
+    }
+}
