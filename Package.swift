@@ -37,6 +37,7 @@ let package = Package(
 
         // --- Tests ---
         .testTarget(name: "DRHTEngineTests", dependencies: ["DRHTEngine"], path: "Tests/DRHTEngineTests"),
+        .testTarget(name: "DRHTCLITests", dependencies: ["drht"], path: "Tests/DRHTCLITests"),
         .testTarget(name: "DRHTModelTests", dependencies: ["DRHTModel", "DRHTEngine"], path: "Tests/DRHTModelTests"),
         .testTarget(name: "DRHTImageIOTests", dependencies: ["DRHTImageIO", "DRHTEngine"],
                     path: "Tests/DRHTImageIOTests"),

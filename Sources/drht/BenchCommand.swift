@@ -160,23 +160,24 @@ struct BenchReport {
     var percentOfSgemm: Double { 100 * totalForwardGFLOPS / sgemmGFLOPS }
 
     var table: String {
+        func pad(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }
         var s = "drht bench: \(size)x\(size), batch 1, \(threads) thread\(threads == 1 ? "" : "s")\n"
         s += String(format: "cblas_sgemm 2048^3: %.1f GFLOP/s (the reference)\n\n", sgemmGFLOPS)
-        s += "layer   kind             kernel  channels   output      GFLOP   fwd ms  GFLOP/s  %sgemm  bwd ms  block ms\n"
+        s += "layer   kind     kernel  channels   output     GFLOP   fwd ms  GFLOP/s  %sgemm   bwd ms  block ms\n"
         for l in layers {
             let sp = l.spec
-            s += String(format: "%-7@ %-16@ %dx%d s%d %9@ %11@ %6.2f %8.2f %8.1f %6.0f%% %7.2f %9.2f\n",
-                        sp.name as NSString, sp.kind.rawValue as NSString, sp.kernel, sp.kernel, sp.stride,
-                        "\(sp.inChannels)->\(sp.outChannels)" as NSString, "\(l.output[2])x\(l.output[3])" as NSString,
-                        l.flops / 1e9, l.forwardMS, l.forwardGFLOPS, 100 * l.forwardGFLOPS / sgemmGFLOPS,
-                        l.backwardMS, l.blockMS)
+            s += pad(sp.name, 8) + pad(sp.kind == .transposedConv ? "deconv" : "conv", 9)
+                + pad("\(sp.kernel)x\(sp.kernel) s\(sp.stride)", 8) + pad("\(sp.inChannels)->\(sp.outChannels)", 11)
+                + pad("\(l.output[2])x\(l.output[3])", 9)
+            s += String(format: "%7.2f %8.2f %8.1f %6.0f%% %8.2f %9.2f\n", l.flops / 1e9, l.forwardMS, l.forwardGFLOPS,
+                        100 * l.forwardGFLOPS / sgemmGFLOPS, l.backwardMS, l.blockMS)
         }
-        s += String(format: "\nconv + transposed conv forward, one network: %.1f ms, %.1f GFLOP in %.1f GFLOP/s = %.0f%% of sgemm\n",
+        s += String(format: "\nconv + deconv forward, one network: %.1f ms for %.1f GFLOP = %.1f GFLOP/s, %.0f%% of sgemm\n",
                     totalForwardMS, totalFlops / 1e9, totalForwardGFLOPS, percentOfSgemm)
         s += String(format: "backward (dInput, dWeight, dBias), one network: %.1f ms\n", totalBackwardMS)
-        s += String(format: "blocks (conv + BN + ELU + skip) forward: one network %.1f ms; both stages ≈ %.1f ms for %.1f GFLOP\n",
+        s += String(format: "blocks (conv + BN + ELU + skip) forward: one network %.1f ms; both stages ~ %.1f ms for %.1f GFLOP\n",
                     totalBlockMS, 2 * totalBlockMS, 2 * totalFlops / 1e9)
-        s += String(format: "peak memory: %.0f MB\n", peakRSSMB)
+        s += String(format: "peak memory: %.0f MB", peakRSSMB)
         return s
     }
 

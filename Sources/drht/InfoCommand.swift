@@ -34,10 +34,11 @@ struct InfoCommand: ParsableCommand {
         head += " \(channelName(image.channels))"
         if !image.details.isEmpty { head += ", " + image.details.joined(separator: ", ") }
         var out = head + "\n"
-        out += "  channel        min          max         mean\n"
+        out += "  channel          min          max         mean\n"
         for (c, name) in ["R", "G", "B"].enumerated() {
             let s = image.pixels.channelStats(c)
-            out += String(format: "  %-7@ %11.6g  %11.6g  %11.6g\n", name as NSString, s.min, s.max, s.mean)
+            out += "  " + name.padding(toLength: 7, withPad: " ", startingAt: 0)
+                + String(format: " %12.6g %12.6g %12.6g\n", s.min, s.max, s.mean)
         }
         return out
     }

@@ -1,0 +1,26 @@
+# drht — the README's two commands are `make run` and `make test`.
+SWIFT ?= swift
+BIN := .build/release/drht
+
+.PHONY: run test build deps bench clean
+
+# Install missing apt packages, build in release mode, start the main job.
+run: build
+	$(BIN) --help
+	$(BIN) bench
+
+# Install missing apt packages, then run the whole test suite.
+test: deps
+	$(SWIFT) test
+
+build: deps
+	$(SWIFT) build -c release
+
+deps:
+	@bash scripts/install-deps.sh
+
+bench: build
+	$(BIN) bench
+
+clean:
+	rm -rf .build

@@ -1,0 +1,124 @@
+import XCTest
+import Foundation
+
+/// The `drht` executable as a user runs it: exit status, stdout and stderr.
+final class CLITests: XCTestCase {
+    struct Run { let status: Int32; let out: String; let err: String }
+
+    /// The `drht` built beside the test bundle (.build/<triple>/<config>/drht).
+    static var binary: URL {
+        let candidates = [Bundle.main.bundleURL, Bundle(for: CLITests.self).bundleURL,
+                          Bundle(for: CLITests.self).bundleURL.deletingLastPathComponent()]
+            .map { $0.appendingPathComponent("drht") }
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
+    }
+
+    func drht(_ args: String...) throws -> Run {
+        let p = Process()
+        p.executableURL = Self.binary
+        p.arguments = args
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out; p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Run(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
+    }
+
+    var dir = ""
+    override func setUp() {
+        dir = NSTemporaryDirectory() + "drht-cli-\(UUID().uuidString)"
+        try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    }
+    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+
+    func write(_ name: String, _ bytes: [UInt8]) -> String {
+        let path = dir + "/" + name
+        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        return path
+    }
+
+    /// A real 4 x 2 RGB PNG, written by the shipped encoder through `drht`'s own code path is
+    /// not available here, so these are the bytes of a tiny valid PNG made once and checked in.
+    static let tinyPNG: [UInt8] = {
+        // 2 x 1 RGB 8-bit: red, then blue; zlib stored block.
+        func be32(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
+        func crc(_ b: [UInt8]) -> UInt32 {
+            var c: UInt32 = 0xFFFF_FFFF
+            for x in b { c ^= UInt32(x); for _ in 0..<8 { c = (c & 1) != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 } }
+            return ~c
+        }
+        func chunk(_ t: String, _ d: [UInt8]) -> [UInt8] { let body = Array(t.utf8) + d; return be32(UInt32(d.count)) + body + be32(crc(body)) }
+        let raw: [UInt8] = [0, 255, 0, 0, 0, 0, 255]
+        var a: UInt32 = 1, b: UInt32 = 0
+        for x in raw { a = (a + UInt32(x)) % 65521; b = (b + a) % 65521 }
+        let z: [UInt8] = [0x78, 0x01, 1, 7, 0, 0xF8, 0xFF] + raw + be32(b << 16 | a)
+        return [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", be32(2) + be32(1) + [8, 2, 0, 0, 0])
+            + chunk("IDAT", z) + chunk("IEND", [])
+    }()
+
+    func testInfoDescribesAnImage() throws {
+        let r = try drht("info", write("tiny.png", Self.tinyPNG))
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.contains("PNG, 2 x 1, 8-bit RGB"), r.out)
+        let red = r.out.split(separator: "\n").first { $0.hasPrefix("  R ") }?.split(separator: " ")
+        XCTAssertEqual(red, ["R", "0", "1", "0.5"], r.out)
+    }
+
+    func testEveryBrokenInputIsOneLineAndStatus1() throws {
+        let png = Self.tinyPNG
+        var flipped = png; flipped[20] ^= 0xFF
+        var huge = png
+        huge.replaceSubrange(16..<24, with: [0, 0, 0x4E, 0x20, 0, 0, 0x4E, 0x20])  // 20000 x 20000, CRC now wrong
+        let cases: [(String, [UInt8], String)] = [
+            ("empty.png", [], "empty"),
+            ("text.png", Array("just some text".utf8), "not a PNG, JPEG"),
+            ("cut.png", Array(png.prefix(40)), "truncated PNG"),
+            ("flipped.png", flipped, "corrupt PNG"),
+            ("huge.png", huge, "corrupt PNG"),
+            ("cut.jpg", [0xFF, 0xD8, 0xFF, 0xE0, 0, 16], "JPEG"),
+            ("cut.hdr", Array("#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n-Y 4 +X 4\n".utf8) + [1, 2], "truncated Radiance HDR"),
+            ("big.hdr", Array("#?RADIANCE\n\n-Y 20000 +X 20000\n".utf8), "100-megapixel limit"),
+        ]
+        for (name, bytes, fragment) in cases {
+            let path = write(name, bytes)
+            let r = try drht("info", path)
+            XCTAssertEqual(r.status, 1, "\(name): \(r.err)")
+            XCTAssertEqual(r.out, "", name)
+            let lines = r.err.split(separator: "\n", omittingEmptySubsequences: false)
+            XCTAssertEqual(lines.count, 2, "\(name): one line then the newline: \(r.err)")
+            XCTAssertTrue(r.err.hasPrefix("drht: \(path): "), "\(name): \(r.err)")
+            XCTAssertTrue(r.err.contains(fragment), "\(name): '\(r.err)' should say '\(fragment)'")
+        }
+        let missing = try drht("info", dir + "/nope.png")
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.err.contains("cannot open"), missing.err)
+    }
+
+    func testBenchJSONHasTheFieldsToolsRelyOn() throws {
+        let r = try drht("bench", "--size", "32", "--threads", "1", "--json")
+        XCTAssertEqual(r.status, 0, r.err)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
+        XCTAssertEqual(json["size"] as? Int, 32)
+        XCTAssertGreaterThan(try XCTUnwrap(json["sgemm_gflops"] as? Double), 0)
+        let layers = try XCTUnwrap(json["layers"] as? [[String: Any]])
+        XCTAssertEqual(layers.map { $0["name"] as? String }, ["enc1", "enc2", "enc3", "enc4", "enc5", "latent",
+                                                              "dec1", "dec2", "dec3", "dec4", "dec5", "head"])
+        for l in layers {
+            for key in ["forward_ms", "backward_ms", "forward_gflops"] {
+                XCTAssertGreaterThan(try XCTUnwrap(l[key] as? Double), 0, "\(l["name"]!) \(key)")
+            }
+        }
+        XCTAssertGreaterThan(try XCTUnwrap(json["total_forward_ms"] as? Double), 0)
+        XCTAssertGreaterThan(try XCTUnwrap(json["total_forward_gflops"] as? Double), 0)
+    }
+
+    func testBadArgumentsAreRefused() throws {
+        let r = try drht("bench", "--size", "33")
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.err.contains("multiple of 32"), r.err)
+        let u = try drht("frobnicate")
+        XCTAssertNotEqual(u.status, 0)
+        XCTAssertTrue(u.err.lowercased().contains("unexpected argument") || u.err.contains("Usage"), u.err)
+    }
+}
