@@ -6,7 +6,11 @@ import DRHTEngine
 /// (../shared/fixtures/drht-reference.safetensors): every block of both networks in eval mode,
 /// each fed the reference's own previous activation so errors do not compound.
 final class ReferenceFixtureTests: XCTestCase {
+    /// `$DRHT_SHARED/fixtures/…`, else `../shared/fixtures/…` beside the package root.
     static let fixturePath: String = {
+        if let shared = ProcessInfo.processInfo.environment["DRHT_SHARED"] {
+            return shared + "/fixtures/drht-reference.safetensors"
+        }
         // Tests/DRHTModelTests/ThisFile.swift -> package root -> ../shared/fixtures
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         return root.deletingLastPathComponent().appendingPathComponent("shared/fixtures/drht-reference.safetensors").path
