@@ -16,9 +16,22 @@ public enum EngineThreads {
     }
 
     /// Sets the worker count; OpenBLAS itself stays single-threaded inside each worker.
+    /// The first call also tunes glibc's malloc for the engine (see `keepFreedMemory`).
     public static func set(_ threads: Int) {
+        if current == 0 { keepFreedMemory() }
         current = max(1, threads)
         openblas_set_num_threads(1)
+    }
+
+    /// Activations are tens of MB each and are freed and re-allocated every layer. By default
+    /// glibc maps such blocks fresh each time and returns them on free, so every layer pays
+    /// page faults on its output (measured: a BN + ELU block doubled in time). Serving them
+    /// from the heap and not trimming it lets freed activations be reused as they are.
+    private static func keepFreedMemory() {
+        #if os(Linux)
+        _ = glibcMallopt(-3, 512 << 20)   // M_MMAP_THRESHOLD (malloc.h): heap, not mmap, below 512 MB
+        _ = glibcMallopt(-1, 1 << 30)     // M_TRIM_THRESHOLD: keep up to 1 GB of freed heap
+        #endif
     }
 }
 
@@ -53,3 +66,9 @@ public func parallelChunks(_ count: Int, minChunk: Int = 1, _ body: (Range<Int>)
 public func parallelFor(_ count: Int, _ body: (Int) -> Void) {
     parallelChunks(count) { range in for i in range { body(i) } }
 }
+
+#if os(Linux)
+/// glibc's `int mallopt(int param, int value)`; Swift's Glibc module does not export malloc.h.
+@_silgen_name("mallopt")
+private func glibcMallopt(_ param: Int32, _ value: Int32) -> Int32
+#endif

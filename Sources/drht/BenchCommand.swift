@@ -32,14 +32,21 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         if let threads { EngineThreads.set(threads) }
         let progress = Progress(enabled: !json && isatty(2) != 0)
+        // The reference is sampled before, halfway and after the layers, and the median of all
+        // samples is used, so a busy spell on a shared machine skews both sides alike.
+        let reference = SgemmReference(n: 2048)
         progress.say("measuring cblas_sgemm at 2048^3")
-        let sgemm = Timing.sgemmGFLOPS(2048)
+        reference.sample()
         var results: [LayerResult] = []
         for (i, spec) in Architecture.layers.enumerated() {
             progress.say("[\(i + 1)/\(Architecture.layers.count)] \(spec.name)")
             results.append(LayerBench(spec: spec, size: size).run())
+            if i == Architecture.layers.count / 2 - 1 { reference.sample() }
         }
+        progress.say("measuring cblas_sgemm at 2048^3")
+        reference.sample()
         progress.done()
+        let sgemm = reference.gflops
         let report = BenchReport(size: size, threads: EngineThreads.count, sgemmGFLOPS: sgemm, layers: results,
                                  peakRSSMB: Timing.peakRSSMB())
         print(json ? report.json : report.table)
@@ -113,18 +120,6 @@ enum Timing {
         return times.sorted()[times.count / 2]
     }
 
-    /// The rate of an n^3 sgemm on all engine threads, in GFLOP/s, timed like the layers
-    /// (median of several runs).
-    static func sgemmGFLOPS(_ n: Int) -> Double {
-        var rng = SeededRandom(seed: 2)
-        let a = Tensor.uniform([n, n], -1, 1, rng: &rng), b = Tensor.uniform([n, n], -1, 1, rng: &rng)
-        let c = Tensor(zeros: [n, n])
-        let ms = medianMS {
-            gemm(c.data, ldc: n, a.data, lda: n, transposeA: false, b.data, ldb: n, transposeB: false, m: n, n: n, k: n)
-        }
-        return 2 * pow(Double(n), 3) / ms / 1e6
-    }
-
     /// Peak resident memory of this process (VmHWM), in MB.
     static func peakRSSMB() -> Double {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
@@ -132,6 +127,33 @@ enum Timing {
               let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
         return kb / 1024
     }
+}
+
+/// cblas_sgemm at n^3 on all engine threads, sampled several times during a benchmark.
+final class SgemmReference {
+    let n: Int
+    let a: Tensor, b: Tensor, c: Tensor
+    var times: [Double] = []
+
+    init(n: Int) {
+        self.n = n
+        var rng = SeededRandom(seed: 2)
+        a = Tensor.uniform([n, n], -1, 1, rng: &rng); b = Tensor.uniform([n, n], -1, 1, rng: &rng)
+        c = Tensor(zeros: [n, n])
+    }
+
+    func run() {
+        gemm(c.data, ldc: n, a.data, lda: n, transposeA: false, b.data, ldb: n, transposeB: false, m: n, n: n, k: n)
+    }
+
+    /// A warm-up, then three timed runs.
+    func sample() {
+        run()
+        for _ in 0..<3 { let t0 = Timing.nowMS(); run(); times.append(Timing.nowMS() - t0) }
+    }
+
+    /// GFLOP/s at the median of all samples.
+    var gflops: Double { 2 * pow(Double(n), 3) / times.sorted()[times.count / 2] / 1e6 }
 }
 
 /// A one-line progress note on stderr (only on a terminal); cleared when done.
