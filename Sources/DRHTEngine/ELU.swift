@@ -11,6 +11,14 @@ public enum ELU {
         return y
     }
 
+    /// x <- ELU(x), in place (inference).
+    public static func applyInPlace(_ x: Tensor) {
+        let p = x.data
+        parallelChunks(x.count, minChunk: 1 << 15) { r in
+            for i in r { p[i] = elu(p[i]) }
+        }
+    }
+
     /// dx = dy * ELU'(x), written with the saved output: ELU'(x) = 1 for y > 0, y + 1 otherwise.
     public static func backward(dOutput dy: Tensor, output y: Tensor) -> Tensor {
         precondition(dy.shape == y.shape)

@@ -21,7 +21,7 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
     }
 
     /// A tensor whose contents are undefined until written: for outputs an op overwrites whole.
-    init(uninitialized shape: [Int]) {
+    public init(uninitialized shape: [Int]) {
         self.shape = shape
         self.count = shape.reduce(1, *)
         self.data = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))

@@ -18,8 +18,12 @@ public struct SafeTensorsFile {
     public struct Entry {
         public let dtype: String
         public let shape: [Int]
-        public let tensor: Tensor
+        /// The values as Float32; nil for integer tensors (e.g. BN's `num_batches_tracked`).
+        public let tensor: Tensor?
     }
+
+    /// Bytes per element of the dtypes a file may hold; F32, F16 and BF16 are read as Float32.
+    static let dtypeSizes = ["F32": 4, "F16": 2, "BF16": 2, "F64": 8, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1]
     public var tensors: [String: Entry]
     public var metadata: [String: String]
     /// Names in file order (by data offset).
@@ -76,11 +80,8 @@ public struct SafeTensorsFile {
             guard shape.count == shapeAny.count, shape.allSatisfy({ $0 >= 0 }), offs.count == 2 else {
                 throw fail("tensor '\(name)' has a bad shape or data_offsets")
             }
-            let size: Int
-            switch dtype {
-            case "F32": size = 4
-            case "F16", "BF16": size = 2
-            default: throw fail("tensor '\(name)' has dtype \(dtype); drht reads F32, F16 and BF16")
+            guard let size = dtypeSizes[dtype] else {
+                throw fail("tensor '\(name)' has unknown dtype \(dtype)")
             }
             var count = 1
             for d in shape {
@@ -104,6 +105,10 @@ public struct SafeTensorsFile {
         }
         var tensors: [String: Entry] = [:]
         for (name, e) in entries {
+            guard ["F32", "F16", "BF16"].contains(e.dtype) else {
+                tensors[name] = Entry(dtype: e.dtype, shape: e.shape, tensor: nil)
+                continue
+            }
             let t = Tensor(zeros: e.shape)
             bytes.withUnsafeBytes { raw in
                 let base = raw.baseAddress! + dataStart + e.begin
@@ -126,6 +131,61 @@ public struct SafeTensorsFile {
         if let shape, e.shape != shape {
             throw SafeTensorsError(path: path, problem: "tensor '\(name)' has shape \(e.shape), expected \(shape)")
         }
-        return e.tensor
+        guard let t = e.tensor else {
+            throw SafeTensorsError(path: path, problem: "tensor '\(name)' is \(e.dtype); drht needs F32, F16 or BF16 here")
+        }
+        return t
+    }
+
+    /// The dtype a file stores floats in when drht writes it.
+    public enum StorageType: String, Sendable { case f32 = "F32", f16 = "F16" }
+
+    /// A safetensors file holding `tensors` (in the given order) and string `metadata`.
+    /// The header is padded with spaces to a multiple of 8 bytes, as the reference writer does.
+    public static func encode(_ tensors: [(String, Tensor)], metadata: [String: String],
+                              dtype: StorageType = .f32) -> [UInt8] {
+        func quote(_ s: String) -> String {
+            var out = "\""
+            for u in s.unicodeScalars {
+                switch u {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case "\n": out += "\\n"
+                default:
+                    if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
+                }
+            }
+            return out + "\""
+        }
+        let size = dtype == .f32 ? 4 : 2
+        var entries: [String] = []
+        if !metadata.isEmpty {
+            let m = metadata.keys.sorted().map { "\(quote($0)): \(quote(metadata[$0]!))" }
+            entries.append("\"__metadata__\": {" + m.joined(separator: ", ") + "}")
+        }
+        var offset = 0
+        for (name, t) in tensors {
+            let bytes = t.count * size
+            entries.append("\(quote(name)): {\"dtype\": \"\(dtype.rawValue)\", \"shape\": [\(t.shape.map(String.init).joined(separator: ", "))], \"data_offsets\": [\(offset), \(offset + bytes)]}")
+            offset += bytes
+        }
+        var header = Array(("{" + entries.joined(separator: ", ") + "}").utf8)
+        while header.count % 8 != 0 { header.append(0x20) }
+        var out = [UInt8](repeating: 0, count: 8 + header.count + offset)
+        for i in 0..<8 { out[i] = UInt8((header.count >> (8 * i)) & 0xFF) }
+        out.replaceSubrange(8..<(8 + header.count), with: header)
+        var p = 8 + header.count
+        out.withUnsafeMutableBytes { raw in
+            for (_, t) in tensors {
+                for i in 0..<t.count {
+                    if dtype == .f32 {
+                        raw.storeBytes(of: t.data[i].bitPattern.littleEndian, toByteOffset: p, as: UInt32.self); p += 4
+                    } else {
+                        raw.storeBytes(of: Float16(t.data[i]).bitPattern.littleEndian, toByteOffset: p, as: UInt16.self); p += 2
+                    }
+                }
+            }
+        }
+        return out
     }
 }

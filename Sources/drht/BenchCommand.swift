@@ -9,12 +9,18 @@ import Foundation
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Time every DRHT layer at N x N against the measured sgemm rate.",
-        discussion: "Example: drht bench --size 256 --threads 2 --json"
+        abstract: "Time every DRHT layer at N x N against the measured sgemm rate, or the whole pipeline.",
+        discussion: """
+        Examples: drht bench --size 256 --threads 2 --json
+                  drht bench --pipeline --size 1024
+        """
     )
 
-    @Option(help: "Input size N (a multiple of 32).")
-    var size = 256
+    @Option(help: "Input size N, a multiple of 32 (default 256 for layers, 512 with --pipeline).")
+    var size: Int?
+
+    @Flag(help: "Time the whole two-stage inference (both networks and the transform) instead of single layers.")
+    var pipeline = false
 
     @Option(help: "Threads for OpenBLAS and the engine's loops (default: all cores).")
     var threads: Int?
@@ -22,9 +28,11 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
 
+    var n: Int { size ?? (pipeline ? 512 : 256) }
+
     func validate() throws {
-        guard size >= 32, size % 32 == 0, size <= 2048 else {
-            throw ValidationError("--size must be a multiple of 32 between 32 and 2048 (got \(size))")
+        guard n >= 32, n % 32 == 0, n <= 4096 else {
+            throw ValidationError("--size must be a multiple of 32 between 32 and 4096 (got \(n))")
         }
         if let threads, threads < 1 || threads > 64 { throw ValidationError("--threads must be 1...64") }
     }
@@ -32,6 +40,7 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         if let threads { EngineThreads.set(threads) }
         let progress = Progress(enabled: !json && isatty(2) != 0)
+        if pipeline { return try runPipeline(progress) }
         // The reference is sampled before, halfway and after the layers, and the median of all
         // samples is used, so a busy spell on a shared machine skews both sides alike.
         let reference = SgemmReference(n: 2048)
@@ -40,16 +49,51 @@ struct BenchCommand: ParsableCommand {
         var results: [LayerResult] = []
         for (i, spec) in Architecture.layers.enumerated() {
             progress.say("[\(i + 1)/\(Architecture.layers.count)] \(spec.name)")
-            results.append(LayerBench(spec: spec, size: size).run())
+            results.append(LayerBench(spec: spec, size: n).run())
             if i == Architecture.layers.count / 2 - 1 { reference.sample() }
         }
         progress.say("measuring cblas_sgemm at 2048^3")
         reference.sample()
         progress.done()
         let sgemm = reference.gflops
-        let report = BenchReport(size: size, threads: EngineThreads.count, sgemmGFLOPS: sgemm, layers: results,
+        let report = BenchReport(size: n, threads: EngineThreads.count, sgemmGFLOPS: sgemm, layers: results,
                                  peakRSSMB: Timing.peakRSSMB())
         print(json ? report.json : report.table)
+    }
+}
+
+extension BenchCommand {
+    /// The whole two-stage inference at n x n on random weights and a random image: a warm-up,
+    /// then the median of three runs, with the process's peak memory.
+    func runPipeline(_ progress: Progress) throws {
+        let model = DRHT.initialized(seed: 1)
+        var rng = SeededRandom(seed: 3)
+        let image = Tensor.uniform([1, 3, n, n], 0, 1, rng: &rng)
+        var times: [Double] = [], stages: [(Double, Double, Double)] = [], flops = 0.0
+        for run in 0..<4 {
+            progress.say(run == 0 ? "warm-up run" : "run \(run)/3")
+            let p = Pipeline(model: model, image: image, retention: .needed)
+            let t0 = Timing.nowMS()
+            p.runAll()
+            _ = p.corrected
+            if run > 0 { times.append(Timing.nowMS() - t0); stages.append(p.stageMilliseconds) }
+            flops = p.totalFlops
+        }
+        progress.done()
+        let order = times.indices.sorted { times[$0] < times[$1] }
+        let mid = order[order.count / 2]
+        let ms = times[mid], (h, t, l) = stages[mid]
+        let rss = Timing.peakRSSMB()
+        if json {
+            print(String(format: "{\"size\": %d, \"threads\": %d, \"pipeline_ms\": %.3f, \"pipeline_gflops\": %.3f, "
+                         + "\"gflop\": %.3f, \"hdr_ms\": %.3f, \"transform_ms\": %.3f, \"ldr_ms\": %.3f, \"peak_rss_mb\": %.1f}",
+                         n, EngineThreads.count, ms, flops / ms / 1e6, flops / 1e9, h, t, l, rss))
+        } else {
+            print("drht bench --pipeline: \(n)x\(n), batch 1, \(EngineThreads.count) thread\(EngineThreads.count == 1 ? "" : "s"), median of 3 runs")
+            print(String(format: "two-stage inference: %.1f ms for %.1f GFLOP = %.1f GFLOP/s", ms, flops / 1e9, flops / ms / 1e6))
+            print(String(format: "  HDR estimation %.1f ms, transform %.1f ms, LDR correction %.1f ms", h, t, l))
+            print(String(format: "peak memory: %.0f MB", rss))
+        }
     }
 }
 

@@ -1,10 +1,11 @@
 // drht — the command-line entry point. Each subcommand is a small struct in its own file.
 import ArgumentParser
 import DRHTImageIO
+import DRHTModel
 import Foundation
 
 @main
-struct DRHT: ParsableCommand {
+struct DRHTTool: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "drht",
         abstract: "Learn how the DRHT network (CVPR 2018) corrects badly exposed photos.",
@@ -13,7 +14,7 @@ struct DRHT: ParsableCommand {
         the HDR domain with a gamma + log transform, and maps it back to a corrected LDR image \
         with a second autoencoder.
         """,
-        subcommands: [InfoCommand.self, BenchCommand.self]
+        subcommands: [CorrectCommand.self, InfoCommand.self, InitCommand.self, BenchCommand.self]
     )
 
     /// Errors the user can act on print as one line, `drht: <file>: <problem>; <what to do>`,
@@ -23,6 +24,12 @@ struct DRHT: ParsableCommand {
             var command = try parseAsRoot()
             try command.run()
         } catch let error as ImageIOError {
+            FileHandle.standardError.write(Data("drht: \(error)\n".utf8))
+            Foundation.exit(1)
+        } catch let error as SafeTensorsError {
+            FileHandle.standardError.write(Data("drht: \(error)\n".utf8))
+            Foundation.exit(1)
+        } catch let error as PipelineError {
             FileHandle.standardError.write(Data("drht: \(error)\n".utf8))
             Foundation.exit(1)
         } catch let error as UserError {

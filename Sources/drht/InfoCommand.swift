@@ -3,12 +3,13 @@
 import ArgumentParser
 import DRHTEngine
 import DRHTImageIO
+import DRHTModel
 import Foundation
 
 struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "info",
-        abstract: "Describe an image (PNG, JPEG, Radiance .hdr) or a .npy array.",
+        abstract: "Describe an image (PNG, JPEG, Radiance .hdr), a .npy array or a .safetensors weights file.",
         discussion: "Example: drht info photo.png"
     )
 
@@ -20,8 +21,12 @@ struct InfoCommand: ParsableCommand {
     }
 
     static func describe(_ path: String) throws -> String {
+        if path.lowercased().hasSuffix(".safetensors") { return try describeWeights(path) }
         let bytes = try AtomicFile.read(path)
         if bytes.isEmpty { throw ImageIOError.empty(path: path) }
+        if ImageFormat.sniff(bytes) == nil, bytes.count > 9, bytes[8] == UInt8(ascii: "{") {
+            return try describeWeights(path)      // safetensors under another name
+        }
         if ImageFormat.sniff(bytes) == .npy, let t = try? NPY.decode(bytes, path: path),
            !(t.shape.count == 3 && (t.shape[2] == 3 || t.shape[0] == 3)) {
             let s = t.stats
@@ -39,6 +44,35 @@ struct InfoCommand: ParsableCommand {
             let s = image.pixels.channelStats(c)
             out += "  " + name.padding(toLength: 7, withPad: " ", startingAt: 0)
                 + String(format: " %12.6g %12.6g %12.6g\n", s.min, s.max, s.mean)
+        }
+        return out
+    }
+
+    /// Tensors (name, dtype, shape), learnable parameter count and metadata of a weights file,
+    /// and whether it is a complete DRHT model.
+    static func describeWeights(_ path: String) throws -> String {
+        let file = try SafeTensorsFile.read(path)
+        let isState = { (n: String) in n.hasSuffix("running_mean") || n.hasSuffix("running_var") || n.hasSuffix("num_batches_tracked") }
+        let params = file.names.filter { !isState($0) && file.tensors[$0]!.tensor != nil }
+            .reduce(0) { $0 + file.tensors[$1]!.shape.reduce(1, *) }
+        let dtypes = Set(file.names.map { file.tensors[$0]!.dtype }).sorted().joined(separator: ", ")
+        var out = "\(path): safetensors, \(file.names.count) tensors (\(dtypes)), "
+            + "\(params.formatted(.number.grouping(.automatic))) learnable parameters\n"
+        let model: String
+        do { _ = try DRHT.load(file, path: path); model = "a complete \(DRHT.format) DRHT model" }
+        catch { model = "not a complete DRHT model: \(error)" }
+        out += "  \(model)\n"
+        if !file.metadata.isEmpty {
+            out += "  metadata:\n"
+            for key in file.metadata.keys.sorted() { out += "    \(key) = \(file.metadata[key]!)\n" }
+        }
+        let width = max(30, (file.names.map(\.count).max() ?? 0) + 2)
+        out += "  " + "name".padding(toLength: width, withPad: " ", startingAt: 0) + "dtype  shape\n"
+        for name in file.names {
+            let e = file.tensors[name]!
+            out += "  " + name.padding(toLength: width, withPad: " ", startingAt: 0)
+                + e.dtype.padding(toLength: 7, withPad: " ", startingAt: 0)
+                + (e.shape.isEmpty ? "scalar" : e.shape.map(String.init).joined(separator: "x")) + "\n"
         }
         return out
     }

@@ -96,3 +96,17 @@ final class FastExpTests: XCTestCase {
         XCTAssertEqual(fastExp(0), 1)
     }
 }
+
+final class InPlaceTests: XCTestCase {
+    func testInPlaceVariantsEqualTheAllocatingOnes() {
+        let x = randomTensor([2, 3, 4, 5], seed: 21, -2, 2), e = randomTensor([2, 3, 4, 5], seed: 22)
+        let bn = BatchNorm2D(weight: randomTensor([3], seed: 23), bias: randomTensor([3], seed: 24),
+                             runningMean: randomTensor([3], seed: 25), runningVar: randomTensor([3], seed: 26, 0.5, 2))
+        let a = x.copy(); bn.normalizeInPlace(a)
+        assertClose(a, bn.forward(x, mode: .inference).output, "bn in place")
+        let b = x.copy(); ELU.applyInPlace(b)
+        assertClose(b, ELU.forward(x), "elu in place")
+        let c = x.copy(); SkipFusion.forwardInPlace(decoder: c, encoder: e)
+        assertClose(c, SkipFusion.forward(decoder: x, encoder: e), "skip in place")
+    }
+}

@@ -90,6 +90,22 @@ final class ReferenceFixtureTests: XCTestCase {
     }
 }
 
+extension ReferenceFixtureTests {
+    /// The whole pipeline (DRHT.load + Pipeline) on the fixture's weights and input.
+    func testPipelineOnTheReferenceWeightsMatchesPyTorch() throws {
+        let f = try load()
+        let model = try DRHT.load(f, path: Self.fixturePath)    // a PyTorch-written weights file
+        XCTAssertEqual(model.constants.gamma, 2.2)
+        let p = Pipeline(model: model, image: try f.tensor("test.eval.input"), retention: .everything)
+        p.runAll()
+        for name in ["hdr.enc1", "hdr.latent", "hdr.dec5.skip", "hdr.head", "transform.H", "transform", "ldr.latent", "ldr.head"] {
+            // Errors compound through 25 layers here, so the tolerance is looser than per block.
+            assertMatches(p.outputs[name]!, try f.tensor("test.eval.\(name)"), name, rtol: 2e-3)
+        }
+        assertMatches(p.corrected!, try f.tensor("test.eval.output"), "output", rtol: 2e-3)
+    }
+}
+
 extension Tensor {
     /// Elementwise sum (test helper).
     func adding(_ other: Tensor) -> Tensor {

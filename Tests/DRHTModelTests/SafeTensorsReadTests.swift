@@ -26,6 +26,12 @@ final class SafeTensorsReadTests: XCTestCase {
         XCTAssertThrowsError(try f.tensor("zzz")) { XCTAssertTrue("\($0)".contains("'zzz' is missing")) }
     }
 
+    func testIntegerTensorsAreReadButNotUsableAsFloats() throws {
+        let f = try SafeTensorsFile.parse(file(#"{"n": {"dtype": "I64", "shape": [], "data_offsets": [0, 8]}}"#, floats([0, 0])), path: "w")
+        XCTAssertEqual(f.tensors["n"]?.dtype, "I64")
+        XCTAssertThrowsError(try f.tensor("n")) { XCTAssertTrue("\($0)".contains("'n' is I64"), "\($0)") }
+    }
+
     func expectError(_ bytes: [UInt8], _ fragment: String, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertThrowsError(try SafeTensorsFile.parse(bytes, path: "w.safetensors"), file: file, line: line) { e in
             let text = "\(e)"
@@ -43,7 +49,7 @@ final class SafeTensorsReadTests: XCTestCase {
         expectError(file("{not json", []), "not a valid JSON")
         expectError(file(t, floats([1])), "outside the 4 data bytes")
         expectError(file(#"{"a": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}}"#, floats([1, 2])), "needs 12")
-        expectError(file(#"{"a": {"dtype": "I64", "shape": [1], "data_offsets": [0, 8]}}"#, floats([1, 2])), "dtype I64")
+        expectError(file(#"{"a": {"dtype": "Q99", "shape": [1], "data_offsets": [0, 8]}}"#, floats([1, 2])), "unknown dtype Q99")
         expectError(file(#"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "b": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}"#,
                          floats([1, 2])), "overlap")
         expectError(file(#"{"a": {"dtype": "F32", "shape": [2]}}"#, floats([1, 2])), "data_offsets")
