@@ -1,14 +1,14 @@
 import XCTest
 import Foundation
 
-/// The `drht` executable as a user runs it: exit status, stdout and stderr.
-final class CLITests: XCTestCase {
+/// Runs the `drht` executable as a user does: exit status, stdout and stderr.
+class CLITestCase: XCTestCase {
     struct Run { let status: Int32; let out: String; let err: String }
 
     /// The `drht` built beside the test bundle (.build/<triple>/<config>/drht).
     static var binary: URL {
-        let candidates = [Bundle.main.bundleURL, Bundle(for: CLITests.self).bundleURL,
-                          Bundle(for: CLITests.self).bundleURL.deletingLastPathComponent()]
+        let candidates = [Bundle.main.bundleURL, Bundle(for: CLITestCase.self).bundleURL,
+                          Bundle(for: CLITestCase.self).bundleURL.deletingLastPathComponent()]
             .map { $0.appendingPathComponent("drht") }
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
     }
@@ -38,8 +38,7 @@ final class CLITests: XCTestCase {
         return path
     }
 
-    /// A real 4 x 2 RGB PNG, written by the shipped encoder through `drht`'s own code path is
-    /// not available here, so these are the bytes of a tiny valid PNG made once and checked in.
+    /// A valid 2 x 1 RGB PNG (red, blue), built byte by byte.
     static let tinyPNG: [UInt8] = {
         // 2 x 1 RGB 8-bit: red, then blue; zlib stored block.
         func be32(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
@@ -57,8 +56,11 @@ final class CLITests: XCTestCase {
             + chunk("IDAT", z) + chunk("IEND", [])
     }()
 
+}
+
+final class CLITests: CLITestCase {
     func testInfoDescribesAnImage() throws {
-        let r = try drht("info", write("tiny.png", Self.tinyPNG))
+        let r = try drht("info", write("tiny.png", CLITestCase.tinyPNG))
         XCTAssertEqual(r.status, 0, r.err)
         XCTAssertTrue(r.out.contains("PNG, 2 x 1, 8-bit RGB"), r.out)
         let red = r.out.split(separator: "\n").first { $0.hasPrefix("  R ") }?.split(separator: " ")
@@ -66,7 +68,7 @@ final class CLITests: XCTestCase {
     }
 
     func testEveryBrokenInputIsOneLineAndStatus1() throws {
-        let png = Self.tinyPNG
+        let png = CLITestCase.tinyPNG
         var flipped = png; flipped[20] ^= 0xFF
         var huge = png
         huge.replaceSubrange(16..<24, with: [0, 0, 0x4E, 0x20, 0, 0, 0x4E, 0x20])  // 20000 x 20000, CRC now wrong
