@@ -11,7 +11,7 @@ run: build
 
 # Install missing apt packages, then run the whole test suite.
 test: deps
-	$(SWIFT) test --disable-swift-testing
+	$(SWIFT) test -c release -Xswiftc -enable-testing --disable-swift-testing
 
 build: deps
 	$(SWIFT) build -c release
