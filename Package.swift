@@ -30,14 +30,17 @@ let package = Package(
         .target(name: "DRHTImageIO", dependencies: ["DRHTEngine", "CPNG", "CJPEG"],
                 path: "Sources/DRHTImageIO"),
         .target(name: "DRHTModel", dependencies: ["DRHTEngine", "DRHTImageIO"], path: "Sources/DRHTModel"),
+        .target(name: "DRHTTraining", dependencies: ["DRHTEngine", "DRHTImageIO", "DRHTModel"], path: "Sources/DRHTTraining"),
         .executableTarget(name: "drht", dependencies: [
-            "DRHTEngine", "DRHTImageIO", "DRHTModel", "CBLAS",
+            "DRHTEngine", "DRHTImageIO", "DRHTModel", "DRHTTraining", "CBLAS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/drht"),
 
         // --- Tests ---
         .testTarget(name: "DRHTEngineTests", dependencies: ["DRHTEngine"], path: "Tests/DRHTEngineTests"),
         .testTarget(name: "DRHTCLITests", dependencies: ["drht"], path: "Tests/DRHTCLITests"),
+        .testTarget(name: "DRHTTrainingTests", dependencies: ["DRHTTraining", "DRHTModel", "DRHTEngine", "DRHTImageIO"],
+                    path: "Tests/DRHTTrainingTests"),
         .testTarget(name: "DRHTModelTests", dependencies: ["DRHTModel", "DRHTEngine"], path: "Tests/DRHTModelTests"),
         .testTarget(name: "DRHTImageIOTests", dependencies: ["DRHTImageIO", "DRHTEngine"],
                     path: "Tests/DRHTImageIOTests"),

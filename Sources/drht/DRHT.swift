@@ -2,6 +2,7 @@
 import ArgumentParser
 import DRHTImageIO
 import DRHTModel
+import DRHTTraining
 import Foundation
 
 @main
@@ -14,7 +15,7 @@ struct DRHTTool: ParsableCommand {
         the HDR domain with a gamma + log transform, and maps it back to a corrected LDR image \
         with a second autoencoder.
         """,
-        subcommands: [CorrectCommand.self, InfoCommand.self, InitCommand.self, BenchCommand.self]
+        subcommands: [CorrectCommand.self, InfoCommand.self, InitCommand.self, SynthCommand.self, TrainCommand.self, BenchCommand.self]
     )
 
     /// Errors the user can act on print as one line, `drht: <file>: <problem>; <what to do>`,
@@ -30,6 +31,9 @@ struct DRHTTool: ParsableCommand {
             FileHandle.standardError.write(Data("drht: \(error)\n".utf8))
             Foundation.exit(1)
         } catch let error as PipelineError {
+            FileHandle.standardError.write(Data("drht: \(error)\n".utf8))
+            Foundation.exit(1)
+        } catch let error as TrainingError {
             FileHandle.standardError.write(Data("drht: \(error)\n".utf8))
             Foundation.exit(1)
         } catch let error as UserError {

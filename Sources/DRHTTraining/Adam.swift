@@ -1,0 +1,70 @@
+// Adam (Kingma & Ba 2015) as PyTorch's torch.optim.Adam computes it:
+//   g <- g + weight_decay * p                     (L2 penalty, off by default)
+//   m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2
+//   p <- p - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
+import DRHTEngine
+import Foundation
+
+public final class Adam {
+    /// Hyper-parameters; defaults are MODEL.md's (beta1 0.9, beta2 0.999, eps 1e-8).
+    public var learningRate: Float
+    public var beta1: Float = 0.9
+    public var beta2: Float = 0.999
+    public var epsilon: Float = 1e-8
+    public var weightDecay: Float = 0
+    /// Steps taken so far (t).
+    public private(set) var step = 0
+    /// First and second moments by parameter name.
+    public private(set) var m: [String: Tensor] = [:]
+    public private(set) var v: [String: Tensor] = [:]
+
+    public init(learningRate: Float) { self.learningRate = learningRate }
+
+    /// One update of every parameter that has a gradient.
+    public func update(_ parameters: [(String, Tensor)], gradients: [String: Tensor]) {
+        step += 1
+        let c1 = 1 - powf(beta1, Float(step)), c2 = 1 - powf(beta2, Float(step))
+        let (b1, b2, eps, lr, wd) = (beta1, beta2, epsilon, learningRate, weightDecay)
+        for (name, p) in parameters {
+            guard let g = gradients[name] else { continue }
+            let mt = m[name] ?? Tensor(zeros: p.shape), vt = v[name] ?? Tensor(zeros: p.shape)
+            m[name] = mt; v[name] = vt
+            let pp = p.data, pg = g.data, pm = mt.data, pv = vt.data
+            parallelChunks(p.count, minChunk: 1 << 14) { r in
+                for i in r {
+                    let gi = pg[i] + wd * pp[i]
+                    pm[i] = b1 * pm[i] + (1 - b1) * gi
+                    pv[i] = b2 * pv[i] + (1 - b2) * gi * gi
+                    pp[i] -= lr * (pm[i] / c1) / ((pv[i] / c2).squareRoot() + eps)
+                }
+            }
+        }
+    }
+
+    /// The state as named tensors (`m.<name>`, `v.<name>`) and metadata, for a checkpoint.
+    public var state: (tensors: [(String, Tensor)], metadata: [String: String]) {
+        let names = m.keys.sorted()
+        return (names.map { ("m.\($0)", m[$0]!) } + names.map { ("v.\($0)", v[$0]!) },
+                ["adam_step": "\(step)", "beta1": "\(beta1)", "beta2": "\(beta2)", "epsilon": "\(epsilon)",
+                 "weight_decay": "\(weightDecay)", "learning_rate": "\(learningRate)"])
+    }
+
+    /// Restores moments and step from a checkpoint's tensors and metadata.
+    public func restore(tensors: [String: Tensor], metadata: [String: String]) throws {
+        guard let s = metadata["adam_step"].flatMap(Int.init) else {
+            throw TrainingError("the optimizer state has no adam_step; it was not written by drht train")
+        }
+        step = s
+        m = [:]; v = [:]
+        for (name, t) in tensors {
+            if name.hasPrefix("m.") { m[String(name.dropFirst(2))] = t }
+            if name.hasPrefix("v.") { v[String(name.dropFirst(2))] = t }
+        }
+    }
+}
+
+/// A training problem the user can act on, said in one line.
+public struct TrainingError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,220 @@
+// Procedural HDR training triplets (LDR input, HDR ground truth, LDR target), deterministic
+// per seed. Scenes have real dynamic range: a sky gradient with a sun ~10^3 above diffuse
+// surfaces, ground and facades textured with multi-octave value noise, deep shadows around
+// 10^-2, lit windows, lamps with coloured glows. The input is a simulated camera (exposure
+// +-3 EV around auto-exposure, a random response curve, clipping, noise, 8-bit quantisation);
+// the target is a fixed tone mapping of the HDR (Reinhard 2002 global, key 0.18, then sRGB).
+import DRHTEngine
+import Foundation
+
+/// One training example, each (1, 3, S, S).
+public struct Triplet {
+    public var input: Tensor     // LDR photo in [0, 1]
+    public var hdr: Tensor       // linear radiance, log-average luminance 0.18
+    public var target: Tensor    // well-exposed LDR in [0, 1]
+    public init(input: Tensor, hdr: Tensor, target: Tensor) { self.input = input; self.hdr = hdr; self.target = target }
+}
+
+public enum SyntheticScenes {
+    /// The triplet for `seed` at size x size.
+    public static func triplet(seed: UInt64, size: Int) -> Triplet {
+        var rng = SeededRandom(seed: seed)
+        let hdr = scene(size: size, rng: &rng)
+        normalise(hdr)
+        return Triplet(input: Camera.random(rng: &rng).photograph(hdr, rng: &rng), hdr: hdr, target: toneMap(hdr))
+    }
+
+    // MARK: - The scene
+
+    static func scene(size s: Int, rng: inout SeededRandom) -> Tensor {
+        let img = Tensor(zeros: [1, 3, s, s])
+        let plane = s * s
+        let horizon = rng.uniform(0.3, 0.7) * Float(s)
+        let skyScale = rng.uniform(0.5, 3)
+        let zenith = (rng.uniform(0.15, 0.4), rng.uniform(0.3, 0.6), rng.uniform(0.8, 1.2))
+        let hazeColour = (rng.uniform(0.9, 1.2), rng.uniform(0.8, 1.0), rng.uniform(0.6, 0.9))
+        let noise = ValueNoise(seed: rng.next())
+        let sunIntensity = rng.uniform(0.6, 1.6)              // diffuse white under the sun
+        let shadowLevel = powf(10, rng.uniform(-2.3, -1.3))   // ~1e-2 of the lit level
+        let groundTint = (rng.uniform(0.5, 1), rng.uniform(0.45, 0.9), rng.uniform(0.3, 0.8))
+        let textureScale = rng.uniform(2, 8)
+        let shadowThreshold = rng.uniform(-0.2, 0.3)
+        let set = { (x: Int, y: Int, r: Float, g: Float, b: Float) in
+            let i = y * s + x
+            img.data[i] = r; img.data[plane + i] = g; img.data[2 * plane + i] = b
+        }
+        // Sky and ground.
+        for y in 0..<s {
+            for x in 0..<s {
+                let fx = Float(x) / Float(s), fy = Float(y) / Float(s)
+                if Float(y) < horizon {
+                    let t = Float(y) / max(horizon, 1)              // 0 at the zenith, 1 at the horizon
+                    let cloud = max(0, noise.fractal(fx * 4, fy * 8, octaves: 4) - 0.1) * 2
+                    func mix(_ a: Float, _ b: Float) -> Float { (a * (1 - t) + b * t) * skyScale * (1 + cloud) }
+                    set(x, y, mix(zenith.0, hazeColour.0), mix(zenith.1, hazeColour.1), mix(zenith.2, hazeColour.2))
+                } else {
+                    let depth = (Float(y) - horizon) / max(Float(s) - horizon, 1)
+                    let tex = noise.fractal(fx * textureScale * (1 + 3 * depth), fy * textureScale * 4, octaves: 5)
+                    let albedo = 0.05 + 0.5 * (0.5 + 0.5 * tex)
+                    let lit = noise.fractal(fx * 2 + 7, fy * 2 + 3, octaves: 3) > shadowThreshold
+                    let light = lit ? sunIntensity : sunIntensity * shadowLevel
+                    set(x, y, albedo * groundTint.0 * light, albedo * groundTint.1 * light, albedo * groundTint.2 * light)
+                }
+            }
+        }
+        // Buildings with lit windows, standing on the horizon.
+        for _ in 0..<Int(rng.next() % 4) {
+            let w = Int(rng.uniform(0.1, 0.35) * Float(s)), h = Int(rng.uniform(0.15, 0.5) * Float(s))
+            let x0 = Int(rng.uniform(0, 1) * Float(s - w)), y1 = min(s, Int(horizon) + Int(rng.uniform(0, 0.2) * Float(s)))
+            let y0 = max(0, y1 - h)
+            let facade = rng.uniform(0.1, 0.5), sunny = rng.uniform(0, 1) < 0.5
+            let light = sunny ? sunIntensity : sunIntensity * shadowLevel * 3
+            let window = max(2, s / 40), pitch = window * 2
+            let warm = (rng.uniform(0.9, 1.0), rng.uniform(0.6, 0.85), rng.uniform(0.3, 0.5))
+            let emission = powf(10, rng.uniform(0.7, 1.7))    // 5 ... 50
+            for y in y0..<y1 { for x in x0..<min(s, x0 + w) {
+                let tex = 0.8 + 0.2 * noise.value(Float(x) * 0.7, Float(y) * 0.7)
+                var r = facade * light * tex, g = facade * light * tex * 0.95, b = facade * light * tex * 0.9
+                let wx = (x - x0) % pitch, wy = (y - y0) % pitch
+                if wx >= window / 2, wx < window / 2 + window, wy >= window / 2, wy < window / 2 + window,
+                   noise.value(Float(x / pitch) * 3.1, Float(y / pitch) * 1.7) > 0.1 {
+                    r = emission * warm.0; g = emission * warm.1; b = emission * warm.2
+                }
+                set(x, y, r, g, b)
+            }}
+        }
+        // Lamps: small bright discs with a coloured glow lighting their surroundings.
+        for _ in 0..<Int(rng.next() % 4) {
+            let cx = rng.uniform(0, 1) * Float(s), cy = rng.uniform(0.2, 1) * Float(s)
+            let radius = max(1, rng.uniform(0.005, 0.02) * Float(s)), reach = rng.uniform(0.05, 0.2) * Float(s)
+            let colour = (rng.uniform(0.5, 1), rng.uniform(0.3, 1), rng.uniform(0.2, 1))
+            let power = powf(10, rng.uniform(1.7, 2.7))         // 50 ... 500
+            addLight(img, size: s, cx: cx, cy: cy, radius: radius, reach: reach, colour: colour, power: power, glow: 0.05)
+        }
+        // The sun: ~10^3 above the diffuse level, with a glow.
+        if rng.uniform(0, 1) < 0.7 {
+            let cx = rng.uniform(0, 1) * Float(s), cy = rng.uniform(0.05, 0.9) * horizon
+            addLight(img, size: s, cx: cx, cy: cy, radius: max(1, rng.uniform(0.01, 0.03) * Float(s)),
+                     reach: rng.uniform(0.1, 0.3) * Float(s), colour: (1, 0.95, 0.85), power: 1000 * sunIntensity, glow: 0.02)
+        }
+        return img
+    }
+
+    /// Adds a disc of radiance `power * colour` and a glow falling off over `reach` pixels.
+    static func addLight(_ img: Tensor, size s: Int, cx: Float, cy: Float, radius: Float, reach: Float,
+                         colour: (Float, Float, Float), power: Float, glow: Float) {
+        let plane = s * s
+        for y in 0..<s { for x in 0..<s {
+            let dx = Float(x) - cx, dy = Float(y) - cy
+            let d2 = dx * dx + dy * dy
+            let add: Float = d2 <= radius * radius ? power : power * glow * expf(-d2 / (2 * reach * reach))
+            if add < 1e-4 { continue }
+            let i = y * s + x
+            img.data[i] += add * colour.0; img.data[plane + i] += add * colour.1; img.data[2 * plane + i] += add * colour.2
+        }}
+    }
+
+    // MARK: - Normalisation and tone mapping
+
+    /// Rec. 709 luminance of pixel i of a (1, 3, H, W) tensor.
+    @inline(__always)
+    static func luminance(_ t: Tensor, _ i: Int, plane: Int) -> Float {
+        0.2126 * t.data[i] + 0.7152 * t.data[plane + i] + 0.0722 * t.data[2 * plane + i]
+    }
+
+    /// Scales linear radiance in place so its log-average luminance is 0.18 (MODEL.md).
+    public static func normalise(_ hdr: Tensor) {
+        let plane = hdr.h * hdr.w
+        var sum = 0.0
+        for i in 0..<plane { sum += log(Double(luminance(hdr, i, plane: plane)) + 1e-6) }
+        let scale = Float(0.18 / exp(sum / Double(plane)))
+        for i in 0..<hdr.count { hdr.data[i] *= scale }
+    }
+
+    /// The target: Reinhard et al. 2002 global operator on normalised radiance (key 0.18, so
+    /// the key's scaling is 1), L_d = L (1 + L / L_white^2) / (1 + L) with L_white the largest
+    /// luminance, colour kept by scaling RGB with L_d / L, then the sRGB transfer curve.
+    public static func toneMap(_ hdr: Tensor) -> Tensor {
+        let plane = hdr.h * hdr.w
+        var white: Float = 1e-6
+        for i in 0..<plane { white = max(white, luminance(hdr, i, plane: plane)) }
+        let out = Tensor(zeros: hdr.shape)
+        for i in 0..<plane {
+            let l = luminance(hdr, i, plane: plane)
+            let ld = l * (1 + l / (white * white)) / (1 + l)
+            let ratio = l > 1e-9 ? ld / l : 1
+            for c in 0..<3 { out.data[c * plane + i] = srgbEncode(min(1, hdr.data[c * plane + i] * ratio)) }
+        }
+        return out
+    }
+
+    /// Linear -> sRGB (IEC 61966-2-1).
+    @inline(__always)
+    public static func srgbEncode(_ v: Float) -> Float {
+        let v = max(0, min(1, v))
+        return v <= 0.003_130_8 ? 12.92 * v : 1.055 * powf(v, 1 / 2.4) - 0.055
+    }
+
+    /// sRGB -> linear.
+    @inline(__always)
+    public static func srgbDecode(_ v: Float) -> Float {
+        v <= 0.040_45 ? v / 12.92 : powf((v + 0.055) / 1.055, 2.4)
+    }
+}
+
+/// A simulated camera: exposure, response curve, clipping, noise, 8-bit quantisation.
+public struct Camera {
+    /// Exposure relative to auto-exposure (which maps the log-average 0.18 to itself), in EV.
+    public var ev: Float
+    /// Response curve y = x^(1/gamma), then a mild S-curve of strength `contrast`.
+    public var gamma: Float
+    public var contrast: Float
+    /// Noise standard deviation at full scale (shot-noise-like: scaled by sqrt(y)).
+    public var noise: Float
+
+    public static func random(rng: inout SeededRandom) -> Camera {
+        Camera(ev: rng.uniform(-3, 3), gamma: rng.uniform(1.8, 2.6), contrast: rng.uniform(0, 0.6), noise: rng.uniform(0, 0.02))
+    }
+
+    /// The 8-bit photo of linear radiance `hdr` (1, 3, H, W).
+    public func photograph(_ hdr: Tensor, rng: inout SeededRandom) -> Tensor {
+        let out = Tensor(zeros: hdr.shape)
+        let exposure = powf(2, ev)
+        for i in 0..<hdr.count {
+            var y = powf(max(0, hdr.data[i] * exposure), 1 / gamma)
+            y = min(1, y)
+            y += contrast * (y - 0.5) * y * (1 - y) * 2            // S-curve, fixed at 0, 0.5 and 1
+            y += noise * y.squareRoot() * rng.normal()
+            out.data[i] = (min(1, max(0, y)) * 255).rounded() / 255
+        }
+        return out
+    }
+}
+
+/// Smooth 2-D value noise on an integer lattice with hashed values in [-1, 1].
+struct ValueNoise {
+    let seed: UInt64
+
+    @inline(__always)
+    func lattice(_ x: Int, _ y: Int) -> Float {
+        var h = seed ^ (UInt64(bitPattern: Int64(x)) &* 0x9E37_79B9_7F4A_7C15) ^ (UInt64(bitPattern: Int64(y)) &* 0xC2B2_AE3D_27D4_EB4F)
+        h = (h ^ (h >> 31)) &* 0xBF58_476D_1CE4_E5B9
+        h ^= h >> 29
+        return Float(h >> 40) * 0x1p-23 - 1
+    }
+
+    func value(_ x: Float, _ y: Float) -> Float {
+        let x0 = Int(floorf(x)), y0 = Int(floorf(y))
+        let tx = x - Float(x0), ty = y - Float(y0)
+        let sx = tx * tx * (3 - 2 * tx), sy = ty * ty * (3 - 2 * ty)
+        let a = lattice(x0, y0), b = lattice(x0 + 1, y0), c = lattice(x0, y0 + 1), d = lattice(x0 + 1, y0 + 1)
+        return (a * (1 - sx) + b * sx) * (1 - sy) + (c * (1 - sx) + d * sx) * sy
+    }
+
+    /// Sum of `octaves` octaves, each twice the frequency and half the amplitude; about [-1, 1].
+    func fractal(_ x: Float, _ y: Float, octaves: Int) -> Float {
+        var sum: Float = 0, amp: Float = 0.5, f: Float = 1
+        for _ in 0..<octaves { sum += amp * value(x * f, y * f); amp *= 0.5; f *= 2 }
+        return sum
+    }
+}

@@ -1,0 +1,139 @@
+// Where training batches come from: procedural scenes, a folder of photos, or a folder of
+// triplets as `drht synth` writes them (<id>.input.png, <id>.hdr, <id>.target.png).
+import DRHTEngine
+import DRHTImageIO
+import DRHTModel
+import Foundation
+
+public enum TrainingData {
+    case synthetic
+    /// Well-exposed PNG/JPEG photos, turned into triplets on the fly.
+    case photos([String])
+    /// Triplet ids (paths without the .input.png suffix).
+    case triplets([String])
+
+    /// Parses `synth`, `photos:DIR` or `DIR` (a triplet folder).
+    public static func parse(_ spec: String) throws -> TrainingData {
+        if spec == "synth" { return .synthetic }
+        let fm = FileManager.default
+        func list(_ dir: String) throws -> [String] {
+            var isDir: ObjCBool = false
+            guard fm.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+                throw TrainingError("\(dir): no such folder; --data takes synth, photos:DIR or a triplet folder")
+            }
+            return try fm.contentsOfDirectory(atPath: dir).sorted().map { dir + "/" + $0 }
+        }
+        if spec.hasPrefix("photos:") {
+            let dir = String(spec.dropFirst("photos:".count))
+            let photos = try list(dir).filter { ["png", "jpg", "jpeg"].contains(URL(fileURLWithPath: $0).pathExtension.lowercased()) }
+            guard !photos.isEmpty else { throw TrainingError("\(dir): no PNG or JPEG photos in the folder") }
+            return .photos(photos)
+        }
+        let ids = try list(spec).filter { $0.hasSuffix(".input.png") }.map { String($0.dropLast(".input.png".count)) }
+        guard !ids.isEmpty else {
+            throw TrainingError("\(spec): no <id>.input.png triplets in the folder; make some with `drht synth -o \(spec)`")
+        }
+        for id in ids {
+            for part in [".hdr", ".target.png"] where !fm.fileExists(atPath: id + part) {
+                throw TrainingError("\(id)\(part) is missing: each triplet needs .input.png, .hdr and .target.png")
+            }
+        }
+        return .triplets(ids)
+    }
+
+    public var description: String {
+        switch self {
+        case .synthetic: return "synth"
+        case .photos(let p): return "photos (\(p.count))"
+        case .triplets(let t): return "triplets (\(t.count))"
+        }
+    }
+
+    /// One triplet for sample `seed`, `size` x `size`.
+    public func triplet(seed: UInt64, size: Int) throws -> Triplet {
+        var rng = SeededRandom(seed: seed)
+        switch self {
+        case .synthetic:
+            return SyntheticScenes.triplet(seed: seed, size: size)
+        case .photos(let paths):
+            let path = paths[Int(rng.next() % UInt64(paths.count))]
+            let photo = try PhotoCache.shared.image(path)
+            let crop = try randomCrop([photo], size: size, rng: &rng, path: path)[0]
+            return PhotoTriplet.make(from: crop, rng: &rng)
+        case .triplets(let ids):
+            let id = ids[Int(rng.next() % UInt64(ids.count))]
+            let parts = try [".input.png", ".hdr", ".target.png"].map { try PhotoCache.shared.image(id + $0) }
+            let c = try randomCrop(parts, size: size, rng: &rng, path: id + ".input.png")
+            return Triplet(input: c[0], hdr: c[1], target: c[2])
+        }
+    }
+
+    /// A batch of `count` triplets, sample seeds derived from (`seed`, `step`).
+    public func batch(seed: UInt64, step: Int, count: Int, size: Int) throws -> Batch {
+        let triplets = try (0..<count).map { i in try triplet(seed: TrainingData.sampleSeed(seed, step, i), size: size) }
+        return stack(triplets)
+    }
+
+    /// Training samples use seeds below 2^47; validation uses seeds from 2^48 up, so the two
+    /// sets never share a scene.
+    static func sampleSeed(_ seed: UInt64, _ step: Int, _ index: Int) -> UInt64 {
+        var rng = SeededRandom(seed: seed &* 0x9E37_79B9 &+ UInt64(step) &* 0x85EB_CA6B &+ UInt64(index))
+        return rng.next() & 0x7FFF_FFFF_FFFF
+    }
+
+    public static func validationSeed(_ i: Int) -> UInt64 { (1 << 48) + UInt64(i) }
+}
+
+/// (N, 3, S, S) tensors from N triplets.
+public func stack(_ triplets: [Triplet]) -> Batch {
+    func cat(_ parts: [Tensor]) -> Tensor {
+        let one = parts[0].count
+        let t = Tensor(zeros: [parts.count] + Array(parts[0].shape.dropFirst()))
+        for (i, p) in parts.enumerated() { (t.data + i * one).update(from: p.data, count: one) }
+        return t
+    }
+    return Batch(input: cat(triplets.map(\.input)), hdr: cat(triplets.map(\.hdr)), target: cat(triplets.map(\.target)))
+}
+
+/// The same random size x size window of each image (all the same size).
+func randomCrop(_ images: [Tensor], size: Int, rng: inout SeededRandom, path: String) throws -> [Tensor] {
+    let h = images[0].h, w = images[0].w
+    guard h >= size, w >= size else {
+        throw TrainingError("\(path) is \(w) x \(h), smaller than --size \(size)")
+    }
+    let y0 = Int(rng.next() % UInt64(h - size + 1)), x0 = Int(rng.next() % UInt64(w - size + 1))
+    return images.map { img in
+        let out = Tensor(zeros: [1, 3, size, size])
+        for c in 0..<3 { for y in 0..<size {
+            (out.data + (c * size + y) * size).update(from: img.data + (c * h + y0 + y) * w + x0, count: size)
+        }}
+        return out
+    }
+}
+
+/// Photo triplets: the photo is the target; its linearised sRGB, normalised to log-average
+/// 0.18, is the HDR; the input is that HDR re-exposed by a random EV through a random camera.
+public enum PhotoTriplet {
+    public static func make(from photo: Tensor, rng: inout SeededRandom) -> Triplet {
+        let hdr = Tensor(zeros: photo.shape)
+        for i in 0..<photo.count { hdr.data[i] = SyntheticScenes.srgbDecode(photo.data[i]) }
+        SyntheticScenes.normalise(hdr)
+        return Triplet(input: Camera.random(rng: &rng).photograph(hdr, rng: &rng), hdr: hdr, target: photo.copy())
+    }
+}
+
+/// Decoded images kept in memory (up to 256), so a folder is read from disk once.
+final class PhotoCache: @unchecked Sendable {
+    static let shared = PhotoCache()
+    private var images: [String: Tensor] = [:]
+    private let lock = NSLock()
+
+    func image(_ path: String) throws -> Tensor {
+        lock.lock(); defer { lock.unlock() }
+        if let t = images[path] { return t }
+        let t = try ImageIO.read(path).pixels
+        if images.count >= 256 { images.removeAll() }
+        images[path] = t
+        return t
+    }
+}

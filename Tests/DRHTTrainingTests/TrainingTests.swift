@@ -1,0 +1,160 @@
+import XCTest
+import DRHTEngine
+import DRHTImageIO
+import DRHTModel
+@testable import DRHTTraining
+
+final class AdamTests: XCTestCase {
+    func testTwoStepsByHand() {
+        let p = Tensor(shape: [1], values: [1])
+        let adam = Adam(learningRate: 0.1)
+        adam.update([("p", p)], gradients: ["p": Tensor(shape: [1], values: [0.5])])
+        // m = 0.05, v = 0.00025; m^ = 0.5, v^ = 0.25; p = 1 - 0.1 * 0.5 / (0.5 + 1e-8)
+        XCTAssertEqual(p[0], 0.9, accuracy: 1e-6)
+        adam.update([("p", p)], gradients: ["p": Tensor(shape: [1], values: [-1])])
+        // m = 0.045 - 0.1 = -0.055, v = 0.00024975 + 0.001 = 0.00124975
+        let mHat = -0.055 / (1 - 0.81), vHat = 0.00124975 / (1 - 0.998001)
+        XCTAssertEqual(Double(p[0]), 0.9 - 0.1 * mHat / (vHat.squareRoot() + 1e-8), accuracy: 1e-5)
+        XCTAssertEqual(adam.step, 2)
+    }
+
+    func testWeightDecayAddsToTheGradient() {
+        let p = Tensor(shape: [1], values: [2]), q = Tensor(shape: [1], values: [2])
+        let a = Adam(learningRate: 0.01), b = Adam(learningRate: 0.01)
+        a.weightDecay = 0.5
+        a.update([("p", p)], gradients: ["p": Tensor(shape: [1], values: [0])])      // effective gradient 1
+        b.update([("p", q)], gradients: ["p": Tensor(shape: [1], values: [1])])
+        XCTAssertEqual(p[0], q[0])
+    }
+}
+
+final class SyntheticSceneTests: XCTestCase {
+    func testDeterministicNormalisedAndHighDynamicRange() {
+        let a = SyntheticScenes.triplet(seed: 3, size: 64), b = SyntheticScenes.triplet(seed: 3, size: 64)
+        XCTAssertEqual(a.input.array, b.input.array)
+        XCTAssertEqual(a.hdr.array, b.hdr.array)
+        XCTAssertNotEqual(SyntheticScenes.triplet(seed: 4, size: 64).hdr.array, a.hdr.array)
+        var widest = 0.0
+        for seed in 0..<12 as Range<UInt64> {
+            let t = SyntheticScenes.triplet(seed: seed, size: 64)
+            XCTAssertEqual(t.hdr.shape, [1, 3, 64, 64])
+            let plane = 64 * 64
+            var logSum = 0.0, lo = Double.infinity, hi = 0.0
+            for i in 0..<plane {
+                let l = Double(SyntheticScenes.luminance(t.hdr, i, plane: plane))
+                logSum += log(l + 1e-6); lo = min(lo, l); hi = max(hi, l)
+            }
+            XCTAssertEqual(exp(logSum / Double(plane)), 0.18, accuracy: 1e-3, "log-average luminance, seed \(seed)")
+            widest = max(widest, hi / max(lo, 1e-6))
+            for v in t.input.array { XCTAssertEqual(v * 255, (v * 255).rounded(), accuracy: 1e-3); XCTAssert(v >= 0 && v <= 1) }
+            XCTAssertTrue(t.target.array.allSatisfy { $0 >= 0 && $0 <= 1 })
+        }
+        XCTAssertGreaterThan(widest, 1e4, "some scene spans at least four decades")
+    }
+
+    func testToneMapIsReinhardThenSRGB() {
+        // A grey pixel of luminance 0.18 in an image whose brightest luminance is 1:
+        // L_d = 0.18 (1 + 0.18) / 1.18 = 0.18, sRGB(0.18) = 0.4614.
+        let hdr = Tensor(shape: [1, 3, 1, 2], values: [0.18, 1, 0.18, 1, 0.18, 1])
+        let t = SyntheticScenes.toneMap(hdr)
+        XCTAssertEqual(t[0], 1.055 * powf(0.18, 1 / 2.4) - 0.055, accuracy: 1e-5)
+        XCTAssertEqual(t[1], 1, accuracy: 1e-6, "L = L_white maps to 1")
+    }
+}
+
+final class TrainingLoopTests: XCTestCase {
+    var dir = ""
+    override func setUp() {
+        dir = NSTemporaryDirectory() + "drht-train-\(UUID().uuidString)"
+        try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    }
+    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+
+    func small(steps: Int) -> TrainingConfig {
+        var c = TrainingConfig()
+        c.steps = steps; c.batch = 2; c.size = 32; c.validateEvery = 2; c.saveEvery = 2; c.validationCount = 2
+        return c
+    }
+
+    func testOverfitsOneBatch() {
+        let model = DRHT.initialized(seed: 1)
+        let batch = stack((0..<2).map { SyntheticScenes.triplet(seed: 100 + UInt64($0), size: 32) })
+        let adam = Adam(learningRate: 1e-3)
+        let first = model.lossAndGradients(batch, mode: .training, gradients: false).0.total
+        var loss = first
+        for _ in 0..<150 {
+            let (l, g) = model.lossAndGradients(batch, mode: .training)
+            loss = l.total
+            adam.update(model.parameters, gradients: g)
+            if loss < first / 10 { break }
+        }
+        XCTAssertLessThan(loss, first / 10, "from \(first)")
+    }
+
+    func testCheckpointCarriesMetadataAndLoadsForInference() throws {
+        let out = dir + "/run.safetensors"
+        let trainer = Trainer(model: DRHT.initialized(seed: 1), config: small(steps: 3), output: out)
+        try trainer.run()
+        let m = try DRHT.load(out)
+        for key in ["steps", "data", "seed", "date", "loss", "loss_hdr", "loss_ldr", "val_loss", "batch", "size", "learning_rate"] {
+            XCTAssertNotNil(m.notes[key], key)
+        }
+        XCTAssertEqual(m.notes["steps"], "3")
+        let csv = try String(contentsOfFile: Trainer.csvPath(out), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(csv.first, "step,loss,loss_hdr,loss_ldr,val_loss,seconds")
+        XCTAssertEqual(csv.count, 4)
+        XCTAssertTrue(try String(contentsOfFile: Trainer.curvePath(out), encoding: .utf8).contains("<polyline"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: Trainer.adamPath(out)))
+    }
+
+    /// 4 steps in one go equal 2 steps, a checkpoint, and a resumed run to step 4 — to the bit.
+    func testResumeContinuesExactly() throws {
+        let straight = dir + "/straight.safetensors", split = dir + "/split.safetensors"
+        try Trainer(model: DRHT.initialized(seed: 9), config: small(steps: 4), output: straight).run()
+        try Trainer(model: DRHT.initialized(seed: 9), config: small(steps: 2), output: split).run()
+        let resumed = try Trainer(resuming: split, config: small(steps: 4), output: split)
+        XCTAssertEqual(resumed.step, 2)
+        try resumed.run()
+        let a = try DRHT.load(straight), b = try DRHT.load(split)
+        for ((name, x), (_, y)) in zip(a.namedTensors, b.namedTensors) { XCTAssertEqual(x.array, y.array, name) }
+        let rows = try String(contentsOfFile: Trainer.csvPath(split), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(rows.count, 5, "header + steps 1...4, no duplicates")
+    }
+
+    func testResumeRefusesMismatchedOptimizerState() throws {
+        let a = dir + "/a.safetensors", b = dir + "/b.safetensors"
+        try Trainer(model: DRHT.initialized(seed: 1), config: small(steps: 2), output: a).run()
+        try Trainer(model: DRHT.initialized(seed: 1), config: small(steps: 3), output: b).run()
+        try FileManager.default.removeItem(atPath: Trainer.adamPath(a))
+        try FileManager.default.copyItem(atPath: Trainer.adamPath(b), toPath: Trainer.adamPath(a))
+        XCTAssertThrowsError(try Trainer(resuming: a, config: small(steps: 4), output: a)) {
+            XCTAssertTrue("\($0)".contains("do not belong together"), "\($0)")
+        }
+    }
+
+    func testTripletFolderAndPhotoFolderFeedBatches() throws {
+        // A triplet folder as drht synth writes it.
+        for i in 0..<2 {
+            let t = SyntheticScenes.triplet(seed: UInt64(i), size: 48)
+            let id = dir + "/triplets/" + String(format: "%06d", i)
+            try FileManager.default.createDirectory(atPath: dir + "/triplets", withIntermediateDirectories: true)
+            try ImageIO.write(t.input, to: id + ".input.png")
+            try ImageIO.write(t.hdr, to: id + ".hdr")
+            try ImageIO.write(t.target, to: id + ".target.png")
+        }
+        let folder = try TrainingData.parse(dir + "/triplets")
+        let b = try folder.batch(seed: 1, step: 1, count: 3, size: 32)
+        XCTAssertEqual(b.input.shape, [3, 3, 32, 32]); XCTAssertEqual(b.hdr.shape, [3, 3, 32, 32])
+        // Photos.
+        try FileManager.default.createDirectory(atPath: dir + "/photos", withIntermediateDirectories: true)
+        try ImageIO.write(SyntheticScenes.triplet(seed: 5, size: 40).target, to: dir + "/photos/p.png")
+        let photos = try TrainingData.parse("photos:" + dir + "/photos")
+        let p = try photos.batch(seed: 1, step: 1, count: 2, size: 32)
+        XCTAssertEqual(p.target.shape, [2, 3, 32, 32])
+        XCTAssertThrowsError(try photos.batch(seed: 1, step: 1, count: 1, size: 64)) {
+            XCTAssertTrue("\($0)".contains("smaller than --size 64"), "\($0)")
+        }
+        XCTAssertThrowsError(try TrainingData.parse(dir + "/nothing-here"))
+        XCTAssertThrowsError(try TrainingData.parse(dir + "/photos")) { XCTAssertTrue("\($0)".contains("drht synth"), "\($0)") }
+    }
+}
