@@ -4,6 +4,7 @@ import ArgumentParser
 import CBLAS
 import DRHTEngine
 import DRHTModel
+import DRHTTraining
 import Foundation
 
 struct BenchCommand: ParsableCommand {
@@ -22,13 +23,19 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Time the whole two-stage inference (both networks and the transform) instead of single layers.")
     var pipeline = false
 
+    @Flag(help: "Time full training steps (forward, backward, Adam) instead of single layers.")
+    var train = false
+
+    @Option(help: "Batch size for --train.")
+    var batch = 8
+
     @Option(help: "Threads for OpenBLAS and the engine's loops (default: all cores).")
     var threads: Int?
 
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
 
-    var n: Int { size ?? (pipeline ? 512 : 256) }
+    var n: Int { size ?? (train ? 64 : pipeline ? 512 : 256) }
 
     func validate() throws {
         guard n >= 32, n % 32 == 0, n <= 4096 else {
@@ -41,6 +48,7 @@ struct BenchCommand: ParsableCommand {
         if let threads { EngineThreads.set(threads) }
         let progress = Progress(enabled: !json && isatty(2) != 0)
         if pipeline { return try runPipeline(progress) }
+        if train { return try runTraining(progress) }
         // The reference is sampled before, halfway and after the layers, and the median of all
         // samples is used, so a busy spell on a shared machine skews both sides alike.
         let reference = SgemmReference(n: 2048)
@@ -93,6 +101,34 @@ extension BenchCommand {
             print(String(format: "two-stage inference: %.1f ms for %.1f GFLOP = %.1f GFLOP/s", ms, flops / 1e9, flops / ms / 1e6))
             print(String(format: "  HDR estimation %.1f ms, transform %.1f ms, LDR correction %.1f ms", h, t, l))
             print(String(format: "peak memory: %.0f MB", rss))
+        }
+    }
+}
+
+extension BenchCommand {
+    /// Full training steps (batch of procedural triplets, joint loss, backward, Adam) at
+    /// batch x n x n: a warm-up step, then the median of five.
+    func runTraining(_ progress: Progress) throws {
+        let model = DRHT.initialized(seed: 1)
+        let adam = Adam(learningRate: 1e-3)
+        let data = stack((0..<batch).map { SyntheticScenes.triplet(seed: UInt64($0), size: n) })
+        var times: [Double] = []
+        for run in 0..<6 {
+            progress.say(run == 0 ? "warm-up step" : "step \(run)/5")
+            let t0 = Timing.nowMS()
+            let (_, grads) = model.lossAndGradients(data, mode: .training)
+            adam.update(model.parameters, gradients: grads)
+            if run > 0 { times.append(Timing.nowMS() - t0) }
+        }
+        progress.done()
+        let ms = times.sorted()[times.count / 2]
+        if json {
+            print(String(format: "{\"batch\": %d, \"size\": %d, \"threads\": %d, \"train_step_ms\": %.3f, \"peak_rss_mb\": %.1f}",
+                         batch, n, EngineThreads.count, ms, Timing.peakRSSMB()))
+        } else {
+            print("drht bench --train: batch \(batch), \(n)x\(n), \(EngineThreads.count) thread\(EngineThreads.count == 1 ? "" : "s"), median of 5 steps")
+            print(String(format: "training step (forward, backward, Adam): %.1f ms", ms))
+            print(String(format: "peak memory: %.0f MB", Timing.peakRSSMB()))
         }
     }
 }
