@@ -4,7 +4,7 @@
 /// Reusable scratch buffers. Not thread-safe: one workspace serves one caller at a time.
 public final class Workspace: @unchecked Sendable {
     /// The workspace used when an op is not handed one.
-    nonisolated(unsafe) public static let shared = Workspace()
+    public static let shared = Workspace()
 
     /// Upper bound, in floats, of one column-matrix tile (default 4M floats = 16 MB), so a
     /// 2048 x 2048 input never needs a multi-gigabyte im2col buffer.

@@ -24,23 +24,22 @@ struct DRHTTool: ParsableCommand {
         do {
             var command = try parseAsRoot()
             try command.run()
-        } catch let error as ImageIOError {
-            FileHandle.standardError.write(Data("drht: \(error)\n".utf8))
-            Foundation.exit(1)
-        } catch let error as SafeTensorsError {
-            FileHandle.standardError.write(Data("drht: \(error)\n".utf8))
-            Foundation.exit(1)
-        } catch let error as PipelineError {
-            FileHandle.standardError.write(Data("drht: \(error)\n".utf8))
-            Foundation.exit(1)
-        } catch let error as TrainingError {
-            FileHandle.standardError.write(Data("drht: \(error)\n".utf8))
-            Foundation.exit(1)
-        } catch let error as UserError {
-            FileHandle.standardError.write(Data("drht: \(error.message)\n".utf8))
-            Foundation.exit(1)
         } catch {
-            exit(withError: error)
+            guard let message = oneLine(error) else { exit(withError: error) }
+            FileHandle.standardError.write(Data("drht: \(message)\n".utf8))
+            Foundation.exit(1)
+        }
+    }
+
+    /// The one-line text of the errors drht raises itself (nil for ArgumentParser's own).
+    static func oneLine(_ error: Error) -> String? {
+        switch error {
+        case let e as ImageIOError: return e.description
+        case let e as SafeTensorsError: return e.description
+        case let e as PipelineError: return e.description
+        case let e as TrainingError: return e.description
+        case let e as UserError: return e.message
+        default: return nil
         }
     }
 }
