@@ -15,7 +15,7 @@ struct DRHTTool: ParsableCommand {
         the HDR domain with a gamma + log transform, and maps it back to a corrected LDR image \
         with a second autoencoder.
         """,
-        subcommands: [CorrectCommand.self, InfoCommand.self, InitCommand.self, SynthCommand.self, TrainCommand.self, BenchCommand.self]
+        subcommands: [CorrectCommand.self, InfoCommand.self, InitCommand.self, SynthCommand.self, TrainCommand.self, ConvertCommand.self, BenchCommand.self]
     )
 
     /// Errors the user can act on print as one line, `drht: <file>: <problem>; <what to do>`,

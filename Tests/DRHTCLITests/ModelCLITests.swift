@@ -32,6 +32,18 @@ final class ModelCLITests: CLITestCase {
         XCTAssertTrue(arr.out.contains("NumPy .npy, 2 x 1, 32-bit float RGB"), arr.out)
     }
 
+    func testConvertToF16KeepsMetadataAndHalvesTheFile() throws {
+        let w32 = dir + "/w32.safetensors", w16 = dir + "/w16.safetensors"
+        XCTAssertEqual(try drht("init", "--seed", "4", "-o", w32).status, 0)
+        let r = try drht("convert", w32, "-o", w16, "--f16")
+        XCTAssertEqual(r.status, 0, r.err)
+        let info = try drht("info", w16)
+        XCTAssertTrue(info.out.contains("tensors (F16)"), info.out)
+        XCTAssertTrue(info.out.contains("init = kaiming-normal, seed 4"), info.out)
+        let size = { (p: String) in try FileManager.default.attributesOfItem(atPath: p)[.size] as! Int }
+        XCTAssertLessThan(try size(w16), try size(w32) / 2 + 100_000)
+    }
+
     func testCorrectExplainsEveryMistakeInOneLine() throws {
         let photo = write("photo.png", CLITestCase.tinyPNG)
         let noWeights = try drht("correct", photo, "--weights", dir + "/none.safetensors")

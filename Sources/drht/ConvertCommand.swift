@@ -1,0 +1,28 @@
+// `drht convert`: rewrite a weights file as F32 or F16 (e.g. a training checkpoint, F32 for
+// exact resuming, as the F16 file that ships in Weights/).
+import ArgumentParser
+import DRHTModel
+import Foundation
+
+struct ConvertCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "convert",
+        abstract: "Rewrite a DRHT weights file as F32 or F16, keeping its metadata.",
+        discussion: "Example: drht convert run.safetensors -o Weights/drht.safetensors --f16"
+    )
+
+    @Argument(help: "The weights file to read.", completion: .file(extensions: ["safetensors"]))
+    var input: String
+
+    @Option(name: .shortAndLong, help: "The weights file to write.", completion: .file(extensions: ["safetensors"]))
+    var output: String
+
+    @Flag(help: "Store F16 (half the size; values are rounded to F16).")
+    var f16 = false
+
+    func run() throws {
+        let model = try DRHT.load(input)
+        try model.save(to: output, dtype: f16 ? .f16 : .f32)
+        print("wrote \(output) (\(f16 ? "F16" : "F32"), \(model.parameterCount.formatted(.number.grouping(.automatic))) parameters) from \(input)")
+    }
+}
