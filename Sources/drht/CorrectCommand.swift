@@ -64,7 +64,7 @@ struct CorrectCommand: ParsableCommand {
                 throw UserError("\(path): cannot write there (folder \(dir) is missing or read-only)")
             }
         }
-        let (model, _) = try WeightsLocator.load(weights)
+        let (model, weightsPath) = try WeightsLocator.load(weights)
         let pipeline = Pipeline(model: model, image: image.pixels, retention: .needed)
         let showProgress = !quiet && isatty(2) != 0
         let t0 = DispatchTime.now().uptimeNanoseconds
@@ -85,6 +85,9 @@ struct CorrectCommand: ParsableCommand {
             var line = String(format: "corrected %@ (%d x %d) in %.2f s: HDR estimation %.2f s, transform %.2f s, LDR correction %.2f s -> %@",
                               input, image.width, image.height, seconds, s.hdr / 1000, s.transform / 1000, s.ldr / 1000, outputPath)
             if let hdr { line += ", HDR estimate -> \(hdr)" }
+            if model.notes["steps"] == nil {
+                line += "\nnote: \(weightsPath) holds untrained weights, so the output is not a correction yet; train some with drht train"
+            }
             FileHandle.standardError.write(Data((line + "\n").utf8))
         }
     }

@@ -19,6 +19,7 @@ final class ModelCLITests: CLITestCase {
         let run = try drht("correct", photo, "--weights", weights, "--hdr", dir + "/photo.hdr", "--bits", "16")
         XCTAssertEqual(run.status, 0, run.err)
         XCTAssertTrue(run.err.hasPrefix("corrected \(photo) (2 x 1) in "), run.err)
+        XCTAssertTrue(run.err.contains("untrained weights"), run.err)
         let out = try drht("info", dir + "/photo.corrected.png")
         XCTAssertTrue(out.out.contains("PNG, 2 x 1, 16-bit RGB"), out.out)
         let hdr = try drht("info", dir + "/photo.hdr")
