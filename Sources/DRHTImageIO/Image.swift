@@ -61,3 +61,9 @@ func checkPixelCount(_ width: Int, _ height: Int, path: String) throws {
 public func channelName(_ channels: Int) -> String {
     ["", "gray", "gray+alpha", "RGB", "RGBA"][min(max(channels, 0), 4)]
 }
+
+/// The NUL-terminated text in a fixed-size C char array (imported as a tuple), e.g. a shim's
+/// error message.
+func cString<T>(_ chars: inout T) -> String {
+    withUnsafeBytes(of: &chars) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+}

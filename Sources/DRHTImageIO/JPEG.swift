@@ -8,7 +8,7 @@ public enum JPEG {
         if bytes.isEmpty { throw ImageIOError.empty(path: path) }
         var info = drht_jpeg_info()
         if drht_jpeg_read_header(bytes, bytes.count, &info) != 0 {
-            throw classify(message(&info), path: path)
+            throw classify(cString(&info.message), path: path)
         }
         try checkPixelCount(Int(info.width), Int(info.height), path: path)
         let w = Int(info.width), h = Int(info.height)
@@ -16,7 +16,7 @@ public enum JPEG {
         let status = rgb.withUnsafeMutableBufferPointer { out in
             drht_jpeg_decode(bytes, bytes.count, &info, out.baseAddress, out.count)
         }
-        if status != 0 { throw classify(message(&info), path: path) }
+        if status != 0 { throw classify(cString(&info.message), path: path) }
         let pixels = Tensor(zeros: [1, 3, h, w])           // (1, 3, H, W)
         let plane = w * h
         rgb.withUnsafeBufferPointer { src in
@@ -31,10 +31,6 @@ public enum JPEG {
         }
         return LoadedImage(pixels: pixels, format: .jpeg, bitDepth: 8, channels: Int(info.components),
                            details: info.progressive != 0 ? ["progressive"] : ["baseline"])
-    }
-
-    private static func message(_ info: inout drht_jpeg_info) -> String {
-        withUnsafeBytes(of: &info.message) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
     }
 
     private static func classify(_ message: String, path: String) -> ImageIOError {

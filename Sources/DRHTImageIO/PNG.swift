@@ -9,7 +9,7 @@ public enum PNG {
         if bytes.isEmpty { throw ImageIOError.empty(path: path) }
         var info = drht_png_info()
         if drht_png_read_header(bytes, bytes.count, &info) != 0 {
-            throw classify(message(&info), path: path)
+            throw classify(cString(&info.message), path: path)
         }
         try checkPixelCount(Int(info.width), Int(info.height), path: path)
         let w = Int(info.width), h = Int(info.height)
@@ -18,7 +18,7 @@ public enum PNG {
         let status = raw.withUnsafeMutableBufferPointer { out in
             drht_png_decode(bytes, bytes.count, &info, out.baseAddress, out.count)
         }
-        if status != 0 { throw classify(message(&info), path: path) }
+        if status != 0 { throw classify(cString(&info.message), path: path) }
 
         let pixels = Tensor(zeros: [1, 3, h, w])          // (1, 3, H, W)
         let plane = w * h
@@ -60,10 +60,6 @@ public enum PNG {
                 p[i] = r; p[plane + i] = g; p[2 * plane + i] = b
             }
         }
-    }
-
-    private static func message(_ info: inout drht_png_info) -> String {
-        withUnsafeBytes(of: &info.message) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
     }
 
     private static func classify(_ message: String, path: String) -> ImageIOError {
