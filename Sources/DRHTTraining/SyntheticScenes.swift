@@ -86,16 +86,16 @@ public enum SyntheticScenes {
         // Lamps: small bright discs with a coloured glow lighting their surroundings.
         for _ in 0..<Int(rng.next() % 4) {
             let cx = rng.uniform(0, 1) * Float(s), cy = rng.uniform(0.2, 1) * Float(s)
-            let radius = max(1, rng.uniform(0.005, 0.02) * Float(s)), reach = rng.uniform(0.05, 0.2) * Float(s)
+            let radius = max(1, rng.uniform(0.005, 0.02) * Float(s)), reach = rng.uniform(0.03, 0.1) * Float(s)
             let colour = (rng.uniform(0.5, 1), rng.uniform(0.3, 1), rng.uniform(0.2, 1))
             let power = powf(10, rng.uniform(1.7, 2.7))         // 50 ... 500
-            addLight(img, size: s, cx: cx, cy: cy, radius: radius, reach: reach, colour: colour, power: power, glow: 0.05)
+            addLight(img, size: s, cx: cx, cy: cy, radius: radius, reach: reach, colour: colour, power: power, glow: 0.01)
         }
         // The sun: ~10^3 above the diffuse level, with a glow.
         if rng.uniform(0, 1) < 0.7 {
             let cx = rng.uniform(0, 1) * Float(s), cy = rng.uniform(0.05, 0.9) * horizon
             addLight(img, size: s, cx: cx, cy: cy, radius: max(1, rng.uniform(0.01, 0.03) * Float(s)),
-                     reach: rng.uniform(0.1, 0.3) * Float(s), colour: (1, 0.95, 0.85), power: 1000 * sunIntensity, glow: 0.02)
+                     reach: rng.uniform(0.03, 0.12) * Float(s), colour: (1, 0.95, 0.85), power: 1000 * sunIntensity, glow: 0.003)
         }
         return img
     }
