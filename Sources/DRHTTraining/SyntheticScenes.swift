@@ -16,12 +16,15 @@ public struct Triplet {
 }
 
 public enum SyntheticScenes {
-    /// The triplet for `seed` at size x size.
-    public static func triplet(seed: UInt64, size: Int) -> Triplet {
+    /// The triplet for `seed` at size x size; `ev` overrides the camera's random exposure
+    /// (0 = auto-exposure, negative = under-exposed, positive = over-exposed).
+    public static func triplet(seed: UInt64, size: Int, ev: Float? = nil) -> Triplet {
         var rng = SeededRandom(seed: seed)
         let hdr = scene(size: size, rng: &rng)
         normalise(hdr)
-        return Triplet(input: Camera.random(rng: &rng).photograph(hdr, rng: &rng), hdr: hdr, target: toneMap(hdr))
+        var camera = Camera.random(rng: &rng)
+        if let ev { camera.ev = ev }
+        return Triplet(input: camera.photograph(hdr, rng: &rng), hdr: hdr, target: toneMap(hdr))
     }
 
     // MARK: - The scene

@@ -64,6 +64,8 @@ public final class Trainer {
     /// The last step already taken (0 for a fresh run).
     public private(set) var step: Int
     public private(set) var log: [LogRow] = []
+    /// false: train in memory only (the REPL's `train`), writing no checkpoint, CSV or curve.
+    public var writesFiles = true
     private let validation: Batch
     private var elapsed: Double
 
@@ -128,7 +130,7 @@ public final class Trainer {
         let start = Date()
         let startElapsed = elapsed
         let startStep = step
-        try writeCSV()
+        if writesFiles { try writeCSV() }
         while step < config.steps && !shouldStop() {
             let batch = try config.data.batch(seed: config.seed, step: step + 1, count: config.batch, size: config.size)
             let (losses, grads) = model.lossAndGradients(batch, mode: .training)
@@ -142,11 +144,11 @@ public final class Trainer {
             let row = LogRow(step: step, loss: losses.total, lossHDR: losses.hdr, lossLDR: losses.ldr,
                              validation: validate ? validationLoss() : nil, seconds: elapsed)
             log.append(row)
-            try appendCSV(row)
+            if writesFiles { try appendCSV(row) }
             report(Progress(row: row, total: config.steps, stepsPerSecond: Double(step - startStep) / max(elapsed - startElapsed, 1e-9)))
-            if step % config.saveEvery == 0 && step < config.steps { try save() }
+            if writesFiles && step % config.saveEvery == 0 && step < config.steps { try save() }
         }
-        try save()
+        if writesFiles { try save() }
         return log.last
     }
 
