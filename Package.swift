@@ -2,7 +2,8 @@
 // drht — an educational REPL for the DRHT image-correction network (CVPR 2018).
 // The folder structure is a map of the architecture:
 //   C libraries (one tiny target each) -> DRHTEngine (tensors, ops) -> DRHTImageIO
-//   -> DRHTModel (the network) -> drht (CLI). Training and the REPL get targets of their own.
+//   -> DRHTModel (the network) -> DRHTTraining, DRHTMetrics -> DRHTREPL (the notebook-style REPL)
+//   -> drht (CLI).
 import PackageDescription
 
 let package = Package(
@@ -31,8 +32,11 @@ let package = Package(
                 path: "Sources/DRHTImageIO"),
         .target(name: "DRHTModel", dependencies: ["DRHTEngine", "DRHTImageIO"], path: "Sources/DRHTModel"),
         .target(name: "DRHTTraining", dependencies: ["DRHTEngine", "DRHTImageIO", "DRHTModel"], path: "Sources/DRHTTraining"),
+        .target(name: "DRHTMetrics", dependencies: ["DRHTEngine"], path: "Sources/DRHTMetrics"),
+        .target(name: "DRHTREPL", dependencies: ["DRHTEngine", "DRHTImageIO", "DRHTModel", "DRHTTraining", "DRHTMetrics", "CReadline"],
+                path: "Sources/DRHTREPL"),
         .executableTarget(name: "drht", dependencies: [
-            "DRHTEngine", "DRHTImageIO", "DRHTModel", "DRHTTraining", "CBLAS",
+            "DRHTEngine", "DRHTImageIO", "DRHTModel", "DRHTTraining", "DRHTMetrics", "DRHTREPL", "CBLAS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/drht"),
 
@@ -42,6 +46,10 @@ let package = Package(
         .testTarget(name: "DRHTTrainingTests", dependencies: ["DRHTTraining", "DRHTModel", "DRHTEngine", "DRHTImageIO"],
                     path: "Tests/DRHTTrainingTests"),
         .testTarget(name: "DRHTModelTests", dependencies: ["DRHTModel", "DRHTEngine"], path: "Tests/DRHTModelTests"),
+        .testTarget(name: "DRHTMetricsTests", dependencies: ["DRHTMetrics", "DRHTEngine", "DRHTImageIO"],
+                    path: "Tests/DRHTMetricsTests"),
+        .testTarget(name: "DRHTREPLTests", dependencies: ["DRHTREPL", "DRHTModel", "DRHTEngine", "DRHTImageIO", "DRHTTraining"],
+                    path: "Tests/DRHTREPLTests", exclude: ["Transcripts"]),
         .testTarget(name: "DRHTImageIOTests", dependencies: ["DRHTImageIO", "DRHTEngine"],
                     path: "Tests/DRHTImageIOTests"),
     ],

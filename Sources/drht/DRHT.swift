@@ -2,6 +2,7 @@
 import ArgumentParser
 import DRHTImageIO
 import DRHTModel
+import DRHTREPL
 import DRHTTraining
 import Foundation
 
@@ -15,7 +16,8 @@ struct DRHTTool: ParsableCommand {
         the HDR domain with a gamma + log transform, and maps it back to a corrected LDR image \
         with a second autoencoder.
         """,
-        subcommands: [CorrectCommand.self, InfoCommand.self, InitCommand.self, SynthCommand.self, TrainCommand.self, ConvertCommand.self, BenchCommand.self]
+        subcommands: [ReplCommand.self, LessonCommand.self, CorrectCommand.self, InfoCommand.self, InitCommand.self, SynthCommand.self, TrainCommand.self, ConvertCommand.self, BenchCommand.self],
+        defaultSubcommand: ReplCommand.self
     )
 
     /// Errors the user can act on print as one line, `drht: <file>: <problem>; <what to do>`,
@@ -39,6 +41,7 @@ struct DRHTTool: ParsableCommand {
         case let e as PipelineError: return e.description
         case let e as TrainingError: return e.description
         case let e as UserError: return e.message
+        case let e as REPLError: return e.description
         default: return nil
         }
     }

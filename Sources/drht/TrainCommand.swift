@@ -3,6 +3,7 @@ import ArgumentParser
 import DRHTEngine
 import DRHTModel
 import DRHTTraining
+import DRHTREPL
 import Foundation
 
 struct TrainCommand: ParsableCommand {
@@ -64,7 +65,7 @@ struct TrainCommand: ParsableCommand {
         let tty = isatty(2) != 0
         FileHandle.standardError.write(Data(("training \(steps - trainer.step) steps (to step \(steps)), batch \(batch), "
             + "\(size)x\(size), lr \(lr), data \(config.data.description) -> \(output)\n").utf8))
-        Interrupt.catchSIGINT()
+        Interrupt.catchSIGINT(secondExits: true)
         var lastValidation: Double?
         let last = try trainer.run(report: { p in
             if let v = p.row.validation { lastValidation = v }

@@ -2,6 +2,7 @@
 // Weights/drht.safetensors, found from the executable's location (so drht works from any
 // working directory) or, failing that, from the current directory upwards.
 import DRHTModel
+import DRHTREPL
 import Foundation
 
 enum WeightsLocator {
@@ -14,21 +15,9 @@ enum WeightsLocator {
         return (projectWeights() ?? relativePath, "the project's \(relativePath)")
     }
 
-    /// Walks up from the executable (…/.build/release/drht) and from the current directory to the
-    /// folder holding Package.swift, and returns its Weights/drht.safetensors.
+    /// The project's Weights/drht.safetensors, found from the executable or the current directory.
     static func projectWeights() -> String? {
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        for start in [URL(fileURLWithPath: exe).deletingLastPathComponent(), URL(fileURLWithPath: FileManager.default.currentDirectoryPath)] {
-            var dir = start.standardizedFileURL
-            while dir.path != "/" {
-                if FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path),
-                   FileManager.default.fileExists(atPath: dir.appendingPathComponent("Weights").path) {
-                    return dir.appendingPathComponent(relativePath).path
-                }
-                dir = dir.deletingLastPathComponent()
-            }
-        }
-        return nil
+        ProjectPaths.root()?.appendingPathComponent(relativePath).path
     }
 
     /// Loads the model, or explains how to get weights when the file is missing.

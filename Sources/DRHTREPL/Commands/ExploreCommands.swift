@@ -1,0 +1,177 @@
+// Looking inside: feature-map grids (maps) and the 512-dimensional latent (latent).
+import DRHTEngine
+import DRHTModel
+import Foundation
+
+enum ExploreCommands {
+    static let all: [Command] = [maps, latent]
+
+    static let scaleOption = OptionSpec("--scale", ["channel|layer|global"], "colour range per channel (default), for the layer, or over every layer so far",
+                                        completion: .words(FeatureGrid.Scale.allCases.map(\.rawValue)))
+    static let selectionOptions = [
+        OptionSpec("--top", ["K"], "the K channels with the highest mean activation (default 16)"),
+        OptionSpec("--channels", ["A-B"], "channels A to B (e.g. 0-15)"),
+        scaleOption,
+    ]
+
+    /// The channels and grid chosen by --top / --channels / --scale for tensor `t`.
+    static func grid(_ s: Session, _ name: String, _ t: Tensor, _ a: Arguments, defaultCount: Int = 16) throws -> (FeatureGrid, String) {
+        guard t.shape.count == 4, t.n == 1 else { throw REPLError("\(name) is \(t.shapeString); maps draws (1, C, H, W) feature maps") }
+        var channels: [Int], note: String
+        if a.has("--top") && a.has("--channels") { throw REPLError("use either --top or --channels, not both") }
+        if let range = a.options["--channels"]?.first {
+            let parts = range.split(separator: "-").map { Int($0) }
+            guard parts.count <= 2, let lo = parts.first ?? nil, let hi = parts.count == 2 ? parts[1] : lo, lo <= hi, lo >= 0, hi < t.c else {
+                throw REPLError("--channels takes A-B with 0 <= A <= B < \(t.c) (got \(range))")
+            }
+            guard hi - lo < 256 else { throw REPLError("--channels: at most 256 at a time (got \(hi - lo + 1))") }
+            channels = Array(lo...hi); note = "channels \(lo)-\(hi) of \(t.c)"
+        } else {
+            let k = try a.int("--top", default: min(defaultCount, t.c), range: 1...min(256, t.c))
+            let means = (0..<t.c).map { t.channelStats($0).mean }
+            channels = (0..<t.c).sorted { means[$0] > means[$1] || (means[$0] == means[$1] && $0 < $1) }.prefix(k).map { $0 }
+            note = k == t.c && !a.has("--top") ? "all \(t.c) channels, highest mean activation first" : "top \(k) of \(t.c) channels by mean activation"
+        }
+        let scaleName = a.options["--scale"]?.first ?? "channel"
+        guard let scale = FeatureGrid.Scale(rawValue: scaleName) else {
+            throw REPLError("--scale takes channel, layer or global (got \(scaleName))")
+        }
+        var lo = Float.infinity, hi = -Float.infinity
+        switch scale {
+        case .channel:
+            for c in channels { let st = t.channelStats(c); lo = min(lo, st.min); hi = max(hi, st.max) }
+        case .layer:
+            let st = t.stats; lo = st.min; hi = st.max
+        case .global:
+            for v in s.variables.values where v.kind == .features { let st = v.tensor.stats; lo = min(lo, st.min); hi = max(hi, st.max) }
+            let st = t.stats; lo = min(lo, st.min); hi = max(hi, st.max)
+        }
+        let map = s.colourMap(lo: lo, hi: hi)
+        let range: ClosedRange<Float>? = scale == .channel ? nil : map.range(lo: lo, hi: hi)
+        return (FeatureGrid(tensor: t, channels: channels, map: map, range: range), note + ", scale: \(scale.rawValue)")
+    }
+
+    static let maps = Command(
+        "maps", summary: "A grid of a layer's feature maps, drawn through a colour map.",
+        usage: "maps LAYER [--top K | --channels A-B] [--scale channel|layer|global]", example: "maps hdr.enc2 --top 8",
+        details: "Viridis for values that do not change sign, a blue-white-red map centred on 0 for signed ones (`set colormap` overrides). --scale channel stretches each tile over its own range (shapes), layer uses one range for the layer (which channels are strong), global one range over every layer computed so far.",
+        arguments: [.layer], options: selectionOptions
+    ) { s, a in
+        let usage = "maps LAYER [--top K | --channels A-B] [--scale channel|layer|global]"
+        let name = try a.positional(0, "a layer name", usage: usage)
+        try a.expectAtMost(1, usage: usage)
+        let v = try s.variable(name)
+        let t = v.tensor
+        let (g, note) = try grid(s, name, t, a)
+        let cols = s.pictureColumns
+        let tile = max(6, min(32, max(t.w, 8), cols / min(g.channels.count, 8) - 1))
+        let perRow = max(1, min(g.channels.count, (cols + 1) / (tile + 1)))
+        s.console.line("\(s.console.bold(name)): \(t.c) maps of \(t.h)x\(t.w); \(note)")
+        let raster = g.raster(tile: tile, gap: 1, perRow: perRow, labels: false)
+        let text = TerminalPicture.render(raster, display: s.settings.display, console: s.console, columns: raster.width, maxRows: 400)
+        s.console.picture(terminal: text, png: g.png(), caption: "\(name) feature maps")
+        s.console.line("tiles left to right, top to bottom: channels " + g.channels.map(String.init).joined(separator: " "))
+        if let r = g.range {
+            s.console.line(TerminalPicture.colourBar(g.map, range: r, console: s.console, label: g.map.rawValue))
+        } else {
+            let lo = g.channels.map { g.range(of: $0).lowerBound }.min()!, hi = g.channels.map { g.range(of: $0).upperBound }.max()!
+            s.console.line("each tile: its own min (dark) to max (bright), \(g.map.rawValue); values in \(formatNumber(Double(lo)))..\(formatNumber(Double(hi)))")
+        }
+    }
+
+    static let latent = Command(
+        "latent", summary: "The 512-dim latent: statistics, bars, top channels; or compare two images' latents.",
+        usage: "latent [--at X Y | --mean] [--net hdr|ldr]  |  latent compare A B [--net hdr|ldr]", example: "latent compare dark bright",
+        details: "The bottleneck (layer `latent`) holds one 512-dim vector per cell of an H/32 x W/32 grid. Without --at the vectors are averaged over the grid. `latent compare A B` runs the HDR network's encoder on both images and reports the cosine similarity and L2 distance of their mean latents (and per cell, when the sizes match).",
+        arguments: [.words(["compare"]), .variable, .variable],
+        options: [OptionSpec("--at", ["X", "Y"], "the vector at grid cell (X, Y)"), OptionSpec("--mean", [], "the mean over all cells (default)"),
+                  OptionSpec("--net", ["hdr|ldr"], "which network's latent (default hdr)", completion: .words(["hdr", "ldr"]))]
+    ) { s, a in
+        let net = a.options["--net"]?.first ?? "hdr"
+        guard net == "hdr" || net == "ldr" else { throw REPLError("--net takes hdr or ldr (got \(net))") }
+        if a.positional.first == "compare" {
+            try compare(s, a, net: net)
+            return
+        }
+        try a.expectAtMost(0, usage: "latent [--at X Y | --mean] [--net hdr|ldr]")
+        let layer = "\(net).latent"
+        if s.variables[layer] == nil {
+            let p = try ModelCommands.pipeline(s)
+            guard let target = Pipeline.stepNames.firstIndex(of: layer), p.position <= target else { throw REPLError("\(layer) is missing; `reset` and step again") }
+            s.console.line(s.console.dim("(stepping to \(layer) first)"))
+            for r in try p.step(to: layer) { ModelCommands.publish(s, r.name) }
+        }
+        let t = try s.variable(layer).tensor      // (1, 512, gh, gw)
+        var vector: [Double], what: String
+        if let at = a.options["--at"] {
+            guard let x = Int(at[0]), let y = Int(at[1]), (0..<t.w).contains(x), (0..<t.h).contains(y) else {
+                throw REPLError("--at X Y: the grid is \(t.w)x\(t.h), so 0 <= X < \(t.w) and 0 <= Y < \(t.h) (got \(at.joined(separator: " ")))")
+            }
+            vector = (0..<t.c).map { Double(t[0, $0, y, x]) }
+            what = "cell (\(x), \(y)) of the \(t.w)x\(t.h) grid — it sees roughly input pixels \(x * 32)..\(x * 32 + 31), \(y * 32)..\(y * 32 + 31) and far beyond"
+        } else {
+            vector = meanVector(t)
+            what = "mean over the \(t.w)x\(t.h) grid (\(t.w * t.h) vector\(t.w * t.h == 1 ? "" : "s"))"
+        }
+        describe(s, layer, vector, what: what)
+    }
+
+    static func meanVector(_ t: Tensor) -> [Double] { (0..<t.c).map { t.channelStats($0).mean } }
+
+    static func describe(_ s: Session, _ layer: String, _ v: [Double], what: String) {
+        let mean = v.reduce(0, +) / Double(v.count)
+        let std = (v.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(v.count)).squareRoot()
+        let lo = v.min()!, hi = v.max()!
+        let norm = v.map { $0 * $0 }.reduce(0, +).squareRoot()
+        let floor = v.filter { $0 < -0.9 }.count, positive = v.filter { $0 > 0 }.count
+        s.console.line("\(s.console.bold(layer)): \(v.count)-dim vector, \(what)")
+        s.console.line("  min \(formatNumber(lo)) max \(formatNumber(hi)) mean \(formatNumber(mean)) std \(formatNumber(std)) L2 norm \(formatNumber(norm))")
+        s.console.line("  \(positive) channels positive, \(floor) near ELU's floor of -1")
+        s.console.line("  channel values, 64 per row (▁ = \(formatNumber(lo)), █ = \(formatNumber(hi))):")
+        for row in stride(from: 0, to: v.count, by: 64) {
+            s.console.line(String(format: "  %3d ", row) + Charts.sparkline(Array(v[row..<min(row + 64, v.count)]), lo: lo, hi: hi))
+        }
+        let top = v.indices.sorted { v[$0] > v[$1] }.prefix(8)
+        s.console.line("  strongest: " + top.map { "\($0) (\(formatNumber(v[$0], digits: 3)))" }.joined(separator: ", "))
+    }
+
+    static func compare(_ s: Session, _ a: Arguments, net: String) throws {
+        let usage = "latent compare A B [--net hdr|ldr]"
+        let nameA = try a.positional(1, "two image variables", usage: usage)
+        let nameB = try a.positional(2, "a second image variable", usage: usage)
+        try a.expectAtMost(3, usage: usage)
+        let m = try s.model()
+        var latents: [Tensor] = []
+        for name in [nameA, nameB] {
+            let v = try s.image(name)
+            guard v.kind == .image else { throw REPLError("\(name) is \(v.kind.rawValue); latent compare takes LDR images") }
+            let p = Pipeline(model: m, image: v.tensor, retention: .needed)
+            try p.step(to: "\(net).latent")
+            latents.append(p.outputs["\(net).latent"]!)
+        }
+        let (va, vb) = (meanVector(latents[0]), meanVector(latents[1]))
+        let cos = cosine(va, vb)
+        let l2 = zip(va, vb).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot()
+        s.console.line("\(net).latent of \(nameA) vs \(nameB) (mean vectors over the grid):")
+        s.console.line("  cosine similarity \(String(format: "%.4f", cos))   L2 distance \(formatNumber(l2))   (norms \(formatNumber(norm(va))) and \(formatNumber(norm(vb))))")
+        if latents[0].shape == latents[1].shape && latents[0].h * latents[0].w > 1 {
+            let t0 = latents[0], t1 = latents[1]
+            var sims: [Double] = []
+            for y in 0..<t0.h { for x in 0..<t0.w {
+                sims.append(cosine((0..<t0.c).map { Double(t0[0, $0, y, x]) }, (0..<t0.c).map { Double(t1[0, $0, y, x]) }))
+            } }
+            s.console.line("  per cell: cosine \(String(format: "%.4f", sims.min()!))..\(String(format: "%.4f", sims.max()!)), mean \(String(format: "%.4f", sims.reduce(0, +) / Double(sims.count)))")
+        }
+        let diff = zip(va, vb).map { abs($0 - $1) }
+        let top = diff.indices.sorted { diff[$0] > diff[$1] }.prefix(5)
+        s.console.line("  channels that differ most: " + top.map { "\($0) (\(formatNumber(va[$0], digits: 3)) vs \(formatNumber(vb[$0], digits: 3)))" }.joined(separator: ", "))
+    }
+
+    static func norm(_ v: [Double]) -> Double { v.map { $0 * $0 }.reduce(0, +).squareRoot() }
+
+    static func cosine(_ a: [Double], _ b: [Double]) -> Double {
+        let d = zip(a, b).map(*).reduce(0, +)
+        let n = norm(a) * norm(b)
+        return n > 0 ? d / n : 0
+    }
+}

@@ -1,0 +1,203 @@
+// Getting images in and looking at them: load, synth, show, info, hist.
+import DRHTEngine
+import DRHTImageIO
+import DRHTTraining
+import Foundation
+
+enum ImageCommands {
+    static let all: [Command] = [load, synth, show, info, hist]
+
+    static let load = Command(
+        "load", summary: "Load a PNG, JPEG or Radiance .hdr image into a variable.",
+        usage: "load PATH [as NAME]", example: "load photos/dusk.jpg as dusk",
+        details: "The name defaults to the file's name without its extension. A .hdr file becomes HDR radiance; PNG and JPEG become LDR images in [0, 1].",
+        arguments: [.path], namesResult: true
+    ) { s, a in
+        let path = try a.positional(0, "the image's path", usage: "load PATH [as NAME]")
+        try a.expectAtMost(1, usage: "load PATH [as NAME]")
+        let expanded = (path as NSString).expandingTildeInPath
+        let image = try ImageIO.read(expanded)
+        let name = try a.asName ?? defaultName(for: expanded)
+        let kind: Variable.Kind = image.format == .radiance || (image.format == .npy && image.pixels.stats.max > 1) ? .hdr : .image
+        s.set(name, Variable(image.pixels, kind: kind, origin: "load \(path)"))
+        let size = "\(image.width)x\(image.height)"
+        s.console.line("\(s.console.bold(name)): \(kind.rawValue) \(size) (\(image.format.rawValue), \(image.bitDepth)-bit \(channelName(image.channels)))"
+                       + ((image.details.isEmpty) ? "" : ", " + image.details.joined(separator: ", ")))
+        s.console.line("  " + summary(image.pixels, kind: kind))
+        if max(image.width, image.height) > 1536 {
+            s.console.line(s.console.yellow("  large image: full inference takes several seconds and a lot of memory; a smaller copy steps faster"))
+        }
+    }
+
+    /// A usable variable name from a file name: "my photo (2).jpg" -> "my_photo_2".
+    static func defaultName(for path: String) throws -> String {
+        var stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        stem = String(stem.map { $0.isLetter || $0.isNumber ? $0 : "_" })
+        while stem.contains("__") { stem = stem.replacingOccurrences(of: "__", with: "_") }
+        stem = stem.trimmingCharacters(in: CharacterSet(charactersIn: "_"))
+        if stem.isEmpty || !stem.first!.isLetter { stem = "img" + (stem.isEmpty ? "" : "_" + stem) }
+        return stem
+    }
+
+    /// "min 0 max 1 mean 0.4312, 3.1% at 0, 12.5% at 1" (LDR) or the HDR equivalent.
+    static func summary(_ t: Tensor, kind: Variable.Kind) -> String {
+        let s = t.stats
+        var text = "min \(formatNumber(Double(s.min))) max \(formatNumber(Double(s.max))) mean \(formatNumber(s.mean)) std \(formatNumber(s.std))"
+        if kind == .image {
+            let (lo, hi) = clipped(t)
+            text += ", \(percent(lo)) at 0, \(percent(hi)) at 1"
+        } else if kind == .hdr {
+            text += ", dynamic range \(formatNumber(dynamicRangeStops(t), digits: 3)) stops"
+        }
+        return text
+    }
+
+    static func percent(_ f: Double) -> String { String(format: "%.1f%%", f * 100) }
+
+    /// Fractions of pixels with all three channels at <= 0.5/255 and with any channel >= 254.5/255.
+    static func clipped(_ t: Tensor) -> (Double, Double) {
+        guard t.shape.count == 4, t.c == 3 else { return (0, 0) }
+        let plane = t.h * t.w
+        var lo = 0, hi = 0
+        for i in 0..<plane {
+            let r = t.data[i], g = t.data[plane + i], b = t.data[2 * plane + i]
+            if max(r, g, b) <= 0.5 / 255 { lo += 1 }
+            if max(r, g, b) >= 254.5 / 255 { hi += 1 }
+        }
+        return (Double(lo) / Double(plane), Double(hi) / Double(plane))
+    }
+
+    /// log2 of the ratio between the 99.5th and 0.5th percentiles of luminance (above 1e-6).
+    static func dynamicRangeStops(_ t: Tensor) -> Double {
+        let y = luminance(t).filter { $0 > 1e-6 }.sorted()
+        guard y.count > 1 else { return 0 }
+        let lo = y[Int(Double(y.count - 1) * 0.005)], hi = y[Int(Double(y.count - 1) * 0.995)]
+        return log2(Double(hi) / Double(lo))
+    }
+
+    /// Rec. 709 luminance of a (1, 3, H, W) tensor (the channel itself for one channel).
+    static func luminance(_ t: Tensor) -> [Float] {
+        let plane = t.h * t.w
+        if t.c != 3 { return Array(UnsafeBufferPointer(start: t.data, count: plane)) }
+        return (0..<plane).map { 0.2126 * t.data[$0] + 0.7152 * t.data[plane + $0] + 0.0722 * t.data[2 * plane + $0] }
+    }
+
+    static let synth = Command(
+        "synth", summary: "Make a procedural HDR scene and its badly exposed photo.",
+        usage: "synth [--seed N] [--ev E] [--size S] [as NAME]", example: "synth --seed 3 --ev -2 as dark",
+        details: "Creates NAME (the camera's 8-bit photo), NAME.hdr_gt (the scene's linear radiance) and NAME.target (the well-exposed rendering the network is trained to produce). --ev sets the exposure: 0 is auto-exposure, -2 two stops under, +2 two stops over (default: the seed's random exposure).",
+        options: [OptionSpec("--seed", ["N"], "which scene (default 1)"),
+                  OptionSpec("--ev", ["E"], "exposure in stops, -6..6 (default: random)"),
+                  OptionSpec("--size", ["S"], "width and height in pixels, 32..1024 (default 256)")],
+        namesResult: true
+    ) { s, a in
+        try a.expectAtMost(0, usage: "synth [--seed N] [--ev E] [--size S] [as NAME]")
+        let seed = try a.int("--seed", default: 1, range: 0...Int(Int32.max))
+        let size = try a.int("--size", default: 256, range: 32...1024)
+        let ev = a.has("--ev") ? Float(try a.double("--ev", default: 0, range: -6...6)) : nil
+        let name = a.asName ?? "scene"
+        let t = SyntheticScenes.triplet(seed: UInt64(seed), size: size, ev: ev)
+        s.set(name, Variable(t.input, kind: .image, origin: "synth --seed \(seed)"))
+        s.set(name + ".hdr_gt", Variable(t.hdr, kind: .hdr, origin: "synth --seed \(seed) (ground truth)"))
+        s.set(name + ".target", Variable(t.target, kind: .image, origin: "synth --seed \(seed) (target)"))
+        s.console.line("\(s.console.bold(name)): LDR photo \(size)x\(size) of scene \(seed)" + (ev.map { ", exposure \(formatNumber(Double($0))) EV" } ?? ""))
+        s.console.line("  " + summary(t.input, kind: .image))
+        s.console.line("\(s.console.bold(name + ".hdr_gt")): the scene's linear radiance; " + summary(t.hdr, kind: .hdr))
+        s.console.line("\(s.console.bold(name + ".target")): the well-exposed target; " + summary(t.target, kind: .image))
+    }
+
+    static let show = Command(
+        "show", summary: "Draw an image or one channel in the terminal, with its value range.",
+        usage: "show NAME [--channel C]", example: "show scene",
+        details: "Pictures use 24-bit colour half blocks (256 colours when COLORTERM lacks truecolor); `set display kitty|sixel|ascii|none` changes that. HDR radiance is drawn through H^(1/2.2); feature maps and single channels through a colour map with a colour bar.",
+        arguments: [.variable], options: [OptionSpec("--channel", ["C"], "draw channel C alone through a colour map")]
+    ) { s, a in
+        let name = try a.positional(0, "a variable name", usage: "show NAME [--channel C]")
+        try a.expectAtMost(1, usage: "show NAME [--channel C]")
+        let v = try s.variable(name)
+        let t = v.tensor
+        guard t.shape.count == 4, t.n == 1 else { throw REPLError("\(name) is \(t.shapeString); show draws (1, C, H, W) tensors") }
+        if a.has("--channel") || !v.isImage {
+            let c = try a.int("--channel", default: 0, range: 0...(t.c - 1))
+            if !a.has("--channel") && t.c > 1 {
+                s.console.line("\(name) has \(t.c) channels: showing channel 0 (`maps \(name)` shows many, `show \(name) --channel C` another)")
+            }
+            let st = t.channelStats(c)
+            let map = s.colourMap(lo: st.min, hi: st.max)
+            let range = map.range(lo: st.min, hi: st.max)
+            s.console.line("\(s.console.bold(name)) channel \(c) (\(t.h)x\(t.w)): min \(formatNumber(Double(st.min))) max \(formatNumber(Double(st.max))) mean \(formatNumber(st.mean))")
+            s.showRaster(Raster.mapped(t.data + c * t.h * t.w, width: t.w, height: t.h, map: map, range: range), caption: "\(name) channel \(c)")
+            s.console.line(TerminalPicture.colourBar(map, range: range, console: s.console, label: map.rawValue))
+            return
+        }
+        let (raster, note) = s.imageRaster(v)
+        s.console.line("\(s.console.bold(name)): \(v.kind.rawValue) \(t.w)x\(t.h)" + (note.isEmpty ? "" : " (\(note))"))
+        s.showRaster(raster, caption: name)
+        let names = ["R", "G", "B"]
+        s.console.line((0..<3).map { c -> String in
+            let st = t.channelStats(c)
+            return "\(names[c]) \(formatNumber(Double(st.min)))..\(formatNumber(Double(st.max)))"
+        }.joined(separator: "   "))
+    }
+
+    static let info = Command(
+        "info", summary: "Shape, statistics and clipping of a variable.",
+        usage: "info NAME", example: "info scene", arguments: [.variable]
+    ) { s, a in
+        let name = try a.positional(0, "a variable name", usage: "info NAME")
+        try a.expectAtMost(1, usage: "info NAME")
+        let v = try s.variable(name)
+        let t = v.tensor
+        s.console.line("\(s.console.bold(name)): \(v.kind.rawValue), shape \(t.shapeString), from `\(v.origin)`")
+        s.console.line("  " + summary(t, kind: v.kind))
+        if v.isImage {
+            let names = ["R", "G", "B"]
+            for c in 0..<3 {
+                let st = t.channelStats(c)
+                s.console.line("  \(names[c]): min \(formatNumber(Double(st.min))) max \(formatNumber(Double(st.max))) mean \(formatNumber(st.mean)) std \(formatNumber(st.std))")
+            }
+        } else if t.shape.count == 4 {
+            let means = (0..<t.c).map { t.channelStats($0).mean }
+            let dead = (0..<t.c).filter { t.channelStats($0).max <= -0.99 }.count
+            s.console.line("  \(t.c) channels: channel means \(formatNumber(means.min() ?? 0))..\(formatNumber(means.max() ?? 0)), \(dead) channel(s) entirely at ELU's floor (-1)")
+        }
+    }
+
+    static let hist = Command(
+        "hist", summary: "A luminance histogram drawn in the terminal (values for feature maps).",
+        usage: "hist NAME [--bins N]", example: "hist scene",
+        details: "LDR images: Rec. 709 luminance over 0..1, with the share of clipped pixels. HDR radiance: log10 luminance. Feature maps: all values.",
+        arguments: [.variable], options: [OptionSpec("--bins", ["N"], "number of bins, 8..128 (default 48)")]
+    ) { s, a in
+        let name = try a.positional(0, "a variable name", usage: "hist NAME [--bins N]")
+        try a.expectAtMost(1, usage: "hist NAME [--bins N]")
+        let bins = try a.int("--bins", default: 48, range: 8...128)
+        let v = try s.variable(name)
+        var values: [Float]
+        var (lo, hi): (Double, Double)
+        var what: String
+        switch v.kind {
+        case .image:
+            values = luminance(v.tensor); (lo, hi) = (0, 1); what = "luminance"
+        case .hdr:
+            values = luminance(v.tensor).map { log10(max($0, 1e-6)) }
+            let sorted = values.sorted()
+            (lo, hi) = (Double(sorted.first ?? -6), Double(sorted.last ?? 0)); what = "log10 luminance"
+        case .logHDR, .features:
+            values = Array(UnsafeBufferPointer(start: v.tensor.data, count: v.tensor.count))
+            let st = v.tensor.stats
+            (lo, hi) = (Double(st.min), Double(st.max)); what = "values"
+        }
+        if hi <= lo { hi = lo + 1 }
+        let counts = values.withUnsafeBufferPointer { Charts.histogram($0, bins: bins, lo: lo, hi: hi) }
+        s.console.line("\(s.console.bold(name)): histogram of \(what), \(values.count) values in \(bins) bins")
+        for line in Charts.bars(counts.map { $0 / Double(values.count) }, height: 8) { s.console.line("  │" + line) }
+        s.console.line("  └" + String(repeating: "─", count: bins))
+        let left = formatNumber(lo), right = formatNumber(hi)
+        s.console.line("   " + left + String(repeating: " ", count: max(1, bins - left.count - right.count)) + right)
+        if v.kind == .image {
+            let (c0, c1) = clipped(v.tensor)
+            s.console.line("  clipped: \(percent(c0)) black, \(percent(c1)) white" + (c0 + c1 > 0.05 ? " — detail lost there is what the HDR network must guess" : ""))
+        }
+    }
+}

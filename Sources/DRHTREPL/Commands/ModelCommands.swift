@@ -1,0 +1,219 @@
+// The network itself: its table (model), which weights (model load/init/save), and stepping
+// through the two-stage pipeline one layer at a time (use, step, reset).
+import DRHTEngine
+import DRHTModel
+import Foundation
+
+enum ModelCommands {
+    static let all: [Command] = [model, use, step, reset]
+
+    static let model = Command(
+        "model", summary: "The network's layer table, or load/initialise/save its weights.",
+        usage: "model [info | load FILE | init [--seed N] | save FILE]", example: "model info",
+        details: "`model` prints one row per layer of one autoencoder (both stages have the same layers, with their own weights): kind, kernel, stride, channels, output size for the current input, parameters, FLOPs and receptive field in input pixels.",
+        arguments: [.words(["info", "load", "init", "save"]), .path],
+        options: [OptionSpec("--seed", ["N"], "seed for `model init` (default 1)")]
+    ) { s, a in
+        let usage = "model [info | load FILE | init [--seed N] | save FILE]"
+        let sub = a.positional.first ?? "info"
+        switch sub {
+        case "info":
+            try a.expectAtMost(1, usage: usage)
+            try table(s)
+        case "load":
+            let path = try a.positional(1, "a .safetensors file", usage: usage)
+            try a.expectAtMost(2, usage: usage)
+            let m = try DRHT.load((path as NSString).expandingTildeInPath)
+            s.setModel(m, source: path)
+            let steps = m.notes["steps"].map { ", trained \($0) steps" } ?? ""
+            s.console.line("model: \(path) (\(formatCount(m.parameterCount)) parameters\(steps))")
+        case "init":
+            try a.expectAtMost(1, usage: usage)
+            let seed = try a.int("--seed", default: 1, range: 0...Int(Int32.max))
+            s.setModel(DRHT.initialized(seed: UInt64(seed)), source: "random initialisation, seed \(seed)")
+            s.console.line("model: random weights (seed \(seed)) — untrained, so its pictures are noise")
+        case "save":
+            let path = try a.positional(1, "a .safetensors path", usage: usage)
+            try a.expectAtMost(2, usage: usage)
+            let m = try s.model()
+            try m.save(to: (path as NSString).expandingTildeInPath)
+            s.console.line("saved \(path)")
+        default:
+            throw REPLError("unknown model action \"\(sub)\"; usage: \(usage)")
+        }
+    }
+
+    static func formatCount(_ n: Int) -> String {
+        n >= 1_000_000 ? String(format: "%.2fM", Double(n) / 1e6) : (n >= 1000 ? String(format: "%.1fk", Double(n) / 1e3) : "\(n)")
+    }
+
+    /// Receptive field (in input pixels, one side) of each layer's output in one autoencoder.
+    /// conv: r += (k - 1) j, j *= s. A stride-2 transposed conv reads ceil(k/2) inputs per
+    /// output, so r += (ceil(k/2) - 1) j, j /= 2; a skip joins the encoder's (smaller) field.
+    static func receptiveFields() -> [String: Int] {
+        var r = 1.0, j = 1.0
+        var out: [String: Int] = [:]
+        for spec in Architecture.layers {
+            switch spec.kind {
+            case .conv, .head:
+                r += Double(spec.kernel - 1) * j; j *= Double(spec.stride)
+            case .transposedConv:
+                r += Double((spec.kernel + 1) / 2 - 1) * j; j /= 2
+            }
+            if let skip = spec.skipFrom, let e = out[skip] { r = max(r, Double(e)) }
+            out[spec.name] = Int(r.rounded())
+        }
+        return out
+    }
+
+    static func table(_ s: Session) throws {
+        let m = try s.model()
+        let size = s.pipeline.map { max(replicatePaddedSize($0.height), replicatePaddedSize($0.width)) } ?? 256
+        let inputNote = s.pipeline == nil ? "a 256x256 input (`use IMAGE` for yours)" : "the current input, padded to \(size)x\(size)"
+        s.console.line("DRHT: two autoencoders with the same layers (hdr.*, then ldr.*), \(formatCount(m.parameterCount)) parameters in all")
+        s.console.line("model weights: \(s.modelSource); sizes and FLOPs for \(inputNote)")
+        let header = ["layer", "kind", "kernel", "stride", "channels", "output", "params", "FLOPs", "RF"]
+        var rows: [[String]] = []
+        let rf = receptiveFields()
+        var totalParams = 0, totalFlops = 0.0
+        for spec in Architecture.layers {
+            let params = spec.kernel * spec.kernel * spec.inChannels * spec.outChannels + 3 * spec.outChannels
+            let o = spec.outputSize(networkInput: size)
+            let flops = spec.flops(networkInput: size)
+            totalParams += params; totalFlops += flops
+            let kind = spec.kind == .transposedConv ? "deconv" : (spec.kind == .head ? "conv (head)" : "conv")
+            rows.append([spec.name + (spec.skipFrom.map { " +\($0)" } ?? ""), kind, "\(spec.kernel)x\(spec.kernel)", "\(spec.stride)",
+                         "\(spec.inChannels)->\(spec.outChannels)", "\(o)x\(o)", formatCount(params),
+                         formatFlops(flops), "\(rf[spec.name]!)"])
+        }
+        rows.append(["total (one net)", "", "", "", "", "", formatCount(totalParams), formatFlops(totalFlops), ""])
+        for line in formatTable(header: header, rows: rows) { s.console.line(line) }
+        s.console.line("+encN: the decoder's output is fused with encN's (s = d + e + d*e). RF: receptive field in input pixels.")
+    }
+
+    static func replicatePaddedSize(_ n: Int) -> Int { (n + Architecture.sizeMultiple - 1) / Architecture.sizeMultiple * Architecture.sizeMultiple }
+
+    static func formatFlops(_ f: Double) -> String {
+        f >= 1e9 ? String(format: "%.2fG", f / 1e9) : String(format: "%.1fM", f / 1e6)
+    }
+
+    /// Left-aligned columns, two spaces apart, with a rule under the header.
+    static func formatTable(header: [String], rows: [[String]]) -> [String] {
+        var widths = header.map(\.count)
+        for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
+        func line(_ cells: [String]) -> String {
+            var text = ""
+            for (i, c) in cells.enumerated() { text += c.padding(toLength: widths[i] + (i == cells.count - 1 ? 0 : 2), withPad: " ", startingAt: 0) }
+            while text.hasSuffix(" ") { text.removeLast() }
+            return text
+        }
+        return [line(header), String(repeating: "-", count: widths.reduce(0, +) + 2 * (widths.count - 1))] + rows.map(line)
+    }
+
+    static let use = Command(
+        "use", summary: "Choose the image the pipeline steps through.",
+        usage: "use NAME", example: "use scene", arguments: [.variable]
+    ) { s, a in
+        let name = try a.positional(0, "an image variable", usage: "use NAME")
+        try a.expectAtMost(1, usage: "use NAME")
+        let v = try s.image(name)
+        guard v.kind == .image else { throw REPLError("\(name) is \(v.kind.rawValue); the network's input is an LDR image in [0, 1]") }
+        let m = try s.model()
+        s.pipelineInput = name
+        s.pipeline = Pipeline(model: m, image: v.tensor, retention: .everything)
+        s.clearStepVariables()
+        let p = s.pipeline!
+        let padded = s.pipeline!.outputs["input"]!
+        s.console.line("input: \(name) \(p.width)x\(p.height)" + (padded.h != p.height || padded.w != p.width ? ", padded to \(padded.w)x\(padded.h) by repeating edge pixels (sizes must be multiples of 32)" : ""))
+        s.console.line("next: \(p.nextStepName!) — `step` runs it, `step 5` five steps, `step to hdr.latent` up to a layer")
+    }
+
+    /// The pipeline, or an error telling what to do.
+    static func pipeline(_ s: Session) throws -> Pipeline {
+        guard let p = s.pipeline else { throw REPLError("no input chosen; `use NAME` first (e.g. `synth` then `use scene`)") }
+        return p
+    }
+
+    static let step = Command(
+        "step", summary: "Run the next layer(s) of the two-stage pipeline and keep each output.",
+        usage: "step [N | to LAYER]", example: "step to hdr.latent",
+        details: "Each step prints the layer, what it computes, its input and output shapes, its time and its activation statistics, and keeps the output as a variable named after the layer (hdr.enc1 ... hdr.head, transform, transform.H, ldr.enc1 ... ldr.head). Ctrl-C stops after the current layer.",
+        arguments: [.words(["to"]), .layer]
+    ) { s, a in
+        let usage = "step [N | to LAYER]"
+        let p = try pipeline(s)
+        var count = 1, target: String?
+        if a.positional.first == "to" {
+            target = try a.positional(1, "a layer name", usage: usage)
+            try a.expectAtMost(2, usage: usage)
+            guard let t = Pipeline.stepNames.firstIndex(of: target!) else {
+                let near = Pipeline.stepNames.map { ($0, Registry.editDistance($0, target!)) }.filter { $0.1 <= 2 }
+                    .sorted { $0.1 < $1.1 }.prefix(3).map(\.0)
+                throw REPLError("no layer \(target!)" + (near.isEmpty ? "; `model` lists them (hdr.enc1 ... ldr.head)" : "; did you mean \(near.joined(separator: ", "))?"))
+            }
+            guard t >= p.position else { throw REPLError("\(target!) has already run; `reset` starts again") }
+            count = t - p.position + 1
+        } else if let raw = a.positional.first {
+            try a.expectAtMost(1, usage: usage)
+            guard let n = Int(raw), n >= 1 else { throw REPLError("step takes a positive count or `to LAYER` (got \(raw))") }
+            count = n
+        }
+        guard !p.isFinished else { throw REPLError("the pipeline has finished (ldr.head was the last step); `reset` to start again") }
+        count = min(count, Pipeline.stepNames.count - p.position)
+        for k in 0..<count {
+            if Interrupt.isRequested {
+                s.console.line(s.console.yellow("stopped (Ctrl-C) before \(p.nextStepName!); `step` continues from there"))
+                break
+            }
+            let record = p.step()
+            publish(s, record.name)
+            printRecord(s, record, index: p.position)
+            if k == count - 1 && !p.isFinished && count > 1 { s.console.line(s.console.dim("next: \(p.nextStepName!)")) }
+        }
+        if p.isFinished {
+            let ms = p.stageMilliseconds
+            s.console.line("done: corrected image in ldr.head (\(String(format: "%.0f", ms.hdr + ms.transform + ms.ldr)) ms for all steps); `show ldr.head`")
+        }
+    }
+
+    /// Makes a step's outputs variables: feature maps as they are, the heads and the transform
+    /// cropped back to the input's size.
+    static func publish(_ s: Session, _ name: String) {
+        guard let p = s.pipeline else { return }
+        let origin = "step \(name)"
+        switch name {
+        case "hdr.head": s.set(name, Variable(p.y1!, kind: .image, origin: origin + " (y1: the HDR estimate in the LDR domain)"))
+        case "ldr.head": s.set(name, Variable(p.corrected!, kind: .image, origin: origin + " (the corrected image, clamped)"))
+        case "transform":
+            s.set("transform.H", Variable(p.hdrEstimate!, kind: .hdr, origin: origin + " (H = tau_inv(y1))"))
+            s.set(name, Variable(crop(p.outputs["transform"]!, height: p.height, width: p.width), kind: .logHDR, origin: origin + " (log(H + eps))"))
+        default:
+            s.set(name, Variable(p.outputs[name]!, kind: .features, origin: origin))
+            if let skip = p.outputs[name + ".skip"] { s.set(name + ".skip", Variable(skip, kind: .features, origin: origin + " (skip sum)")) }
+        }
+    }
+
+    static func printRecord(_ s: Session, _ r: Pipeline.Record, index: Int) {
+        let shape = { (x: [Int]) in x.map(String.init).joined(separator: "x") }
+        let out = s.variables[r.name]?.tensor ?? s.pipeline!.outputs[r.name]!
+        let st = out.stats
+        let flops = r.flops > 0 ? ", \(formatFlops(r.flops))FLOP" : ""
+        s.console.line("\(String(format: "%2d", index)) \(s.console.bold(r.name))  \(r.operation)")
+        s.console.line("   \(shape(r.inputShape)) -> \(shape(r.outputShape))  \(String(format: "%.1f", r.milliseconds)) ms\(flops)  min \(formatNumber(Double(st.min))) max \(formatNumber(Double(st.max))) mean \(formatNumber(st.mean)) std \(formatNumber(st.std))")
+        if let skip = s.variables[r.name + ".skip"] {
+            let k = skip.tensor.stats
+            s.console.line("   \(r.name).skip = d + e + d*e: min \(formatNumber(Double(k.min))) max \(formatNumber(Double(k.max))) mean \(formatNumber(k.mean))")
+        }
+    }
+
+    static let reset = Command(
+        "reset", summary: "Back to before the first step (the input stays chosen).",
+        usage: "reset", example: "reset"
+    ) { s, a in
+        try a.expectAtMost(0, usage: "reset")
+        let p = try pipeline(s)
+        p.reset()
+        s.clearStepVariables()
+        s.console.line("pipeline reset; next: \(p.nextStepName!)")
+    }
+}

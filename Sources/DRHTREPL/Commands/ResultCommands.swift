@@ -1,0 +1,132 @@
+// Results: full inference, metrics between two images, and exporting anything to a file.
+import DRHTEngine
+import DRHTImageIO
+import DRHTMetrics
+import DRHTModel
+import Foundation
+
+enum ResultCommands {
+    static let all: [Command] = [infer, compare, export]
+
+    static let infer = Command(
+        "infer", summary: "Full two-stage inference: the corrected image and the HDR estimate.",
+        usage: "infer NAME [as OUT]", example: "infer scene as fixed",
+        details: "Runs all 25 steps on NAME and keeps OUT (the corrected LDR image) and OUT.hdr (the estimated linear HDR radiance, H = tau_inv(y1)). OUT defaults to NAME.out. Ctrl-C stops between layers and keeps nothing.",
+        arguments: [.variable], namesResult: true
+    ) { s, a in
+        let name = try a.positional(0, "an image variable", usage: "infer NAME [as OUT]")
+        try a.expectAtMost(1, usage: "infer NAME [as OUT]")
+        let v = try s.image(name)
+        guard v.kind == .image else { throw REPLError("\(name) is \(v.kind.rawValue); the network corrects LDR images in [0, 1]") }
+        let m = try s.model()
+        let p = Pipeline(model: m, image: v.tensor, retention: .needed)
+        let total = Pipeline.stepNames.count
+        let start = DispatchTime.now().uptimeNanoseconds
+        while !p.isFinished {
+            if Interrupt.isRequested {
+                if s.console.isTTY { s.console.terminalOnly("\r\u{1B}[2K") }
+                throw REPLError("inference stopped (Ctrl-C) before \(p.nextStepName!); nothing was kept")
+            }
+            if s.console.isTTY { s.console.terminalOnly("\r\u{1B}[2K" + ProgressBar.line(done: p.position, total: total, label: p.nextStepName!)) }
+            p.step()
+        }
+        if s.console.isTTY { s.console.terminalOnly("\r\u{1B}[2K") }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let out = a.asName ?? name + ".out"
+        s.set(out, Variable(p.corrected!, kind: .image, origin: "infer \(name)"))
+        s.set(out + ".hdr", Variable(p.hdrEstimate!, kind: .hdr, origin: "infer \(name) (HDR estimate)"))
+        let ms = p.stageMilliseconds
+        s.console.line("\(s.console.bold(out)): corrected \(p.width)x\(p.height) in \(String(format: "%.2f", seconds)) s "
+                       + "(HDR network \(String(format: "%.0f", ms.hdr)) ms, transform \(String(format: "%.0f", ms.transform)) ms, LDR network \(String(format: "%.0f", ms.ldr)) ms; \(String(format: "%.1f", p.totalFlops / 1e9)) GFLOP)")
+        s.console.line("  " + ImageCommands.summary(p.corrected!, kind: .image))
+        s.console.line("\(s.console.bold(out + ".hdr")): the HDR estimate; " + ImageCommands.summary(p.hdrEstimate!, kind: .hdr))
+    }
+
+    static let compare = Command(
+        "compare", summary: "PSNR and SSIM between two images (e.g. a result and its target).",
+        usage: "compare A B", example: "compare scene.out scene.target",
+        details: "PSNR in dB on [0, 1] values (higher is better, identical = inf). SSIM as in Wang et al.'s ssim.m on luma (1 = identical).",
+        arguments: [.variable, .variable]
+    ) { s, a in
+        let nameA = try a.positional(0, "two image variables", usage: "compare A B")
+        let nameB = try a.positional(1, "a second image variable", usage: "compare A B")
+        try a.expectAtMost(2, usage: "compare A B")
+        let va = try s.image(nameA), vb = try s.image(nameB)
+        if va.kind != vb.kind { s.console.line(s.console.yellow("note: comparing \(va.kind.rawValue) with \(vb.kind.rawValue); metrics read both as [0, 1] images")) }
+        let psnr = try PSNR.compute(va.tensor, vb.tensor)
+        let ssim = try SSIM.compute(va.tensor, vb.tensor)
+        s.console.line("\(nameA) vs \(nameB):  PSNR \(psnr.isInfinite ? "inf (identical)" : String(format: "%.2f dB", psnr))   SSIM \(String(format: "%.4f", ssim))")
+    }
+
+    static let export = Command(
+        "export", summary: "Write a variable to .png, .jpg, .npy or .hdr; a layer as a grid PNG.",
+        usage: "export NAME PATH [--each DIR] [--top K | --channels A-B] [--scale channel|layer|global]",
+        example: "export hdr.enc1 enc1.png",
+        details: "Images go out as they are (HDR radiance: .hdr keeps it linear, .png shows H^(1/2.2)). Feature maps: .png writes a labelled grid with a colour bar, .npy the raw tensor; --each DIR writes one PNG per channel. Files are written atomically: an interrupted export leaves no half-written file.",
+        arguments: [.variable, .path],
+        options: [OptionSpec("--each", ["DIR"], "one PNG per channel into DIR", completion: .path)] + ExploreCommands.selectionOptions
+    ) { s, a in
+        let usage = "export NAME PATH [--each DIR]"
+        let name = try a.positional(0, "a variable name", usage: usage)
+        let v = try s.variable(name)
+        if let dir = a.options["--each"]?.first {
+            try a.expectAtMost(1, usage: usage)
+            let t = v.tensor
+            guard t.shape.count == 4, t.n == 1 else { throw REPLError("--each writes (1, C, H, W) tensors one channel at a time") }
+            let expanded = (dir as NSString).expandingTildeInPath
+            do { try FileManager.default.createDirectory(atPath: expanded, withIntermediateDirectories: true) }
+            catch { throw REPLError("cannot create \(dir): \(error.localizedDescription)") }
+            let (g, _) = try ExploreCommands.grid(s, name, t, a, defaultCount: t.c)
+            let plane = t.h * t.w
+            for (k, c) in g.channels.enumerated() {
+                if Interrupt.isRequested { throw REPLError("export stopped (Ctrl-C) after \(k) of \(g.channels.count) files in \(dir)") }
+                let png = Raster.mapped(t.data + c * plane, width: t.w, height: t.h, map: g.map, range: g.range(of: c)).png()
+                try AtomicFile.write(png, to: (expanded as NSString).appendingPathComponent(String(format: "%@-c%03d.png", name, c)))
+            }
+            s.console.line("wrote \(g.channels.count) PNGs (\(t.w)x\(t.h), \(g.map.rawValue)) to \(dir)/\(name)-cNNN.png")
+            return
+        }
+        let path = try a.positional(1, "a file path (.png, .jpg, .npy or .hdr)", usage: usage)
+        try a.expectAtMost(2, usage: usage)
+        let expanded = (path as NSString).expandingTildeInPath
+        let ext = URL(fileURLWithPath: path).pathExtension.lowercased()
+        let parent = (expanded as NSString).deletingLastPathComponent
+        if !parent.isEmpty && !FileManager.default.fileExists(atPath: parent) {
+            do { try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true) }
+            catch { throw REPLError("cannot create \(parent): \(error.localizedDescription)") }
+        }
+        guard ["png", "jpg", "jpeg", "npy", "hdr"].contains(ext) else {
+            throw REPLError("\(path): unknown extension; use .png, .jpg, .npy or .hdr")
+        }
+        if ext == "npy" {
+            try ImageIO.write(v.tensor, to: expanded)
+            s.console.line("wrote \(path) (\(v.tensor.shapeString) float32)")
+        } else if v.isImage {
+            if ext == "hdr" {
+                guard v.kind == .hdr || v.kind == .image else { throw REPLError("\(name) is \(v.kind.rawValue); .hdr holds radiance") }
+                try ImageIO.write(v.tensor, to: expanded)
+                s.console.line("wrote \(path) (linear radiance, Radiance RGBE)")
+            } else {
+                let (raster, note) = s.imageRaster(v)
+                try ImageIO.write(raster.pixels, to: expanded)
+                s.console.line("wrote \(path) (\(v.tensor.w)x\(v.tensor.h)" + (note.isEmpty ? "" : ", \(note)") + ")")
+            }
+            s.console.picture(terminal: "", png: s.imageRaster(v).0.png(), caption: path)
+        } else {
+            guard ext == "png" else { throw REPLError("\(name) is \(v.kind.rawValue); export it as .png (a grid) or .npy (the raw tensor)") }
+            let (g, note) = try ExploreCommands.grid(s, name, v.tensor, a, defaultCount: min(v.tensor.c, 64))
+            let png = g.png()
+            try AtomicFile.write(png, to: expanded)
+            s.console.picture(terminal: "", png: png, caption: path)
+            s.console.line("wrote \(path): a grid of \(g.channels.count) maps (\(note)) with a \(g.map.rawValue) colour bar")
+        }
+    }
+}
+
+/// A one-line progress bar: `[#####.....] 12/25 label`.
+enum ProgressBar {
+    static func line(done: Int, total: Int, label: String, width: Int = 24) -> String {
+        let filled = total > 0 ? done * width / total : 0
+        return "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] \(done)/\(total) \(label)"
+    }
+}

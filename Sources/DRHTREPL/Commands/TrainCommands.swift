@@ -1,0 +1,71 @@
+// A small training run inside the session: a live progress bar, the loss curve at the end, and
+// the session's model keeps what it learned (also when stopped with Ctrl-C).
+import DRHTEngine
+import DRHTModel
+import DRHTTraining
+import Foundation
+
+enum TrainCommands {
+    static let all: [Command] = [train]
+
+    static let train = Command(
+        "train", summary: "Train the session's model for a few steps and watch the loss fall.",
+        usage: "train [--steps N] [--batch B] [--size S] [--lr LR] [--seed N] [--data D] [--save FILE]",
+        example: "train --steps 40 --batch 4 --size 64",
+        details: "Joint end-to-end training of both networks with Adam on procedural scenes (or --data photos:DIR / a triplet folder). It starts from the session's current model and changes it in place; Ctrl-C stops after the current step and keeps what was learned. A held-out set (scenes never trained on) is measured before and during training. For long runs use `drht train` outside the REPL, which checkpoints.",
+        options: [OptionSpec("--steps", ["N"], "optimizer steps, 1..100000 (default 40)"),
+                  OptionSpec("--batch", ["B"], "triplets per step, 1..64 (default 4)"),
+                  OptionSpec("--size", ["S"], "crop size, a multiple of 32 up to 512 (default 64)"),
+                  OptionSpec("--lr", ["LR"], "Adam learning rate (default 0.001)"),
+                  OptionSpec("--seed", ["N"], "order of training scenes (default 1)"),
+                  OptionSpec("--data", ["D"], "synth, photos:DIR or a triplet folder (default synth)", completion: .path),
+                  OptionSpec("--save", ["FILE"], "write the trained weights here afterwards", completion: .path)]
+    ) { s, a in
+        try a.expectAtMost(0, usage: "train [--steps N] [--batch B] [--size S] [--lr LR]")
+        var config = TrainingConfig()
+        config.steps = try a.int("--steps", default: 40, range: 1...100_000)
+        config.batch = try a.int("--batch", default: 4, range: 1...64)
+        config.size = try a.int("--size", default: 64, range: 32...512)
+        guard config.size % 32 == 0 else { throw REPLError("--size must be a multiple of 32 (got \(config.size))") }
+        config.learningRate = Float(try a.double("--lr", default: 1e-3, range: 1e-7...0.5))
+        config.seed = UInt64(try a.int("--seed", default: 1, range: 0...Int(Int32.max)))
+        config.data = try TrainingData.parse(a.options["--data"]?.first ?? "synth")
+        config.validateEvery = max(1, config.steps / 8)
+        config.validationCount = 8
+        let model = try s.model()
+        let trainer = Trainer(model: model, config: config, output: "")
+        trainer.writesFiles = false
+        let before = trainer.validationLoss()
+        s.console.line("training \(config.steps) steps, batch \(config.batch), \(config.size)x\(config.size), lr \(formatNumber(Double(config.learningRate))), data \(config.data.description)")
+        s.console.line("held-out loss before: \(formatNumber(before))")
+        var lastValidation = before
+        try trainer.run(report: { p in
+            if let v = p.row.validation { lastValidation = v }
+            let eta = Double(p.total - p.row.step) / max(p.stepsPerSecond, 1e-9)
+            let line = ProgressBar.line(done: p.row.step, total: p.total, label: "loss \(formatNumber(p.row.loss))  held-out \(formatNumber(lastValidation))  \(String(format: "%.2f", p.stepsPerSecond)) steps/s  ETA \(Int(eta)) s")
+            if s.console.isTTY {
+                s.console.terminalOnly("\r\u{1B}[2K" + line)
+            } else if p.row.validation != nil {
+                s.console.line("step \(p.row.step)/\(p.total): loss \(formatNumber(p.row.loss)), held-out \(formatNumber(lastValidation))")
+            }
+        }, shouldStop: { Interrupt.isRequested })
+        if s.console.isTTY { s.console.terminalOnly("\r\u{1B}[2K") }
+        let log = trainer.log
+        s.setModel(model, source: s.modelSource.contains("trained in this session") ? s.modelSource
+                   : s.modelSource + ", trained in this session")
+        guard !log.isEmpty else { s.console.line("stopped before the first step; the model is unchanged"); return }
+        if trainer.step < config.steps { s.console.line(s.console.yellow("stopped at step \(trainer.step) (Ctrl-C); the model keeps what it learned")) }
+        let after = log.last(where: { $0.validation != nil })?.validation ?? trainer.validationLoss()
+        s.lastTraining = (before, after)
+        s.console.line("training loss per step (\(log.count) steps):")
+        for line in Charts.curve(log.map(\.loss), width: min(60, s.console.width - 12), height: 6) { s.console.line("  " + line) }
+        let k = max(1, min(10, log.count / 4))
+        let first = log.prefix(k).map(\.loss).reduce(0, +) / Double(k), last = log.suffix(k).map(\.loss).reduce(0, +) / Double(k)
+        s.console.line("mean of the first \(k) steps \(formatNumber(first)) -> last \(k) \(formatNumber(last)); held-out \(formatNumber(before)) -> \(formatNumber(after))"
+                       + String(format: " (%.1f s)", log.last!.seconds))
+        if let path = a.options["--save"]?.first {
+            try model.save(to: (path as NSString).expandingTildeInPath)
+            s.console.line("saved \(path)")
+        }
+    }
+}

@@ -1,0 +1,67 @@
+// Text charts drawn with the eighth-block characters ▁▂▃▄▅▆▇█: histograms, the latent vector
+// as rows of bars, and the training loss curve. Plain Unicode, so they read the same in a
+// terminal, a pipe and a notebook.
+import Foundation
+
+public enum Charts {
+    static let eighths: [Character] = [" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"]
+
+    /// Vertical bars `height` rows tall, one column per value (values >= 0), scaled to the maximum.
+    public static func bars(_ values: [Double], height: Int, maximum: Double? = nil) -> [String] {
+        let top = maximum ?? (values.max() ?? 1)
+        var lines: [String] = []
+        for row in (0..<height).reversed() {
+            var line = ""
+            for v in values {
+                let level = top > 0 ? v / top * Double(height * 8) : 0
+                let fill = Int((level - Double(row * 8)).rounded())
+                line.append(eighths[min(8, max(0, fill))])
+            }
+            while line.hasSuffix(" ") { line.removeLast() }
+            lines.append(line)
+        }
+        return lines
+    }
+
+    /// One row of small bars for `values` scaled lo...hi (a sparkline).
+    public static func sparkline(_ values: [Double], lo: Double, hi: Double) -> String {
+        String(values.map { v -> Character in
+            let t = hi > lo ? (v - lo) / (hi - lo) : 0
+            return eighths[1 + min(7, max(0, Int(t * 8)))]
+        })
+    }
+
+    /// Counts of `values` in `bins` equal bins over lo...hi (values outside go to the end bins).
+    public static func histogram(_ values: UnsafeBufferPointer<Float>, bins: Int, lo: Double, hi: Double) -> [Double] {
+        var counts = [Double](repeating: 0, count: bins)
+        let scale = hi > lo ? Double(bins) / (hi - lo) : 0
+        for v in values {
+            let b = Int((Double(v) - lo) * scale)
+            counts[min(bins - 1, max(0, b))] += 1
+        }
+        return counts
+    }
+
+    /// A loss curve: `width` columns (steps bucketed, mean per bucket), `height` rows, log-scaled
+    /// when the values span more than a factor of 20. Returns the chart lines with a y-axis.
+    public static func curve(_ values: [Double], width: Int, height: Int) -> [String] {
+        guard !values.isEmpty else { return [] }
+        let w = min(width, values.count)
+        var buckets = [Double](repeating: 0, count: w)
+        for i in 0..<w {
+            let a = i * values.count / w, b = max(a + 1, (i + 1) * values.count / w)
+            buckets[i] = values[a..<b].reduce(0, +) / Double(b - a)
+        }
+        let lo = buckets.min()!, hi = buckets.max()!
+        let logScale = lo > 0 && hi / lo > 20
+        let f: (Double) -> Double = logScale ? { log10($0) } : { $0 }
+        let base = logScale ? f(lo) - (f(hi) - f(lo)) * 0.05 : min(0, lo)
+        let lines = bars(buckets.map { f($0) - base }, height: height, maximum: f(hi) - base)
+        let labels = [formatNumber(hi, digits: 3), formatNumber(lo, digits: 3)]
+        let pad = labels.map(\.count).max()!
+        return lines.enumerated().map { (i, l) in
+            let label = i == 0 ? labels[0] : (i == lines.count - 1 ? labels[1] : "")
+            return String(repeating: " ", count: pad - label.count) + label + " ┤" + l
+        } + [String(repeating: " ", count: pad) + " └" + String(repeating: "─", count: w) + (logScale ? "  (log scale)" : "")]
+    }
+}

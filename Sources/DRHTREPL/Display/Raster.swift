@@ -1,0 +1,72 @@
+// An RGB picture to draw: (1, 3, H, W) floats in [0, 1]. Everything the REPL shows becomes a
+// Raster first (images, HDR tone-mapped for display, feature maps through a colour map), then a
+// terminal drawing (TerminalPicture) or a PNG (for `export` and the notebook).
+import DRHTEngine
+import DRHTImageIO
+
+public struct Raster {
+    public let pixels: Tensor   // (1, 3, H, W) in [0, 1]
+    public var width: Int { pixels.w }
+    public var height: Int { pixels.h }
+
+    public init(_ pixels: Tensor) { self.pixels = pixels }
+
+    public init(width: Int, height: Int, fill: (Float, Float, Float) = (0, 0, 0)) {
+        let t = Tensor(zeros: [1, 3, height, width])
+        let plane = width * height
+        for i in 0..<plane { t.data[i] = fill.0; t.data[plane + i] = fill.1; t.data[2 * plane + i] = fill.2 }
+        pixels = t
+    }
+
+    @inline(__always) public func rgb(_ x: Int, _ y: Int) -> (Float, Float, Float) {
+        let plane = width * height, i = y * width + x
+        return (pixels.data[i], pixels.data[plane + i], pixels.data[2 * plane + i])
+    }
+
+    @inline(__always) public func set(_ x: Int, _ y: Int, _ c: (Float, Float, Float)) {
+        guard x >= 0, y >= 0, x < width, y < height else { return }
+        let plane = width * height, i = y * width + x
+        pixels.data[i] = c.0; pixels.data[plane + i] = c.1; pixels.data[2 * plane + i] = c.2
+    }
+
+    /// An LDR image as it is, clamped to [0, 1].
+    public static func image(_ t: Tensor) -> Raster {
+        let out = Tensor(zeros: [1, 3, t.h, t.w])
+        for i in 0..<out.count { out.data[i] = min(max(t.data[i].isNaN ? 0 : t.data[i], 0), 1) }
+        return Raster(out)
+    }
+
+    /// One channel (H x W at `p`) through a colour map, scaled from lo..hi.
+    public static func mapped(_ p: UnsafePointer<Float>, width: Int, height: Int, map: ColourMap, range: ClosedRange<Float>) -> Raster {
+        let r = Raster(width: width, height: height)
+        for y in 0..<height { for x in 0..<width { r.set(x, y, map.colour(p[y * width + x], range: range)) } }
+        return r
+    }
+
+    /// Resized to w x h: area averaging when shrinking, nearest neighbour when enlarging
+    /// (so an 8 x 8 latent map stays crisp).
+    public func resized(width w: Int, height h: Int) -> Raster {
+        if w == width && h == height { return self }
+        let out = Raster(width: w, height: h)
+        for c in 0..<3 {
+            let src = pixels.data + c * width * height, dst = out.pixels.data + c * w * h
+            for y in 0..<h {
+                let y0 = y * height / h, y1 = max(y0 + 1, (y + 1) * height / h)
+                for x in 0..<w {
+                    let x0 = x * width / w, x1 = max(x0 + 1, (x + 1) * width / w)
+                    var s: Float = 0
+                    for yy in y0..<y1 { for xx in x0..<x1 { s += src[yy * width + xx] } }
+                    dst[y * w + x] = s / Float((y1 - y0) * (x1 - x0))
+                }
+            }
+        }
+        return out
+    }
+
+    /// Copies `other` into this raster with its top-left corner at (x, y).
+    public func paste(_ other: Raster, x: Int, y: Int) {
+        for yy in 0..<other.height { for xx in 0..<other.width { set(x + xx, y + yy, other.rgb(xx, yy)) } }
+    }
+
+    public func png() -> [UInt8] { (try? PNG.encode(pixels)) ?? [] }
+}

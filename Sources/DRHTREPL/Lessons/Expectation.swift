@@ -1,0 +1,199 @@
+// `expect EXPR`: a tiny expression language for facts about the session, so a lesson is also a
+// test. Grammar:
+//   comparison := sum (("==" | "!=" | "<" | "<=" | ">" | ">=") sum)
+//   sum := product (("+" | "-") product)*      product := unary (("*" | "/") unary)*
+//   unary := "-" unary | atom                  atom := NUMBER | SHAPE | CALL | NAME[.property] | "(" sum ")"
+// Values are numbers or shapes (1x512x8x8); shapes compare only with == and !=.
+import DRHTEngine
+import DRHTMetrics
+import DRHTModel
+import Foundation
+
+enum Expectation {
+    enum Value: CustomStringConvertible {
+        case number(Double)
+        case shape([Int])
+        var description: String {
+            switch self {
+            case .number(let v): return formatNumber(v)
+            case .shape(let s): return s.map(String.init).joined(separator: "x")
+            }
+        }
+    }
+
+    struct Result { let holds: Bool; let detail: String }
+
+    static func evaluate(_ text: String, session: Session) throws -> Result {
+        var p = Parser(tokens: try tokenize(text), session: session)
+        let left = try p.sum()
+        guard let op = p.peek(), ["==", "!=", "<", "<=", ">", ">="].contains(op) else {
+            throw REPLError("expect needs a comparison such as A > B (in: \(text))")
+        }
+        p.index += 1
+        let right = try p.sum()
+        guard p.peek() == nil else { throw REPLError("unexpected \"\(p.peek()!)\" in: \(text)") }
+        let holds: Bool
+        switch (left, right) {
+        case let (.number(a), .number(b)):
+            switch op {
+            case "==": holds = abs(a - b) <= 1e-6 * max(1, abs(a), abs(b))
+            case "!=": holds = abs(a - b) > 1e-6 * max(1, abs(a), abs(b))
+            case "<": holds = a < b
+            case "<=": holds = a <= b
+            case ">": holds = a > b
+            default: holds = a >= b
+            }
+        case let (.shape(a), .shape(b)):
+            guard op == "==" || op == "!=" else { throw REPLError("shapes compare only with == or != (in: \(text))") }
+            holds = (a == b) == (op == "==")
+        default:
+            throw REPLError("cannot compare a shape with a number (in: \(text))")
+        }
+        return Result(holds: holds, detail: "\(left) \(op) \(right)")
+    }
+
+    static func tokenize(_ text: String) throws -> [String] {
+        var tokens: [String] = []
+        let chars = Array(text)
+        var i = 0
+        while i < chars.count {
+            let c = chars[i]
+            if c == " " { i += 1; continue }
+            if "()+-*/,".contains(c) { tokens.append(String(c)); i += 1; continue }
+            if "<>=!".contains(c) {
+                if i + 1 < chars.count && chars[i + 1] == "=" { tokens.append(String(c) + "="); i += 2 }
+                else if c == "=" || c == "!" { throw REPLError("use == or != (in: \(text))") }
+                else { tokens.append(String(c)); i += 1 }
+                continue
+            }
+            var j = i
+            while j < chars.count, chars[j].isLetter || chars[j].isNumber || chars[j] == "_" || chars[j] == "." {
+                // a number's exponent sign: 1e-3
+                j += 1
+                if j < chars.count, (chars[j] == "-" || chars[j] == "+"), chars[j - 1] == "e", Double(String(chars[i..<(j - 1)])) != nil { j += 1 }
+            }
+            guard j > i else { throw REPLError("unexpected \"\(c)\" in: \(text)") }
+            tokens.append(String(chars[i..<j]))
+            i = j
+        }
+        return tokens
+    }
+
+    struct Parser {
+        let tokens: [String]
+        let session: Session
+        var index = 0
+        init(tokens: [String], session: Session) { self.tokens = tokens; self.session = session }
+
+        func peek() -> String? { index < tokens.count ? tokens[index] : nil }
+        mutating func next() throws -> String {
+            guard index < tokens.count else { throw REPLError("the expression ends too early") }
+            index += 1
+            return tokens[index - 1]
+        }
+        mutating func expect(_ t: String) throws {
+            let got = try next()
+            guard got == t else { throw REPLError("expected \"\(t)\" but found \"\(got)\"") }
+        }
+
+        mutating func sum() throws -> Value {
+            var v = try product()
+            while let op = peek(), op == "+" || op == "-" {
+                index += 1
+                let r = try number(try product())
+                v = .number(op == "+" ? try number(v) + r : try number(v) - r)
+            }
+            return v
+        }
+
+        mutating func product() throws -> Value {
+            var v = try unary()
+            while let op = peek(), op == "*" || op == "/" {
+                index += 1
+                let r = try number(try unary())
+                v = .number(op == "*" ? try number(v) * r : try number(v) / r)
+            }
+            return v
+        }
+
+        mutating func unary() throws -> Value {
+            if peek() == "-" { index += 1; return .number(-(try number(try unary()))) }
+            return try atom()
+        }
+
+        func number(_ v: Value) throws -> Double {
+            guard case .number(let d) = v else { throw REPLError("a shape (\(v)) cannot be used in arithmetic") }
+            return d
+        }
+
+        mutating func atom() throws -> Value {
+            let t = try next()
+            if t == "(" { let v = try sum(); try expect(")"); return v }
+            if let d = Double(t) { return .number(d) }
+            let dims = t.split(separator: "x", omittingEmptySubsequences: false)
+            if dims.count > 1, dims.allSatisfy({ Int($0) != nil }) { return .shape(dims.map { Int($0)! }) }
+            if peek() == "(" {
+                index += 1
+                var args: [String] = []
+                while peek() != ")" {
+                    args.append(try next())
+                    if peek() == "," { index += 1 }
+                }
+                try expect(")")
+                return try call(t, args)
+            }
+            return try property(t)
+        }
+
+        /// NAME.property, or NAME alone (its mean).
+        func property(_ t: String) throws -> Value {
+            let properties = ["shape", "min", "max", "mean", "std", "channels", "height", "width"]
+            var name = t, prop = "mean"
+            if let dot = t.lastIndex(of: "."), properties.contains(String(t[t.index(after: dot)...])), session.variables[t] == nil {
+                name = String(t[..<dot]); prop = String(t[t.index(after: dot)...])
+            }
+            let v = try session.variable(name).tensor
+            switch prop {
+            case "shape": return .shape(v.shape)
+            case "min": return .number(Double(v.stats.min))
+            case "max": return .number(Double(v.stats.max))
+            case "std": return .number(v.stats.std)
+            case "channels": return .number(Double(v.shape.count == 4 ? v.c : 0))
+            case "height": return .number(Double(v.shape.count == 4 ? v.h : 0))
+            case "width": return .number(Double(v.shape.count == 4 ? v.w : 0))
+            default: return .number(v.stats.mean)
+            }
+        }
+
+        func call(_ f: String, _ args: [String]) throws -> Value {
+            func arity(_ n: Int) throws {
+                guard args.count == n else { throw REPLError("\(f) takes \(n) argument\(n == 1 ? "" : "s") (got \(args.count))") }
+            }
+            func image(_ i: Int) throws -> Tensor { try session.image(args[i]).tensor }
+            switch f {
+            case "psnr": try arity(2); return .number(try PSNR.compute(try image(0), try image(1)))
+            case "ssim": try arity(2); return .number(try SSIM.compute(try image(0), try image(1)))
+            case "mean": try arity(1); return .number(try session.variable(args[0]).tensor.stats.mean)
+            case "clipped":
+                try arity(1)
+                let (lo, hi) = ImageCommands.clipped(try image(0))
+                return .number(lo + hi)
+            case "cosine":
+                try arity(2)
+                let m = try session.model()
+                let vectors = try (0..<2).map { i -> [Double] in
+                    let p = Pipeline(model: m, image: try image(i), retention: .needed)
+                    try p.step(to: "hdr.latent")
+                    return ExploreCommands.meanVector(p.outputs["hdr.latent"]!)
+                }
+                return .number(ExploreCommands.cosine(vectors[0], vectors[1]))
+            case "heldout_before", "heldout_after":
+                try arity(0)
+                guard let t = session.lastTraining else { throw REPLError("\(f)() needs a `train` run first") }
+                return .number(f == "heldout_before" ? t.before : t.after)
+            default:
+                throw REPLError("unknown function \(f); functions: psnr, ssim, mean, clipped, cosine, heldout_before, heldout_after")
+            }
+        }
+    }
+}

@@ -1,0 +1,116 @@
+// Lessons are command files, Lessons/NN-name.drht: `#` lines are narration (a blank `#` line
+// breaks paragraphs), other lines are commands, `pause` waits for Enter on a terminal and
+// `expect EXPR` checks a fact, so every lesson is also a test.
+import DRHTImageIO
+import Foundation
+
+public struct LessonFile {
+    public let number: Int
+    /// The file name without .drht, e.g. "01-ldr-vs-hdr".
+    public let name: String
+    public let title: String
+    public let path: String
+}
+
+public enum LessonLibrary {
+    /// The numbered lessons in the lessons folder, in order.
+    public static func lessons() -> [LessonFile] {
+        guard let dir = ProjectPaths.lessons(),
+              let files = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return [] }
+        return files.sorted().compactMap { file -> LessonFile? in
+            guard file.hasSuffix(".drht"), let number = Int(file.prefix { $0.isNumber }), file.prefix(while: { $0.isNumber }).count >= 1 else { return nil }
+            let path = (dir as NSString).appendingPathComponent(file)
+            return LessonFile(number: number, name: String(file.dropLast(5)), title: title(of: path), path: path)
+        }
+    }
+
+    /// The first narration line, without its `#`.
+    static func title(of path: String) -> String {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return "" }
+        for line in text.split(separator: "\n") where line.hasPrefix("#") {
+            let t = line.dropFirst().trimmingCharacters(in: .whitespaces)
+            if !t.isEmpty { return t }
+        }
+        return ""
+    }
+
+    /// A lesson by number ("3", "03"), name ("03-encoder", "encoder") or path.
+    public static func find(_ which: String) throws -> LessonFile {
+        let all = lessons()
+        if let n = Int(which), let l = all.first(where: { $0.number == n }) { return l }
+        if let l = all.first(where: { $0.name == which || $0.name.hasSuffix("-" + which) || $0.name.hasPrefix(which) }) { return l }
+        let expanded = (which as NSString).expandingTildeInPath
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: expanded, isDirectory: &isDir), !isDir.boolValue {
+            return LessonFile(number: 0, name: URL(fileURLWithPath: expanded).deletingPathExtension().lastPathComponent,
+                              title: title(of: expanded), path: expanded)
+        }
+        let known = all.isEmpty ? "no lessons were found (set DRHT_LESSONS to the Lessons folder)" : "`lesson list` shows lessons 1-\(all.last!.number)"
+        throw REPLError("no lesson \"\(which)\"; \(known)")
+    }
+}
+
+/// Runs a command file in a session: narration printed as paragraphs, commands echoed and run.
+public struct LessonRunner {
+    let session: Session
+
+    public init(session: Session) { self.session = session }
+
+    /// One item of a command file.
+    enum Item: Equatable {
+        case narration([String])    // paragraphs
+        case command(String, line: Int)
+    }
+
+    static func parse(_ text: String) -> [Item] {
+        var items: [Item] = []
+        var paragraphs: [String] = [], current = ""
+        func flushParagraph() { if !current.isEmpty { paragraphs.append(current); current = "" } }
+        func flushNarration() { flushParagraph(); if !paragraphs.isEmpty { items.append(.narration(paragraphs)); paragraphs = [] } }
+        for (i, raw) in text.components(separatedBy: "\n").enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.hasPrefix("#") {
+                let words = line.drop { $0 == "#" }.trimmingCharacters(in: .whitespaces)
+                if words.isEmpty { flushParagraph() } else { current += (current.isEmpty ? "" : " ") + words }
+            } else if line.isEmpty {
+                flushNarration()
+            } else {
+                flushNarration()
+                items.append(.command(line, line: i + 1))
+            }
+        }
+        flushNarration()
+        return items
+    }
+
+    public func run(file path: String, title: String?) throws {
+        let bytes: [UInt8]
+        do { bytes = try AtomicFile.read(path) } catch { throw REPLError(Session.describe(error)) }
+        guard let text = String(bytes: bytes, encoding: .utf8) else { throw REPLError("\(path) is not a text file; a lesson is lines of commands and # narration") }
+        let items = LessonRunner.parse(text)
+        let console = session.console
+        let name = URL(fileURLWithPath: path).lastPathComponent
+        if let title { console.line(console.bold("── \(title) ") + console.dim("(\(name))")) }
+        let width = min(console.width, 88) - 2
+        for item in items {
+            if Interrupt.isRequested { throw REPLError("\(name) stopped (Ctrl-C)") }
+            switch item {
+            case .narration(let paragraphs):
+                for p in paragraphs {
+                    session.notebook.narration(p)
+                    for line in SessionCommands.wrap(p, width: width) { console.terminalOnly((console.colour ? console.cyan(line) : line) + "\n") }
+                    console.terminalOnly("\n")
+                }
+            case .command(let line, let number):
+                if line == "pause" && !(session.settings.pauses && session.waitForEnter != nil) { continue }
+                console.terminalOnly(console.isTTY ? console.bold("drht> ") + line + "\n" : "> " + line + "\n")
+                do {
+                    try session.execute(line)
+                } catch {
+                    throw REPLError("\(name):\(number): `\(line)`: \(Session.describe(error))")
+                }
+                if session.finished { return }
+            }
+        }
+    }
+}

@@ -1,0 +1,124 @@
+// The session as a notebook: each command a cell with its text output and its pictures, and the
+// lessons' narration between them. Saved as one self-contained HTML page (pictures as data
+// URIs) or as Markdown with the pictures in a folder beside it.
+import DRHTImageIO
+import Foundation
+
+public final class NotebookRecorder {
+    public struct Cell {
+        public enum Kind: Equatable { case command(String), narration(String) }
+        public var kind: Kind
+        public var text = ""
+        public var images: [(caption: String, png: [UInt8])] = []
+    }
+    public private(set) var cells: [Cell] = []
+    private var open: [Int] = []
+
+    public init() {}
+
+    func beginCell(_ command: String) { cells.append(Cell(kind: .command(command))); open.append(cells.count - 1) }
+    func endCell() { _ = open.popLast() }
+    func text(_ s: String) { if let i = open.last { cells[i].text += s } }
+    func image(_ png: [UInt8], caption: String) { if let i = open.last, !png.isEmpty { cells[i].images.append((caption, png)) } }
+    func narration(_ paragraph: String) { cells.append(Cell(kind: .narration(paragraph))) }
+
+    /// The cells to save: everything except the `notebook save` commands themselves.
+    var savedCells: [Cell] {
+        cells.filter { if case .command(let c) = $0.kind { return !c.hasPrefix("notebook ") } else { return true } }
+    }
+}
+
+public enum NotebookExport {
+    public struct Summary { public let cells: Int; public let images: Int }
+
+    /// Writes `.html` or `.md` by the path's extension (atomically; pictures first).
+    @discardableResult
+    public static func save(_ notebook: NotebookRecorder, to path: String, title: String) throws -> Summary {
+        let cells = notebook.savedCells
+        let images = cells.reduce(0) { $0 + $1.images.count }
+        switch URL(fileURLWithPath: path).pathExtension.lowercased() {
+        case "html", "htm":
+            try write(html(cells, title: title), to: path)
+        case "md", "markdown":
+            let folder = URL(fileURLWithPath: path).deletingPathExtension().path + "_files"
+            let relative = URL(fileURLWithPath: folder).lastPathComponent
+            if images > 0 {
+                do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+                catch { throw REPLError("cannot create \(folder): \(error.localizedDescription)") }
+            }
+            var n = 0
+            var names: [[String]] = []
+            for cell in cells {
+                var cellNames: [String] = []
+                for image in cell.images {
+                    n += 1
+                    let file = String(format: "%03d.png", n)
+                    try AtomicFile.write(image.png, to: (folder as NSString).appendingPathComponent(file))
+                    cellNames.append(relative + "/" + file)
+                }
+                names.append(cellNames)
+            }
+            try write(markdown(cells, imagePaths: names, title: title), to: path)
+        default:
+            throw REPLError("\(path): a notebook is .html or .md")
+        }
+        return Summary(cells: cells.count, images: images)
+    }
+
+    static func write(_ text: String, to path: String) throws {
+        do { try AtomicFile.write(Array(text.utf8), to: path) } catch { throw REPLError(Session.describe(error)) }
+    }
+
+    static func escape(_ s: String) -> String {
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+
+    static func html(_ cells: [NotebookRecorder.Cell], title: String) -> String {
+        var out = """
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8"><title>\(escape(title))</title>
+        <style>
+        body { font-family: system-ui, sans-serif; max-width: 62em; margin: 2em auto; padding: 0 1em; color: #222; }
+        .cell { margin: 1em 0; border-left: 3px solid #4a7; padding-left: 0.8em; }
+        .narration { margin: 1em 0; line-height: 1.5; }
+        pre { font-family: ui-monospace, monospace; font-size: 13px; margin: 0.3em 0; white-space: pre-wrap; }
+        pre.in { color: #075; font-weight: bold; }
+        img { image-rendering: pixelated; max-width: 100%; display: block; margin: 0.4em 0; border: 1px solid #ccc; }
+        figure { margin: 0; } figcaption { font-size: 12px; color: #666; }
+        </style></head><body>
+        <h1>\(escape(title))</h1>
+
+        """
+        for cell in cells {
+            switch cell.kind {
+            case .narration(let p):
+                out += "<p class=\"narration\">\(escape(p))</p>\n"
+            case .command(let c):
+                out += "<section class=\"cell\">\n<pre class=\"in\">drht&gt; \(escape(c))</pre>\n"
+                if !cell.text.isEmpty { out += "<pre class=\"out\">\(escape(cell.text))</pre>\n" }
+                for image in cell.images {
+                    let b64 = Data(image.png).base64EncodedString()
+                    out += "<figure><img src=\"data:image/png;base64,\(b64)\" alt=\"\(escape(image.caption))\"><figcaption>\(escape(image.caption))</figcaption></figure>\n"
+                }
+                out += "</section>\n"
+            }
+        }
+        return out + "</body></html>\n"
+    }
+
+    static func markdown(_ cells: [NotebookRecorder.Cell], imagePaths: [[String]], title: String) -> String {
+        var out = "# \(title)\n\n"
+        for (cell, paths) in zip(cells, imagePaths) {
+            switch cell.kind {
+            case .narration(let p): out += p + "\n\n"
+            case .command(let c):
+                out += "```\ndrht> \(c)\n"
+                if !cell.text.isEmpty { out += cell.text + (cell.text.hasSuffix("\n") ? "" : "\n") }
+                out += "```\n\n"
+                for (image, path) in zip(cell.images, paths) { out += "![\(image.caption)](\(path))\n\n" }
+            }
+        }
+        return out
+    }
+}

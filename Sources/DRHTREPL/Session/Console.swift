@@ -1,0 +1,120 @@
+// Where the REPL's output goes: the terminal (with colour only when it is one and the user has
+// not asked for none) and the notebook recorder, which keeps plain text and images per cell.
+import Foundation
+
+public final class Console {
+    /// True when output goes to a terminal: colour, pictures, progress bars redrawn in place.
+    public let isTTY: Bool
+    /// ANSI colour allowed: a TTY, `NO_COLOR` unset, `TERM` not `dumb`.
+    public var colour: Bool
+    /// 24-bit colour (`COLORTERM` says truecolor/24bit); otherwise the 256-colour palette.
+    public var trueColour: Bool
+    /// Terminal width in columns (fixed by `set width`, else asked of the terminal).
+    public var fixedWidth: Int?
+    private let sink: (String) -> Void
+    /// Receives plain text (escape codes removed) and pictures for the notebook.
+    var recorder: NotebookRecorder?
+
+    /// A console on standard output, sensing the terminal from the environment.
+    public static func standard() -> Console {
+        let env = ProcessInfo.processInfo.environment
+        let tty = isatty(1) != 0
+        let colour = tty && env["NO_COLOR"] == nil && env["TERM"] != "dumb"
+        let truecolor = ["truecolor", "24bit"].contains(env["COLORTERM"]?.lowercased() ?? "")
+        return Console(isTTY: tty, colour: colour, trueColour: truecolor) { text in
+            FileHandle.standardOutput.write(Data(text.utf8))
+        }
+    }
+
+    /// A console that hands everything to `sink` (tests, lesson runs captured in memory).
+    public init(isTTY: Bool = false, colour: Bool = false, trueColour: Bool = true, width: Int? = nil,
+                sink: @escaping (String) -> Void) {
+        self.isTTY = isTTY
+        self.colour = colour
+        self.trueColour = trueColour
+        self.fixedWidth = width
+        self.sink = sink
+    }
+
+    public var width: Int {
+        if let fixedWidth { return fixedWidth }
+        if isTTY {
+            var ws = winsize()
+            if ioctl(1, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_col > 0 { return Int(ws.ws_col) }
+        }
+        if let c = ProcessInfo.processInfo.environment["COLUMNS"].flatMap(Int.init), c > 20 { return c }
+        return 80
+    }
+
+    /// Prints one or more lines (a newline is added).
+    public func line(_ text: String = "") {
+        sink(text + "\n")
+        recorder?.text(Console.stripANSI(text) + "\n")
+    }
+
+    /// Terminal-only output: progress bars and pictures, never recorded as text.
+    public func terminalOnly(_ text: String) { sink(text) }
+
+    /// A picture: `terminal` goes to the screen, `png` (with a caption) into the notebook.
+    public func picture(terminal: String, png: [UInt8]?, caption: String) {
+        if !terminal.isEmpty { sink(terminal) }
+        if let png { recorder?.image(png, caption: caption) }
+    }
+
+    // MARK: - Styles (no-ops without colour)
+
+    public func bold(_ s: String) -> String { style(s, "1") }
+    public func dim(_ s: String) -> String { style(s, "2") }
+    public func red(_ s: String) -> String { style(s, "31") }
+    public func green(_ s: String) -> String { style(s, "32") }
+    public func yellow(_ s: String) -> String { style(s, "33") }
+    public func cyan(_ s: String) -> String { style(s, "36") }
+    private func style(_ s: String, _ code: String) -> String { colour ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
+
+    /// Removes ANSI CSI sequences (ESC [ ... letter) and OSC/APC sequences.
+    public static func stripANSI(_ s: String) -> String {
+        guard s.contains("\u{1B}") else { return s }
+        var out = "", it = Array(s.unicodeScalars), i = 0
+        while i < it.count {
+            if it[i] == "\u{1B}", i + 1 < it.count {
+                if it[i + 1] == "[" {
+                    i += 2
+                    while i < it.count, !(0x40...0x7E).contains(it[i].value) { i += 1 }
+                    i += 1
+                    continue
+                }
+                if it[i + 1] == "_" || it[i + 1] == "P" || it[i + 1] == "]" {   // APC (kitty), DCS (sixel), OSC
+                    i += 2
+                    while i < it.count, !(it[i] == "\u{1B}" && i + 1 < it.count && it[i + 1] == "\\") && it[i] != "\u{07}" { i += 1 }
+                    i += it.indices.contains(i) && it[i] == "\u{07}" ? 1 : 2
+                    continue
+                }
+            }
+            out.unicodeScalars.append(it[i]); i += 1
+        }
+        return out
+    }
+}
+
+/// Ctrl-C as a request to stop the running command at its next safe point. In the REPL a
+/// Ctrl-C never kills the process; in one-shot commands a second Ctrl-C exits at once.
+public enum Interrupt {
+    nonisolated(unsafe) public static var requested: sig_atomic_t = 0
+    nonisolated(unsafe) static var secondExits: sig_atomic_t = 1
+
+    /// From now on SIGINT only sets `requested`.
+    public static func catchSIGINT(secondExits: Bool) {
+        Interrupt.secondExits = secondExits ? 1 : 0
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { _ in
+            if Interrupt.requested != 0 && Interrupt.secondExits != 0 { _exit(130) }
+            Interrupt.requested = 1
+        }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = 0          // no SA_RESTART: a blocking read/poll returns EINTR
+        sigaction(SIGINT, &action, nil)
+    }
+
+    public static var isRequested: Bool { requested != 0 }
+    public static func clear() { requested = 0 }
+}

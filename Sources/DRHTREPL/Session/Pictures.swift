@@ -1,0 +1,46 @@
+// Turning variables into pictures: an LDR image as it is, HDR radiance through the display
+// curve tau (H^(1/2.2), clipped), log-HDR and feature maps through a colour map.
+import DRHTEngine
+import DRHTModel
+import Foundation
+
+extension Session {
+    /// Width in columns for pictures: the terminal's, or 64 for plain-text (ASCII) output.
+    var pictureColumns: Int {
+        let w = console.width - 1
+        return settings.display == .ascii || !console.colour ? min(w, 64) : w
+    }
+
+    /// Draws `raster` in the terminal and records it (as PNG) in the notebook.
+    func showRaster(_ raster: Raster, caption: String, columns: Int? = nil, maxRows: Int = 40) {
+        let text = TerminalPicture.render(raster, display: settings.display, console: console,
+                                          columns: columns ?? pictureColumns, maxRows: maxRows)
+        console.picture(terminal: text, png: raster.png(), caption: caption)
+    }
+
+    /// The colour map for data spanning lo...hi under the `colormap` setting.
+    func colourMap(lo: Float, hi: Float) -> ColourMap {
+        switch settings.colourMap {
+        case .auto: return ColourMap.automatic(for: lo...max(hi, lo))
+        case .viridis: return .viridis
+        case .gray: return .gray
+        case .diverging: return .diverging
+        }
+    }
+
+    /// The picture of an image variable, and a note on how it was made displayable.
+    func imageRaster(_ v: Variable) -> (Raster, String) {
+        switch v.kind {
+        case .image: return (Raster.image(v.tensor), "")
+        case .hdr:
+            let t = Pow.forward(v.tensor, exponent: 1 / 2.2, scale: 1)
+            return (Raster.image(t), "shown as H^(1/2.2), clipped at 1")
+        case .logHDR, .features:
+            let s = v.tensor.stats
+            let t = Tensor(zeros: v.tensor.shape)
+            let span = max(s.max - s.min, 1e-12)
+            for i in 0..<t.count { t.data[i] = (v.tensor.data[i] - s.min) / span }
+            return (Raster(t), "stretched from \(formatNumber(Double(s.min)))..\(formatNumber(Double(s.max))) to 0..1")
+        }
+    }
+}

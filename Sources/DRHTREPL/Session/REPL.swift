@@ -1,0 +1,63 @@
+// The read-eval-print loop, in its two forms: at a terminal (readline, prompt, colour, Ctrl-C
+// returns to the prompt) and not at one (commands read from standard input and echoed, no
+// escape codes, the first failing command ends the run with status 1).
+import Foundation
+
+public enum REPL {
+    /// Interactive at a terminal. Returns the exit status.
+    public static func interactive(session: Session) -> Int32 {
+        Interrupt.catchSIGINT(secondExits: false)
+        let editor = LineEditor(session: session)
+        editor.prepareHistoryFile()
+        session.waitForEnter = {
+            _ = editor.readLine(prompt: session.console.colour ? "\u{1}\u{1B}[2m\u{2}(Enter to go on)\u{1}\u{1B}[0m\u{2} " : "(Enter to go on) ")
+        }
+        let c = session.console
+        c.line(c.bold("drht") + " — see how the DRHT network corrects badly exposed photos. "
+               + "`help` lists commands, `lesson 1` starts the first lesson, Ctrl-D leaves.")
+        let prompt = c.colour ? "\u{1}\u{1B}[1;32m\u{2}drht>\u{1}\u{1B}[0m\u{2} " : "drht> "
+        while !session.finished {
+            switch editor.readLine(prompt: prompt) {
+            case .endOfInput:
+                FileHandle.standardOutput.write(Data("\n".utf8))
+                return 0
+            case .line(let line):
+                session.executeReporting(line)
+                if Interrupt.isRequested { Interrupt.clear() }
+            }
+        }
+        return 0
+    }
+
+    /// Commands from `input` (a pipe or file), echoed as `> command`. Stops at the first
+    /// failing command with status 1.
+    public static func piped(session: Session, readLine: () -> String? = { Swift.readLine(strippingNewline: true) }) -> Int32 {
+        Interrupt.catchSIGINT(secondExits: true)
+        while !session.finished, let line = readLine() {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty { continue }
+            if trimmed.hasPrefix("#") { session.console.line(trimmed); continue }
+            session.console.terminalOnly("> \(trimmed)\n")
+            if !session.executeReporting(trimmed) { return 1 }
+        }
+        return 0
+    }
+
+    /// Runs a lesson (number, name or file) without a terminal; optionally saves the notebook.
+    public static func lesson(_ which: String, session: Session, notebook: String?) -> Int32 {
+        Interrupt.catchSIGINT(secondExits: true)
+        do {
+            let file = try LessonLibrary.find(which)
+            try LessonRunner(session: session).run(file: file.path, title: file.title)
+            if let notebook {
+                let n = try NotebookExport.save(session.notebook, to: notebook, title: file.title)
+                session.console.line("wrote \(notebook): \(n.cells) cells, \(n.images) pictures")
+            }
+            return 0
+        } catch {
+            FileHandle.standardError.write(Data("drht: \(Session.describe(error))\n".utf8))
+            if let notebook { _ = try? NotebookExport.save(session.notebook, to: notebook, title: "drht lesson \(which) (stopped)") }
+            return 1
+        }
+    }
+}

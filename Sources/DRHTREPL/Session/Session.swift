@@ -1,0 +1,181 @@
+// One REPL session: the variables, the model, the stepping pipeline, the settings, the history
+// and the notebook being recorded. `execute` runs one line; every mistake becomes a one-line
+// REPLError and leaves the session as it was.
+import DRHTEngine
+import DRHTImageIO
+import DRHTModel
+import Foundation
+
+public final class Session {
+    public let console: Console
+    public var settings = Settings()
+    public private(set) var variables: [String: Variable] = [:]
+    private var order: [String] = []
+    /// Lines executed in this session (for `history` and the notebook).
+    public private(set) var history: [String] = []
+    public let notebook = NotebookRecorder()
+    /// Set by `quit`.
+    public var finished = false
+    /// Waits for Enter (lessons' `pause`); nil when there is nobody to wait for.
+    public var waitForEnter: (() -> Void)?
+
+    private var loadedModel: DRHT?
+    public private(set) var modelSource = ""
+    /// The stepping pipeline for the input chosen with `use`.
+    public var pipeline: Pipeline?
+    public var pipelineInput: String?
+    /// Held-out loss before and after the last `train` (for lessons' `expect`).
+    public var lastTraining: (before: Double, after: Double)?
+
+    public init(console: Console) {
+        self.console = console
+        console.recorder = notebook
+    }
+
+    // MARK: - Variables
+
+    public var variableNames: [String] { order }
+
+    public func set(_ name: String, _ value: Variable) {
+        if variables[name] == nil { order.append(name) }
+        variables[name] = value
+    }
+
+    public func remove(_ name: String) {
+        variables[name] = nil
+        order.removeAll { $0 == name }
+    }
+
+    /// The variable `name`, or an error that lists near misses.
+    public func variable(_ name: String) throws -> Variable {
+        if let v = variables[name] { return v }
+        if Pipeline.stepNames.contains(name) || name.hasSuffix(".skip") || name == "transform.H" {
+            throw REPLError("\(name) has not been computed yet; `use IMAGE` then `step to \(name.replacingOccurrences(of: ".skip", with: ""))`")
+        }
+        let near = order.filter { Registry.editDistance($0, name) <= 2 }
+        let hint = near.isEmpty ? (order.isEmpty ? "; load or synth an image first" : "; `vars` lists them") : "; did you mean \(near.prefix(3).joined(separator: ", "))?"
+        throw REPLError("no variable named \(name)\(hint)")
+    }
+
+    /// A variable that must be a 3-channel image (LDR or HDR).
+    public func image(_ name: String) throws -> Variable {
+        let v = try variable(name)
+        guard v.isImage else {
+            throw REPLError("\(name) is \(v.kind.rawValue) \(v.tensor.shapeString), not an image; use `maps \(name)` or `show \(name) --channel C`")
+        }
+        return v
+    }
+
+    // MARK: - The model
+
+    /// The model in use: the one loaded with `model load`/`init`, else the project's shipped
+    /// weights, else a seeded random initialisation (said so once).
+    public func model() throws -> DRHT {
+        if let loadedModel { return loadedModel }
+        if let path = ProjectPaths.defaultWeights(), FileManager.default.fileExists(atPath: path) {
+            let m = try DRHT.load(path)
+            setModel(m, source: path)
+            console.line(console.dim("(model: \(path))"))
+            return m
+        }
+        let m = DRHT.initialized(seed: 1)
+        setModel(m, source: "random initialisation, seed 1")
+        console.line(console.yellow("(no trained weights found: using random weights, seed 1 — pictures will look like noise; `model load FILE` loads some)"))
+        return m
+    }
+
+    public func setModel(_ model: DRHT, source: String) {
+        loadedModel = model
+        modelSource = source
+        if let input = pipelineInput, let v = variables[input] {
+            pipeline = Pipeline(model: model, image: v.tensor, retention: .everything)
+            clearStepVariables()
+        }
+    }
+
+    public var hasModel: Bool { loadedModel != nil }
+
+    /// Removes the variables that hold pipeline outputs (after `reset` or a new input).
+    func clearStepVariables() {
+        for name in order where variables[name]?.origin.hasPrefix("step ") == true { remove(name) }
+    }
+
+    // MARK: - Running lines
+
+    /// Runs one line. Blank lines and `#` comments do nothing.
+    public func execute(_ line: String) throws {
+        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty, !trimmed.hasPrefix("#") else { return }
+        history.append(trimmed)
+        notebook.beginCell(trimmed)
+        defer { notebook.endCell() }
+        let words = try Arguments.words(trimmed)
+        guard let name = words.first else { return }
+        guard let command = Registry.find(name) else {
+            let s = Registry.suggestions(for: name)
+            throw REPLError("unknown command \"\(name)\"" + (s.isEmpty ? "" : "; did you mean \(s.prefix(3).joined(separator: ", "))?")
+                            + " (`help` lists commands)")
+        }
+        let args = try Arguments(Array(words.dropFirst()), command: command)
+        Interrupt.clear()
+        do {
+            try command.run(self, args)
+        } catch let e as REPLError {
+            throw e
+        } catch {
+            throw REPLError(Session.describe(error))
+        }
+    }
+
+    /// Runs a line and prints any error as one line (the interactive loop's behaviour).
+    /// Returns false when the line failed.
+    @discardableResult
+    public func executeReporting(_ line: String) -> Bool {
+        do {
+            try execute(line)
+            return true
+        } catch {
+            let message = Session.describe(error)
+            console.line(console.red("error: ") + message)
+            return false
+        }
+    }
+
+    /// The one-line text of any error the REPL can meet.
+    public static func describe(_ error: Error) -> String {
+        let text = "\(error)"      // our typed errors describe themselves in one line
+        return text.hasPrefix("Error Domain=") ? error.localizedDescription : text
+    }
+}
+
+/// Where the project's files are, found from the executable (…/.build/release/drht) or the
+/// current directory, so drht works from anywhere inside or outside the project.
+public enum ProjectPaths {
+    /// The folder holding Package.swift, Weights/ and Lessons/.
+    public static func root() -> URL? {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        for start in [URL(fileURLWithPath: exe).deletingLastPathComponent(), URL(fileURLWithPath: FileManager.default.currentDirectoryPath)] {
+            var dir = start.standardizedFileURL
+            while dir.path != "/" {
+                if FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path),
+                   FileManager.default.fileExists(atPath: dir.appendingPathComponent("Weights").path) {
+                    return dir
+                }
+                dir = dir.deletingLastPathComponent()
+            }
+        }
+        return nil
+    }
+
+    /// $DRHT_WEIGHTS, else the project's Weights/drht.safetensors.
+    public static func defaultWeights() -> String? {
+        if let env = ProcessInfo.processInfo.environment["DRHT_WEIGHTS"], !env.isEmpty { return env }
+        return root()?.appendingPathComponent("Weights/drht.safetensors").path
+    }
+
+    /// $DRHT_LESSONS, else the project's Lessons/ folder.
+    public static func lessons() -> String? {
+        if let env = ProcessInfo.processInfo.environment["DRHT_LESSONS"], !env.isEmpty { return env }
+        return root()?.appendingPathComponent("Lessons").path
+    }
+}

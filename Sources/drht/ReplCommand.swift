@@ -1,0 +1,60 @@
+// `drht` with no arguments: the notebook-style REPL. At a terminal it is interactive (readline,
+// Tab completion, history); with commands piped in it runs them, echoing each, and stops with
+// status 1 at the first failing one.
+import ArgumentParser
+import DRHTEngine
+import DRHTREPL
+import Foundation
+
+struct ReplCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "repl",
+        abstract: "The interactive notebook-style REPL (what `drht` alone starts).",
+        discussion: "Examples: drht            (at a terminal: interactive)\n          drht < steps.drht   (runs the commands, echoing each)"
+    )
+
+    @Option(help: "Weights to load (default: $DRHT_WEIGHTS, else the project's Weights/drht.safetensors).",
+            completion: .file(extensions: ["safetensors"]))
+    var weights: String?
+    @Option(help: "Worker threads (default: all cores).") var threads: Int?
+
+    func run() throws {
+        if let threads { EngineThreads.set(threads) }
+        let session = Session(console: Console.standard())
+        if let weights { try session.execute("model load \"\(weights)\"") }
+        let status = isatty(0) != 0 && isatty(1) != 0 ? REPL.interactive(session: session) : REPL.piped(session: session)
+        if status != 0 { throw ExitCode(status) }
+    }
+}
+
+struct LessonCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lesson",
+        abstract: "Run a lesson from Lessons/ (or any command file) from start to end.",
+        discussion: "Examples: drht lesson list\n          drht lesson 1 --notebook lesson1.html"
+    )
+
+    @Argument(help: "A lesson number, name or file, or `list`.") var which: String = "list"
+    @Option(help: "Also save the run as a notebook (.html or .md).", completion: .file(extensions: ["html", "md"]))
+    var notebook: String?
+    @Option(help: "Weights to load (default: $DRHT_WEIGHTS, else the project's Weights/drht.safetensors).",
+            completion: .file(extensions: ["safetensors"]))
+    var weights: String?
+    @Option(help: "Worker threads (default: all cores).") var threads: Int?
+
+    func run() throws {
+        if let threads { EngineThreads.set(threads) }
+        let console = Console.standard()
+        let session = Session(console: console)
+        if isatty(0) != 0 && isatty(1) != 0 {
+            session.waitForEnter = { _ = readLine() ; return }
+        }
+        if let weights { try session.execute("model load \"\(weights)\"") }
+        if which == "list" {
+            guard session.executeReporting("lesson list") else { throw ExitCode(1) }
+            return
+        }
+        let status = REPL.lesson(which, session: session, notebook: notebook)
+        if status != 0 { throw ExitCode(status) }
+    }
+}
