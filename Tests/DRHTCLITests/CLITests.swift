@@ -13,13 +13,23 @@ class CLITestCase: XCTestCase {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
     }
 
-    func drht(_ args: String...) throws -> Run {
+    func drht(_ args: String...) throws -> Run { try drht(arguments: args) }
+
+    /// `drht` with `stdin` piped in (not a terminal), extra environment, in `directory`.
+    func drht(arguments args: [String], stdin: String? = nil, environment: [String: String] = [:],
+              directory: String? = nil) throws -> Run {
         let p = Process()
         p.executableURL = Self.binary
         p.arguments = args
+        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        if let directory { p.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out; p.standardError = err
+        let input = Pipe()
+        p.standardInput = input
         try p.run()
+        input.fileHandleForWriting.write(Data((stdin ?? "").utf8))
+        try input.fileHandleForWriting.close()
         let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         return Run(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))

@@ -1,0 +1,66 @@
+// `drht` as the REPL when standard input is not a terminal (a pipe, a file, CI): commands are
+// read and echoed, no prompt and no escape codes, the first failing command ends with status 1.
+import XCTest
+
+final class REPLCLITests: CLITestCase {
+    func testPipedCommandsAreEchoedAndRun() throws {
+        let r = try drht(arguments: [], stdin: "model init --seed 1\nsynth --size 32\n\n# a comment\nexpect scene.shape == 1x3x32x32\nvars\n",
+                         directory: dir)
+        XCTAssertEqual(r.status, 0, r.out + r.err)
+        XCTAssertTrue(r.out.hasPrefix("> model init --seed 1\nmodel: random weights (seed 1)"), r.out)
+        XCTAssertTrue(r.out.contains("> synth --size 32\nscene: LDR photo 32x32 of scene 1\n"), r.out)
+        XCTAssertTrue(r.out.contains("# a comment\n"))
+        XCTAssertTrue(r.out.contains("✓ scene.shape == 1x3x32x32"))
+        XCTAssertFalse(r.out.contains("drht>"), "no prompt without a terminal")
+        XCTAssertFalse(r.out.contains("\u{1B}"), "no escape codes without a terminal")
+    }
+
+    func testTheFirstFailingCommandStopsWithStatus1() throws {
+        let r = try drht(arguments: [], stdin: "synth --size 32\nshw scene\nsynth --size 32 as never\n", directory: dir)
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.out.contains("error: unknown command \"shw\"; did you mean show?"), r.out)
+        XCTAssertFalse(r.out.contains("never"), "commands after the failure must not run")
+    }
+
+    func testEmptyInputEndsCleanly() throws {
+        let r = try drht(arguments: [], stdin: "", directory: dir)
+        XCTAssertEqual(r.status, 0)
+        XCTAssertEqual(r.out, "")
+    }
+
+    func testColourNeverWithoutATerminalEvenWhenAsked() throws {
+        let r = try drht(arguments: [], stdin: "set colour on\n", environment: ["COLORTERM": "truecolor"], directory: dir)
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.out.contains("colour needs a terminal"), r.out)
+    }
+
+    func testLessonSubcommandRunsALessonAndSavesTheNotebook() throws {
+        let r = try drht(arguments: ["lesson", "2", "--notebook", "l2.html"], directory: dir)
+        XCTAssertEqual(r.status, 0, r.out + r.err)
+        XCTAssertTrue(r.out.contains("── Lesson 2: gamma and log"), r.out)
+        XCTAssertTrue(r.out.contains("> gamma photo 2.2 as linear"))
+        let html = try String(contentsOfFile: dir + "/l2.html", encoding: .utf8)
+        XCTAssertTrue(html.contains("<p class=\"narration\">Pixel values in a photo are not proportional to light."))
+        XCTAssertTrue(html.contains("data:image/png;base64,"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/drht-lessons/02-log.png"))
+    }
+
+    func testLessonListAndUnknownLesson() throws {
+        let list = try drht(arguments: ["lesson", "list"], directory: dir)
+        XCTAssertEqual(list.status, 0)
+        XCTAssertTrue(list.out.contains("  1  Lesson 1: LDR and HDR"), list.out)
+        XCTAssertTrue(list.out.contains("  8  Lesson 8: a small training run"), list.out)
+        let missing = try drht(arguments: ["lesson", "42"], directory: dir)
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertEqual(missing.err, "drht: no lesson \"42\"; `lesson list` shows lessons 1-8\n")
+    }
+
+    func testABrokenImageKeepsTheSessionGoingInteractivelyButStopsAPipe() throws {
+        let bad = write("broken.png", [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13])
+        let r = try drht(arguments: [], stdin: "load \(bad)\n", directory: dir)
+        XCTAssertEqual(r.status, 1)
+        let errorLines = r.out.split(separator: "\n").filter { $0.hasPrefix("error:") }
+        XCTAssertEqual(errorLines.count, 1)
+        XCTAssertTrue(errorLines[0].contains("broken.png"), r.out)
+    }
+}

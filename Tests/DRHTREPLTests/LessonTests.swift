@@ -1,0 +1,134 @@
+// Every lesson runs end to end (non-interactively), each `expect` holding, and leaves the PNGs
+// it promises; a lesson run saved as a notebook parses back.
+import DRHTEngine
+import DRHTImageIO
+@testable import DRHTREPL
+import Foundation
+import XCTest
+
+final class LessonTests: XCTestCase {
+    func testThereAreEightLessonsInOrder() {
+        let lessons = LessonLibrary.lessons()
+        XCTAssertGreaterThanOrEqual(lessons.count, 8)
+        XCTAssertEqual(lessons.prefix(8).map(\.number), Array(1...8))
+        let topics = ["ldr-vs-hdr", "gamma-and-log", "encoder", "latent", "decoder-skips", "transform-ldr", "inference-metrics", "training"]
+        for (l, topic) in zip(lessons, topics) { XCTAssertTrue(l.name.hasSuffix(topic), l.name) }
+        for l in lessons { XCTAssertFalse(l.title.isEmpty, "\(l.name) has no title") }
+    }
+
+    func testEveryLessonRunsEndToEnd() throws {
+        for lesson in LessonLibrary.lessons() {
+            let text = try String(contentsOfFile: lesson.path, encoding: .utf8)
+            let commands = LessonRunner.parse(text).compactMap { item -> String? in
+                if case .command(let c, _) = item { return c } else { return nil }
+            }
+            XCTAssertTrue(commands.contains { $0.hasPrefix("expect ") }, "\(lesson.name) checks nothing")
+            let exports = commands.filter { $0.hasPrefix("export ") }
+            XCTAssertFalse(exports.isEmpty, "\(lesson.name) exports no picture")
+            try inTemporaryDirectory {
+                var output = ""
+                let session = Session(console: Console(width: 80) { output += $0 })
+                XCTAssertNoThrow(try LessonRunner(session: session).run(file: lesson.path, title: lesson.title),
+                                 "\(lesson.name) failed; output:\n\(output)")
+                XCTAssertFalse(output.contains("error:"), lesson.name)
+                XCTAssertFalse(output.contains("\u{1B}"), "escape codes without a terminal in \(lesson.name)")
+                // Every PNG the lesson exports exists and decodes.
+                for e in exports {
+                    let words = try Arguments.words(e)
+                    if let i = words.firstIndex(of: "--each") {
+                        let dir = words[i + 1]
+                        let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".png") }
+                        XCTAssertFalse(files.isEmpty, "\(lesson.name): \(e)")
+                        for f in files { XCTAssertNoThrow(try ImageIO.read(dir + "/" + f)) }
+                    } else if words[2].hasSuffix(".png") {
+                        let image = try ImageIO.read(words[2])
+                        XCTAssertGreaterThan(image.width, 0)
+                    } else {
+                        XCTAssertTrue(FileManager.default.fileExists(atPath: words[2]), "\(lesson.name): \(words[2])")
+                    }
+                }
+            }
+        }
+    }
+
+    /// A failing `expect` stops the lesson with the file and line in the message.
+    func testAFailingExpectationStopsTheLesson() throws {
+        try inTemporaryDirectory {
+            try "# A broken lesson\nsynth --size 32\nexpect scene.max > 5\nsynth --size 32 as never\n".write(toFile: "broken.drht", atomically: true, encoding: .utf8)
+            let session = Session(console: Console { _ in })
+            XCTAssertThrowsError(try LessonRunner(session: session).run(file: "broken.drht", title: nil)) { error in
+                XCTAssertTrue("\(error)".contains("broken.drht:3"), "\(error)")
+                XCTAssertTrue("\(error)".contains("expectation failed"), "\(error)")
+            }
+            XCTAssertNil(session.variables["never"])
+        }
+    }
+
+    func testNarrationParagraphs() {
+        let items = LessonRunner.parse("# Title\n#\n# one\n# two\nshow x\n\n# three\n")
+        XCTAssertEqual(items, [.narration(["Title", "one two"]), .command("show x", line: 5), .narration(["three"])])
+    }
+
+    func testPauseWaitsOnlyWhenSomeoneCanPressEnter() throws {
+        try inTemporaryDirectory {
+            try "pause\nsynth --size 32\npause\n".write(toFile: "p.drht", atomically: true, encoding: .utf8)
+            let session = Session(console: Console { _ in })
+            try LessonRunner(session: session).run(file: "p.drht", title: nil)       // no one to wait for: skipped
+            var waits = 0
+            session.waitForEnter = { waits += 1 }
+            try LessonRunner(session: session).run(file: "p.drht", title: nil)
+            XCTAssertEqual(waits, 2)
+            session.settings.pauses = false
+            try LessonRunner(session: session).run(file: "p.drht", title: nil)
+            XCTAssertEqual(waits, 2)
+        }
+    }
+}
+
+final class NotebookTests: XCTestCase {
+    func runSession() throws -> Session {
+        let session = Session(console: Console { _ in })
+        for line in ["model init --seed 1", "synth --size 64", "show scene", "use scene", "step", "maps hdr.enc1 --top 4", "compare scene scene.target"] {
+            try session.execute(line)
+        }
+        session.notebook.narration("A paragraph with <html> & \"quotes\".")
+        return session
+    }
+
+    func testHTMLIsSelfContainedAndParsesBack() throws {
+        try inTemporaryDirectory {
+            let session = try runSession()
+            try session.execute("notebook save nb.html")
+            let html = try String(contentsOfFile: "nb.html", encoding: .utf8)
+            XCTAssertTrue(html.hasPrefix("<!DOCTYPE html>"))
+            XCTAssertTrue(html.hasSuffix("</body></html>\n"))
+            // One section per command (the `notebook save` itself excluded).
+            XCTAssertEqual(html.components(separatedBy: "<section class=\"cell\">").count - 1, 7)
+            XCTAssertTrue(html.contains("drht&gt; compare scene scene.target"))
+            XCTAssertTrue(html.contains("A paragraph with &lt;html&gt; &amp; &quot;quotes&quot;."))
+            XCTAssertFalse(html.contains("src=\"http"), "the page must not load anything")
+            // The pictures are PNG data URIs that decode.
+            let uris = html.components(separatedBy: "src=\"data:image/png;base64,").dropFirst().map { String($0.prefix { $0 != "\"" }) }
+            XCTAssertEqual(uris.count, 2)   // show scene, maps
+            for b64 in uris {
+                let data = try XCTUnwrap(Data(base64Encoded: b64))
+                let image = try PNG.decode([UInt8](data), path: "notebook image")
+                XCTAssertGreaterThan(image.width, 0)
+            }
+            let shown = try PNG.decode([UInt8](Data(base64Encoded: uris[0])!), path: "show scene")
+            XCTAssertEqual([shown.width, shown.height], [64, 64])
+        }
+    }
+
+    func testMarkdownWritesPicturesBesideIt() throws {
+        try inTemporaryDirectory {
+            let session = try runSession()
+            try session.execute("notebook save session.md")
+            let md = try String(contentsOfFile: "session.md", encoding: .utf8)
+            XCTAssertTrue(md.contains("```\ndrht> synth --size 64\n"))
+            let links = md.components(separatedBy: "](").dropFirst().map { String($0.prefix { $0 != ")" }) }
+            XCTAssertEqual(links, ["session_files/001.png", "session_files/002.png"])
+            for l in links { XCTAssertNoThrow(try ImageIO.read(l)) }
+        }
+    }
+}
