@@ -4,10 +4,10 @@ BIN := .build/release/drht
 
 .PHONY: run test build deps bench clean
 
-# Install missing apt packages, build in release mode, start the main job.
+# Install missing apt packages, build in release mode, start the main job: the REPL at a
+# terminal; without one (CI, a pipe) lesson 1 runs from start to end instead.
 run: build
-	$(BIN) --help
-	$(BIN) bench
+	@if [ -t 0 ] && [ -t 1 ]; then $(BIN); else $(BIN) lesson 1; fi
 
 # Install missing apt packages, then run the whole test suite.
 test: deps
