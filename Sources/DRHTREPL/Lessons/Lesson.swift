@@ -103,7 +103,9 @@ public struct LessonRunner {
                 }
             case .command(let line, let number):
                 if line == "pause" && !(session.settings.pauses && session.waitForEnter != nil) { continue }
-                console.terminalOnly(console.isTTY ? console.bold("drht> ") + line + "\n" : "> " + line + "\n")
+                if line != "pause" {
+                    console.terminalOnly(console.isTTY ? console.bold("drht> ") + line + "\n" : "> " + line + "\n")
+                }
                 do {
                     try session.execute(line)
                 } catch {
