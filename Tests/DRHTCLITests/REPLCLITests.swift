@@ -64,3 +64,29 @@ final class REPLCLITests: CLITestCase {
         XCTAssertTrue(errorLines[0].contains("broken.png"), r.out)
     }
 }
+
+final class EvaluateCLITests: CLITestCase {
+    func testEvaluatePrintsTheTableAndWritesTheReport() throws {
+        let weights = dir + "/w.safetensors"
+        XCTAssertEqual(try drht("init", "--seed", "1", "-o", weights).status, 0)
+        let r = try drht("evaluate", "--count", "2", "--size", "64", "--weights", weights, "--html", dir + "/r.html")
+        XCTAssertEqual(r.status, 0, r.err)
+        let lines = r.out.split(separator: "\n")
+        XCTAssertTrue(lines[0].hasPrefix("method"))
+        for m in ["input", "auto-exposure", "histeq", "reinhard", "DRHT stage 1 (HDR)", "DRHT "] {
+            XCTAssertTrue(lines.contains { $0.hasPrefix(m) }, "row \(m) missing:\n\(r.out)")
+        }
+        XCTAssertTrue(r.out.contains("DRHT does not beat:"), r.out)
+        let html = try String(contentsOfFile: dir + "/r.html", encoding: .utf8)
+        XCTAssertTrue(html.contains("<h3>scene 0</h3>") && html.contains("<h3>scene 1</h3>"))
+        let json = try drht("evaluate", "--count", "1", "--size", "32", "--weights", weights, "--json")
+        XCTAssertEqual(json.status, 0)
+        XCTAssertNotNil(try JSONSerialization.jsonObject(with: Data(json.out.utf8)))
+    }
+
+    func testEvaluateNeedsATripletFolder() throws {
+        let r = try drht("evaluate", "--data", dir, "--weights", dir + "/none.safetensors")
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.err.split(separator: "\n").count, 1, r.err)
+    }
+}

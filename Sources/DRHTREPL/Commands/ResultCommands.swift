@@ -1,12 +1,13 @@
 // Results: full inference, metrics between two images, and exporting anything to a file.
 import DRHTEngine
+import DRHTEvaluation
 import DRHTImageIO
 import DRHTMetrics
 import DRHTModel
 import Foundation
 
 enum ResultCommands {
-    static let all: [Command] = [infer, compare, export]
+    static let all: [Command] = [infer, baseline, compare, export]
 
     static let infer = Command(
         "infer", summary: "Full two-stage inference: the corrected image and the HDR estimate.",
@@ -40,6 +41,49 @@ enum ResultCommands {
                        + "(HDR network \(String(format: "%.0f", ms.hdr)) ms, transform \(String(format: "%.0f", ms.transform)) ms, LDR network \(String(format: "%.0f", ms.ldr)) ms; \(String(format: "%.1f", p.totalFlops / 1e9)) GFLOP)")
         s.console.line("  " + ImageCommands.summary(p.corrected!, kind: .image))
         s.console.line("\(s.console.bold(out + ".hdr")): the HDR estimate; " + ImageCommands.summary(p.hdrEstimate!, kind: .hdr))
+    }
+
+    /// Variable-name suffix of each baseline (names cannot hold '-').
+    static func suffix(_ b: Baseline) -> String {
+        switch b {
+        case .identity: return "identity"
+        case .autoExposure: return "autoexp"
+        case .histogramEqualisation: return "histeq"
+        case .reinhard: return "reinhard"
+        }
+    }
+
+    static let baseline = Command(
+        "baseline", summary: "Classic corrections to compare DRHT with: auto-exposure, histeq, reinhard.",
+        usage: "baseline NAME [auto-exposure | histeq | reinhard] [as OUT]", example: "baseline dark reinhard",
+        details: "auto-exposure: linearise (sRGB), scale so the mean luminance is 0.18, back to sRGB. histeq: equalise the luminance histogram, keeping colour ratios. reinhard: Reinhard et al. 2002's global operator on the linearised input. Without a method all three run, as NAME.autoexp, NAME.histeq and NAME.reinhard; with NAME.target present each is scored against it.",
+        arguments: [.variable, .words(Baseline.allCases.filter { $0 != .identity }.map(\.rawValue))], namesResult: true
+    ) { s, a in
+        let usage = "baseline NAME [auto-exposure | histeq | reinhard] [as OUT]"
+        let name = try a.positional(0, "an image variable", usage: usage)
+        try a.expectAtMost(2, usage: usage)
+        let v = try s.image(name)
+        guard v.kind == .image else { throw REPLError("\(name) is \(v.kind.rawValue); baselines correct LDR images") }
+        var methods = Baseline.allCases.filter { $0 != .identity }
+        if a.positional.count > 1 {
+            guard let m = Baseline(rawValue: a.positional[1]), m != .identity else {
+                throw REPLError("no baseline \(a.positional[1]); baselines: auto-exposure, histeq, reinhard")
+            }
+            methods = [m]
+        } else if a.asName != nil {
+            throw REPLError("`as OUT` names one result; choose a method, e.g. baseline \(name) reinhard as OUT")
+        }
+        let target = s.variables[name + ".target"]
+        for m in methods {
+            let out = m.apply(v.tensor)
+            let outName = a.asName ?? "\(name).\(suffix(m))"
+            s.set(outName, Variable(out, kind: .image, origin: "baseline \(name) \(m.rawValue)"))
+            var line = "\(s.console.bold(outName)): \(m.rawValue) — \(m.summary)"
+            if let target, target.tensor.shape == out.shape {
+                line += String(format: "; vs %@.target: PSNR %.2f dB, SSIM %.4f", name, try PSNR.compute(out, target.tensor), try SSIM.compute(out, target.tensor))
+            }
+            s.console.line(line)
+        }
     }
 
     static let compare = Command(

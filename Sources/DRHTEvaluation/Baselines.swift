@@ -1,0 +1,89 @@
+// Classic corrections to measure DRHT against, so the comparison needs nothing but drht:
+// the input as it is, auto-exposure + gamma, histogram equalisation of luminance, and
+// Reinhard et al. 2002's global operator on the linearised input.
+import DRHTEngine
+import DRHTTraining
+import Foundation
+
+public enum Baseline: String, CaseIterable, Sendable {
+    case identity
+    case autoExposure = "auto-exposure"
+    case histogramEqualisation = "histeq"
+    case reinhard
+
+    public var summary: String {
+        switch self {
+        case .identity: return "the input, unchanged"
+        case .autoExposure: return "linearise (sRGB), scale so mean luminance is 0.18, back to sRGB"
+        case .histogramEqualisation: return "equalise the histogram of luminance, keep each pixel's colour ratios"
+        case .reinhard: return "Reinhard 2002 global operator (key 0.18, white = brightest) on the linearised input, then sRGB"
+        }
+    }
+
+    /// The corrected (1, 3, H, W) image in [0, 1].
+    public func apply(_ input: Tensor) -> Tensor {
+        switch self {
+        case .identity: return input.copy()
+        case .autoExposure: return Baseline.autoExposure(input)
+        case .histogramEqualisation: return Baseline.equalise(input)
+        case .reinhard: return Baseline.reinhard(input)
+        }
+    }
+
+    /// Rec. 709 luminance of pixel i.
+    @inline(__always) static func luma(_ t: Tensor, _ i: Int, _ plane: Int) -> Float {
+        0.2126 * t.data[i] + 0.7152 * t.data[plane + i] + 0.0722 * t.data[2 * plane + i]
+    }
+
+    static func linearise(_ input: Tensor) -> Tensor {
+        let out = Tensor(zeros: input.shape)
+        for i in 0..<input.count { out.data[i] = SyntheticScenes.srgbDecode(min(max(input.data[i], 0), 1)) }
+        return out
+    }
+
+    static func autoExposure(_ input: Tensor) -> Tensor {
+        let lin = linearise(input)
+        let plane = input.h * input.w
+        var mean = 0.0
+        for i in 0..<plane { mean += Double(luma(lin, i, plane)) }
+        mean /= Double(plane)
+        let scale = Float(0.18 / max(mean, 1e-6))
+        let out = Tensor(zeros: input.shape)
+        for i in 0..<input.count { out.data[i] = SyntheticScenes.srgbEncode(lin.data[i] * scale) }
+        return out
+    }
+
+    /// Luminance mapped through its own cumulative histogram (1024 bins), RGB scaled by Y'/Y.
+    static func equalise(_ input: Tensor) -> Tensor {
+        let plane = input.h * input.w, bins = 1024
+        var histogram = [Int](repeating: 0, count: bins)
+        var ys = [Float](repeating: 0, count: plane)
+        for i in 0..<plane {
+            let y = min(max(luma(input, i, plane), 0), 1)
+            ys[i] = y
+            histogram[min(bins - 1, Int(y * Float(bins)))] += 1
+        }
+        var cdf = [Float](repeating: 0, count: bins), running = 0
+        for b in 0..<bins { running += histogram[b]; cdf[b] = Float(running) / Float(plane) }
+        let out = Tensor(zeros: input.shape)
+        for i in 0..<plane {
+            let y = ys[i]
+            let target = cdf[min(bins - 1, Int(y * Float(bins)))]
+            for c in 0..<3 {
+                let v = input.data[c * plane + i]
+                out.data[c * plane + i] = y > 1e-4 ? min(1, max(0, v * target / y)) : target
+            }
+        }
+        return out
+    }
+
+    static func reinhard(_ input: Tensor) -> Tensor {
+        let lin = linearise(input)
+        let plane = input.h * input.w
+        var logSum = 0.0
+        for i in 0..<plane { logSum += log(Double(luma(lin, i, plane)) + 1e-6) }
+        let scale = Float(0.18 / exp(logSum / Double(plane)))
+        for i in 0..<lin.count { lin.data[i] *= scale }
+        return SyntheticScenes.toneMap(lin)
+    }
+}

@@ -1,0 +1,172 @@
+// `drht evaluate`: every method on a held-out set, scored with PSNR and SSIM against the
+// targets. Rows: the input itself, each classic baseline, DRHT's stage-1 HDR estimate (its
+// error measured in the log domain, where the second network reads it) and DRHT's final output.
+import DRHTEngine
+import DRHTImageIO
+import DRHTMetrics
+import DRHTModel
+import DRHTTraining
+import Foundation
+
+/// Where the evaluation triplets come from.
+public enum EvaluationData: CustomStringConvertible {
+    /// Procedural scenes with seeds no training or validation run uses.
+    case synthetic(count: Int, size: Int, seed: Int)
+    /// A folder written by `drht synth` (id.input.png, id.hdr, id.target.png), full images.
+    case triplets([String])
+
+    /// Evaluation scenes use seeds from 2^49 up: training uses seeds below 2^47, validation 2^48.
+    public static func evaluationSeed(_ i: Int) -> UInt64 { (1 << 49) + UInt64(i) }
+
+    public var count: Int {
+        switch self {
+        case .synthetic(let n, _, _): return n
+        case .triplets(let ids): return ids.count
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case let .synthetic(n, s, seed): return "\(n) held-out procedural scenes at \(s)x\(s) (evaluation seeds from \(seed))"
+        case .triplets(let ids): return "\(ids.count) triplets from a folder"
+        }
+    }
+
+    /// The folder's triplet ids, or an error saying what a triplet folder holds.
+    public static func folder(_ dir: String) throws -> EvaluationData {
+        guard let files = try? FileManager.default.contentsOfDirectory(atPath: dir) else {
+            throw TrainingError("\(dir): no such folder; --data takes synth or a folder written by `drht synth`")
+        }
+        let ids = files.filter { $0.hasSuffix(".input.png") }.map { (dir as NSString).appendingPathComponent(String($0.dropLast(".input.png".count))) }.sorted()
+        guard !ids.isEmpty else { throw TrainingError("\(dir) holds no NAME.input.png / NAME.hdr / NAME.target.png triplets (make some with `drht synth`)") }
+        return .triplets(ids)
+    }
+
+    public func triplet(_ i: Int) throws -> (id: String, Triplet) {
+        switch self {
+        case let .synthetic(_, size, seed):
+            return ("scene \(EvaluationData.evaluationSeed(seed + i) - (1 << 49))", SyntheticScenes.triplet(seed: EvaluationData.evaluationSeed(seed + i), size: size))
+        case .triplets(let ids):
+            let parts = try [".input.png", ".hdr", ".target.png"].map { try ImageIO.read(ids[i] + $0).pixels }
+            return (URL(fileURLWithPath: ids[i]).lastPathComponent, Triplet(input: parts[0], hdr: parts[1], target: parts[2]))
+        }
+    }
+}
+
+public struct Scores: Sendable {
+    public var psnr: [Double] = []
+    public var ssim: [Double] = []
+    /// Stage 1 only: RMS error of log(H + eps) against log(H_gt + eps).
+    public var logError: [Double] = []
+    public var milliseconds: [Double] = []
+
+    public static func meanStd(_ v: [Double]) -> (mean: Double, std: Double) {
+        let finite = v.map { $0.isFinite ? $0 : 100 }    // identical images: count PSNR as 100 dB
+        guard !finite.isEmpty else { return (.nan, .nan) }
+        let m = finite.reduce(0, +) / Double(finite.count)
+        return (m, (finite.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(finite.count)).squareRoot())
+    }
+}
+
+/// One evaluated image: every method's output, for the HTML report.
+public struct EvaluatedImage {
+    public let id: String
+    public let input: Tensor, target: Tensor
+    public var outputs: [(method: String, image: Tensor, psnr: Double, ssim: Double)] = []
+}
+
+public final class Evaluation {
+    public static let stage1 = "DRHT stage 1 (HDR)"
+    public static let final = "DRHT"
+    /// Row order of the table.
+    public static var methods: [String] { Baseline.allCases.map { $0 == .identity ? "input" : $0.rawValue } + [stage1, final] }
+
+    public let data: EvaluationData
+    public let model: DRHT
+    public private(set) var scores: [String: Scores] = [:]
+    public private(set) var images: [EvaluatedImage] = []
+    /// Keep every output for a report (costs memory: 6 images per triplet).
+    public var keepImages = false
+
+    public init(data: EvaluationData, model: DRHT) { self.data = data; self.model = model }
+
+    /// Evaluates every triplet; `progress(done, total)` after each; stops early when asked.
+    public func run(progress: (Int, Int) -> Void = { _, _ in }, shouldStop: () -> Bool = { false }) throws {
+        for i in 0..<data.count {
+            if shouldStop() { break }
+            let (id, t) = try data.triplet(i)
+            var record = EvaluatedImage(id: id, input: t.input, target: t.target)
+            for b in Baseline.allCases {
+                let start = DispatchTime.now().uptimeNanoseconds
+                let out = b.apply(t.input)
+                let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+                try score(b == .identity ? "input" : b.rawValue, out, t.target, ms: ms, into: &record)
+            }
+            let start = DispatchTime.now().uptimeNanoseconds
+            let p = Pipeline(model: model, image: t.input, retention: .needed)
+            p.runAll()
+            let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+            try score(Evaluation.final, p.corrected!, t.target, ms: ms, into: &record)
+            let eps = model.constants.epsilon
+            let estimate = Log.forward(p.hdrEstimate!, epsilon: eps), truth = Log.forward(t.hdr, epsilon: eps)
+            var sum = 0.0
+            for k in 0..<estimate.count { let d = Double(estimate.data[k] - truth.data[k]); sum += d * d }
+            scores[Evaluation.stage1, default: Scores()].logError.append((sum / Double(estimate.count)).squareRoot())
+            scores[Evaluation.stage1, default: Scores()].milliseconds.append(p.stageMilliseconds.hdr)
+            if keepImages { images.append(record) }
+            progress(i + 1, data.count)
+        }
+    }
+
+    private func score(_ method: String, _ out: Tensor, _ target: Tensor, ms: Double, into record: inout EvaluatedImage) throws {
+        let psnr = try PSNR.compute(out, target), ssim = try SSIM.compute(out, target)
+        scores[method, default: Scores()].psnr.append(psnr)
+        scores[method, default: Scores()].ssim.append(ssim)
+        scores[method, default: Scores()].milliseconds.append(ms)
+        if keepImages { record.outputs.append((method, out, psnr, ssim)) }
+    }
+
+    /// The table as text lines.
+    public func table() -> [String] {
+        var lines = [String(format: "%-20@ %16@ %16@ %10@", "method" as NSString, "PSNR dB (std)" as NSString, "SSIM (std)" as NSString, "ms/image" as NSString)]
+        lines.append(String(repeating: "-", count: lines[0].count))
+        for m in Evaluation.methods {
+            guard let s = scores[m] else { continue }
+            let t = Scores.meanStd(s.milliseconds).mean
+            if m == Evaluation.stage1 {
+                let e = Scores.meanStd(s.logError)
+                lines.append(String(format: "%-20@ %33@ %10.1f", m as NSString, String(format: "log-domain RMSE %.3f (%.3f)", e.mean, e.std) as NSString, t))
+            } else {
+                let p = Scores.meanStd(s.psnr), q = Scores.meanStd(s.ssim)
+                lines.append(String(format: "%-20@ %8.2f (%5.2f) %9.4f (%5.3f) %10.1f", m as NSString, p.mean, p.std, q.mean, q.std, t))
+            }
+        }
+        return lines
+    }
+
+    /// Methods DRHT does not beat in mean PSNR and in mean SSIM (empty = DRHT ahead of all).
+    public func methodsNotBeaten() -> [String] {
+        guard let d = scores[Evaluation.final] else { return [] }
+        let dp = Scores.meanStd(d.psnr).mean, ds = Scores.meanStd(d.ssim).mean
+        return Evaluation.methods.filter { $0 != Evaluation.final && $0 != Evaluation.stage1 }.filter { m in
+            guard let s = scores[m] else { return false }
+            return Scores.meanStd(s.psnr).mean >= dp || Scores.meanStd(s.ssim).mean >= ds
+        }
+    }
+
+    public func json() -> String {
+        var parts: [String] = []
+        for m in Evaluation.methods {
+            guard let s = scores[m] else { continue }
+            let t = Scores.meanStd(s.milliseconds).mean
+            if m == Evaluation.stage1 {
+                let e = Scores.meanStd(s.logError)
+                parts.append(String(format: "{\"method\": \"%@\", \"log_rmse\": %.5f, \"log_rmse_std\": %.5f, \"ms\": %.2f}", m, e.mean, e.std, t))
+            } else {
+                let p = Scores.meanStd(s.psnr), q = Scores.meanStd(s.ssim)
+                parts.append(String(format: "{\"method\": \"%@\", \"psnr\": %.4f, \"psnr_std\": %.4f, \"ssim\": %.5f, \"ssim_std\": %.5f, \"ms\": %.2f}", m, p.mean, p.std, q.mean, q.std, t))
+            }
+        }
+        return "{\"images\": \(scores[Evaluation.final]?.psnr.count ?? 0), \"results\": [" + parts.joined(separator: ", ") + "]}"
+    }
+}

@@ -1,0 +1,55 @@
+// The HTML report of `drht evaluate --html`: the table, then one row per image with small
+// pictures side by side (input, each baseline, DRHT, target) and their scores. One file,
+// pictures embedded as JPEG data URIs, so it opens in any browser.
+import DRHTEngine
+import DRHTImageIO
+import Foundation
+
+public enum EvaluationReport {
+    public static func html(_ e: Evaluation, title: String, thumbnail: Int = 160) -> String {
+        func esc(_ s: String) -> String { s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;") }
+        func uri(_ t: Tensor) -> String {
+            let small = shrink(t, to: thumbnail)
+            let bytes = (try? JPEG.encode(small)) ?? []
+            return "data:image/jpeg;base64," + Data(bytes).base64EncodedString()
+        }
+        var out = """
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8"><title>\(esc(title))</title>
+        <style>
+        body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
+        table.scores td, table.scores th { padding: 0.2em 0.8em; text-align: right; } table.scores td:first-child { text-align: left; }
+        .row { display: flex; gap: 6px; margin: 0.6em 0; align-items: flex-start; }
+        figure { margin: 0; font-size: 11px; text-align: center; } img { display: block; }
+        .best { font-weight: bold; color: #075; }
+        </style></head><body><h1>\(esc(title))</h1>
+        <p>\(esc(e.data.description)); model: \(esc(e.model.notes["steps"].map { "trained \($0) steps" } ?? "untrained"))</p>
+        <pre>\(esc(e.table().joined(separator: "\n")))</pre>
+
+        """
+        for image in e.images {
+            let best = image.outputs.max { $0.psnr < $1.psnr }?.method
+            out += "<h3>\(esc(image.id))</h3><div class=\"row\">\n"
+            for o in image.outputs {
+                let cls = o.method == best ? " class=\"best\"" : ""
+                out += "<figure><img src=\"\(uri(o.image))\" alt=\"\(esc(o.method))\"><figcaption\(cls)>\(esc(o.method))<br>"
+                    + String(format: "%.2f dB, SSIM %.3f", o.psnr, o.ssim) + "</figcaption></figure>\n"
+            }
+            out += "<figure><img src=\"\(uri(image.target))\" alt=\"target\"><figcaption>target</figcaption></figure>\n</div>\n"
+        }
+        return out + "</body></html>\n"
+    }
+
+    /// Area-averaged copy no larger than `size` on its longest side.
+    static func shrink(_ t: Tensor, to size: Int) -> Tensor {
+        let scale = max(1, (max(t.h, t.w) + size - 1) / size)
+        let h = t.h / scale, w = t.w / scale
+        let out = Tensor(zeros: [1, 3, h, w])
+        for c in 0..<3 { for y in 0..<h { for x in 0..<w {
+            var s: Float = 0
+            for dy in 0..<scale { for dx in 0..<scale { s += t[0, c, y * scale + dy, x * scale + dx] } }
+            out.data[(c * h + y) * w + x] = min(max(s / Float(scale * scale), 0), 1)
+        } } }
+        return out
+    }
+}

@@ -1,0 +1,79 @@
+// The classic baselines do what they say, and an evaluation scores every method.
+import DRHTEngine
+@testable import DRHTEvaluation
+import DRHTModel
+import DRHTTraining
+import Foundation
+import XCTest
+
+final class BaselineTests: XCTestCase {
+    func ramp(_ size: Int = 32, scale: Float = 0.3) -> Tensor {
+        let t = Tensor(zeros: [1, 3, size, size])
+        let plane = size * size
+        for i in 0..<plane { for c in 0..<3 { t.data[c * plane + i] = scale * Float(i) / Float(plane) * (1 + 0.1 * Float(c)) } }
+        return t
+    }
+
+    func testIdentityIsTheInput() {
+        let t = ramp()
+        XCTAssertEqual(Baseline.identity.apply(t).array, t.array)
+    }
+
+    func testAutoExposureBringsMeanLinearLuminanceTo018() {
+        let out = Baseline.autoExposure.apply(ramp(scale: 0.2))
+        let lin = Baseline.linearise(out), plane = out.h * out.w
+        let mean = (0..<plane).reduce(0.0) { $0 + Double(Baseline.luma(lin, $1, plane)) } / Double(plane)
+        XCTAssertEqual(mean, 0.18, accuracy: 0.01)     // nothing clips for this dark ramp
+    }
+
+    func testHistogramEqualisationFlattensLuminance() {
+        let out = Baseline.histogramEqualisation.apply(ramp(scale: 0.25))
+        let plane = out.h * out.w
+        let ys = (0..<plane).map { Baseline.luma(out, $0, plane) }.sorted()
+        // A uniform distribution's quartiles: 0.25, 0.5, 0.75.
+        XCTAssertEqual(ys[plane / 4], 0.25, accuracy: 0.02)
+        XCTAssertEqual(ys[plane / 2], 0.5, accuracy: 0.02)
+        XCTAssertEqual(ys[3 * plane / 4], 0.75, accuracy: 0.02)
+    }
+
+    /// Reinhard on the linearised input of a perfectly exposed, unclipped sRGB camera equals the
+    /// synthetic target (the target generator is the same operator on the true radiance).
+    func testReinhardMatchesTheTargetForAnIdealCamera() {
+        let t = SyntheticScenes.triplet(seed: 3, size: 32)
+        let hdr = t.hdr.copy()
+        var white: Float = 0
+        for i in 0..<hdr.count { white = max(white, hdr.data[i]) }
+        for i in 0..<hdr.count { hdr.data[i] /= white }                 // fits in [0, 1]: no clipping
+        let ideal = Tensor(zeros: hdr.shape)
+        for i in 0..<hdr.count { ideal.data[i] = SyntheticScenes.srgbEncode(hdr.data[i]) }
+        let out = Baseline.reinhard.apply(ideal)
+        let normalised = hdr.copy(); SyntheticScenes.normalise(normalised)
+        let target = SyntheticScenes.toneMap(normalised)
+        var worst: Float = 0
+        for i in 0..<out.count { worst = max(worst, abs(out.data[i] - target.data[i])) }
+        XCTAssertLessThan(worst, 2e-3)
+    }
+
+    func testEvaluationScoresEveryMethod() throws {
+        let e = Evaluation(data: .synthetic(count: 2, size: 64, seed: 0), model: DRHT.initialized(seed: 1))
+        e.keepImages = true
+        var calls = 0
+        try e.run(progress: { _, _ in calls += 1 })
+        XCTAssertEqual(calls, 2)
+        for m in Evaluation.methods where m != Evaluation.stage1 { XCTAssertEqual(e.scores[m]?.psnr.count, 2, m) }
+        XCTAssertEqual(e.scores[Evaluation.stage1]?.logError.count, 2)
+        let table = e.table()
+        XCTAssertEqual(table.count, 2 + 6)
+        XCTAssertTrue(table[2].hasPrefix("input"))
+        XCTAssertTrue(table.contains { $0.contains("log-domain RMSE") })
+        let json = try JSONSerialization.jsonObject(with: Data(e.json().utf8)) as! [String: Any]
+        XCTAssertEqual(json["images"] as? Int, 2)
+        XCTAssertEqual((json["results"] as? [Any])?.count, 6)
+        // An untrained model beats nothing.
+        XCTAssertTrue(e.methodsNotBeaten().contains("reinhard"))
+        let html = EvaluationReport.html(e, title: "t")
+        XCTAssertEqual(html.components(separatedBy: "data:image/jpeg;base64,").count - 1, 2 * 6)   // 4 baselines (with the input), DRHT, target
+        // Held-out scenes are not training or validation scenes.
+        XCTAssertGreaterThan(EvaluationData.evaluationSeed(0), TrainingData.validationSeed(1_000_000))
+    }
+}
