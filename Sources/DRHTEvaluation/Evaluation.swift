@@ -128,17 +128,20 @@ public final class Evaluation {
 
     /// The table as text lines.
     public func table() -> [String] {
-        var lines = [String(format: "%-20@ %16@ %16@ %10@", "method" as NSString, "PSNR dB (std)" as NSString, "SSIM (std)" as NSString, "ms/image" as NSString)]
+        func pad(_ s: String, _ n: Int) -> String { s.padding(toLength: max(n, s.count), withPad: " ", startingAt: 0) }
+        func left(_ s: String, _ n: Int) -> String { String(repeating: " ", count: max(0, n - s.count)) + s }
+        var lines = [pad("method", 20) + left("PSNR dB (std)", 16) + left("SSIM (std)", 18) + left("ms/image", 10)]
         lines.append(String(repeating: "-", count: lines[0].count))
         for m in Evaluation.methods {
             guard let s = scores[m] else { continue }
-            let t = Scores.meanStd(s.milliseconds).mean
+            let t = left(String(format: "%.1f", Scores.meanStd(s.milliseconds).mean), 10)
             if m == Evaluation.stage1 {
                 let e = Scores.meanStd(s.logError)
-                lines.append(String(format: "%-20@ %33@ %10.1f", m as NSString, String(format: "log-domain RMSE %.3f (%.3f)", e.mean, e.std) as NSString, t))
+                lines.append(pad(m, 20) + left(String(format: "log-domain RMSE %.3f (%.3f)", e.mean, e.std), 34) + t)
             } else {
                 let p = Scores.meanStd(s.psnr), q = Scores.meanStd(s.ssim)
-                lines.append(String(format: "%-20@ %8.2f (%5.2f) %9.4f (%5.3f) %10.1f", m as NSString, p.mean, p.std, q.mean, q.std, t))
+                lines.append(pad(m, 20) + left(String(format: "%.2f (%.2f)", p.mean, p.std), 16)
+                             + left(String(format: "%.4f (%.3f)", q.mean, q.std), 18) + t)
             }
         }
         return lines

@@ -86,7 +86,7 @@ public final class Trainer {
         step = 0
         elapsed = 0
         validation = stack((0..<config.validationCount).map {
-            SyntheticScenes.triplet(seed: TrainingData.validationSeed($0), size: config.size)
+            TrainingData.syntheticCrop(seed: TrainingData.validationSeed($0), size: config.size)
         })
     }
 

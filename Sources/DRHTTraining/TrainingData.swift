@@ -54,7 +54,7 @@ public enum TrainingData {
         var rng = SeededRandom(seed: seed)
         switch self {
         case .synthetic:
-            return SyntheticScenes.triplet(seed: seed, size: size)
+            return TrainingData.syntheticCrop(seed: seed, size: size)
         case .photos(let paths):
             let path = paths[Int(rng.next() % UInt64(paths.count))]
             let photo = try PhotoCache.shared.image(path)
@@ -68,10 +68,37 @@ public enum TrainingData {
         }
     }
 
-    /// A batch of `count` triplets, sample seeds derived from (`seed`, `step`).
+    /// Procedural scenes are rendered at this size (the evaluation's, `drht evaluate`) and
+    /// training crops are cut from them, so the network learns at the scale it is tested at:
+    /// a 64 x 64 scene is not a 64 x 64 window of a 256 x 256 one (its textures, objects and
+    /// glows are four times smaller), and a network trained on the first did poorly on the second.
+    public static let sceneSize = 256
+
+    /// A `size` x `size` window (position from the seed) of the scene `seed` rendered at
+    /// max(`sceneSize`, `size`), its photo and target made from the whole scene.
+    public static func syntheticCrop(seed: UInt64, size: Int) -> Triplet {
+        let full = max(sceneSize, size)
+        let t = SyntheticScenes.triplet(seed: seed, size: full)
+        if full == size { return t }
+        var rng = SeededRandom(seed: seed ^ 0x5EED_C40B)
+        let c = try! randomCrop([t.input, t.hdr, t.target], size: size, rng: &rng, path: "scene")
+        return Triplet(input: c[0], hdr: c[1], target: c[2])
+    }
+
+    /// A batch of `count` triplets, sample seeds derived from (`seed`, `step`). Procedural
+    /// scenes are rendered in parallel (each is a pure function of its seed).
     public func batch(seed: UInt64, step: Int, count: Int, size: Int) throws -> Batch {
-        let triplets = try (0..<count).map { i in try triplet(seed: TrainingData.sampleSeed(seed, step, i), size: size) }
-        return stack(triplets)
+        let seeds = (0..<count).map { TrainingData.sampleSeed(seed, step, $0) }
+        if case .synthetic = self {
+            var triplets = [Triplet?](repeating: nil, count: count)
+            let lock = NSLock()
+            DispatchQueue.concurrentPerform(iterations: count) { i in
+                let t = TrainingData.syntheticCrop(seed: seeds[i], size: size)
+                lock.lock(); triplets[i] = t; lock.unlock()
+            }
+            return stack(triplets.map { $0! })
+        }
+        return stack(try seeds.map { try triplet(seed: $0, size: size) })
     }
 
     /// Training samples use seeds below 2^47; validation uses seeds from 2^48 up, so the two
