@@ -50,7 +50,7 @@ let package = Package(
                     path: "Tests/DRHTTrainingTests"),
         .testTarget(name: "DRHTModelTests", dependencies: ["DRHTModel", "DRHTEngine"], path: "Tests/DRHTModelTests"),
         .testTarget(name: "DRHTMetricsTests", dependencies: ["DRHTMetrics", "DRHTEvaluation", "DRHTEngine", "DRHTImageIO", "DRHTModel"],
-                    path: "Tests/DRHTMetricsTests"),
+                    path: "Tests/DRHTMetricsTests", exclude: ["Fixtures"]),
         .testTarget(name: "DRHTREPLTests", dependencies: ["DRHTREPL", "DRHTModel", "DRHTEngine", "DRHTImageIO", "DRHTTraining"],
                     path: "Tests/DRHTREPLTests", exclude: ["Transcripts"]),
         .testTarget(name: "DRHTImageIOTests", dependencies: ["DRHTImageIO", "DRHTEngine"],
