@@ -1,4 +1,4 @@
-// `drht evaluate`: every method on a held-out set, scored with PSNR and SSIM against the
+// `drht evaluate`: every method on a held-out set, scored with PSNR, SSIM and FSIM against the
 // targets. Rows: the input itself, each classic baseline, DRHT's stage-1 HDR estimate (its
 // error measured in the log domain, where the second network reads it) and DRHT's final output.
 import DRHTEngine
@@ -56,6 +56,7 @@ public enum EvaluationData: CustomStringConvertible {
 public struct Scores: Sendable {
     public var psnr: [Double] = []
     public var ssim: [Double] = []
+    public var fsim: [Double] = []
     /// Stage 1 only: RMS error of log(H + eps) against log(H_gt + eps).
     public var logError: [Double] = []
     public var milliseconds: [Double] = []
@@ -72,7 +73,7 @@ public struct Scores: Sendable {
 public struct EvaluatedImage {
     public let id: String
     public let input: Tensor, target: Tensor
-    public var outputs: [(method: String, image: Tensor, psnr: Double, ssim: Double)] = []
+    public var outputs: [(method: String, image: Tensor, psnr: Double, ssim: Double, fsim: Double)] = []
 }
 
 public final class Evaluation {
@@ -120,28 +121,31 @@ public final class Evaluation {
 
     private func score(_ method: String, _ out: Tensor, _ target: Tensor, ms: Double, into record: inout EvaluatedImage) throws {
         let psnr = try PSNR.compute(out, target), ssim = try SSIM.compute(out, target)
+        let fsim = try FSIM.compute(out, target).fsim
         scores[method, default: Scores()].psnr.append(psnr)
         scores[method, default: Scores()].ssim.append(ssim)
+        scores[method, default: Scores()].fsim.append(fsim)
         scores[method, default: Scores()].milliseconds.append(ms)
-        if keepImages { record.outputs.append((method, out, psnr, ssim)) }
+        if keepImages { record.outputs.append((method, out, psnr, ssim, fsim)) }
     }
 
     /// The table as text lines.
     public func table() -> [String] {
         func pad(_ s: String, _ n: Int) -> String { s.padding(toLength: max(n, s.count), withPad: " ", startingAt: 0) }
         func left(_ s: String, _ n: Int) -> String { String(repeating: " ", count: max(0, n - s.count)) + s }
-        var lines = [pad("method", 20) + left("PSNR dB (std)", 16) + left("SSIM (std)", 18) + left("ms/image", 10)]
+        var lines = [pad("method", 20) + left("PSNR dB (std)", 16) + left("SSIM (std)", 18) + left("FSIM (std)", 18) + left("ms/image", 10)]
         lines.append(String(repeating: "-", count: lines[0].count))
         for m in Evaluation.methods {
             guard let s = scores[m] else { continue }
             let t = left(String(format: "%.1f", Scores.meanStd(s.milliseconds).mean), 10)
             if m == Evaluation.stage1 {
                 let e = Scores.meanStd(s.logError)
-                lines.append(pad(m, 20) + left(String(format: "log-domain RMSE %.3f (%.3f)", e.mean, e.std), 34) + t)
+                lines.append(pad(m, 20) + left(String(format: "log-domain RMSE %.3f (%.3f)", e.mean, e.std), 52) + t)
             } else {
-                let p = Scores.meanStd(s.psnr), q = Scores.meanStd(s.ssim)
+                let p = Scores.meanStd(s.psnr), q = Scores.meanStd(s.ssim), f = Scores.meanStd(s.fsim)
                 lines.append(pad(m, 20) + left(String(format: "%.2f (%.2f)", p.mean, p.std), 16)
-                             + left(String(format: "%.4f (%.3f)", q.mean, q.std), 18) + t)
+                             + left(String(format: "%.4f (%.3f)", q.mean, q.std), 18)
+                             + left(String(format: "%.4f (%.3f)", f.mean, f.std), 18) + t)
             }
         }
         return lines
@@ -166,8 +170,8 @@ public final class Evaluation {
                 let e = Scores.meanStd(s.logError)
                 parts.append(String(format: "{\"method\": \"%@\", \"log_rmse\": %.5f, \"log_rmse_std\": %.5f, \"ms\": %.2f}", m, e.mean, e.std, t))
             } else {
-                let p = Scores.meanStd(s.psnr), q = Scores.meanStd(s.ssim)
-                parts.append(String(format: "{\"method\": \"%@\", \"psnr\": %.4f, \"psnr_std\": %.4f, \"ssim\": %.5f, \"ssim_std\": %.5f, \"ms\": %.2f}", m, p.mean, p.std, q.mean, q.std, t))
+                let p = Scores.meanStd(s.psnr), q = Scores.meanStd(s.ssim), f = Scores.meanStd(s.fsim)
+                parts.append(String(format: "{\"method\": \"%@\", \"psnr\": %.4f, \"psnr_std\": %.4f, \"ssim\": %.5f, \"ssim_std\": %.5f, \"fsim\": %.5f, \"fsim_std\": %.5f, \"ms\": %.2f}", m, p.mean, p.std, q.mean, q.std, f.mean, f.std, t))
             }
         }
         return "{\"images\": \(scores[Evaluation.final]?.psnr.count ?? 0), \"results\": [" + parts.joined(separator: ", ") + "]}"

@@ -33,7 +33,7 @@ public enum EvaluationReport {
             for o in image.outputs {
                 let cls = o.method == best ? " class=\"best\"" : ""
                 out += "<figure><img src=\"\(uri(o.image))\" alt=\"\(esc(o.method))\"><figcaption\(cls)>\(esc(o.method))<br>"
-                    + String(format: "%.2f dB, SSIM %.3f", o.psnr, o.ssim) + "</figcaption></figure>\n"
+                    + String(format: "%.2f dB, SSIM %.3f, FSIM %.3f", o.psnr, o.ssim, o.fsim) + "</figcaption></figure>\n"
             }
             out += "<figure><img src=\"\(uri(image.target))\" alt=\"target\"><figcaption>target</figcaption></figure>\n</div>\n"
         }

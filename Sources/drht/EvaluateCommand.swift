@@ -1,4 +1,4 @@
-// `drht evaluate`: DRHT against classic baselines on held-out data, with PSNR and SSIM.
+// `drht evaluate`: DRHT against classic baselines on held-out data, with PSNR, SSIM and FSIM.
 import ArgumentParser
 import DRHTEngine
 import DRHTEvaluation
@@ -10,7 +10,7 @@ import Foundation
 struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
-        abstract: "Score DRHT and classic baselines (PSNR, SSIM) on held-out triplets.",
+        abstract: "Score DRHT and classic baselines (PSNR, SSIM, FSIM) on held-out triplets.",
         discussion: """
         Examples: drht evaluate --count 64
                   drht evaluate --data triplets/ --html report.html

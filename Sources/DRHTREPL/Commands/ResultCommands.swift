@@ -87,9 +87,9 @@ enum ResultCommands {
     }
 
     static let compare = Command(
-        "compare", summary: "PSNR and SSIM between two images (e.g. a result and its target).",
+        "compare", summary: "PSNR, SSIM and FSIM between two images (e.g. a result and its target).",
         usage: "compare A B", example: "compare scene.out scene.target",
-        details: "PSNR in dB on [0, 1] values (higher is better, identical = inf). SSIM as in Wang et al.'s ssim.m on luma (1 = identical).",
+        details: "PSNR in dB on [0, 1] values (higher is better, identical = inf). SSIM as in Wang et al.'s ssim.m on luma (1 = identical). FSIM as in Zhang et al.'s FeatureSIM.m: phase congruency and gradient similarity of luma (FSIMc adds the I and Q chroma channels; 1 = identical).",
         arguments: [.variable, .variable]
     ) { s, a in
         let nameA = try a.positional(0, "two image variables", usage: "compare A B")
@@ -99,7 +99,9 @@ enum ResultCommands {
         if va.kind != vb.kind { s.console.line(s.console.yellow("note: comparing \(va.kind.rawValue) with \(vb.kind.rawValue); metrics read both as [0, 1] images")) }
         let psnr = try PSNR.compute(va.tensor, vb.tensor)
         let ssim = try SSIM.compute(va.tensor, vb.tensor)
-        s.console.line("\(nameA) vs \(nameB):  PSNR \(psnr.isInfinite ? "inf (identical)" : String(format: "%.2f dB", psnr))   SSIM \(String(format: "%.4f", ssim))")
+        let fsim = try FSIM.compute(va.tensor, vb.tensor)
+        s.console.line("\(nameA) vs \(nameB):  PSNR \(psnr.isInfinite ? "inf (identical)" : String(format: "%.2f dB", psnr))   SSIM \(String(format: "%.4f", ssim))"
+                       + String(format: "   FSIM %.4f   FSIMc %.4f", fsim.fsim, fsim.fsimc))
     }
 
     static let export = Command(
