@@ -78,13 +78,18 @@ extension BenchCommand {
         var rng = SeededRandom(seed: 3)
         let image = Tensor.uniform([1, 3, n, n], 0, 1, rng: &rng)
         var times: [Double] = [], stages: [(Double, Double, Double)] = [], flops = 0.0
+        var slowest: [(String, Double)] = []
         for run in 0..<4 {
             progress.say(run == 0 ? "warm-up run" : "run \(run)/3")
             let p = Pipeline(model: model, image: image, retention: .needed)
             let t0 = Timing.nowMS()
             p.runAll()
             _ = p.corrected
-            if run > 0 { times.append(Timing.nowMS() - t0); stages.append(p.stageMilliseconds) }
+            if run > 0 {
+                times.append(Timing.nowMS() - t0); stages.append(p.stageMilliseconds)
+                let worst = p.records.max { $0.milliseconds < $1.milliseconds }!
+                slowest.append((worst.name, worst.milliseconds))
+            }
             flops = p.totalFlops
         }
         progress.done()
@@ -94,12 +99,13 @@ extension BenchCommand {
         let rss = Timing.peakRSSMB()
         if json {
             print(String(format: "{\"size\": %d, \"threads\": %d, \"pipeline_ms\": %.3f, \"pipeline_gflops\": %.3f, "
-                         + "\"gflop\": %.3f, \"hdr_ms\": %.3f, \"transform_ms\": %.3f, \"ldr_ms\": %.3f, \"peak_rss_mb\": %.1f}",
-                         n, EngineThreads.count, ms, flops / ms / 1e6, flops / 1e9, h, t, l, rss))
+                         + "\"gflop\": %.3f, \"hdr_ms\": %.3f, \"transform_ms\": %.3f, \"ldr_ms\": %.3f, \"slowest_step_ms\": %.3f, \"peak_rss_mb\": %.1f}",
+                         n, EngineThreads.count, ms, flops / ms / 1e6, flops / 1e9, h, t, l, slowest[mid].1, rss))
         } else {
             print("drht bench --pipeline: \(n)x\(n), batch 1, \(EngineThreads.count) thread\(EngineThreads.count == 1 ? "" : "s"), median of 3 runs")
             print(String(format: "two-stage inference: %.1f ms for %.1f GFLOP = %.1f GFLOP/s", ms, flops / 1e9, flops / ms / 1e6))
             print(String(format: "  HDR estimation %.1f ms, transform %.1f ms, LDR correction %.1f ms", h, t, l))
+            print(String(format: "  slowest single step (what one REPL `step` waits for): %@ %.1f ms", slowest[mid].0, slowest[mid].1))
             print(String(format: "peak memory: %.0f MB", rss))
         }
     }
