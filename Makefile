@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN := .build/release/drht
 
-.PHONY: run test build deps bench clean
+.PHONY: run test build deps bench clean photos
 
 # Install missing apt packages, build in release mode, start the main job: the REPL at a
 # terminal; without one (CI, a pipe) lesson 1 runs from start to end instead.
@@ -18,6 +18,10 @@ build: deps
 
 deps:
 	@bash scripts/install-deps.sh
+
+# Real photos for training and evaluation from Debian packages (see scripts/photos.sh).
+photos:
+	@bash scripts/photos.sh
 
 bench: build
 	$(BIN) bench

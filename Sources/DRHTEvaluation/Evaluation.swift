@@ -14,6 +14,10 @@ public enum EvaluationData: CustomStringConvertible {
     case synthetic(count: Int, size: Int, seed: Int)
     /// A folder written by `drht synth` (id.input.png, id.hdr, id.target.png), full images.
     case triplets([String])
+    /// Held-out photographs: each (reduced like training photos) gives a centred size x size
+    /// window, photographed by simulated cameras (evaluation seeds) against the photo as target;
+    /// `count` cycles through the photos with a different camera each time.
+    case photos([String], count: Int, size: Int)
 
     /// Evaluation scenes use seeds from 2^49 up: training uses seeds below 2^47, validation 2^48.
     public static func evaluationSeed(_ i: Int) -> UInt64 { (1 << 49) + UInt64(i) }
@@ -22,6 +26,7 @@ public enum EvaluationData: CustomStringConvertible {
         switch self {
         case .synthetic(let n, _, _): return n
         case .triplets(let ids): return ids.count
+        case .photos(_, let count, _): return count
         }
     }
 
@@ -29,7 +34,19 @@ public enum EvaluationData: CustomStringConvertible {
         switch self {
         case let .synthetic(n, s, seed): return "\(n) held-out procedural scenes at \(s)x\(s) (evaluation seeds from \(seed))"
         case .triplets(let ids): return "\(ids.count) triplets from a folder"
+        case let .photos(paths, count, size): return "\(count) simulated exposures of \(paths.count) held-out photos at \(size)x\(size)"
         }
+    }
+
+    /// The PNG and JPEG photos in `dir`.
+    public static func photoFolder(_ dir: String, count: Int, size: Int) throws -> EvaluationData {
+        guard let files = try? FileManager.default.contentsOfDirectory(atPath: dir) else {
+            throw TrainingError("\(dir): no such folder; `make photos` writes data/photos/eval")
+        }
+        let photos = files.filter { ["png", "jpg", "jpeg"].contains(URL(fileURLWithPath: $0).pathExtension.lowercased()) }
+            .sorted().map { (dir as NSString).appendingPathComponent($0) }
+        guard !photos.isEmpty else { throw TrainingError("\(dir): no PNG or JPEG photos in the folder") }
+        return .photos(photos, count: count, size: size)
     }
 
     /// The folder's triplet ids, or an error saying what a triplet folder holds.
@@ -49,6 +66,18 @@ public enum EvaluationData: CustomStringConvertible {
         case .triplets(let ids):
             let parts = try [".input.png", ".hdr", ".target.png"].map { try ImageIO.read(ids[i] + $0).pixels }
             return (URL(fileURLWithPath: ids[i]).lastPathComponent, Triplet(input: parts[0], hdr: parts[1], target: parts[2]))
+        case let .photos(paths, _, size):
+            let path = paths[i % paths.count]
+            let photo = try PhotoCache.shared.image(path)
+            let s = min(size, photo.h, photo.w)
+            let (y0, x0) = ((photo.h - s) / 2, (photo.w - s) / 2)
+            let crop = Tensor(zeros: [1, 3, s, s])
+            for c in 0..<3 { for y in 0..<s {
+                (crop.data + (c * s + y) * s).update(from: photo.data + (c * photo.h + y0 + y) * photo.w + x0, count: s)
+            } }
+            var rng = SeededRandom(seed: EvaluationData.evaluationSeed(i))
+            let t = PhotoTriplet.make(from: crop, rng: &rng)
+            return ("\(URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent) #\(i / paths.count + 1)", t)
         }
     }
 }

@@ -11,9 +11,17 @@ public enum TrainingData {
     case photos([String])
     /// Triplet ids (paths without the .input.png suffix).
     case triplets([String])
+    /// Several sources, each sample drawn from one of them in turn (by its seed), e.g.
+    /// `synth+photos:data/photos/train`.
+    indirect case mixed([TrainingData])
 
     /// Parses `synth`, `photos:DIR` or `DIR` (a triplet folder).
     public static func parse(_ spec: String) throws -> TrainingData {
+        if spec.contains("+") {
+            let parts = try spec.split(separator: "+").map { try parse(String($0)) }
+            guard parts.count >= 2 else { throw TrainingError("\(spec): write sources as A+B, e.g. synth+photos:DIR") }
+            return .mixed(parts)
+        }
         if spec == "synth" { return .synthetic }
         let fm = FileManager.default
         func list(_ dir: String) throws -> [String] {
@@ -46,6 +54,7 @@ public enum TrainingData {
         case .synthetic: return "synth"
         case .photos(let p): return "photos (\(p.count))"
         case .triplets(let t): return "triplets (\(t.count))"
+        case .mixed(let parts): return parts.map(\.description).joined(separator: " + ")
         }
     }
 
@@ -65,6 +74,8 @@ public enum TrainingData {
             let parts = try [".input.png", ".hdr", ".target.png"].map { try PhotoCache.shared.image(id + $0) }
             let c = try randomCrop(parts, size: size, rng: &rng, path: id + ".input.png")
             return Triplet(input: c[0], hdr: c[1], target: c[2])
+        case .mixed(let parts):
+            return try parts[Int(seed % UInt64(parts.count))].triplet(seed: seed, size: size)
         }
     }
 
@@ -85,20 +96,23 @@ public enum TrainingData {
         return Triplet(input: c[0], hdr: c[1], target: c[2])
     }
 
-    /// A batch of `count` triplets, sample seeds derived from (`seed`, `step`). Procedural
-    /// scenes are rendered in parallel (each is a pure function of its seed).
+    /// A batch of `count` triplets, sample seeds derived from (`seed`, `step`), made in parallel
+    /// (each is a pure function of its seed; the photo cache is locked).
     public func batch(seed: UInt64, step: Int, count: Int, size: Int) throws -> Batch {
         let seeds = (0..<count).map { TrainingData.sampleSeed(seed, step, $0) }
-        if case .synthetic = self {
-            var triplets = [Triplet?](repeating: nil, count: count)
-            let lock = NSLock()
-            DispatchQueue.concurrentPerform(iterations: count) { i in
-                let t = TrainingData.syntheticCrop(seed: seeds[i], size: size)
+        var triplets = [Triplet?](repeating: nil, count: count)
+        var failure: Error?
+        let lock = NSLock()
+        DispatchQueue.concurrentPerform(iterations: count) { i in
+            do {
+                let t = try triplet(seed: seeds[i], size: size)
                 lock.lock(); triplets[i] = t; lock.unlock()
+            } catch {
+                lock.lock(); failure = failure ?? error; lock.unlock()
             }
-            return stack(triplets.map { $0! })
         }
-        return stack(try seeds.map { try triplet(seed: $0, size: size) })
+        if let failure { throw failure }
+        return stack(triplets.map { $0! })
     }
 
     /// Training samples use seeds below 2^47; validation uses seeds from 2^48 up, so the two
@@ -149,18 +163,43 @@ public enum PhotoTriplet {
     }
 }
 
-/// Decoded images kept in memory (up to 256), so a folder is read from disk once.
-final class PhotoCache: @unchecked Sendable {
-    static let shared = PhotoCache()
+/// Decoded images kept in memory (up to 256), so a folder is read from disk once. Photos are
+/// reduced (area average, by an integer factor) until their shorter side is at most
+/// `PhotoCache.shortSide`, so a training crop shows a scene at about the scale of the 256 x 256
+/// procedural scenes rather than a featureless patch of a 2560 x 1600 wallpaper.
+public final class PhotoCache: @unchecked Sendable {
+    public static let shortSide = 400
+    public static let shared = PhotoCache()
     private var images: [String: Tensor] = [:]
     private let lock = NSLock()
 
-    func image(_ path: String) throws -> Tensor {
+    public func image(_ path: String) throws -> Tensor {
         lock.lock(); defer { lock.unlock() }
         if let t = images[path] { return t }
-        let t = try ImageIO.read(path).pixels
+        var t = try ImageIO.read(path).pixels
+        if !path.hasSuffix(".hdr") && !path.hasSuffix(".input.png") && !path.hasSuffix(".target.png") {
+            t = PhotoCache.reduce(t)
+        }
         if images.count >= 256 { images.removeAll() }
         images[path] = t
         return t
+    }
+
+    /// (1, C, H, W) averaged over f x f blocks, f = ceil(min(H, W) / shortSide).
+    public static func reduce(_ t: Tensor) -> Tensor {
+        let f = (min(t.h, t.w) + shortSide - 1) / shortSide
+        guard f > 1 else { return t }
+        let h = t.h / f, w = t.w / f
+        let out = Tensor(zeros: [1, t.c, h, w])
+        let scale = 1 / Float(f * f)
+        for c in 0..<t.c { for y in 0..<h { for x in 0..<w {
+            var sum: Float = 0
+            for dy in 0..<f {
+                let row = t.data + (c * t.h + y * f + dy) * t.w + x * f
+                for dx in 0..<f { sum += row[dx] }
+            }
+            out.data[(c * h + y) * w + x] = sum * scale
+        } } }
+        return out
     }
 }

@@ -19,7 +19,7 @@ struct EvaluateCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "synth (held-out procedural scenes) or a folder written by `drht synth`.") var data = "synth"
+    @Option(help: "synth (held-out procedural scenes), photos:DIR (held-out photos, e.g. data/photos/eval from `make photos`) or a folder written by `drht synth`.") var data = "synth"
     @Option(help: "How many procedural scenes.") var count = 64
     @Option(help: "Size of the procedural scenes.") var size = 256
     @Option(help: "First evaluation seed (scenes use seeds never used for training or validation).") var seed = 0
@@ -40,7 +40,14 @@ struct EvaluateCommand: ParsableCommand {
     func run() throws {
         if let threads { EngineThreads.set(threads) }
         let (model, path) = try WeightsLocator.load(weights)
-        let source: EvaluationData = data == "synth" ? .synthetic(count: count, size: size, seed: seed) : try EvaluationData.folder(data)
+        let source: EvaluationData
+        if data == "synth" {
+            source = .synthetic(count: count, size: size, seed: seed)
+        } else if data.hasPrefix("photos:") {
+            source = try EvaluationData.photoFolder(String(data.dropFirst("photos:".count)), count: count, size: size)
+        } else {
+            source = try EvaluationData.folder(data)
+        }
         let e = Evaluation(data: source, model: model)
         e.keepImages = html != nil
         Interrupt.catchSIGINT(secondExits: true)

@@ -77,3 +77,22 @@ final class BaselineTests: XCTestCase {
         XCTAssertGreaterThan(EvaluationData.evaluationSeed(0), TrainingData.validationSeed(1_000_000))
     }
 }
+
+final class PhotoEvaluationTests: XCTestCase {
+    func testHeldOutPhotosBecomeTriplets() throws {
+        let dir = NSTemporaryDirectory() + "drht-evalphotos-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var rng = SeededRandom(seed: 2)
+        try ImageIO.write(Tensor.uniform([1, 3, 90, 120], 0.1, 0.9, rng: &rng), to: dir + "/a.png")
+        let data = try EvaluationData.photoFolder(dir, count: 3, size: 64)
+        XCTAssertEqual(data.count, 3)
+        let (id, t) = try data.triplet(2)
+        XCTAssertEqual(id, "a #3")
+        XCTAssertEqual(t.input.shape, [1, 3, 64, 64])
+        XCTAssertNotEqual(try data.triplet(0).1.input.array, t.input.array)   // a different camera each time
+        XCTAssertThrowsError(try EvaluationData.photoFolder(dir + "/missing", count: 1, size: 64))
+    }
+}
+
+import DRHTImageIO

@@ -1,0 +1,55 @@
+// Training data sources: mixing, photo reduction, crops of full-size procedural scenes.
+import DRHTEngine
+import DRHTImageIO
+@testable import DRHTTraining
+import Foundation
+import XCTest
+
+final class DataSourceTests: XCTestCase {
+    func testMixedSourcesParseAndAlternate() throws {
+        let dir = NSTemporaryDirectory() + "drht-mix-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let photo = Tensor(shape: [1, 3, 80, 80], repeating: 0.5)
+        try ImageIO.write(photo, to: dir + "/gray.png")
+        let data = try TrainingData.parse("synth+photos:" + dir)
+        XCTAssertEqual(data.description, "synth + photos (1)")
+        // Even seeds come from the first source, odd ones from the second (a flat gray photo).
+        let fromPhoto = try data.triplet(seed: 7, size: 32)
+        XCTAssertEqual(fromPhoto.target.stats.std, 0, accuracy: 1e-6)
+        let fromSynth = try data.triplet(seed: 8, size: 32)
+        XCTAssertGreaterThan(fromSynth.target.stats.std, 0.01)
+        XCTAssertThrowsError(try TrainingData.parse("synth+nowhere"))
+        let batch = try data.batch(seed: 1, step: 1, count: 4, size: 32)
+        XCTAssertEqual(batch.input.shape, [4, 3, 32, 32])
+    }
+
+    func testPhotosAreReducedByAnIntegerFactor() {
+        let t = Tensor(zeros: [1, 1, 1000, 800])
+        for i in 0..<t.count { t.data[i] = Float(i % 2) }          // alternating columns 0, 1
+        let r = PhotoCache.reduce(t)
+        XCTAssertEqual(r.shape, [1, 1, 500, 400])                   // f = ceil(800 / 400) = 2
+        XCTAssertEqual(r.data[0], 0.5, accuracy: 1e-6)              // 2 x 2 blocks average 0 and 1
+        let odd = PhotoCache.reduce(Tensor(zeros: [1, 3, 1601, 2560]))
+        XCTAssertEqual(odd.shape, [1, 3, 320, 512])                 // f = ceil(1601 / 400) = 5
+        let small = Tensor(zeros: [1, 3, 300, 200])
+        XCTAssertTrue(PhotoCache.reduce(small) === small)
+    }
+
+    /// A training crop is a window of the 256 x 256 scene, not a small scene.
+    func testSyntheticCropsComeFromFullSizeScenes() {
+        let crop = TrainingData.syntheticCrop(seed: 5, size: 64)
+        let full = SyntheticScenes.triplet(seed: 5, size: TrainingData.sceneSize)
+        XCTAssertEqual(crop.input.shape, [1, 3, 64, 64])
+        // Find the window: the crop's first row must appear somewhere in the full target.
+        let row = (0..<64).map { crop.target[0, 0, 0, $0] }
+        var found = false
+        for y in 0...(256 - 64) where !found {
+            for x in 0...(256 - 64) where full.target[0, 0, y, x] == row[0] {
+                if (0..<64).allSatisfy({ full.target[0, 0, y, x + $0] == row[$0] }) { found = true; break }
+            }
+        }
+        XCTAssertTrue(found)
+        XCTAssertEqual(TrainingData.syntheticCrop(seed: 5, size: 256).target.array, full.target.array)
+    }
+}
