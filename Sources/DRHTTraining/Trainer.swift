@@ -70,6 +70,8 @@ public final class Trainer {
     private var elapsed: Double
 
     public static func adamPath(_ weights: String) -> String { base(weights) + ".adam.safetensors" }
+    /// The optimizer state of the checkpoint before, kept until the new weights are in place.
+    public static func previousAdamPath(_ weights: String) -> String { base(weights) + ".adam.prev.safetensors" }
     public static func csvPath(_ weights: String) -> String { base(weights) + ".csv" }
     public static func curvePath(_ weights: String) -> String { base(weights) + ".svg" }
     static func base(_ path: String) -> String {
@@ -96,17 +98,29 @@ public final class Trainer {
         guard let done = model.notes["steps"].flatMap(Int.init) else {
             throw TrainingError("\(checkpoint): no 'steps' in its metadata; --resume takes a checkpoint written by drht train")
         }
-        let adamFile = Trainer.adamPath(checkpoint)
-        guard FileManager.default.fileExists(atPath: adamFile) else {
-            throw TrainingError("\(adamFile) is missing: --resume needs the optimizer state written beside the weights")
+        // The optimizer state of the same step: the current file, or the previous generation
+        // when a crash came between writing the new state and the new weights (see `save`).
+        let candidates = [Trainer.adamPath(checkpoint), Trainer.previousAdamPath(checkpoint)]
+            .filter { FileManager.default.fileExists(atPath: $0) }
+        guard !candidates.isEmpty else {
+            throw TrainingError("\(Trainer.adamPath(checkpoint)) is missing: --resume needs the optimizer state written beside the weights")
         }
-        let state = try SafeTensorsFile.read(adamFile)
         self.init(model: model, config: config, output: output)
-        var tensors: [String: Tensor] = [:]
-        for name in state.names { tensors[name] = try state.tensor(name, path: adamFile) }
-        try adam.restore(tensors: tensors, metadata: state.metadata)
-        guard adam.step == done else {
-            throw TrainingError("\(adamFile) is from step \(adam.step) but \(checkpoint) from step \(done); they do not belong together")
+        var steps: [Int] = []
+        var restored = false
+        for adamFile in candidates {
+            let state = try SafeTensorsFile.read(adamFile)
+            let step = state.metadata["adam_step"].flatMap(Int.init) ?? -1
+            steps.append(step)
+            guard step == done else { continue }
+            var tensors: [String: Tensor] = [:]
+            for name in state.names { tensors[name] = try state.tensor(name, path: adamFile) }
+            try adam.restore(tensors: tensors, metadata: state.metadata)
+            restored = true
+            break
+        }
+        guard restored else {
+            throw TrainingError("\(Trainer.adamPath(checkpoint)) is from step \(steps.map(String.init).joined(separator: " / ")) but \(checkpoint) from step \(done); they do not belong together")
         }
         adam.learningRate = config.learningRate
         step = done
@@ -160,8 +174,14 @@ public final class Trainer {
     /// Writes the optimizer state, then the weights (each atomically), then the loss curve.
     /// Both files carry the step, so a crash between the two renames is detected on resume.
     public func save() throws {
+        // Order matters for a crash at any moment: keep the previous optimizer state, write the
+        // new one, then the weights. Resume pairs the weights with whichever state has their step.
         let (tensors, meta) = adam.state
-        do { try AtomicFile.write(SafeTensorsFile.encode(tensors, metadata: meta), to: Trainer.adamPath(output)) }
+        let current = Trainer.adamPath(output), previous = Trainer.previousAdamPath(output)
+        if FileManager.default.fileExists(atPath: current) {
+            _ = rename(current, previous)
+        }
+        do { try AtomicFile.write(SafeTensorsFile.encode(tensors, metadata: meta), to: current) }
         catch let e as ImageIOError { throw TrainingError("\(e)") }
         let last = log.last
         model.notes["steps"] = "\(step)"

@@ -71,6 +71,10 @@ final class TrainCLITests: CLITestCase {
         let resume = try drht("train", "--resume", out, "--steps", "1")
         XCTAssertEqual(resume.status, 1, "the checkpoint is past step 1: \(resume.err)")
         XCTAssertTrue(resume.err.contains("already trained"), resume.err)
+        // Wherever the kill landed (even between the optimizer state and the weights), the run
+        // continues.
+        let more = try drht("train", "--resume", out, "--steps", "40", "--batch", "2", "--size", "32", "--val-every", "1000")
+        XCTAssertEqual(more.status, 0, more.err)
         let correct = try drht("correct", write("p.png", CLITestCase.tinyPNG), "--weights", out, "--quiet")
         XCTAssertEqual(correct.status, 0, correct.err)
     }

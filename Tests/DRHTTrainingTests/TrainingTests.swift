@@ -132,6 +132,20 @@ final class TrainingLoopTests: XCTestCase {
         }
     }
 
+    /// A crash after the new optimizer state but before the new weights: the weights are from
+    /// step 2, the state from step 3, the previous state (kept) from step 2 — resume uses it.
+    func testResumeAfterACrashBetweenStateAndWeights() throws {
+        let run = dir + "/run.safetensors", keep = dir + "/keep.safetensors"
+        try Trainer(model: DRHT.initialized(seed: 4), config: small(steps: 2), output: run).run()
+        try FileManager.default.copyItem(atPath: run, toPath: keep)
+        try Trainer(resuming: run, config: small(steps: 3), output: run).run()
+        try FileManager.default.removeItem(atPath: run)
+        try FileManager.default.moveItem(atPath: keep, toPath: run)          // weights back at step 2
+        let resumed = try Trainer(resuming: run, config: small(steps: 4), output: run)
+        XCTAssertEqual(resumed.step, 2)
+        XCTAssertEqual(resumed.adam.step, 2)
+    }
+
     func testTripletFolderAndPhotoFolderFeedBatches() throws {
         // A triplet folder as drht synth writes it.
         for i in 0..<2 {

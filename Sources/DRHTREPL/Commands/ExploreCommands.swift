@@ -57,9 +57,8 @@ enum ExploreCommands {
         details: "Viridis for values that do not change sign, a blue-white-red map centred on 0 for signed ones (`set colormap` overrides). --scale channel stretches each tile over its own range (shapes), layer uses one range for the layer (which channels are strong), global one range over every layer computed so far.",
         arguments: [.layer], options: selectionOptions
     ) { s, a in
-        let usage = "maps LAYER [--top K | --channels A-B] [--scale channel|layer|global]"
-        let name = try a.positional(0, "a layer name", usage: usage)
-        try a.expectAtMost(1, usage: usage)
+        let name = try a.positional(0, "a layer name")
+        try a.expectAtMost(1)
         let v = try s.variable(name)
         let t = v.tensor
         let (g, note) = try grid(s, name, t, a)
@@ -93,7 +92,7 @@ enum ExploreCommands {
             try compare(s, a, net: net)
             return
         }
-        try a.expectAtMost(0, usage: "latent [--at X Y | --mean] [--net hdr|ldr]")
+        try a.expectAtMost(0)
         let layer = "\(net).latent"
         if s.variables[layer] == nil {
             let p = try ModelCommands.pipeline(s)
@@ -136,10 +135,9 @@ enum ExploreCommands {
     }
 
     static func compare(_ s: Session, _ a: Arguments, net: String) throws {
-        let usage = "latent compare A B [--net hdr|ldr]"
-        let nameA = try a.positional(1, "two image variables", usage: usage)
-        let nameB = try a.positional(2, "a second image variable", usage: usage)
-        try a.expectAtMost(3, usage: usage)
+        let nameA = try a.positional(1, "two image variables")
+        let nameB = try a.positional(2, "a second image variable")
+        try a.expectAtMost(3)
         let m = try s.model()
         var latents: [Tensor] = []
         for name in [nameA, nameB] {

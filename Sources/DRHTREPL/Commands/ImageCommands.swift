@@ -13,8 +13,8 @@ enum ImageCommands {
         details: "The name defaults to the file's name without its extension. A .hdr file becomes HDR radiance; PNG and JPEG become LDR images in [0, 1].",
         arguments: [.path], namesResult: true
     ) { s, a in
-        let path = try a.positional(0, "the image's path", usage: "load PATH [as NAME]")
-        try a.expectAtMost(1, usage: "load PATH [as NAME]")
+        let path = try a.positional(0, "the image's path")
+        try a.expectAtMost(1)
         let expanded = (path as NSString).expandingTildeInPath
         let image = try ImageIO.read(expanded)
         let name = try a.asName ?? defaultName(for: expanded)
@@ -91,7 +91,7 @@ enum ImageCommands {
                   OptionSpec("--size", ["S"], "width and height in pixels, 32..1024 (default 256)")],
         namesResult: true
     ) { s, a in
-        try a.expectAtMost(0, usage: "synth [--seed N] [--ev E] [--size S] [as NAME]")
+        try a.expectAtMost(0)
         let seed = try a.int("--seed", default: 1, range: 0...Int(Int32.max))
         let size = try a.int("--size", default: 256, range: 32...1024)
         let ev = a.has("--ev") ? Float(try a.double("--ev", default: 0, range: -6...6)) : nil
@@ -112,9 +112,7 @@ enum ImageCommands {
         details: "Pictures use 24-bit colour half blocks (256 colours when COLORTERM lacks truecolor); `set display kitty|sixel|ascii|none` changes that. HDR radiance is drawn through H^(1/2.2); feature maps and single channels through a colour map with a colour bar.",
         arguments: [.variable], options: [OptionSpec("--channel", ["C"], "draw channel C alone through a colour map")]
     ) { s, a in
-        let name = try a.positional(0, "a variable name", usage: "show NAME [--channel C]")
-        try a.expectAtMost(1, usage: "show NAME [--channel C]")
-        let v = try s.variable(name)
+        let (name, v) = try a.onlyVariable(s)
         let t = v.tensor
         guard t.shape.count == 4, t.n == 1 else { throw REPLError("\(name) is \(t.shapeString); show draws (1, C, H, W) tensors") }
         if a.has("--channel") || !v.isImage {
@@ -144,9 +142,7 @@ enum ImageCommands {
         "info", summary: "Shape, statistics and clipping of a variable.",
         usage: "info NAME", example: "info scene", arguments: [.variable]
     ) { s, a in
-        let name = try a.positional(0, "a variable name", usage: "info NAME")
-        try a.expectAtMost(1, usage: "info NAME")
-        let v = try s.variable(name)
+        let (name, v) = try a.onlyVariable(s)
         let t = v.tensor
         s.console.line("\(s.console.bold(name)): \(v.kind.rawValue), shape \(t.shapeString), from `\(v.origin)`")
         s.console.line("  " + summary(t, kind: v.kind))
@@ -169,8 +165,8 @@ enum ImageCommands {
         details: "LDR images: Rec. 709 luminance over 0..1, with the share of clipped pixels. HDR radiance: log10 luminance. Feature maps: all values.",
         arguments: [.variable], options: [OptionSpec("--bins", ["N"], "number of bins, 8..128 (default 48)")]
     ) { s, a in
-        let name = try a.positional(0, "a variable name", usage: "hist NAME [--bins N]")
-        try a.expectAtMost(1, usage: "hist NAME [--bins N]")
+        let name = try a.positional(0, "a variable name")
+        try a.expectAtMost(1)
         let bins = try a.int("--bins", default: 48, range: 8...128)
         let v = try s.variable(name)
         var values: [Float]

@@ -14,32 +14,31 @@ enum ModelCommands {
         arguments: [.words(["info", "load", "init", "save"]), .path],
         options: [OptionSpec("--seed", ["N"], "seed for `model init` (default 1)")]
     ) { s, a in
-        let usage = "model [info | load FILE | init [--seed N] | save FILE]"
         let sub = a.positional.first ?? "info"
         switch sub {
         case "info":
-            try a.expectAtMost(1, usage: usage)
+            try a.expectAtMost(1)
             try table(s)
         case "load":
-            let path = try a.positional(1, "a .safetensors file", usage: usage)
-            try a.expectAtMost(2, usage: usage)
+            let path = try a.positional(1, "a .safetensors file")
+            try a.expectAtMost(2)
             let m = try DRHT.load((path as NSString).expandingTildeInPath)
             s.setModel(m, source: path)
             let steps = m.notes["steps"].map { ", trained \($0) steps" } ?? ""
             s.console.line("model: \(path) (\(formatCount(m.parameterCount)) parameters\(steps))")
         case "init":
-            try a.expectAtMost(1, usage: usage)
+            try a.expectAtMost(1)
             let seed = try a.int("--seed", default: 1, range: 0...Int(Int32.max))
             s.setModel(DRHT.initialized(seed: UInt64(seed)), source: "random initialisation, seed \(seed)")
             s.console.line("model: random weights (seed \(seed)) — untrained, so its pictures are noise")
         case "save":
-            let path = try a.positional(1, "a .safetensors path", usage: usage)
-            try a.expectAtMost(2, usage: usage)
+            let path = try a.positional(1, "a .safetensors path")
+            try a.expectAtMost(2)
             let m = try s.model()
             try m.save(to: (path as NSString).expandingTildeInPath)
             s.console.line("saved \(path)")
         default:
-            throw REPLError("unknown model action \"\(sub)\"; usage: \(usage)")
+            throw REPLError("unknown model action \"\(sub)\"; usage: \(a.usage)")
         }
     }
 
@@ -114,8 +113,8 @@ enum ModelCommands {
         "use", summary: "Choose the image the pipeline steps through.",
         usage: "use NAME", example: "use scene", arguments: [.variable]
     ) { s, a in
-        let name = try a.positional(0, "an image variable", usage: "use NAME")
-        try a.expectAtMost(1, usage: "use NAME")
+        let name = try a.positional(0, "an image variable")
+        try a.expectAtMost(1)
         let v = try s.image(name)
         guard v.kind == .image else { throw REPLError("\(name) is \(v.kind.rawValue); the network's input is an LDR image in [0, 1]") }
         let m = try s.model()
@@ -140,12 +139,11 @@ enum ModelCommands {
         details: "Each step prints the layer, what it computes, its input and output shapes, its time and its activation statistics, and keeps the output as a variable named after the layer (hdr.enc1 ... hdr.head, transform, transform.H, ldr.enc1 ... ldr.head). Ctrl-C stops after the current layer.",
         arguments: [.words(["to"]), .layer]
     ) { s, a in
-        let usage = "step [N | to LAYER]"
         let p = try pipeline(s)
         var count = 1, target: String?
         if a.positional.first == "to" {
-            target = try a.positional(1, "a layer name", usage: usage)
-            try a.expectAtMost(2, usage: usage)
+            target = try a.positional(1, "a layer name")
+            try a.expectAtMost(2)
             guard let t = Pipeline.stepNames.firstIndex(of: target!) else {
                 let near = Pipeline.stepNames.map { ($0, Registry.editDistance($0, target!)) }.filter { $0.1 <= 2 }
                     .sorted { $0.1 < $1.1 }.prefix(3).map(\.0)
@@ -154,7 +152,7 @@ enum ModelCommands {
             guard t >= p.position else { throw REPLError("\(target!) has already run; `reset` starts again") }
             count = t - p.position + 1
         } else if let raw = a.positional.first {
-            try a.expectAtMost(1, usage: usage)
+            try a.expectAtMost(1)
             guard let n = Int(raw), n >= 1 else { throw REPLError("step takes a positive count or `to LAYER` (got \(raw))") }
             count = n
         }
@@ -210,7 +208,7 @@ enum ModelCommands {
         "reset", summary: "Back to before the first step (the input stays chosen).",
         usage: "reset", example: "reset"
     ) { s, a in
-        try a.expectAtMost(0, usage: "reset")
+        try a.expectAtMost(0)
         let p = try pipeline(s)
         p.reset()
         s.clearStepVariables()

@@ -15,8 +15,8 @@ enum ResultCommands {
         details: "Runs all 25 steps on NAME and keeps OUT (the corrected LDR image) and OUT.hdr (the estimated linear HDR radiance, H = tau_inv(y1)). OUT defaults to NAME.out. Ctrl-C stops between layers and keeps nothing.",
         arguments: [.variable], namesResult: true
     ) { s, a in
-        let name = try a.positional(0, "an image variable", usage: "infer NAME [as OUT]")
-        try a.expectAtMost(1, usage: "infer NAME [as OUT]")
+        let name = try a.positional(0, "an image variable")
+        try a.expectAtMost(1)
         let v = try s.image(name)
         guard v.kind == .image else { throw REPLError("\(name) is \(v.kind.rawValue); the network corrects LDR images in [0, 1]") }
         let m = try s.model()
@@ -59,9 +59,8 @@ enum ResultCommands {
         details: "auto-exposure: linearise (sRGB), scale so the mean luminance is 0.18, back to sRGB. histeq: equalise the luminance histogram, keeping colour ratios. reinhard: Reinhard et al. 2002's global operator on the linearised input. Without a method all three run, as NAME.autoexp, NAME.histeq and NAME.reinhard; with NAME.target present each is scored against it.",
         arguments: [.variable, .words(Baseline.allCases.filter { $0 != .identity }.map(\.rawValue))], namesResult: true
     ) { s, a in
-        let usage = "baseline NAME [auto-exposure | histeq | reinhard] [as OUT]"
-        let name = try a.positional(0, "an image variable", usage: usage)
-        try a.expectAtMost(2, usage: usage)
+        let name = try a.positional(0, "an image variable")
+        try a.expectAtMost(2)
         let v = try s.image(name)
         guard v.kind == .image else { throw REPLError("\(name) is \(v.kind.rawValue); baselines correct LDR images") }
         var methods = Baseline.allCases.filter { $0 != .identity }
@@ -92,9 +91,9 @@ enum ResultCommands {
         details: "PSNR in dB on [0, 1] values (higher is better, identical = inf). SSIM as in Wang et al.'s ssim.m on luma (1 = identical). FSIM as in Zhang et al.'s FeatureSIM.m: phase congruency and gradient similarity of luma (FSIMc adds the I and Q chroma channels; 1 = identical).",
         arguments: [.variable, .variable]
     ) { s, a in
-        let nameA = try a.positional(0, "two image variables", usage: "compare A B")
-        let nameB = try a.positional(1, "a second image variable", usage: "compare A B")
-        try a.expectAtMost(2, usage: "compare A B")
+        let nameA = try a.positional(0, "two image variables")
+        let nameB = try a.positional(1, "a second image variable")
+        try a.expectAtMost(2)
         let va = try s.image(nameA), vb = try s.image(nameB)
         if va.kind != vb.kind { s.console.line(s.console.yellow("note: comparing \(va.kind.rawValue) with \(vb.kind.rawValue); metrics read both as [0, 1] images")) }
         let psnr = try PSNR.compute(va.tensor, vb.tensor)
@@ -112,11 +111,10 @@ enum ResultCommands {
         arguments: [.variable, .path],
         options: [OptionSpec("--each", ["DIR"], "one PNG per channel into DIR", completion: .path)] + ExploreCommands.selectionOptions
     ) { s, a in
-        let usage = "export NAME PATH [--each DIR]"
-        let name = try a.positional(0, "a variable name", usage: usage)
+        let name = try a.positional(0, "a variable name")
         let v = try s.variable(name)
         if let dir = a.options["--each"]?.first {
-            try a.expectAtMost(1, usage: usage)
+            try a.expectAtMost(1)
             let t = v.tensor
             guard t.shape.count == 4, t.n == 1 else { throw REPLError("--each writes (1, C, H, W) tensors one channel at a time") }
             let expanded = (dir as NSString).expandingTildeInPath
@@ -132,8 +130,8 @@ enum ResultCommands {
             s.console.line("wrote \(g.channels.count) PNGs (\(t.w)x\(t.h), \(g.map.rawValue)) to \(dir)/\(name)-cNNN.png")
             return
         }
-        let path = try a.positional(1, "a file path (.png, .jpg, .npy or .hdr)", usage: usage)
-        try a.expectAtMost(2, usage: usage)
+        let path = try a.positional(1, "a file path (.png, .jpg, .npy or .hdr)")
+        try a.expectAtMost(2)
         let expanded = (path as NSString).expandingTildeInPath
         let ext = URL(fileURLWithPath: path).pathExtension.lowercased()
         let parent = (expanded as NSString).deletingLastPathComponent

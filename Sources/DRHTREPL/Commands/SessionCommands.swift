@@ -7,7 +7,7 @@ enum SessionCommands {
     static let all: [Command] = [vars, del, history, help, set, lesson, run, notebook, expect, pause, quit]
 
     static let vars = Command("vars", summary: "List the session's variables.", usage: "vars", example: "vars") { s, a in
-        try a.expectAtMost(0, usage: "vars")
+        try a.expectAtMost(0)
         guard !s.variableNames.isEmpty else { s.console.line("no variables yet; `load PATH` or `synth` makes one"); return }
         let rows = s.variableNames.map { name -> [String] in
             let v = s.variables[name]!
@@ -26,7 +26,7 @@ enum SessionCommands {
     }
 
     static let history = Command("history", summary: "The commands run so far in this session.", usage: "history", example: "history") { s, a in
-        try a.expectAtMost(0, usage: "history")
+        try a.expectAtMost(0)
         for (i, line) in s.history.dropLast().enumerated() { s.console.line(String(format: "%4d  ", i + 1) + line) }
     }
 
@@ -34,7 +34,7 @@ enum SessionCommands {
         "help", summary: "List the commands, or explain one.", usage: "help [COMMAND]", example: "help maps",
         arguments: [.command]
     ) { s, a in
-        try a.expectAtMost(1, usage: "help [COMMAND]")
+        try a.expectAtMost(1)
         if let name = a.positional.first {
             guard let c = Registry.find(name) else {
                 let sug = Registry.suggestions(for: name)
@@ -76,14 +76,13 @@ enum SessionCommands {
         details: "display blocks|kitty|sixel|ascii|none — how pictures are drawn (blocks: colour half blocks). colormap auto|viridis|gray|diverging. threads N — worker threads. width N|auto — picture width in columns. colour on|off. pauses on|off — whether lessons wait at `pause`. `set` alone shows the current values.",
         arguments: [.words(["display", "colormap", "threads", "width", "colour", "pauses"]), .words(Settings.Display.allCases.map(\.rawValue) + Settings.ColourMap.allCases.map(\.rawValue) + ["on", "off", "auto"])]
     ) { s, a in
-        let usage = "set [KEY VALUE]"
-        try a.expectAtMost(2, usage: usage)
+        try a.expectAtMost(2)
         guard let key = a.positional.first else {
             s.console.line("display \(s.settings.display.rawValue), colormap \(s.settings.colourMap.rawValue), threads \(EngineThreads.count), "
                            + "width \(s.console.fixedWidth.map(String.init) ?? "auto (\(s.console.width))"), colour \(s.console.colour ? "on" : "off"), pauses \(s.settings.pauses ? "on" : "off")")
             return
         }
-        let value = try a.positional(1, "a value for \(key)", usage: usage)
+        let value = try a.positional(1, "a value for \(key)")
         func onOff() throws -> Bool {
             guard value == "on" || value == "off" else { throw REPLError("\(key) takes on or off (got \(value))") }
             return value == "on"
@@ -117,7 +116,7 @@ enum SessionCommands {
         "lesson", summary: "List the lessons, or run one (by number, name or file).",
         usage: "lesson [list | N | FILE]", example: "lesson 1", arguments: [.lesson]
     ) { s, a in
-        try a.expectAtMost(1, usage: "lesson [list | N | FILE]")
+        try a.expectAtMost(1)
         let which = a.positional.first ?? "list"
         if which == "list" {
             let lessons = LessonLibrary.lessons()
@@ -134,8 +133,8 @@ enum SessionCommands {
         "run", summary: "Run the commands in a file (a lesson without the numbering).",
         usage: "run FILE", example: "run my-steps.drht", arguments: [.path]
     ) { s, a in
-        let path = try a.positional(0, "a command file", usage: "run FILE")
-        try a.expectAtMost(1, usage: "run FILE")
+        let path = try a.positional(0, "a command file")
+        try a.expectAtMost(1)
         try LessonRunner(session: s).run(file: (path as NSString).expandingTildeInPath, title: nil)
     }
 
@@ -145,10 +144,9 @@ enum SessionCommands {
         details: "Every command becomes a cell with its output and its pictures. HTML embeds the pictures, so the one file opens in any browser; Markdown writes them into a PATH_files folder beside it.",
         arguments: [.words(["save"]), .path]
     ) { s, a in
-        let usage = "notebook save PATH.html|PATH.md"
-        guard a.positional.first == "save" else { throw REPLError("usage: \(usage)") }
-        let path = try a.positional(1, "a .html or .md path", usage: usage)
-        try a.expectAtMost(2, usage: usage)
+        guard a.positional.first == "save" else { throw REPLError("usage: \(a.usage)") }
+        let path = try a.positional(1, "a .html or .md path")
+        try a.expectAtMost(2)
         let n = try NotebookExport.save(s.notebook, to: (path as NSString).expandingTildeInPath, title: "drht session")
         s.console.line("wrote \(path): \(n.cells) cells, \(n.images) pictures")
     }
@@ -170,12 +168,12 @@ enum SessionCommands {
     }
 
     static let pause = Command("pause", summary: "Wait for Enter (in lessons; skipped when not at a terminal).", usage: "pause", example: "pause") { s, a in
-        try a.expectAtMost(0, usage: "pause")
+        try a.expectAtMost(0)
         if s.settings.pauses, let wait = s.waitForEnter { wait() }
     }
 
     static let quit = Command("quit", summary: "Leave drht (Ctrl-D does too).", usage: "quit", example: "quit") { s, a in
-        try a.expectAtMost(0, usage: "quit")
+        try a.expectAtMost(0)
         s.finished = true
     }
 }

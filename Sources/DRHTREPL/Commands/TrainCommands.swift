@@ -21,7 +21,7 @@ enum TrainCommands {
                   OptionSpec("--data", ["D"], "synth, photos:DIR or a triplet folder (default synth)", completion: .path),
                   OptionSpec("--save", ["FILE"], "write the trained weights here afterwards", completion: .path)]
     ) { s, a in
-        try a.expectAtMost(0, usage: "train [--steps N] [--batch B] [--size S] [--lr LR]")
+        try a.expectAtMost(0)
         var config = TrainingConfig()
         config.steps = try a.int("--steps", default: 40, range: 1...100_000)
         config.batch = try a.int("--batch", default: 4, range: 1...64)

@@ -22,10 +22,9 @@ enum TransformCommands {
         details: "OUT = max(NAME, 0)^G. With G > 1 an LDR image becomes (approximately) linear radiance: this is tau_inv of MODEL.md with k = 1. The result is named NAME.gamma unless you say `as OUT`.",
         arguments: [.variable, .words(["2.2", "0.4545"])], namesResult: true
     ) { s, a in
-        let usage = "gamma NAME G [as OUT]"
-        let name = try a.positional(0, "a variable name", usage: usage)
-        let g = try Arguments.number(try a.positional(1, "the exponent G", usage: usage), what: "the exponent G", range: 0.01...100)
-        try a.expectAtMost(2, usage: usage)
+        let name = try a.positional(0, "a variable name")
+        let g = try Arguments.number(try a.positional(1, "the exponent G"), what: "the exponent G", range: 0.01...100)
+        try a.expectAtMost(2)
         let v = try s.variable(name)
         let out = Pow.forward(v.tensor, exponent: Float(g), scale: 1)
         let kind: Variable.Kind = v.kind == .image && g > 1 ? .hdr : (v.kind == .hdr && g < 1 ? .image : v.kind)
@@ -45,9 +44,8 @@ enum TransformCommands {
         arguments: [.variable], options: [OptionSpec("--eps", ["E"], "added before the log (default 1/255 = 0.003922)")],
         namesResult: true
     ) { s, a in
-        let usage = "log NAME [--eps E] [as OUT]"
-        let name = try a.positional(0, "a variable name", usage: usage)
-        try a.expectAtMost(1, usage: usage)
+        let name = try a.positional(0, "a variable name")
+        try a.expectAtMost(1)
         let eps = try a.double("--eps", default: 1.0 / 255, range: 1e-12...10)
         let v = try s.variable(name)
         let clampedInput = Clamp.forward(v.tensor, min: 0, max: .greatestFiniteMagnitude)
@@ -70,9 +68,8 @@ enum TransformCommands {
         details: "What the pipeline does to the HDR network's output y1 before the LDR network: gamma back to linear HDR radiance (OUT.H), then the log (OUT). Uses the loaded model's constants (g = 2.2, k = 1, eps = 1/255 by default).",
         arguments: [.variable], namesResult: true
     ) { s, a in
-        let usage = "transform NAME [as OUT]"
-        let name = try a.positional(0, "a variable name", usage: usage)
-        try a.expectAtMost(1, usage: usage)
+        let name = try a.positional(0, "a variable name")
+        try a.expectAtMost(1)
         let v = try s.variable(name)
         let c = s.hasModel ? try s.model().constants : TransformConstants()
         let h = c.tauInverse(v.tensor)

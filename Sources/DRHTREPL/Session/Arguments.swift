@@ -17,6 +17,8 @@ public struct Arguments {
     public var options: [String: [String]] = [:]
     /// The name after a trailing `as`, if any.
     public var asName: String?
+    /// The command's usage line, for error messages.
+    public var usage = ""
 
     /// Splits `line` into words: whitespace separates, "double" or 'single' quotes group.
     public static func words(_ line: String) throws -> [String] {
@@ -39,6 +41,7 @@ public struct Arguments {
 
     /// Parses the words after the command name against the command's options.
     public init(_ words: [String], command: Command) throws {
+        usage = command.usage
         var i = 0
         while i < words.count {
             let w = words[i]
@@ -95,14 +98,22 @@ public struct Arguments {
     }
 
     /// The i-th positional argument, or an error naming what is missing.
-    public func positional(_ i: Int, _ what: String, usage: String) throws -> String {
-        guard i < positional.count else { throw REPLError("missing \(what); usage: \(usage)") }
+    public func positional(_ i: Int, _ what: String, usage: String? = nil) throws -> String {
+        guard i < positional.count else { throw REPLError("missing \(what); usage: \(usage ?? self.usage)") }
         return positional[i]
     }
 
-    public func expectAtMost(_ n: Int, usage: String) throws {
+    /// Fails when more than `n` positional arguments were given.
+    public func expectAtMost(_ n: Int, usage: String? = nil) throws {
         if positional.count > n {
-            throw REPLError("unexpected \"\(positional[n])\"; usage: \(usage)")
+            throw REPLError("unexpected \"\(positional[n])\"; usage: \(usage ?? self.usage)")
         }
+    }
+
+    /// The one positional argument, a variable's name, and the variable.
+    public func onlyVariable(_ s: Session, _ what: String = "a variable name") throws -> (String, Variable) {
+        let name = try positional(0, what)
+        try expectAtMost(1)
+        return (name, try s.variable(name))
     }
 }
