@@ -13,15 +13,10 @@ struct ReplCommand: ParsableCommand {
         discussion: "Examples: drht            (at a terminal: interactive)\n          drht < steps.drht   (runs the commands, echoing each)"
     )
 
-    @Option(help: "Weights to load (default: $DRHT_WEIGHTS, else the project's Weights/drht.safetensors).",
-            completion: .file(extensions: ["safetensors"]))
-    var weights: String?
-    @Option(help: "Worker threads (default: all cores).") var threads: Int?
+    @OptionGroup var common: SessionOptions
 
     func run() throws {
-        if let threads { EngineThreads.set(threads) }
-        let session = Session(console: Console.standard())
-        if let weights { try session.execute("model load \"\(weights)\"") }
+        let session = try common.session()
         let status = isatty(0) != 0 && isatty(1) != 0 ? REPL.interactive(session: session) : REPL.piped(session: session)
         if status != 0 { throw ExitCode(status) }
     }
@@ -37,24 +32,34 @@ struct LessonCommand: ParsableCommand {
     @Argument(help: "A lesson number, name or file, or `list`.") var which: String = "list"
     @Option(help: "Also save the run as a notebook (.html or .md).", completion: .file(extensions: ["html", "md"]))
     var notebook: String?
-    @Option(help: "Weights to load (default: $DRHT_WEIGHTS, else the project's Weights/drht.safetensors).",
-            completion: .file(extensions: ["safetensors"]))
-    var weights: String?
-    @Option(help: "Worker threads (default: all cores).") var threads: Int?
+    @OptionGroup var common: SessionOptions
 
     func run() throws {
-        if let threads { EngineThreads.set(threads) }
-        let console = Console.standard()
-        let session = Session(console: console)
+        let session = try common.session()
         if isatty(0) != 0 && isatty(1) != 0 {
             session.waitForEnter = { _ = readLine() ; return }
         }
-        if let weights { try session.execute("model load \"\(weights)\"") }
         if which == "list" {
             guard session.executeReporting("lesson list") else { throw ExitCode(1) }
             return
         }
         let status = REPL.lesson(which, session: session, notebook: notebook)
         if status != 0 { throw ExitCode(status) }
+    }
+}
+
+/// Options shared by the REPL and `drht lesson`.
+struct SessionOptions: ParsableArguments {
+    @Option(help: "Weights to load (default: $DRHT_WEIGHTS, else the project's Weights/drht.safetensors).",
+            completion: .file(extensions: ["safetensors"]))
+    var weights: String?
+    @Option(help: "Worker threads (default: all cores).") var threads: Int?
+
+    /// A session on standard output with these options applied.
+    func session() throws -> Session {
+        if let threads { EngineThreads.set(threads) }
+        let session = Session(console: Console.standard())
+        if let weights { try session.execute("model load \"\(weights)\"") }
+        return session
     }
 }

@@ -90,3 +90,47 @@ final class EvaluateCLITests: CLITestCase {
         XCTAssertEqual(r.err.split(separator: "\n").count, 1, r.err)
     }
 }
+
+/// `drht` at a terminal (a pseudo-terminal made by util-linux `script`): prompt, readline,
+/// colour pictures — and no colour with NO_COLOR or TERM=dumb.
+final class TerminalREPLTests: CLITestCase {
+    func atTerminal(_ input: String, environment: [String: String]) throws -> String {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { throw XCTSkip("util-linux script is not installed") }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        p.arguments = ["-qec", CLITestCase.binary.path, "/dev/null"]
+        // The test runner may itself set NO_COLOR for its children: start from an environment without it.
+        var base = ProcessInfo.processInfo.environment
+        base["NO_COLOR"] = nil
+        p.environment = base.merging(environment.merging(["DRHT_HISTORY": dir + "/history"]) { $1 }) { $1 }
+        p.currentDirectoryURL = URL(fileURLWithPath: dir)
+        let inPipe = Pipe(), outPipe = Pipe()
+        p.standardInput = inPipe; p.standardOutput = outPipe; p.standardError = outPipe
+        try p.run()
+        inPipe.fileHandleForWriting.write(Data(input.utf8))
+        try inPipe.fileHandleForWriting.close()
+        let out = outPipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    func testPromptColourAndHistory() throws {
+        let out = try atTerminal("synth --size 32\nshow scene\nquit\n", environment: ["COLORTERM": "truecolor", "TERM": "xterm-256color"])
+        XCTAssertTrue(out.contains("drht>"), out)
+        XCTAssertTrue(out.contains("\u{1B}[38;2;"), "24-bit colour half blocks at a terminal")
+        XCTAssertTrue(out.contains("▀"))
+        let history = try String(contentsOfFile: dir + "/history", encoding: .utf8)
+        XCTAssertEqual(history, "synth --size 32\nshow scene\nquit\n")
+    }
+
+    func testPaletteFallbackAndNoColour() throws {
+        let palette = try atTerminal("synth --size 32\nshow scene\nquit\n", environment: ["COLORTERM": "", "TERM": "xterm-256color"])
+        XCTAssertTrue(palette.contains("\u{1B}[38;5;"), "256-colour palette without COLORTERM=truecolor")
+        XCTAssertFalse(palette.contains("\u{1B}[38;2;"))
+        for env in [["NO_COLOR": "1", "TERM": "xterm-256color"], ["TERM": "dumb"]] {
+            let plain = try atTerminal("synth --size 32\nshow scene\nquit\n", environment: env.merging(["COLORTERM": "truecolor"]) { $1 })
+            XCTAssertFalse(plain.contains("\u{1B}[38;"), "colour despite \(env)")
+            XCTAssertTrue(plain.contains("scene: LDR image 32x32"), plain)
+        }
+    }
+}
