@@ -34,7 +34,9 @@ public enum NotebookExport {
     /// Writes `.html` or `.md` by the path's extension (atomically; pictures first).
     @discardableResult
     public static func save(_ notebook: NotebookRecorder, to path: String, title: String) throws -> Summary {
-        let cells = notebook.savedCells
+        var cells = notebook.savedCells
+        // A lesson's first paragraph is its title, already the page's heading.
+        if case .narration(let first)? = cells.first?.kind, first == title { cells.removeFirst() }
         let images = cells.reduce(0) { $0 + $1.images.count }
         switch URL(fileURLWithPath: path).pathExtension.lowercased() {
         case "html", "htm":
