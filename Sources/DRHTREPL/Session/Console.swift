@@ -46,6 +46,15 @@ public final class Console {
         return 80
     }
 
+    /// Terminal height in rows (40 when unknown), so a picture fits on one screen.
+    public var height: Int {
+        if isTTY {
+            var ws = winsize()
+            if ioctl(1, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_row > 0 { return Int(ws.ws_row) }
+        }
+        return 40
+    }
+
     /// Prints one or more lines (a newline is added).
     public func line(_ text: String = "") {
         sink(text + "\n")

@@ -12,9 +12,11 @@ extension Session {
     }
 
     /// Draws `raster` in the terminal and records it (as PNG) in the notebook.
-    func showRaster(_ raster: Raster, caption: String, columns: Int? = nil, maxRows: Int = 40) {
+    func showRaster(_ raster: Raster, caption: String, columns: Int? = nil, maxRows: Int? = nil) {
+        // Leave room for the prompt and the lines around the picture.
+        let rows = maxRows ?? max(8, min(60, console.height - 5))
         let text = TerminalPicture.render(raster, display: settings.display, console: console,
-                                          columns: columns ?? pictureColumns, maxRows: maxRows)
+                                          columns: columns ?? pictureColumns, maxRows: rows)
         console.picture(terminal: text, png: raster.png(), caption: caption)
     }
 
