@@ -43,6 +43,7 @@ struct TrainCommand: ParsableCommand {
         }
         guard lr > 0, lr < 1 else { throw ValidationError("--lr must be between 0 and 1 (got \(lr))") }
         if weights != nil && resume != nil { throw ValidationError("use either --weights or --resume, not both") }
+        do { try TrainingConfig.checkMemory(batch: batch, size: size) } catch { throw ValidationError("\(error)") }
     }
 
     func run() throws {

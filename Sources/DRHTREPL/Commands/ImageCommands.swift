@@ -9,14 +9,24 @@ enum ImageCommands {
 
     static let load = Command(
         "load", summary: "Load a PNG, JPEG or Radiance .hdr image into a variable.",
-        usage: "load PATH [as NAME]", example: "load photos/dusk.jpg as dusk",
-        details: "The name defaults to the file's name without its extension. A .hdr file becomes HDR radiance; PNG and JPEG become LDR images in [0, 1].",
-        arguments: [.path], namesResult: true
+        usage: "load PATH [--max N] [as NAME]", example: "load photos/dusk.jpg --max 512 as dusk",
+        details: "The name defaults to the file's name without its extension. A .hdr file becomes HDR radiance; PNG and JPEG become LDR images in [0, 1]. --max N shrinks the image (averaging blocks of pixels) until its longer side is at most N: big photos step faster and need less memory.",
+        arguments: [.path], options: [OptionSpec("--max", ["N"], "shrink until the longer side is at most N pixels (32..16384)")],
+        namesResult: true
     ) { s, a in
         let path = try a.positional(0, "the image's path")
         try a.expectAtMost(1)
         let expanded = (path as NSString).expandingTildeInPath
-        let image = try ImageIO.read(expanded)
+        var image = try ImageIO.read(expanded)
+        if a.has("--max") {
+            let limit = try a.int("--max", default: 0, range: 32...16384)
+            let factor = (max(image.width, image.height) + limit - 1) / limit
+            if factor > 1 {
+                let before = "\(image.width)x\(image.height)"
+                image.pixels = shrink(image.pixels, by: factor)
+                s.console.line(s.console.dim("(shrunk \(before) by \(factor) to \(image.width)x\(image.height))"))
+            }
+        }
         let name = try a.asName ?? defaultName(for: expanded)
         let kind: Variable.Kind = image.format == .radiance || (image.format == .npy && image.pixels.stats.max > 1) ? .hdr : .image
         s.set(name, Variable(image.pixels, kind: kind, origin: "load \(path)"))
@@ -25,8 +35,21 @@ enum ImageCommands {
                        + ((image.details.isEmpty) ? "" : ", " + image.details.joined(separator: ", ")))
         s.console.line("  " + summary(image.pixels, kind: kind))
         if max(image.width, image.height) > 1536 {
-            s.console.line(s.console.yellow("  large image: full inference takes several seconds and a lot of memory; a smaller copy steps faster"))
+            s.console.line(s.console.yellow("  large image: inference takes many seconds and a lot of memory; `load PATH --max 1024` makes a smaller copy"))
         }
+    }
+
+    /// (1, C, H, W) averaged over f x f blocks: (1, C, H / f, W / f).
+    static func shrink(_ t: Tensor, by f: Int) -> Tensor {
+        let h = max(1, t.h / f), w = max(1, t.w / f)
+        let out = Tensor(zeros: [1, t.c, h, w])
+        let scale = 1 / Float(f * f)
+        for c in 0..<t.c { for y in 0..<h { for x in 0..<w {
+            var sum: Float = 0
+            for dy in 0..<f { for dx in 0..<f { sum += t[0, c, min(t.h - 1, y * f + dy), min(t.w - 1, x * f + dx)] } }
+            out.data[(c * h + y) * w + x] = sum * scale
+        } } }
+        return out
     }
 
     /// A usable variable name from a file name: "my photo (2).jpg" -> "my_photo_2".

@@ -117,6 +117,12 @@ enum ModelCommands {
         try a.expectAtMost(1)
         let v = try s.image(name)
         guard v.kind == .image else { throw REPLError("\(name) is \(v.kind.rawValue); the network's input is an LDR image in [0, 1]") }
+        // Stepping keeps every layer's output: about 2.2 KB per pixel (both networks).
+        let pixels = Double(v.tensor.h * v.tensor.w), need = 2.2e3 * pixels
+        guard need <= 10e9 else {
+            throw REPLError(String(format: "%@ is %dx%d: keeping every layer would need about %.0f GB; load a smaller copy (load PATH --max 1024) or run `infer %@`, which keeps only what it needs",
+                                   name, v.tensor.w, v.tensor.h, need / 1e9, name))
+        }
         let m = try s.model()
         s.pipelineInput = name
         s.pipeline = Pipeline(model: m, image: v.tensor, retention: .everything)

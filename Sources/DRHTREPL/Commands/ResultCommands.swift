@@ -19,6 +19,11 @@ enum ResultCommands {
         try a.expectAtMost(1)
         let v = try s.image(name)
         guard v.kind == .image else { throw REPLError("\(name) is \(v.kind.rawValue); the network corrects LDR images in [0, 1]") }
+        // Inference frees each activation after its last use: about 0.8 KB per pixel at its peak.
+        let need = 0.8e3 * Double(v.tensor.h * v.tensor.w)
+        guard need <= 14e9 else {
+            throw REPLError(String(format: "%@ is %dx%d: inference would need about %.0f GB; load a smaller copy (load PATH --max 2048)", name, v.tensor.w, v.tensor.h, need / 1e9))
+        }
         let m = try s.model()
         let p = Pipeline(model: m, image: v.tensor, retention: .needed)
         let total = Pipeline.stepNames.count

@@ -27,6 +27,7 @@ enum TrainCommands {
         config.batch = try a.int("--batch", default: 4, range: 1...64)
         config.size = try a.int("--size", default: 64, range: 32...512)
         guard config.size % 32 == 0 else { throw REPLError("--size must be a multiple of 32 (got \(config.size))") }
+        try TrainingConfig.checkMemory(batch: config.batch, size: config.size)
         config.learningRate = Float(try a.double("--lr", default: 1e-3, range: 1e-7...0.5))
         config.seed = UInt64(try a.int("--seed", default: 1, range: 0...Int(Int32.max)))
         config.data = try TrainingData.parse(a.options["--data"]?.first ?? "synth")
