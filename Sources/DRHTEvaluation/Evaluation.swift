@@ -126,17 +126,18 @@ public final class Evaluation {
             if shouldStop() { break }
             let (id, t) = try data.triplet(i)
             var record = EvaluatedImage(id: id, input: t.input, target: t.target)
+            let target = try FSIM.Features(t.target)      // once per image, not once per method
             for b in Baseline.allCases {
                 let start = DispatchTime.now().uptimeNanoseconds
                 let out = b.apply(t.input)
                 let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
-                try score(b == .identity ? "input" : b.rawValue, out, t.target, ms: ms, into: &record)
+                try score(b == .identity ? "input" : b.rawValue, out, target, ms: ms, into: &record)
             }
             let start = DispatchTime.now().uptimeNanoseconds
             let p = Pipeline(model: model, image: t.input, retention: .needed)
             p.runAll()
             let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
-            try score(Evaluation.final, p.corrected!, t.target, ms: ms, into: &record)
+            try score(Evaluation.final, p.corrected!, target, ms: ms, into: &record)
             let eps = model.constants.epsilon
             let estimate = Log.forward(p.hdrEstimate!, epsilon: eps), truth = Log.forward(t.hdr, epsilon: eps)
             var sum = 0.0
@@ -148,9 +149,9 @@ public final class Evaluation {
         }
     }
 
-    private func score(_ method: String, _ out: Tensor, _ target: Tensor, ms: Double, into record: inout EvaluatedImage) throws {
-        let psnr = try PSNR.compute(out, target), ssim = try SSIM.compute(out, target)
-        let fsim = try FSIM.compute(out, target).fsim
+    private func score(_ method: String, _ out: Tensor, _ target: FSIM.Features, ms: Double, into record: inout EvaluatedImage) throws {
+        let psnr = try PSNR.compute(out, target.pixels), ssim = try SSIM.compute(out, target.pixels)
+        let fsim = try FSIM.compute(FSIM.Features(out), target).fsim
         scores[method, default: Scores()].psnr.append(psnr)
         scores[method, default: Scores()].ssim.append(ssim)
         scores[method, default: Scores()].fsim.append(fsim)

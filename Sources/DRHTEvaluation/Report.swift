@@ -9,7 +9,7 @@ public enum EvaluationReport {
     public static func html(_ e: Evaluation, title: String, thumbnail: Int = 160) -> String {
         func esc(_ s: String) -> String { s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;") }
         func uri(_ t: Tensor) -> String {
-            let small = shrink(t, to: thumbnail)
+            let small = downscale(t, by: (max(t.h, t.w) + thumbnail - 1) / thumbnail)   // JPEG clamps to [0, 1]
             let bytes = (try? JPEG.encode(small)) ?? []
             return "data:image/jpeg;base64," + Data(bytes).base64EncodedString()
         }
@@ -38,18 +38,5 @@ public enum EvaluationReport {
             out += "<figure><img src=\"\(uri(image.target))\" alt=\"target\"><figcaption>target</figcaption></figure>\n</div>\n"
         }
         return out + "</body></html>\n"
-    }
-
-    /// Area-averaged copy no larger than `size` on its longest side.
-    static func shrink(_ t: Tensor, to size: Int) -> Tensor {
-        let scale = max(1, (max(t.h, t.w) + size - 1) / size)
-        let h = t.h / scale, w = t.w / scale
-        let out = Tensor(zeros: [1, 3, h, w])
-        for c in 0..<3 { for y in 0..<h { for x in 0..<w {
-            var s: Float = 0
-            for dy in 0..<scale { for dx in 0..<scale { s += t[0, c, y * scale + dy, x * scale + dx] } }
-            out.data[(c * h + y) * w + x] = min(max(s / Float(scale * scale), 0), 1)
-        } } }
-        return out
     }
 }

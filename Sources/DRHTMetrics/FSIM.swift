@@ -11,29 +11,49 @@ import Foundation
 public enum FSIM {
     public static let t1 = 0.85, t2 = 160.0, t3 = 200.0, t4 = 200.0, lambda = 0.03
 
+    /// What FSIM computes of one image: its (downsampled) Y, I, Q planes, phase congruency and
+    /// gradient magnitude. Make it once for a reference that many results are compared with.
+    public struct Features {
+        public let pixels: Tensor
+        let height: Int, width: Int
+        let y: [Double], i: [Double], q: [Double], pc: [Double], gradient: [Double]
+
+        public init(_ t: Tensor) throws {
+            guard t.shape.count == 4, t.n == 1, t.c == 3 || t.c == 1 else { throw MetricsError.notAnImage(t.shape) }
+            guard t.h >= 8, t.w >= 8 else { throw MetricsError.tooSmall(metric: "FSIM", minimum: 8, height: t.h, width: t.w) }
+            let (y0, i0, q0) = FSIM.yiq(t)
+            let f = max(1, Int((Double(min(t.h, t.w)) / 256).rounded()))
+            func down(_ x: [Double]) -> [Double] { x.isEmpty ? x : FSIM.downsample(x, height: t.h, width: t.w, factor: f) }
+            pixels = t
+            (height, width) = ((t.h + f - 1) / f, (t.w + f - 1) / f)
+            (y, i, q) = (down(y0), down(i0), down(q0))
+            pc = FSIM.phaseCongruency(y, rows: height, cols: width)
+            gradient = FSIM.gradient(y, rows: height, cols: width)
+        }
+    }
+
     /// (FSIM, FSIMc) of two (1, 3, H, W) images in [0, 1] (FSIMc = FSIM for one channel).
     public static func compute(_ a: Tensor, _ b: Tensor) throws -> (fsim: Double, fsimc: Double) {
         try Metrics.checkSameShape(a, b)
-        guard a.h >= 8, a.w >= 8 else { throw MetricsError.tooSmall(metric: "FSIM", minimum: 8, height: a.h, width: a.w) }
-        let (y1, i1, q1) = yiq(a), (y2, i2, q2) = yiq(b)
-        let f = max(1, Int((Double(min(a.h, a.w)) / 256).rounded()))
-        let (h, w) = ((a.h + f - 1) / f, (a.w + f - 1) / f)
-        func down(_ x: [Double]) -> [Double] { downsample(x, height: a.h, width: a.w, factor: f) }
-        let (Y1, Y2) = (down(y1), down(y2))
-        let pc1 = phaseCongruency(Y1, rows: h, cols: w), pc2 = phaseCongruency(Y2, rows: h, cols: w)
-        let g1 = gradient(Y1, rows: h, cols: w), g2 = gradient(Y2, rows: h, cols: w)
-        let chroma = a.c == 3
-        let (I1, I2, Q1, Q2) = chroma ? (down(i1), down(i2), down(q1), down(q2)) : ([], [], [], [])
+        return try compute(Features(a), Features(b))
+    }
+
+    /// The same from features made beforehand (e.g. the target's, once for every method).
+    public static func compute(_ a: Features, _ b: Features) throws -> (fsim: Double, fsimc: Double) {
+        try Metrics.checkSameShape(a.pixels, b.pixels)
+        let (pc1, pc2, g1, g2) = (a.pc, b.pc, a.gradient, b.gradient)
+        let n = a.height * a.width
+        let chroma = a.pixels.c == 3
         var sum = 0.0, sumC = 0.0, weight = 0.0
-        for k in 0..<(h * w) {
+        for k in 0..<n {
             let pcSim = (2 * pc1[k] * pc2[k] + t1) / (pc1[k] * pc1[k] + pc2[k] * pc2[k] + t1)
             let gSim = (2 * g1[k] * g2[k] + t2) / (g1[k] * g1[k] + g2[k] * g2[k] + t2)
             let pcm = max(pc1[k], pc2[k])
             sum += gSim * pcSim * pcm
             weight += pcm
             if chroma {
-                let iSim = (2 * I1[k] * I2[k] + t3) / (I1[k] * I1[k] + I2[k] * I2[k] + t3)
-                let qSim = (2 * Q1[k] * Q2[k] + t4) / (Q1[k] * Q1[k] + Q2[k] * Q2[k] + t4)
+                let iSim = (2 * a.i[k] * b.i[k] + t3) / (a.i[k] * a.i[k] + b.i[k] * b.i[k] + t3)
+                let qSim = (2 * a.q[k] * b.q[k] + t4) / (a.q[k] * a.q[k] + b.q[k] * b.q[k] + t4)
                 // MATLAB takes real((I*Q)^lambda): a negative product gives a complex power.
                 let p = iSim * qSim
                 let c = p >= 0 ? pow(p, lambda) : pow(-p, lambda) * cos(Double.pi * lambda)
@@ -43,10 +63,10 @@ public enum FSIM {
         // Flat images have no phase congruency anywhere (0/0 in FeatureSIM.m): identical ones
         // are fully similar; otherwise fall back to the unweighted gradient similarity.
         guard weight > 0 else {
-            if a.array == b.array { return (1, 1) }
+            if a.pixels.array == b.pixels.array { return (1, 1) }
             var g = 0.0
-            for k in 0..<(h * w) { g += (2 * g1[k] * g2[k] + t2) / (g1[k] * g1[k] + g2[k] * g2[k] + t2) }
-            return (g / Double(h * w), g / Double(h * w))
+            for k in 0..<n { g += (2 * g1[k] * g2[k] + t2) / (g1[k] * g1[k] + g2[k] * g2[k] + t2) }
+            return (g / Double(n), g / Double(n))
         }
         return (sum / weight, chroma ? sumC / weight : sum / weight)
     }

@@ -185,21 +185,8 @@ public final class PhotoCache: @unchecked Sendable {
         return t
     }
 
-    /// (1, C, H, W) averaged over f x f blocks, f = ceil(min(H, W) / shortSide).
+    /// Averaged over f x f blocks with f = ceil(min(H, W) / shortSide).
     public static func reduce(_ t: Tensor) -> Tensor {
-        let f = (min(t.h, t.w) + shortSide - 1) / shortSide
-        guard f > 1 else { return t }
-        let h = t.h / f, w = t.w / f
-        let out = Tensor(zeros: [1, t.c, h, w])
-        let scale = 1 / Float(f * f)
-        for c in 0..<t.c { for y in 0..<h { for x in 0..<w {
-            var sum: Float = 0
-            for dy in 0..<f {
-                let row = t.data + (c * t.h + y * f + dy) * t.w + x * f
-                for dx in 0..<f { sum += row[dx] }
-            }
-            out.data[(c * h + y) * w + x] = sum * scale
-        } } }
-        return out
+        downscale(t, by: (min(t.h, t.w) + shortSide - 1) / shortSide)
     }
 }

@@ -23,7 +23,7 @@ enum ImageCommands {
             let factor = (max(image.width, image.height) + limit - 1) / limit
             if factor > 1 {
                 let before = "\(image.width)x\(image.height)"
-                image.pixels = shrink(image.pixels, by: factor)
+                image.pixels = downscale(image.pixels, by: factor)
                 s.console.line(s.console.dim("(shrunk \(before) by \(factor) to \(image.width)x\(image.height))"))
             }
         }
@@ -37,19 +37,6 @@ enum ImageCommands {
         if max(image.width, image.height) > 1536 {
             s.console.line(s.console.yellow("  large image: inference takes many seconds and a lot of memory; `load PATH --max 1024` makes a smaller copy"))
         }
-    }
-
-    /// (1, C, H, W) averaged over f x f blocks: (1, C, H / f, W / f).
-    static func shrink(_ t: Tensor, by f: Int) -> Tensor {
-        let h = max(1, t.h / f), w = max(1, t.w / f)
-        let out = Tensor(zeros: [1, t.c, h, w])
-        let scale = 1 / Float(f * f)
-        for c in 0..<t.c { for y in 0..<h { for x in 0..<w {
-            var sum: Float = 0
-            for dy in 0..<f { for dx in 0..<f { sum += t[0, c, min(t.h - 1, y * f + dy), min(t.w - 1, x * f + dx)] } }
-            out.data[(c * h + y) * w + x] = sum * scale
-        } } }
-        return out
     }
 
     /// A usable variable name from a file name: "my photo (2).jpg" -> "my_photo_2".

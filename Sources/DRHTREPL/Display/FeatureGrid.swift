@@ -61,8 +61,7 @@ public struct FeatureGrid {
             for y in 0..<10 { out.set(8 + x, grid.height + 6 + y, map.colour(v, range: r)) }
         }
         let lo = TerminalPicture.format(r.lowerBound), hi = TerminalPicture.format(r.upperBound)
-        let label = range == nil ? "" : ""
-        TinyFont.draw(lo + label, into: out, x: 8, y: grid.height + 20, scale: 2, colour: (0.9, 0.9, 0.9))
+        TinyFont.draw(lo, into: out, x: 8, y: grid.height + 20, scale: 2, colour: (0.9, 0.9, 0.9))
         TinyFont.draw(hi, into: out, x: out.width - 8 - TinyFont.width(hi, scale: 2), y: grid.height + 20, scale: 2, colour: (0.9, 0.9, 0.9))
         return out.png()
     }

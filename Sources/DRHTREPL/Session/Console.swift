@@ -36,22 +36,23 @@ public final class Console {
         self.sink = sink
     }
 
+    /// The terminal's size in characters, when output goes to one that says.
+    private var windowSize: winsize? {
+        guard isTTY else { return nil }
+        var ws = winsize()
+        return ioctl(1, UInt(TIOCGWINSZ), &ws) == 0 && ws.ws_col > 0 ? ws : nil
+    }
+
     public var width: Int {
         if let fixedWidth { return fixedWidth }
-        if isTTY {
-            var ws = winsize()
-            if ioctl(1, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_col > 0 { return Int(ws.ws_col) }
-        }
+        if let ws = windowSize { return Int(ws.ws_col) }
         if let c = ProcessInfo.processInfo.environment["COLUMNS"].flatMap(Int.init), c > 20 { return c }
         return 80
     }
 
     /// Terminal height in rows (40 when unknown), so a picture fits on one screen.
     public var height: Int {
-        if isTTY {
-            var ws = winsize()
-            if ioctl(1, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_row > 0 { return Int(ws.ws_row) }
-        }
+        if let ws = windowSize, ws.ws_row > 0 { return Int(ws.ws_row) }
         return 40
     }
 
