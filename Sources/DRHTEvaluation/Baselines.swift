@@ -84,6 +84,6 @@ public enum Baseline: String, CaseIterable, Sendable {
         for i in 0..<plane { logSum += log(Double(luma(lin, i, plane)) + 1e-6) }
         let scale = Float(0.18 / exp(logSum / Double(plane)))
         for i in 0..<lin.count { lin.data[i] *= scale }
-        return SyntheticScenes.toneMap(lin)
+        return SyntheticScenes.reinhard(lin)
     }
 }

@@ -3,7 +3,8 @@
 // surfaces, ground and facades textured with multi-octave value noise, deep shadows around
 // 10^-2, lit windows, lamps with coloured glows. The input is a simulated camera (exposure
 // +-3 EV around auto-exposure, a random response curve, clipping, noise, 8-bit quantisation);
-// the target is a fixed tone mapping of the HDR (Reinhard 2002 global, key 0.18, then sRGB).
+// the target is a local tone mapping of the HDR (LocalToneMap: lifted shadows, kept highlights
+// and local contrast, as a person editing the photo would make it).
 import DRHTEngine
 import Foundation
 
@@ -24,7 +25,7 @@ public enum SyntheticScenes {
         normalise(hdr)
         var camera = Camera.random(rng: &rng)
         if let ev { camera.ev = ev }
-        return Triplet(input: camera.photograph(hdr, rng: &rng), hdr: hdr, target: toneMap(hdr))
+        return Triplet(input: camera.photograph(hdr, rng: &rng), hdr: hdr, target: LocalToneMap.apply(hdr))
     }
 
     // MARK: - The scene
@@ -134,10 +135,11 @@ public enum SyntheticScenes {
         for i in 0..<hdr.count { hdr.data[i] *= scale }
     }
 
-    /// The target: Reinhard et al. 2002 global operator on normalised radiance (key 0.18, so
-    /// the key's scaling is 1), L_d = L (1 + L / L_white^2) / (1 + L) with L_white the largest
-    /// luminance, colour kept by scaling RGB with L_d / L, then the sRGB transfer curve.
-    public static func toneMap(_ hdr: Tensor) -> Tensor {
+    /// Reinhard et al. 2002's global operator on normalised radiance (key 0.18, so the key's
+    /// scaling is 1), L_d = L (1 + L / L_white^2) / (1 + L) with L_white the largest luminance,
+    /// colour kept by scaling RGB with L_d / L, then the sRGB transfer curve. (The `reinhard`
+    /// baseline; the scenes' targets were this until they became `LocalToneMap`.)
+    public static func reinhard(_ hdr: Tensor) -> Tensor {
         let plane = hdr.h * hdr.w
         var white: Float = 1e-6
         for i in 0..<plane { white = max(white, luminance(hdr, i, plane: plane)) }
