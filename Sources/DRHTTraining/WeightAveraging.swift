@@ -1,0 +1,28 @@
+// Checkpoint averaging (Polyak averaging of the weights along the end of a run, as in stochastic
+// weight averaging): the element-wise mean of every tensor of several checkpoints of the same
+// run. Adam with a constant learning rate keeps the weights jittering around a minimum; their
+// mean sits nearer its centre than any one checkpoint. BN running statistics are averaged too
+// (an approximation: the statistics of the averaged network itself are not re-measured).
+import DRHTEngine
+import DRHTModel
+import Foundation
+
+public enum WeightAveraging {
+    /// The element-wise mean of `models` (at least one). Constants and notes come from the last.
+    public static func average(_ models: [DRHT]) -> DRHT {
+        precondition(!models.isEmpty)
+        let last = models[models.count - 1]
+        let out = DRHT(constants: last.constants, notes: last.notes)
+        let scale = 1 / Float(models.count)
+        let sources = models.map { $0.namedTensors.map(\.1) }
+        for (i, (_, target)) in out.namedTensors.enumerated() {
+            target.zero()
+            for s in sources {
+                let src = s[i]
+                for j in 0..<target.count { target.data[j] += src.data[j] }
+            }
+            for j in 0..<target.count { target.data[j] *= scale }
+        }
+        return out
+    }
+}

@@ -1,0 +1,31 @@
+import DRHTEngine
+import DRHTModel
+@testable import DRHTTraining
+import XCTest
+
+final class WeightAveragingTests: XCTestCase {
+    func testEveryTensorIsTheElementwiseMean() {
+        let a = DRHT.initialized(seed: 1), b = DRHT.initialized(seed: 2), c = DRHT.initialized(seed: 3)
+        // Running statistics too: give them distinct values.
+        a.hdr.blocks[0].bn.runningVar[0] = 1; b.hdr.blocks[0].bn.runningVar[0] = 4; c.hdr.blocks[0].bn.runningVar[0] = 7
+        c.notes["steps"] = "300"
+        let mean = WeightAveraging.average([a, b, c])
+        let (ta, tb, tc, tm) = (a.namedTensors, b.namedTensors, c.namedTensors, mean.namedTensors)
+        XCTAssertEqual(tm.map(\.0), ta.map(\.0))
+        for i in tm.indices {
+            for j in stride(from: 0, to: tm[i].1.count, by: max(1, tm[i].1.count / 7)) {
+                XCTAssertEqual(tm[i].1[j], (ta[i].1[j] + tb[i].1[j] + tc[i].1[j]) / 3, accuracy: 1e-6, tm[i].0)
+            }
+        }
+        XCTAssertEqual(mean.hdr.blocks[0].bn.runningVar[0], 4, accuracy: 1e-6)
+        XCTAssertEqual(mean.notes["steps"], "300", "notes come from the last checkpoint")
+        // The inputs are untouched.
+        XCTAssertEqual(b.hdr.blocks[0].bn.runningVar[0], 4)
+    }
+
+    func testTheMeanOfOneModelIsThatModel() {
+        let a = DRHT.initialized(seed: 5)
+        let m = WeightAveraging.average([a])
+        for (x, y) in zip(a.namedTensors, m.namedTensors) { XCTAssertEqual(x.1.array, y.1.array, x.0) }
+    }
+}
