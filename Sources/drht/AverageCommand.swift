@@ -29,8 +29,9 @@ struct AverageCommand: ParsableCommand {
     func run() throws {
         let models = try inputs.map { try DRHT.load($0) }
         let mean = WeightAveraging.average(models)
-        let steps = models.compactMap { $0.notes["steps"] }
-        mean.notes["averaged"] = "\(models.count) checkpoints" + (steps.isEmpty ? "" : " (steps \(steps.joined(separator: ", ")))")
+        let steps = models.compactMap { $0.notes["steps"].flatMap(Int.init) }
+        mean.notes["averaged"] = "mean of \(models.count) checkpoints"
+            + (steps.isEmpty ? "" : ", steps \(steps.min()!)–\(steps.max()!)")
         try mean.save(to: output, dtype: f16 ? .f16 : .f32)
         print("wrote \(output) (\(f16 ? "F16" : "F32")): the mean of \(models.count) checkpoints")
     }
