@@ -25,6 +25,8 @@ public struct TrainingConfig {
     /// Held-out synthetic triplets (seeds disjoint from training's).
     public var validationCount = 16
     public var data: TrainingData = .synthetic
+    /// Also keep every checkpoint as `<out>.step<N>.safetensors` (for `drht average`).
+    public var keepCheckpoints = false
 
     public init() {}
 
@@ -88,6 +90,8 @@ public final class Trainer {
     public static func previousAdamPath(_ weights: String) -> String { base(weights) + ".adam.prev.safetensors" }
     public static func csvPath(_ weights: String) -> String { base(weights) + ".csv" }
     public static func curvePath(_ weights: String) -> String { base(weights) + ".svg" }
+    /// Where `keepCheckpoints` puts the weights of step `step`.
+    public static func keptPath(_ weights: String, step: Int) -> String { base(weights) + ".step\(step).safetensors" }
     static func base(_ path: String) -> String {
         path.hasSuffix(".safetensors") ? String(path.dropLast(".safetensors".count)) : path
     }
@@ -212,6 +216,7 @@ public final class Trainer {
         }
         if let v = log.last(where: { $0.validation != nil })?.validation { model.notes["val_loss"] = "\(v)" }
         try model.save(to: output)
+        if config.keepCheckpoints { try model.save(to: Trainer.keptPath(output, step: step)) }
         try? AtomicFile.write(Array(LossCurve.svg(log).utf8), to: Trainer.curvePath(output))
     }
 

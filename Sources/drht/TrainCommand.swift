@@ -35,6 +35,8 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("val-every"), help: "Held-out validation every K steps.") var valEvery = 20
     @Option(name: .customLong("save-every"), help: "Checkpoint every K steps.") var saveEvery = 100
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
+    @Flag(help: "Also keep every checkpoint as OUT.stepN.safetensors (to average them with drht average).")
+    var keep = false
 
     func validate() throws {
         guard size >= 32, size % 32 == 0 else { throw ValidationError("--size must be a multiple of 32 (got \(size))") }
@@ -52,6 +54,7 @@ struct TrainCommand: ParsableCommand {
         config.steps = steps; config.batch = batch; config.size = size; config.learningRate = lr
         config.seed = seed; config.validateEvery = valEvery; config.saveEvery = saveEvery
         config.data = try TrainingData.parse(data)
+        config.keepCheckpoints = keep
         let output = out ?? resume ?? "drht-trained.safetensors"
         let trainer: Trainer
         if let resume {

@@ -107,6 +107,25 @@ final class TrainingLoopTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: Trainer.adamPath(out)))
     }
 
+    func testKeepCheckpointsWritesOneFilePerSaveAndTheyAverage() throws {
+        let out = dir + "/kept.safetensors"
+        var config = small(steps: 4)                      // saves at steps 2 and 4
+        config.keepCheckpoints = true
+        try Trainer(model: DRHT.initialized(seed: 1), config: config, output: out).run()
+        let two = try DRHT.load(dir + "/kept.step2.safetensors"), four = try DRHT.load(dir + "/kept.step4.safetensors")
+        XCTAssertEqual(two.notes["steps"], "2")
+        XCTAssertEqual(four.notes["steps"], "4")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/kept.step1.safetensors"))
+        XCTAssertEqual(try DRHT.load(out).namedTensors[0].1.array, four.namedTensors[0].1.array)
+        let w2 = two.namedTensors[0].1, w4 = four.namedTensors[0].1
+        XCTAssertNotEqual(w2.array, w4.array, "the weights moved between the saves")
+        let mean = WeightAveraging.average([two, four]).namedTensors[0].1
+        XCTAssertEqual(mean[5], (w2[5] + w4[5]) / 2, accuracy: 1e-7)
+        // Without the flag only the main file is written.
+        try Trainer(model: DRHT.initialized(seed: 1), config: small(steps: 2), output: dir + "/plain.safetensors").run()
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/plain.step2.safetensors"))
+    }
+
     /// 4 steps in one go equal 2 steps, a checkpoint, and a resumed run to step 4 — to the bit.
     func testResumeContinuesExactly() throws {
         let straight = dir + "/straight.safetensors", split = dir + "/split.safetensors"
