@@ -84,6 +84,24 @@ public enum Baseline: String, CaseIterable, Sendable {
         for i in 0..<plane { logSum += log(Double(luma(lin, i, plane)) + 1e-6) }
         let scale = Float(0.18 / exp(logSum / Double(plane)))
         for i in 0..<lin.count { lin.data[i] *= scale }
-        return SyntheticScenes.reinhard(lin)
+        return reinhardOperator(lin)
+    }
+
+    /// Reinhard et al. 2002's global operator on radiance normalised to the key 0.18 (so the
+    /// key's scaling is 1), L_d = L (1 + L / L_white^2) / (1 + L) with L_white the largest
+    /// luminance (Rec. 709), colour kept by scaling RGB with L_d / L, then the sRGB curve.
+    /// (The procedural scenes' targets were this until they became `LocalToneMap`.)
+    public static func reinhardOperator(_ hdr: Tensor) -> Tensor {
+        let plane = hdr.h * hdr.w
+        var white: Float = 1e-6
+        for i in 0..<plane { white = max(white, SyntheticScenes.luminance(hdr, i, plane: plane)) }
+        let out = Tensor(zeros: hdr.shape)
+        for i in 0..<plane {
+            let l = SyntheticScenes.luminance(hdr, i, plane: plane)
+            let ld = l * (1 + l / (white * white)) / (1 + l)
+            let ratio = l > 1e-9 ? ld / l : 1
+            for c in 0..<3 { out.data[c * plane + i] = SyntheticScenes.srgbEncode(min(1, hdr.data[c * plane + i] * ratio)) }
+        }
+        return out
     }
 }

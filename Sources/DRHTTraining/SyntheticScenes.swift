@@ -122,7 +122,7 @@ public enum SyntheticScenes {
 
     /// Rec. 709 luminance of pixel i of a (1, 3, H, W) tensor.
     @inline(__always)
-    static func luminance(_ t: Tensor, _ i: Int, plane: Int) -> Float {
+    public static func luminance(_ t: Tensor, _ i: Int, plane: Int) -> Float {
         0.2126 * t.data[i] + 0.7152 * t.data[plane + i] + 0.0722 * t.data[2 * plane + i]
     }
 
@@ -133,24 +133,6 @@ public enum SyntheticScenes {
         for i in 0..<plane { sum += log(Double(luminance(hdr, i, plane: plane)) + 1e-6) }
         let scale = Float(0.18 / exp(sum / Double(plane)))
         for i in 0..<hdr.count { hdr.data[i] *= scale }
-    }
-
-    /// Reinhard et al. 2002's global operator on normalised radiance (key 0.18, so the key's
-    /// scaling is 1), L_d = L (1 + L / L_white^2) / (1 + L) with L_white the largest luminance,
-    /// colour kept by scaling RGB with L_d / L, then the sRGB transfer curve. (The `reinhard`
-    /// baseline; the scenes' targets were this until they became `LocalToneMap`.)
-    public static func reinhard(_ hdr: Tensor) -> Tensor {
-        let plane = hdr.h * hdr.w
-        var white: Float = 1e-6
-        for i in 0..<plane { white = max(white, luminance(hdr, i, plane: plane)) }
-        let out = Tensor(zeros: hdr.shape)
-        for i in 0..<plane {
-            let l = luminance(hdr, i, plane: plane)
-            let ld = l * (1 + l / (white * white)) / (1 + l)
-            let ratio = l > 1e-9 ? ld / l : 1
-            for c in 0..<3 { out.data[c * plane + i] = srgbEncode(min(1, hdr.data[c * plane + i] * ratio)) }
-        }
-        return out
     }
 
     /// Linear -> sRGB (IEC 61966-2-1).
