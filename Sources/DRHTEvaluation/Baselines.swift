@@ -30,11 +30,6 @@ public enum Baseline: String, CaseIterable, Sendable {
         }
     }
 
-    /// Rec. 709 luminance of pixel i.
-    @inline(__always) static func luma(_ t: Tensor, _ i: Int, _ plane: Int) -> Float {
-        0.2126 * t.data[i] + 0.7152 * t.data[plane + i] + 0.0722 * t.data[2 * plane + i]
-    }
-
     static func linearise(_ input: Tensor) -> Tensor {
         let out = Tensor(zeros: input.shape)
         for i in 0..<input.count { out.data[i] = SyntheticScenes.srgbDecode(min(max(input.data[i], 0), 1)) }
@@ -45,7 +40,7 @@ public enum Baseline: String, CaseIterable, Sendable {
         let lin = linearise(input)
         let plane = input.h * input.w
         var mean = 0.0
-        for i in 0..<plane { mean += Double(luma(lin, i, plane)) }
+        for i in 0..<plane { mean += Double(SyntheticScenes.luminance(lin, i, plane: plane)) }
         mean /= Double(plane)
         let scale = Float(0.18 / max(mean, 1e-6))
         let out = Tensor(zeros: input.shape)
@@ -59,7 +54,7 @@ public enum Baseline: String, CaseIterable, Sendable {
         var histogram = [Int](repeating: 0, count: bins)
         var ys = [Float](repeating: 0, count: plane)
         for i in 0..<plane {
-            let y = min(max(luma(input, i, plane), 0), 1)
+            let y = min(max(SyntheticScenes.luminance(input, i, plane: plane), 0), 1)
             ys[i] = y
             histogram[min(bins - 1, Int(y * Float(bins)))] += 1
         }
@@ -79,11 +74,7 @@ public enum Baseline: String, CaseIterable, Sendable {
 
     static func reinhard(_ input: Tensor) -> Tensor {
         let lin = linearise(input)
-        let plane = input.h * input.w
-        var logSum = 0.0
-        for i in 0..<plane { logSum += log(Double(luma(lin, i, plane)) + 1e-6) }
-        let scale = Float(0.18 / exp(logSum / Double(plane)))
-        for i in 0..<lin.count { lin.data[i] *= scale }
+        SyntheticScenes.normalise(lin)            // log-average luminance 0.18, the key
         return reinhardOperator(lin)
     }
 

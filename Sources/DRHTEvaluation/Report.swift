@@ -23,7 +23,7 @@ public enum EvaluationReport {
         figure { margin: 0; font-size: 11px; text-align: center; } img { display: block; }
         .best { font-weight: bold; color: #075; }
         </style></head><body><h1>\(esc(title))</h1>
-        <p>\(esc(e.data.description)); model: \(esc(e.model.notes["steps"].map { "trained \($0) steps" } ?? "untrained"))\(esc(e.model.notes["averaged"].map { " (\($0))" } ?? ""))</p>
+        <p>\(esc(e.data.description)); model: \(esc(e.model.trainingSummary ?? "untrained"))</p>
         <pre>\(esc(e.table().joined(separator: "\n")))</pre>
 
         """

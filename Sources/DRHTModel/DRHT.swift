@@ -26,6 +26,13 @@ public final class DRHT {
         self.hdr = hdr; self.ldr = ldr; self.constants = constants; self.notes = notes
     }
 
+    /// What the weights file's notes say of its training ("trained 3250 steps, mean of 33
+    /// checkpoints, steps 1650–3250"), nil for weights that never trained.
+    public var trainingSummary: String? {
+        guard let steps = notes["steps"] else { return nil }
+        return "trained \(steps) steps" + (notes["averaged"].map { ", \($0)" } ?? "")
+    }
+
     /// The two networks with their state_dict prefixes.
     public var networks: [(prefix: String, net: Autoencoder)] { [("hdr", hdr), ("ldr", ldr)] }
 

@@ -22,14 +22,14 @@ final class BaselineTests: XCTestCase {
     func testAutoExposureBringsMeanLinearLuminanceTo018() {
         let out = Baseline.autoExposure.apply(ramp(scale: 0.2))
         let lin = Baseline.linearise(out), plane = out.h * out.w
-        let mean = (0..<plane).reduce(0.0) { $0 + Double(Baseline.luma(lin, $1, plane)) } / Double(plane)
+        let mean = (0..<plane).reduce(0.0) { $0 + Double(SyntheticScenes.luminance(lin, $1, plane: plane)) } / Double(plane)
         XCTAssertEqual(mean, 0.18, accuracy: 0.01)     // nothing clips for this dark ramp
     }
 
     func testHistogramEqualisationFlattensLuminance() {
         let out = Baseline.histogramEqualisation.apply(ramp(scale: 0.25))
         let plane = out.h * out.w
-        let ys = (0..<plane).map { Baseline.luma(out, $0, plane) }.sorted()
+        let ys = (0..<plane).map { SyntheticScenes.luminance(out, $0, plane: plane) }.sorted()
         // A uniform distribution's quartiles: 0.25, 0.5, 0.75.
         XCTAssertEqual(ys[plane / 4], 0.25, accuracy: 0.02)
         XCTAssertEqual(ys[plane / 2], 0.5, accuracy: 0.02)

@@ -24,7 +24,7 @@ enum ModelCommands {
             try a.expectAtMost(2)
             let m = try DRHT.load((path as NSString).expandingTildeInPath)
             s.setModel(m, source: path)
-            let steps = (m.notes["steps"].map { ", trained \($0) steps" } ?? "") + (m.notes["averaged"].map { ", \($0)" } ?? "")
+            let steps = m.trainingSummary.map { ", \($0)" } ?? ""
             s.console.line("model: \(path) (\(formatCount(m.parameterCount)) parameters\(steps))")
         case "init":
             try a.expectAtMost(1)
