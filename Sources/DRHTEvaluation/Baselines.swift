@@ -2,6 +2,7 @@
 // the input as it is, auto-exposure + gamma, histogram equalisation of luminance, and
 // Reinhard et al. 2002's global operator on the linearised input.
 import DRHTEngine
+import DRHTImageIO
 import DRHTTraining
 import Foundation
 
@@ -32,7 +33,7 @@ public enum Baseline: String, CaseIterable, Sendable {
 
     static func linearise(_ input: Tensor) -> Tensor {
         let out = Tensor(zeros: input.shape)
-        for i in 0..<input.count { out.data[i] = SyntheticScenes.srgbDecode(min(max(input.data[i], 0), 1)) }
+        for i in 0..<input.count { out.data[i] = SRGB.decode(min(max(input.data[i], 0), 1)) }
         return out
     }
 
@@ -44,7 +45,7 @@ public enum Baseline: String, CaseIterable, Sendable {
         mean /= Double(plane)
         let scale = Float(0.18 / max(mean, 1e-6))
         let out = Tensor(zeros: input.shape)
-        for i in 0..<input.count { out.data[i] = SyntheticScenes.srgbEncode(lin.data[i] * scale) }
+        for i in 0..<input.count { out.data[i] = SRGB.encode(lin.data[i] * scale) }
         return out
     }
 
@@ -91,7 +92,7 @@ public enum Baseline: String, CaseIterable, Sendable {
             let l = SyntheticScenes.luminance(hdr, i, plane: plane)
             let ld = l * (1 + l / (white * white)) / (1 + l)
             let ratio = l > 1e-9 ? ld / l : 1
-            for c in 0..<3 { out.data[c * plane + i] = SyntheticScenes.srgbEncode(min(1, hdr.data[c * plane + i] * ratio)) }
+            for c in 0..<3 { out.data[c * plane + i] = SRGB.encode(min(1, hdr.data[c * plane + i] * ratio)) }
         }
         return out
     }

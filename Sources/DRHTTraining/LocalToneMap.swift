@@ -13,6 +13,7 @@
 // No baseline implements this operator (the first targets were Reinhard's global curve, which
 // the `reinhard` baseline reproduced almost exactly wherever the input was not clipped).
 import DRHTEngine
+import DRHTImageIO
 import Foundation
 
 public enum LocalToneMap {
@@ -40,7 +41,7 @@ public enum LocalToneMap {
             let lOut = log10(0.18) + c * (base[i] - mean) + (l[i] - base[i])
             let ratio = Float(pow(10, lOut - l[i]))          // L_out / (L + 1e-6)
             for ch in 0..<3 {
-                out.data[ch * plane + i] = SyntheticScenes.srgbEncode(min(1, hdr.data[ch * plane + i] * ratio))
+                out.data[ch * plane + i] = SRGB.encode(min(1, hdr.data[ch * plane + i] * ratio))
             }
         }
         return out

@@ -6,6 +6,7 @@
 // the target is a local tone mapping of the HDR (LocalToneMap: lifted shadows, kept highlights
 // and local contrast, as a person editing the photo would make it).
 import DRHTEngine
+import DRHTImageIO
 import Foundation
 
 /// One training example, each (1, 3, S, S).
@@ -123,7 +124,7 @@ public enum SyntheticScenes {
     /// Rec. 709 luminance of pixel i of a (1, 3, H, W) tensor.
     @inline(__always)
     public static func luminance(_ t: Tensor, _ i: Int, plane: Int) -> Float {
-        0.2126 * t.data[i] + 0.7152 * t.data[plane + i] + 0.0722 * t.data[2 * plane + i]
+        SRGB.luminance(t.data[i], t.data[plane + i], t.data[2 * plane + i])
     }
 
     /// Scales linear radiance in place so its log-average luminance is 0.18 (MODEL.md).
@@ -133,19 +134,6 @@ public enum SyntheticScenes {
         for i in 0..<plane { sum += log(Double(luminance(hdr, i, plane: plane)) + 1e-6) }
         let scale = Float(0.18 / exp(sum / Double(plane)))
         for i in 0..<hdr.count { hdr.data[i] *= scale }
-    }
-
-    /// Linear -> sRGB (IEC 61966-2-1).
-    @inline(__always)
-    public static func srgbEncode(_ v: Float) -> Float {
-        let v = max(0, min(1, v))
-        return v <= 0.003_130_8 ? 12.92 * v : 1.055 * powf(v, 1 / 2.4) - 0.055
-    }
-
-    /// sRGB -> linear.
-    @inline(__always)
-    public static func srgbDecode(_ v: Float) -> Float {
-        v <= 0.040_45 ? v / 12.92 : powf((v + 0.055) / 1.055, 2.4)
     }
 }
 

@@ -1,6 +1,7 @@
 // The procedural scenes' target operator: box means, the guided filter, and the tone mapping
 // on images whose answer can be worked out by hand.
 import DRHTEngine
+import DRHTImageIO
 @testable import DRHTTraining
 import XCTest
 
@@ -31,7 +32,7 @@ final class LocalToneMapTests: XCTestCase {
     }
 
     /// Linear luminance of pixel (y, x) of a tone-mapped (sRGB) grey image.
-    func linear(_ t: Tensor, _ y: Int, _ x: Int) -> Float { SyntheticScenes.srgbDecode(t[y * t.w + x]) }
+    func linear(_ t: Tensor, _ y: Int, _ x: Int) -> Float { SRGB.decode(t[y * t.w + x]) }
 
     func grey(_ left: Float, _ right: Float, size: Int = 64) -> Tensor {
         let t = Tensor(zeros: [1, 3, size, size])
@@ -41,7 +42,7 @@ final class LocalToneMapTests: XCTestCase {
 
     func testUniformGreyAtTheKeyStaysAtTheKey() {
         let out = LocalToneMap.apply(grey(0.18, 0.18))
-        for v in out.array { XCTAssertEqual(v, SyntheticScenes.srgbEncode(0.18), accuracy: 1e-4) }
+        for v in out.array { XCTAssertEqual(v, SRGB.encode(0.18), accuracy: 1e-4) }
     }
 
     func testContrastBelowTheLimitIsKeptAndLargerIsCompressedTo50To1() {
