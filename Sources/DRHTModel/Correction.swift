@@ -1,0 +1,136 @@
+// Correcting a photo of any size: the two correction modes.
+//
+//   direct  the paper's way: the network runs on the photo at its full resolution and its
+//           output is the corrected image. Its receptive field (~200 px) sees only part of a
+//           large photo, its stride-2 deconvolutions print a faint grid every 32 px, and the
+//           time and memory grow with the photo (a 12-megapixel photo: ~10 GB).
+//   gain    the network runs on a working copy whose long side is `workSize` pixels; the ratio
+//           of its output's luminance to its input's (a gain map, see GainMap.swift) is
+//           upsampled and applied to the full-resolution photo. The network decides how
+//           bright each region should be; the photo keeps its own detail. This is how deployed
+//           exposure networks work (HDRNet's bilateral grid, Afifi et al. 2021 at 512 px).
+//
+// Both run the same `Pipeline` (so `infer` can show progress step by step); they differ in
+// what the pipeline is given and what is made of its output.
+import DRHTEngine
+import DRHTImageIO
+import Foundation
+
+public enum CorrectionMode: Equatable, Sendable, CustomStringConvertible {
+    case direct
+    case gain(workSize: Int)
+
+    /// The working copy's long side in gain mode: chosen by `drht evaluate` on held-out photos
+    /// and procedural scenes (see README, "Correction modes").
+    public static let defaultWorkSize = 128
+    public static let `default` = CorrectionMode.gain(workSize: defaultWorkSize)
+    public static let workSizes = 32...2048
+
+    /// `direct` or `gain`, with the working size for `gain`.
+    public static func parse(_ name: String, workSize: Int?) throws -> CorrectionMode {
+        if let workSize, !workSizes.contains(workSize) {
+            throw CorrectionError("--work-size must be \(workSizes.lowerBound)...\(workSizes.upperBound) pixels (got \(workSize))")
+        }
+        switch name {
+        case "direct":
+            if workSize != nil { throw CorrectionError("--work-size applies to --mode gain; direct runs at full resolution") }
+            return .direct
+        case "gain": return .gain(workSize: workSize ?? defaultWorkSize)
+        default: throw CorrectionError("unknown correction mode '\(name)'; modes: gain (default), direct")
+        }
+    }
+
+    public var name: String { if case .direct = self { return "direct" } else { return "gain" } }
+    public var description: String {
+        switch self {
+        case .direct: return "direct"
+        case .gain(let n): return "gain, \(n) px"
+        }
+    }
+}
+
+public struct CorrectionError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+    public init(_ message: String) { description = message }
+}
+
+/// One photo being corrected: step `pipeline` (or call `run`), then read the results.
+public final class Correction {
+    public let mode: CorrectionMode
+    public let options: GainOptions
+    /// The photo, (1, 3, H, W) sRGB in [0, 1].
+    public let photo: Tensor
+    /// What the network sees: the photo itself (direct, or a photo no larger than the working
+    /// size) or a copy reduced by area averaging to the working size, (1, 3, h, w).
+    public let working: Tensor
+    public let pipeline: Pipeline
+    private var ldrGain: GainMap?, hdrGain: GainMap?
+    /// Milliseconds spent making full-resolution results from the gain maps.
+    public private(set) var gainMilliseconds = 0.0
+
+    public init(model: DRHT, photo: Tensor, mode: CorrectionMode, options: GainOptions = GainOptions(),
+                retention: Pipeline.Retention = .needed) {
+        self.mode = mode; self.options = options; self.photo = photo
+        working = Correction.workingCopy(of: photo, mode: mode)
+        pipeline = Pipeline(model: model, image: working, retention: retention)
+    }
+
+    /// The photo reduced to the mode's working size (the photo itself when it is no larger).
+    public static func workingCopy(of photo: Tensor, mode: CorrectionMode) -> Tensor {
+        guard case .gain(let n) = mode else { return photo }
+        let size = sizeWithLongSide(n, height: photo.h, width: photo.w)
+        return resizeArea(photo, height: size.height, width: size.width)
+    }
+
+    /// True when the network sees a reduced copy rather than the photo itself.
+    public var isReduced: Bool { working !== photo }
+
+    /// Runs the remaining steps.
+    public func run() { pipeline.runAll() }
+
+    /// The corrected photo at full resolution, (1, 3, H, W) in [0, 1].
+    public func corrected() -> Tensor {
+        precondition(pipeline.isFinished, "run the pipeline first")
+        guard case .gain = mode else { return pipeline.corrected! }
+        return timed {
+            let map = ldrGain ?? GainMap(before: linear(working), after: linear(pipeline.corrected!), options: options)
+            ldrGain = map
+            return map.apply(to: photo, output: .srgb)
+        }
+    }
+
+    /// The estimated linear HDR radiance at full resolution, (1, 3, H, W): direct, the stage-1
+    /// estimate H = tau_inv(y1); gain, the photo's linear light times the gain map of H over
+    /// the working copy's linear light (so it has the photo's detail).
+    public func hdrEstimate() -> Tensor {
+        precondition(pipeline.isFinished, "run the pipeline first")
+        guard case .gain = mode else { return pipeline.hdrEstimate! }
+        return timed {
+            let map = hdrGain ?? GainMap(before: linear(working), after: pipeline.hdrEstimate!, options: options)
+            hdrGain = map
+            return map.apply(to: photo, output: .linear)
+        }
+    }
+
+    /// The correction's gain in stops at every pixel of the photo, (1, 1, H, W); nil in direct mode.
+    public func gainStops() -> Tensor? {
+        guard case .gain = mode else { return nil }
+        _ = ldrGain == nil ? corrected() : nil
+        return ldrGain!.upsampled(for: photo)
+    }
+
+    /// The gain map at the working size (log2 gain), nil in direct mode or before `corrected`.
+    public var workingGain: GainMap? { ldrGain }
+
+    private func timed<T>(_ body: () -> T) -> T {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        defer { gainMilliseconds += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6 }
+        return body()
+    }
+
+    private func linear(_ image: Tensor) -> Tensor {
+        let out = Tensor(uninitialized: image.shape)
+        for i in 0..<image.count { out.data[i] = SRGB.decode(min(1, max(0, image.data[i]))) }
+        return out
+    }
+}

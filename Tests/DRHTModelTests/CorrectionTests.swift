@@ -1,0 +1,213 @@
+// Gain-map correction: cases whose answer is known by hand.
+import DRHTEngine
+import DRHTImageIO
+@testable import DRHTModel
+import XCTest
+
+final class GainMapTests: XCTestCase {
+    /// Largest |a - b| over two tensors of one shape.
+    func maxDifference(_ a: Tensor, _ b: Tensor) -> Float {
+        XCTAssertEqual(a.shape, b.shape)
+        var worst: Float = 0
+        for i in 0..<min(a.count, b.count) { worst = max(worst, abs(a.data[i] - b.data[i])) }
+        return worst
+    }
+
+    func linear(_ t: Tensor) -> Tensor {
+        let out = Tensor(zeros: t.shape)
+        for i in 0..<t.count { out.data[i] = SRGB.decode(t.data[i]) }
+        return out
+    }
+
+    /// A photo with a black corner (so the dark-pixel guard is exercised) and mid-tones.
+    func photo(height: Int, width: Int, seed: UInt64 = 3) -> Tensor {
+        var rng = SeededRandom(seed: seed)
+        let t = Tensor.uniform([1, 3, height, width], 0.02, 0.5, rng: &rng)
+        for c in 0..<3 { for y in 0..<4 { for x in 0..<4 { t[0, c, y, x] = 0 } } }
+        return t
+    }
+
+    func testUniformGainIsRecoveredExactlyAndAppliedToEveryPixel() {
+        for upsampling in GainOptions.Upsampling.allCases {
+            var options = GainOptions()
+            options.upsampling = upsampling
+            let full = photo(height: 96, width: 160)
+            let small = resizeArea(full, height: 24, width: 40)
+            // A network that exposes one stop brighter: twice the linear light everywhere.
+            let before = linear(small), after = before.copy()
+            for i in 0..<after.count { after.data[i] *= 2 }
+            let map = GainMap(before: before, after: after, options: options)
+            XCTAssertEqual(map.overallGain, 2, accuracy: 1e-6)
+            for v in map.stops.array { XCTAssertEqual(v, 1, accuracy: 1e-5, "\(upsampling): one stop, dark pixels included") }
+            let out = map.apply(to: full, output: .srgb)
+            let expected = Tensor(zeros: full.shape)
+            for i in 0..<full.count { expected.data[i] = SRGB.encode(2 * SRGB.decode(full.data[i])) }
+            XCTAssertLessThan(maxDifference(out, expected), 1e-4, "\(upsampling)")
+            let hdr = map.apply(to: full, output: .linear)
+            XCTAssertLessThan(maxDifference(hdr, { let t = linear(full); for i in 0..<t.count { t.data[i] *= 2 }; return t }()), 1e-4)
+            for v in map.upsampled(for: full).array { XCTAssertEqual(v, 1, accuracy: 1e-5) }
+        }
+    }
+
+    func testDarkPixelsTakeThePicturesOverallGain() {
+        // Left half black in the input; the network brightens the right half 4x and makes the
+        // black half 0.01. The overall gain is 4 x (mean of the right half) / ... computed here.
+        let before = Tensor(zeros: [1, 3, 1, 2]), after = Tensor(zeros: [1, 3, 1, 2])
+        for c in 0..<3 { before[0, c, 0, 1] = 0.1; after[0, c, 0, 1] = 0.4; after[0, c, 0, 0] = 0.01 }
+        var options = GainOptions()
+        options.delta = 0.01
+        options.smoothing = 0
+        let map = GainMap(before: before, after: after, options: options)
+        let g: Float = (0.4 + 0.01) / 0.1                          // mean after / mean before
+        XCTAssertEqual(map.overallGain, g, accuracy: 1e-5)
+        XCTAssertEqual(map.stops[0], log2f((0.01 + 0.01 * g) / 0.01), accuracy: 1e-5)   // black: guarded
+        XCTAssertEqual(map.stops[1], log2f((0.4 + 0.01 * g) / (0.1 + 0.01)), accuracy: 1e-5)
+    }
+
+    func testBilinearUpsamplingByHand() {
+        // A 1 x 2 map (0 and 2 stops) on a 1 x 4 photo: sample positions (x + 0.5) / 2 - 0.5 =
+        // -0.25, 0.25, 0.75, 1.25, clamped to [0, 1]: 0, 0.25, 0.75, 1 of the way from 0 to 2.
+        let before = Tensor(shape: [1, 3, 1, 2], repeating: 0.25), after = before.copy()
+        for c in 0..<3 { after[0, c, 0, 1] = 1 }
+        var options = GainOptions()
+        options.delta = 1e-9
+        options.smoothing = 0
+        options.upsampling = .bilinear
+        let map = GainMap(before: before, after: after, options: options)
+        XCTAssertEqual(map.stops.array, [0, 2].map { Float($0) }, accuracy: 1e-4)
+        let up = map.upsampled(for: Tensor(shape: [1, 3, 1, 4], repeating: 0.5))
+        XCTAssertEqual(up.array, [0, 0.5, 1.5, 2], accuracy: 1e-4)
+    }
+
+    func testClippedPixelsBlendInTheNetworksResult() {
+        // A photo clipped to white on its left half; the network says the sky there is blue.
+        let photo = Tensor(zeros: [1, 3, 8, 8])
+        for c in 0..<3 { for y in 0..<8 { for x in 0..<8 { photo[0, c, y, x] = x < 4 ? 1 : 0.4 } } }
+        let sky: [Float] = [0.2, 0.4, 0.8]
+        let before = linear(photo), after = linear(photo)
+        for c in 0..<3 { for y in 0..<8 { for x in 0..<4 { after[0, c, y, x] = sky[c] } } }
+        var options = GainOptions()
+        options.blendClipped = true
+        options.smoothing = 0
+        options.upsampling = .bilinear
+        let blended = GainMap(before: before, after: after, options: options)
+        let out = blended.apply(to: photo, output: .linear)
+        let gainRight = exp2f(blended.upsampled(for: photo)[3 * 8 + 6])
+        for c in 0..<3 {
+            XCTAssertEqual(out[0, c, 3, 1], sky[c], accuracy: 1e-5, "clipped: the network's colour")
+            XCTAssertEqual(out[0, c, 3, 6], SRGB.decode(0.4) * gainRight, accuracy: 1e-4, "not clipped: the photo times its gain")
+        }
+        // Without blending the clipped half only gets a gain: all three channels stay equal.
+        options.blendClipped = false
+        let plain = GainMap(before: before, after: after, options: options).apply(to: photo, output: .linear)
+        XCTAssertEqual(plain[0, 0, 3, 1], plain[0, 2, 3, 1], accuracy: 1e-6)
+        // Half-way above the threshold, half the network's colour.
+        let edge = photo.copy()
+        for c in 0..<3 { edge[0, c, 0, 0] = 0.975 }
+        options.blendClipped = true
+        let map = GainMap(before: before, after: after, options: options)
+        let gain = exp2f(map.upsampled(for: edge)[0])
+        let half = map.apply(to: edge, output: .linear)
+        XCTAssertEqual(half[0, 0, 0, 0], 0.5 * SRGB.decode(0.975) * gain + 0.5 * sky[0], accuracy: 1e-3)
+    }
+
+    func testSmoothingBlursTheMapAndKeepsAUniformOne() {
+        // One bright cell in a 9 x 9 map: after a blur of sigma 1 its value is the centre weight
+        // of the 2-D Gaussian (w0^2) and its neighbour's w0 w1; the map's sum is kept.
+        let t = Tensor(zeros: [1, 1, 9, 9])
+        t[0, 0, 4, 4] = 1
+        GainMap.blur(t, sigma: 1)
+        let k = (-3...3).map { expf(-Float($0 * $0) / 2) }, total = k.reduce(0, +)
+        XCTAssertEqual(t[0, 0, 4, 4], (k[3] / total) * (k[3] / total), accuracy: 1e-6)
+        XCTAssertEqual(t[0, 0, 4, 5], (k[3] / total) * (k[4] / total), accuracy: 1e-6)
+        XCTAssertEqual(t.array.reduce(0, +), 1, accuracy: 1e-5)
+        let u = Tensor(shape: [1, 1, 5, 7], repeating: 1.5)
+        GainMap.blur(u, sigma: 2)
+        XCTAssertEqual(u.array, [Float](repeating: 1.5, count: 35), accuracy: 1e-5)
+    }
+
+    func testGainsAreClampedAndFinite() {
+        let before = Tensor(shape: [1, 3, 2, 2], repeating: 0.5), after = Tensor(shape: [1, 3, 2, 2], repeating: 0.5)
+        for c in 0..<3 { after[0, c, 0, 0] = 1e6; before[0, c, 1, 1] = 1e6 }
+        let map = GainMap(before: before, after: after)
+        for v in map.stops.array { XCTAssertTrue(v.isFinite && abs(v) <= 8) }
+    }
+}
+
+final class CorrectionModeTests: XCTestCase {
+    func testParse() throws {
+        XCTAssertEqual(try CorrectionMode.parse("direct", workSize: nil), .direct)
+        XCTAssertEqual(try CorrectionMode.parse("gain", workSize: nil), .gain(workSize: CorrectionMode.defaultWorkSize))
+        XCTAssertEqual(try CorrectionMode.parse("gain", workSize: 256), .gain(workSize: 256))
+        XCTAssertThrowsError(try CorrectionMode.parse("gain", workSize: 8))
+        XCTAssertThrowsError(try CorrectionMode.parse("direct", workSize: 256))
+        XCTAssertThrowsError(try CorrectionMode.parse("bilateral", workSize: nil))
+        XCTAssertEqual(CorrectionMode.gain(workSize: 128).description, "gain, 128 px")
+    }
+
+    func testWorkingCopyKeepsTheAspectAndSmallPhotosStayWhole() {
+        var rng = SeededRandom(seed: 1)
+        let big = Tensor.uniform([1, 3, 300, 400], 0, 1, rng: &rng)
+        let copy = Correction.workingCopy(of: big, mode: .gain(workSize: 128))
+        XCTAssertEqual(copy.shape, [1, 3, 96, 128])
+        XCTAssertTrue(Correction.workingCopy(of: big, mode: .gain(workSize: 512)) === big)
+        XCTAssertTrue(Correction.workingCopy(of: big, mode: .direct) === big)
+    }
+
+    func testBothModesCorrectAPhotoOfAnySize() {
+        let model = DRHT.initialized(seed: 1)
+        var rng = SeededRandom(seed: 2)
+        let photo = Tensor.uniform([1, 3, 70, 100], 0, 1, rng: &rng)
+        let direct = Correction(model: model, photo: photo, mode: .direct)
+        direct.run()
+        XCTAssertEqual(direct.corrected().shape, [1, 3, 70, 100])
+        XCTAssertNil(direct.gainStops())
+        let gain = Correction(model: model, photo: photo, mode: .gain(workSize: 64))
+        XCTAssertTrue(gain.isReduced)
+        XCTAssertEqual(gain.working.shape, [1, 3, 45, 64])
+        gain.run()
+        let out = gain.corrected()
+        XCTAssertEqual(out.shape, [1, 3, 70, 100])
+        XCTAssertTrue(out.array.allSatisfy { $0 >= 0 && $0 <= 1 })
+        XCTAssertEqual(gain.hdrEstimate().shape, [1, 3, 70, 100])
+        XCTAssertEqual(gain.gainStops()?.shape, [1, 1, 70, 100])
+        XCTAssertGreaterThan(gain.gainMilliseconds, 0)
+    }
+}
+
+final class ResizeTests: XCTestCase {
+    func testAreaAverageByHand() {
+        // 1 x 3 -> 1 x 2: each output covers 1.5 inputs: (a + b/2) / 1.5 and (b/2 + c) / 1.5.
+        let t = Tensor(shape: [1, 1, 1, 3], values: [3, 6, 9])
+        XCTAssertEqual(resizeArea(t, height: 1, width: 2).array, [4, 8], accuracy: 1e-5)
+        // 2 x 4 -> 1 x 2: plain 2 x 2 block means.
+        let u = Tensor(shape: [1, 1, 2, 4], values: [1, 2, 3, 4, 5, 6, 7, 8])
+        XCTAssertEqual(resizeArea(u, height: 1, width: 2).array, [3.5, 5.5], accuracy: 1e-5)
+        XCTAssertTrue(resizeArea(u, height: 2, width: 4) === u)
+    }
+
+    func testSizeWithLongSide() {
+        XCTAssertTrue(sizeWithLongSide(128, height: 3000, width: 4000) == (96, 128))
+        XCTAssertTrue(sizeWithLongSide(128, height: 4000, width: 10) == (128, 1))
+        XCTAssertTrue(sizeWithLongSide(512, height: 300, width: 400) == (300, 400))
+    }
+
+    func testFastSRGBCurvesMatchTheExactOnes() {
+        var worstDecode: Float = 0, worstEncode: Float = 0
+        for i in 0...10_000 {
+            let v = Float(i) / 10_000
+            worstDecode = max(worstDecode, abs(SRGB.fastDecode(v) - SRGB.decode(v)))
+            worstEncode = max(worstEncode, abs(SRGB.fastEncode(v) - SRGB.encode(v)))
+        }
+        XCTAssertLessThan(worstDecode, 2e-5)
+        XCTAssertLessThan(worstEncode, 2e-5)
+        XCTAssertEqual(SRGB.fastEncode(5), 1, accuracy: 1e-6)
+        XCTAssertEqual(SRGB.fastDecode(-1), 0, accuracy: 1e-9)
+    }
+}
+
+/// XCTAssertEqual for Float arrays with a tolerance.
+func XCTAssertEqual(_ a: [Float], _ b: [Float], accuracy: Float, file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(a.count, b.count, file: file, line: line)
+    for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: accuracy, file: file, line: line) }
+}
