@@ -25,6 +25,9 @@ public struct TrainingConfig {
     /// Held-out synthetic triplets (seeds disjoint from training's).
     public var validationCount = 16
     public var data: TrainingData = .synthetic
+    /// Whole images reduced to `size` (what gain-mode inference shows the network, the
+    /// default since gain mode became `drht correct`'s), or windows cut at the images' scale.
+    public var framing: Framing = .whole
     /// Also keep every checkpoint as `<out>.step<N>.safetensors` (for `drht average`).
     public var keepCheckpoints = false
 
@@ -106,7 +109,8 @@ public final class Trainer {
         step = 0
         elapsed = 0
         validation = stack((0..<config.validationCount).map {
-            TrainingData.syntheticCrop(seed: TrainingData.validationSeed($0), size: config.size)
+            config.framing == .whole ? SyntheticScenes.triplet(seed: TrainingData.validationSeed($0), size: config.size)
+                                     : TrainingData.syntheticCrop(seed: TrainingData.validationSeed($0), size: config.size)
         })
     }
 
@@ -164,7 +168,7 @@ public final class Trainer {
         let startStep = step
         if writesFiles { try writeCSV() }
         while step < config.steps && !shouldStop() {
-            let batch = try config.data.batch(seed: config.seed, step: step + 1, count: config.batch, size: config.size)
+            let batch = try config.data.batch(seed: config.seed, step: step + 1, count: config.batch, size: config.size, framing: config.framing)
             let (losses, grads) = model.lossAndGradients(batch, mode: .training)
             guard losses.total.isFinite else {
                 throw TrainingError("the loss became \(losses.total) at step \(step + 1); lower --lr (now \(config.learningRate))")
@@ -207,6 +211,7 @@ public final class Trainer {
         model.notes["seed"] = "\(config.seed)"
         model.notes["batch"] = "\(config.batch)"
         model.notes["size"] = "\(config.size)"
+        model.notes["framing"] = config.framing.rawValue
         model.notes["learning_rate"] = "\(config.learningRate)"
         model.notes["date"] = ISO8601DateFormatter().string(from: Date())
         if let last {

@@ -5,6 +5,19 @@ import DRHTImageIO
 import DRHTModel
 import Foundation
 
+/// What one training sample shows of its image.
+public enum Framing: String, CaseIterable, Sendable {
+    /// The whole image (photos and triplets: the largest square, at a random place along the
+    /// long side) reduced to the sample size: what gain-mode inference shows the network, a
+    /// copy of the whole photo at the working size, so the network can judge its exposure.
+    case whole
+    /// A sample-size window cut from the image at its own scale (procedural scenes rendered at
+    /// 256 x 256, photos reduced to a shorter side of 400): what direct inference at about
+    /// that scale shows the network. A window hides the global brightness that exposure
+    /// depends on (measured: a fine-tune on 128-px crops of photos made -2 EV photos worse).
+    case crop
+}
+
 public enum TrainingData {
     case synthetic
     /// Well-exposed PNG/JPEG photos, turned into triplets on the fly.
@@ -59,23 +72,25 @@ public enum TrainingData {
     }
 
     /// One triplet for sample `seed`, `size` x `size`.
-    public func triplet(seed: UInt64, size: Int) throws -> Triplet {
+    public func triplet(seed: UInt64, size: Int, framing: Framing = .crop) throws -> Triplet {
         var rng = SeededRandom(seed: seed)
         switch self {
         case .synthetic:
-            return TrainingData.syntheticCrop(seed: seed, size: size)
+            return framing == .whole ? SyntheticScenes.triplet(seed: seed, size: size) : TrainingData.syntheticCrop(seed: seed, size: size)
         case .photos(let paths):
             let path = paths[Int(rng.next() % UInt64(paths.count))]
             let photo = try PhotoCache.shared.image(path)
-            let crop = try randomCrop([photo], size: size, rng: &rng, path: path)[0]
+            let crop = framing == .whole ? wholeSquare([photo], size: size, rng: &rng)[0]
+                                         : try randomCrop([photo], size: size, rng: &rng, path: path)[0]
             return PhotoTriplet.make(from: crop, rng: &rng)
         case .triplets(let ids):
             let id = ids[Int(rng.next() % UInt64(ids.count))]
             let parts = try [".input.png", ".hdr", ".target.png"].map { try PhotoCache.shared.image(id + $0) }
-            let c = try randomCrop(parts, size: size, rng: &rng, path: id + ".input.png")
+            let c = framing == .whole ? wholeSquare(parts, size: size, rng: &rng)
+                                      : try randomCrop(parts, size: size, rng: &rng, path: id + ".input.png")
             return Triplet(input: c[0], hdr: c[1], target: c[2])
         case .mixed(let parts):
-            return try parts[Int(seed % UInt64(parts.count))].triplet(seed: seed, size: size)
+            return try parts[Int(seed % UInt64(parts.count))].triplet(seed: seed, size: size, framing: framing)
         }
     }
 
@@ -98,14 +113,14 @@ public enum TrainingData {
 
     /// A batch of `count` triplets, sample seeds derived from (`seed`, `step`), made in parallel
     /// (each is a pure function of its seed; the photo cache is locked).
-    public func batch(seed: UInt64, step: Int, count: Int, size: Int) throws -> Batch {
+    public func batch(seed: UInt64, step: Int, count: Int, size: Int, framing: Framing = .crop) throws -> Batch {
         let seeds = (0..<count).map { TrainingData.sampleSeed(seed, step, $0) }
         var triplets = [Triplet?](repeating: nil, count: count)
         var failure: Error?
         let lock = NSLock()
         DispatchQueue.concurrentPerform(iterations: count) { i in
             do {
-                let t = try triplet(seed: seeds[i], size: size)
+                let t = try triplet(seed: seeds[i], size: size, framing: framing)
                 lock.lock(); triplets[i] = t; lock.unlock()
             } catch {
                 lock.lock(); failure = failure ?? error; lock.unlock()
@@ -136,6 +151,25 @@ public func stack(_ triplets: [Triplet]) -> Batch {
     return Batch(input: cat(triplets.map(\.input)), hdr: cat(triplets.map(\.hdr)), target: cat(triplets.map(\.target)))
 }
 
+/// The largest square of each image (all the same size), at one random place along the long
+/// side, reduced to size x size by area averaging (enlarged by repeating pixels if smaller).
+func wholeSquare(_ images: [Tensor], size: Int, rng: inout SeededRandom) -> [Tensor] {
+    let h = images[0].h, w = images[0].w, side = min(h, w)
+    let y0 = Int(rng.next() % UInt64(h - side + 1)), x0 = Int(rng.next() % UInt64(w - side + 1))
+    return images.map { img in
+        let square = Tensor(uninitialized: [1, img.c, side, side])
+        for c in 0..<img.c { for y in 0..<side {
+            (square.data + (c * side + y) * side).update(from: img.data + (c * h + y0 + y) * w + x0, count: side)
+        }}
+        if side >= size { return resizeArea(square, height: size, width: size) }
+        let out = Tensor(uninitialized: [1, img.c, size, size])
+        for c in 0..<img.c { for y in 0..<size { for x in 0..<size {
+            out.data[(c * size + y) * size + x] = square.data[(c * side + y * side / size) * side + x * side / size]
+        }}}
+        return out
+    }
+}
+
 /// The same random size x size window of each image (all the same size).
 func randomCrop(_ images: [Tensor], size: Int, rng: inout SeededRandom, path: String) throws -> [Tensor] {
     let h = images[0].h, w = images[0].w
@@ -153,13 +187,16 @@ func randomCrop(_ images: [Tensor], size: Int, rng: inout SeededRandom, path: St
 }
 
 /// Photo triplets: the photo is the target; its linearised sRGB, normalised to log-average
-/// 0.18, is the HDR; the input is that HDR re-exposed by a random EV through a random camera.
+/// 0.18, is the HDR; the input is that HDR re-exposed by a random EV (or `ev`) through a random
+/// camera.
 public enum PhotoTriplet {
-    public static func make(from photo: Tensor, rng: inout SeededRandom) -> Triplet {
+    public static func make(from photo: Tensor, rng: inout SeededRandom, ev: Float? = nil) -> Triplet {
         let hdr = Tensor(zeros: photo.shape)
-        for i in 0..<photo.count { hdr.data[i] = SyntheticScenes.srgbDecode(photo.data[i]) }
+        for i in 0..<photo.count { hdr.data[i] = SRGB.decode(photo.data[i]) }
         SyntheticScenes.normalise(hdr)
-        return Triplet(input: Camera.random(rng: &rng).photograph(hdr, rng: &rng), hdr: hdr, target: photo.copy())
+        var camera = Camera.random(rng: &rng)
+        if let ev { camera.ev = ev }
+        return Triplet(input: camera.photograph(hdr, rng: &rng), hdr: hdr, target: photo.copy())
     }
 }
 

@@ -22,7 +22,9 @@ struct TrainCommand: ParsableCommand {
     var data = "synth"
     @Option(help: "Train until this step.") var steps = 200
     @Option(help: "Triplets per batch.") var batch = 8
-    @Option(help: "Crop size (a multiple of 32).") var size = 64
+    @Option(help: "Sample size (a multiple of 32): what each training image is reduced to (--framing whole) or cut to (crop).") var size = 64
+    @Option(help: "whole: each sample is a whole image (photos: their largest square) reduced to --size, as gain-mode inference shows the network a reduced copy of the whole photo; crop: a --size window cut at the image's own scale (procedural scenes 256 px, photos a shorter side of 400).")
+    var framing = "whole"
     @Option(help: "Adam learning rate (the paper's 1e-2 makes the held-out loss spike early; see README).") var lr: Float = 1e-3
     @Option(help: "Start from these weights instead of a fresh initialisation.", completion: .file(extensions: ["safetensors"]))
     var weights: String?
@@ -43,6 +45,7 @@ struct TrainCommand: ParsableCommand {
         guard steps >= 1, batch >= 1, valEvery >= 1, saveEvery >= 1 else {
             throw ValidationError("--steps, --batch, --val-every and --save-every must be at least 1")
         }
+        guard Framing(rawValue: framing) != nil else { throw ValidationError("--framing takes whole or crop (got \(framing))") }
         guard lr > 0, lr < 1 else { throw ValidationError("--lr must be between 0 and 1 (got \(lr))") }
         if weights != nil && resume != nil { throw ValidationError("use either --weights or --resume, not both") }
         do { try TrainingConfig.checkMemory(batch: batch, size: size) } catch { throw ValidationError("\(error)") }
@@ -55,6 +58,7 @@ struct TrainCommand: ParsableCommand {
         config.seed = seed; config.validateEvery = valEvery; config.saveEvery = saveEvery
         config.data = try TrainingData.parse(data)
         config.keepCheckpoints = keep
+        config.framing = Framing(rawValue: framing)!
         let output = out ?? resume ?? "drht-trained.safetensors"
         let trainer: Trainer
         if let resume {
@@ -68,7 +72,7 @@ struct TrainCommand: ParsableCommand {
         }
         let tty = isatty(2) != 0
         FileHandle.standardError.write(Data(("training \(steps - trainer.step) steps (to step \(steps)), batch \(batch), "
-            + "\(size)x\(size), lr \(lr), data \(config.data.description) -> \(output)\n").utf8))
+            + "\(size)x\(size) (\(framing)), lr \(lr), data \(config.data.description) -> \(output)\n").utf8))
         Interrupt.catchSIGINT(secondExits: true)
         var lastValidation: Double?
         let last = try trainer.run(report: { p in

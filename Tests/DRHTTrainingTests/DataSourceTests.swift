@@ -24,6 +24,31 @@ final class DataSourceTests: XCTestCase {
         XCTAssertEqual(batch.input.shape, [4, 3, 32, 32])
     }
 
+    /// Whole framing: a photo's largest square reduced to the sample size (covering its full
+    /// height), a procedural scene rendered whole at the sample size.
+    func testWholeFramingShowsTheWholeImage() throws {
+        let dir = NSTemporaryDirectory() + "drht-whole-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // 64 x 96: the top half 0.2, the bottom half 0.8 (in sRGB).
+        let photo = Tensor(zeros: [1, 3, 64, 96])
+        for c in 0..<3 { for y in 0..<64 { for x in 0..<96 { photo[0, c, y, x] = y < 32 ? 0.2 : 0.8 } } }
+        try ImageIO.write(photo, to: dir + "/halves.png")
+        let data = try TrainingData.parse("photos:" + dir)
+        let whole = try data.triplet(seed: 3, size: 32, framing: .whole)
+        XCTAssertEqual(whole.target.shape, [1, 3, 32, 32])
+        // Every row of the photo is in the sample: the top half of the sample is 0.2, the bottom 0.8.
+        XCTAssertEqual(whole.target[0, 1, 0, 5], 0.2, accuracy: 2e-3)
+        XCTAssertEqual(whole.target[0, 1, 31, 5], 0.8, accuracy: 2e-3)
+        let crop = try data.triplet(seed: 3, size: 32, framing: .crop)
+        XCTAssertEqual(crop.target.shape, [1, 3, 32, 32])
+        let synth = try TrainingData.synthetic.triplet(seed: 5, size: 64, framing: .whole)
+        XCTAssertEqual(synth.target.array, SyntheticScenes.triplet(seed: 5, size: 64).target.array)
+        XCTAssertNotEqual(try TrainingData.synthetic.triplet(seed: 5, size: 64, framing: .crop).target.array, synth.target.array)
+        let batch = try data.batch(seed: 1, step: 1, count: 2, size: 32, framing: .whole)
+        XCTAssertEqual(batch.input.shape, [2, 3, 32, 32])
+    }
+
     func testPhotosAreReducedByAnIntegerFactor() {
         let t = Tensor(zeros: [1, 1, 1000, 800])
         for i in 0..<t.count { t.data[i] = Float(i % 2) }          // alternating columns 0, 1

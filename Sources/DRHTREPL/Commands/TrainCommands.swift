@@ -10,12 +10,14 @@ enum TrainCommands {
 
     static let train = Command(
         "train", summary: "Train the session's model for a few steps and watch the loss fall.",
-        usage: "train [--steps N] [--batch B] [--size S] [--lr LR] [--seed N] [--data D] [--save FILE]",
+        usage: "train [--steps N] [--batch B] [--size S] [--framing whole|crop] [--lr LR] [--seed N] [--data D] [--save FILE]",
         example: "train --steps 40 --batch 4 --size 64",
         details: "Joint end-to-end training of both networks with Adam on procedural scenes (or --data photos:DIR / a triplet folder). It starts from the session's current model and changes it in place; Ctrl-C stops after the current step and keeps what was learned. A held-out set (scenes never trained on) is measured before and during training. For long runs use `drht train` outside the REPL, which checkpoints.",
         options: [OptionSpec("--steps", ["N"], "optimizer steps, 1..100000 (default 40)"),
                   OptionSpec("--batch", ["B"], "triplets per step, 1..64 (default 4)"),
-                  OptionSpec("--size", ["S"], "crop size, a multiple of 32 up to 512 (default 64)"),
+                  OptionSpec("--size", ["S"], "sample size, a multiple of 32 up to 512 (default 64)"),
+                  OptionSpec("--framing", ["whole|crop"], "whole images reduced to S, as gain-mode inference shows the network (default), or S-pixel windows at the images' scale",
+                             completion: .words(Framing.allCases.map(\.rawValue))),
                   OptionSpec("--lr", ["LR"], "Adam learning rate (default 0.001)"),
                   OptionSpec("--seed", ["N"], "order of training scenes (default 1)"),
                   OptionSpec("--data", ["D"], "synth, photos:DIR or a triplet folder (default synth)", completion: .path),
@@ -28,6 +30,10 @@ enum TrainCommands {
         config.size = try a.int("--size", default: 64, range: 32...512)
         guard config.size % 32 == 0 else { throw REPLError("--size must be a multiple of 32 (got \(config.size))") }
         try TrainingConfig.checkMemory(batch: config.batch, size: config.size)
+        if let f = a.options["--framing"]?.first {
+            guard let framing = Framing(rawValue: f) else { throw REPLError("--framing takes whole or crop (got \(f))") }
+            config.framing = framing
+        }
         config.learningRate = Float(try a.double("--lr", default: 1e-3, range: 1e-7...0.5))
         config.seed = UInt64(try a.int("--seed", default: 1, range: 0...Int(Int32.max)))
         config.data = try TrainingData.parse(a.options["--data"]?.first ?? "synth")
@@ -37,7 +43,7 @@ enum TrainCommands {
         let trainer = Trainer(model: model, config: config, output: "")
         trainer.writesFiles = false
         let before = trainer.validationLoss()
-        s.console.line("training \(config.steps) steps, batch \(config.batch), \(config.size)x\(config.size), lr \(formatNumber(Double(config.learningRate))), data \(config.data.description)")
+        s.console.line("training \(config.steps) steps, batch \(config.batch), \(config.size)x\(config.size) (\(config.framing.rawValue)), lr \(formatNumber(Double(config.learningRate))), data \(config.data.description)")
         s.console.line("held-out loss before: \(formatNumber(before))")
         var lastValidation = before
         try trainer.run(report: { p in
