@@ -1,5 +1,5 @@
 // The HTML report of `drht evaluate --html`: the table, then one row per image with small
-// pictures side by side (input, each baseline, DRHT, target) and their scores. One file,
+// pictures side by side (input, each baseline, DRHT in each mode, target) and their scores. One file,
 // pictures embedded as JPEG data URIs, so it opens in any browser.
 import DRHTEngine
 import DRHTImageIO
@@ -7,6 +7,11 @@ import Foundation
 
 public enum EvaluationReport {
     public static func html(_ e: Evaluation, title: String, thumbnail: Int = 160) -> String {
+        html([(nil, e)], title: title, thumbnail: thumbnail)
+    }
+
+    /// One page with a section per evaluation (e.g. one per exposure), each headed `heading`.
+    public static func html(_ sections: [(heading: String?, evaluation: Evaluation)], title: String, thumbnail: Int = 160) -> String {
         func esc(_ s: String) -> String { s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;") }
         func uri(_ t: Tensor) -> String {
             let small = downscale(t, by: (max(t.h, t.w) + thumbnail - 1) / thumbnail)   // JPEG clamps to [0, 1]
@@ -23,6 +28,11 @@ public enum EvaluationReport {
         figure { margin: 0; font-size: 11px; text-align: center; } img { display: block; }
         .best { font-weight: bold; color: #075; }
         </style></head><body><h1>\(esc(title))</h1>
+
+        """
+        for (heading, e) in sections {
+        if let heading { out += "<h2>\(esc(heading))</h2>\n" }
+        out += """
         <p>\(esc(e.data.description)); model: \(esc(e.model.trainingSummary ?? "untrained"))</p>
         <pre>\(esc(e.table().joined(separator: "\n")))</pre>
 
@@ -33,9 +43,10 @@ public enum EvaluationReport {
             for o in image.outputs {
                 let cls = o.method == best ? " class=\"best\"" : ""
                 out += "<figure><img src=\"\(uri(o.image))\" alt=\"\(esc(o.method))\"><figcaption\(cls)>\(esc(o.method))<br>"
-                    + String(format: "%.2f dB, SSIM %.3f, FSIM %.3f", o.psnr, o.ssim, o.fsim) + "</figcaption></figure>\n"
+                    + String(format: "%.2f dB, SSIM %.3f, FSIM %.3f, grid %.2f", o.psnr, o.ssim, o.fsim, o.grid) + "</figcaption></figure>\n"
             }
             out += "<figure><img src=\"\(uri(image.target))\" alt=\"target\"><figcaption>target</figcaption></figure>\n</div>\n"
+        }
         }
         return out + "</body></html>\n"
     }

@@ -3,6 +3,7 @@
 import ArgumentParser
 import CBLAS
 import DRHTEngine
+import DRHTImageIO
 import DRHTModel
 import DRHTTraining
 import Foundation
@@ -14,11 +15,18 @@ struct BenchCommand: ParsableCommand {
         discussion: """
         Examples: drht bench --size 256 --threads 2 --json
                   drht bench --pipeline --size 1024
+                  drht bench --pipeline --mode gain            (a 4000 x 3000 photo, as a phone takes)
         """
     )
 
-    @Option(help: "Input size N, a multiple of 32 (default 256 for layers, 512 with --pipeline).")
-    var size: Int?
+    @Option(help: "Input size N, a multiple of 32 (default 256 for layers, 512 with --pipeline); with --pipeline also WxH, e.g. 4000x3000 (the default with --mode gain).")
+    var size: String?
+
+    @Option(help: "With --pipeline: direct (the network at full resolution, the default) or gain (gain-map correction, as `drht correct` does).")
+    var mode = "direct"
+
+    @Option(name: .customLong("work-size"), help: "With --mode gain: the working copy's long side (default \(CorrectionMode.defaultWorkSize)).")
+    var workSize: Int?
 
     @Flag(help: "Time the whole two-stage inference (both networks and the transform) instead of single layers.")
     var pipeline = false
@@ -35,11 +43,31 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
 
-    var n: Int { size ?? (train ? 64 : pipeline ? 512 : 256) }
+    /// (height, width) of the input.
+    var dims: (h: Int, w: Int) {
+        guard let size else { return train ? (64, 64) : pipeline ? (mode == "gain" ? (3000, 4000) : (512, 512)) : (256, 256) }
+        let parts = size.lowercased().split(separator: "x").compactMap { Int($0) }
+        return parts.count == 2 ? (parts[1], parts[0]) : (parts.first ?? 0, parts.first ?? 0)
+    }
+    var n: Int { dims.h }
 
     func validate() throws {
-        guard n >= 32, n % 32 == 0, n <= 4096 else {
-            throw ValidationError("--size must be a multiple of 32 between 32 and 4096 (got \(n))")
+        if pipeline {
+            let parts = size.map { $0.lowercased().split(separator: "x", omittingEmptySubsequences: false).map { Int($0) } } ?? []
+            guard size == nil || ((parts.count == 1 || parts.count == 2) && parts.allSatisfy { $0 != nil }),
+                  (32...20_000).contains(dims.h), (32...20_000).contains(dims.w), dims.h * dims.w <= 100_000_000 else {
+                throw ValidationError("--size takes N or WxH, 32 to 20000 pixels a side, at most 100 megapixels (got \(size ?? ""))")
+            }
+            do { _ = try CorrectionMode.parse(mode, workSize: workSize) } catch let e as CorrectionError { throw ValidationError(e.description) }
+        } else {
+            guard mode == "direct", workSize == nil else { throw ValidationError("--mode and --work-size go with --pipeline") }
+            guard let size, let v = Int(size) else {
+                if self.size != nil { throw ValidationError("--size takes one number N for layer and training benchmarks") }
+                return
+            }
+            guard v >= 32, v % 32 == 0, v <= 4096 else {
+                throw ValidationError("--size must be a multiple of 32 between 32 and 4096 (got \(v))")
+            }
         }
         if let threads, threads < 1 || threads > 64 { throw ValidationError("--threads must be 1...64") }
     }
@@ -74,9 +102,11 @@ extension BenchCommand {
     /// The whole two-stage inference at n x n on random weights and a random image: a warm-up,
     /// then the median of three runs, with the process's peak memory.
     func runPipeline(_ progress: Progress) throws {
+        let correctionMode = try CorrectionMode.parse(mode, workSize: workSize)
+        if correctionMode != .direct { return try runGain(progress, correctionMode) }
         let model = DRHT.initialized(seed: 1)
         var rng = SeededRandom(seed: 3)
-        let image = Tensor.uniform([1, 3, n, n], 0, 1, rng: &rng)
+        let image = Tensor.uniform([1, 3, dims.h, dims.w], 0, 1, rng: &rng)
         var times: [Double] = [], stages: [(Double, Double, Double)] = [], flops = 0.0
         var slowest: [(String, Double)] = []
         for run in 0..<4 {
@@ -98,15 +128,77 @@ extension BenchCommand {
         let ms = times[mid], (h, t, l) = stages[mid]
         let rss = Timing.peakRSSMB()
         if json {
-            print(String(format: "{\"size\": %d, \"threads\": %d, \"pipeline_ms\": %.3f, \"pipeline_gflops\": %.3f, "
+            print(String(format: "{\"size\": %d, \"width\": %d, \"threads\": %d, \"pipeline_ms\": %.3f, \"pipeline_gflops\": %.3f, "
                          + "\"gflop\": %.3f, \"hdr_ms\": %.3f, \"transform_ms\": %.3f, \"ldr_ms\": %.3f, \"slowest_step_ms\": %.3f, \"peak_rss_mb\": %.1f}",
-                         n, EngineThreads.count, ms, flops / ms / 1e6, flops / 1e9, h, t, l, slowest[mid].1, rss))
+                         dims.h, dims.w, EngineThreads.count, ms, flops / ms / 1e6, flops / 1e9, h, t, l, slowest[mid].1, rss))
         } else {
-            print("drht bench --pipeline: \(n)x\(n), batch 1, \(EngineThreads.count) thread\(EngineThreads.count == 1 ? "" : "s"), median of 3 runs")
+            print("drht bench --pipeline --mode direct: \(dims.w)x\(dims.h), batch 1, \(EngineThreads.count) thread\(EngineThreads.count == 1 ? "" : "s"), median of 3 runs")
             print(String(format: "two-stage inference: %.1f ms for %.1f GFLOP = %.1f GFLOP/s", ms, flops / 1e9, flops / ms / 1e6))
             print(String(format: "  HDR estimation %.1f ms, transform %.1f ms, LDR correction %.1f ms", h, t, l))
             print(String(format: "  slowest single step (what one REPL `step` waits for): %@ %.1f ms", slowest[mid].0, slowest[mid].1))
             print(String(format: "peak memory: %.0f MB", rss))
+        }
+    }
+
+    /// Gain-mode correction of a W x H photo as `drht correct` runs it: a JPEG of a smooth
+    /// picture with noise is written to a temporary file, decoded, corrected (a warm-up, then
+    /// the median of three) and written as PNG. Reports the correction alone (working copy,
+    /// both networks, gain map applied to every pixel), decoding and encoding, and peak memory.
+    func runGain(_ progress: Progress, _ mode: CorrectionMode) throws {
+        let (h, w) = dims
+        let model = DRHT.initialized(seed: 1)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("drht-bench-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        progress.say("writing a \(w)x\(h) JPEG")
+        do {
+            var rng = SeededRandom(seed: 3)
+            let picture = Tensor(uninitialized: [1, 3, h, w])
+            for c in 0..<3 { for y in 0..<h { for x in 0..<w {
+                let v = 0.5 + 0.35 * sinf(Float(x) / Float(w) * 6 + Float(c)) * cosf(Float(y) / Float(h) * 4) + 0.05 * rng.normal()
+                picture.data[(c * h + y) * w + x] = min(1, max(0, v))
+            } } }
+            try ImageIO.write(picture, to: dir + "/photo.jpg")
+        }
+        let rssBefore = Timing.peakRSSMB()
+        var t0 = Timing.nowMS()
+        progress.say("decoding")
+        let image = try ImageIO.read(dir + "/photo.jpg").pixels
+        let decodeMS = Timing.nowMS() - t0
+        var times: [Double] = [], network: [Double] = [], gain: [Double] = []
+        var corrected: Tensor?
+        var working = (0, 0)
+        for run in 0..<4 {
+            progress.say(run == 0 ? "warm-up run" : "run \(run)/3")
+            t0 = Timing.nowMS()
+            let c = Correction(model: model, photo: image, mode: mode)
+            c.run()
+            corrected = c.corrected()
+            if run > 0 {
+                times.append(Timing.nowMS() - t0)
+                let s = c.pipeline.stageMilliseconds
+                network.append(s.hdr + s.transform + s.ldr); gain.append(c.gainMilliseconds)
+            }
+            working = (c.working.w, c.working.h)
+        }
+        progress.say("encoding")
+        t0 = Timing.nowMS()
+        try ImageIO.write(corrected!, to: dir + "/corrected.png")
+        let encodeMS = Timing.nowMS() - t0
+        progress.done()
+        let mid = times.indices.sorted { times[$0] < times[$1] }[1]
+        let rss = Timing.peakRSSMB()
+        if json {
+            print(String(format: "{\"mode\": \"gain\", \"width\": %d, \"height\": %d, \"work_width\": %d, \"work_height\": %d, \"threads\": %d, "
+                         + "\"correction_ms\": %.3f, \"network_ms\": %.3f, \"gain_ms\": %.3f, \"decode_jpeg_ms\": %.3f, \"encode_png_ms\": %.3f, "
+                         + "\"peak_rss_mb\": %.1f, \"peak_rss_before_decode_mb\": %.1f}",
+                         w, h, working.0, working.1, EngineThreads.count, times[mid], network[mid], gain[mid], decodeMS, encodeMS, rss, rssBefore))
+        } else {
+            print("drht bench --pipeline --mode gain: a \(w)x\(h) photo, working copy \(working.0)x\(working.1), \(EngineThreads.count) thread\(EngineThreads.count == 1 ? "" : "s"), median of 3 runs")
+            print(String(format: "correction: %.1f ms (working copy + both networks %.1f ms, gain map to every pixel %.1f ms)", times[mid], network[mid], gain[mid]))
+            print(String(format: "decoding the JPEG %.1f ms, encoding the PNG %.1f ms: %.2f s for the whole `drht correct`", decodeMS, encodeMS,
+                         (decodeMS + times[mid] + encodeMS) / 1000))
+            print(String(format: "peak memory: %.0f MB (%.0f MB before decoding)", rss, rssBefore))
         }
     }
 }

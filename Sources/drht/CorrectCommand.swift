@@ -3,6 +3,7 @@ import ArgumentParser
 import DRHTEngine
 import DRHTImageIO
 import DRHTModel
+import DRHTREPL
 import Foundation
 
 struct CorrectCommand: ParsableCommand {
@@ -11,6 +12,10 @@ struct CorrectCommand: ParsableCommand {
         abstract: "Correct the exposure of a photo with the two-stage DRHT network.",
         discussion: """
         Example: drht correct dark.jpg -o fixed.png --hdr dark.hdr
+        Modes: gain (default) runs the network on a copy reduced to --work-size pixels on its long \
+        side and carries its decision to every pixel of the photo as a gain map: fast at any size, \
+        no grid artefacts, the photo's own detail kept. direct runs the network on the photo at full \
+        resolution, as the paper does (slow and memory-hungry on big photos).
         Weights come from --weights, $DRHT_WEIGHTS, or the project's Weights/drht.safetensors.
         """
     )
@@ -18,8 +23,8 @@ struct CorrectCommand: ParsableCommand {
     @Argument(help: "The photo to correct (PNG or JPEG, any size).", completion: .file(extensions: ["png", "jpg", "jpeg"]))
     var input: String
 
-    @Option(name: .shortAndLong, help: "Where to write the corrected image: .png, or .npy (H, W, 3 float32). Default: INPUT.corrected.png beside the input.",
-            completion: .file(extensions: ["png", "npy"]))
+    @Option(name: .shortAndLong, help: "Where to write the corrected image: .png, .jpg, or .npy (H, W, 3 float32). Default: INPUT.corrected.png beside the input.",
+            completion: .file(extensions: ["png", "jpg", "jpeg", "npy"]))
     var output: String?
 
     @Option(help: "Also write the stage-1 HDR estimate H: .hdr (linear Radiance) or .npy (H, W, 3).",
@@ -32,13 +37,20 @@ struct CorrectCommand: ParsableCommand {
     @Option(help: "Bits per sample of a PNG output: 8 or 16.")
     var bits = 8
 
+    @Option(help: "gain (the network decides on a small copy, a gain map applies it to every pixel) or direct (the network at full resolution).")
+    var mode = "gain"
+
+    @Option(name: .customLong("work-size"), help: "gain mode: the long side of the copy the network sees, in pixels (default \(CorrectionMode.defaultWorkSize)).")
+    var workSize: Int?
+
     @Flag(help: "Print nothing on success.")
     var quiet = false
 
     func validate() throws {
+        do { _ = try CorrectionMode.parse(mode, workSize: workSize) } catch let e as CorrectionError { throw ValidationError(e.description) }
         guard bits == 8 || bits == 16 else { throw ValidationError("--bits must be 8 or 16 (got \(bits))") }
-        if let output, !["png", "npy"].contains(ext(output)) {
-            throw ValidationError("the output must end in .png or .npy (got '\(output)')")
+        if let output, !["png", "jpg", "jpeg", "npy"].contains(ext(output)) {
+            throw ValidationError("the output must end in .png, .jpg or .npy (got '\(output)')")
         }
         if let hdr, !["hdr", "npy"].contains(ext(hdr)) {
             throw ValidationError("--hdr must end in .hdr or .npy (got '\(hdr)')")
@@ -65,25 +77,51 @@ struct CorrectCommand: ParsableCommand {
             }
         }
         let (model, weightsPath) = try WeightsLocator.load(weights)
-        let pipeline = Pipeline(model: model, image: image.pixels, retention: .needed)
-        let showProgress = !quiet && isatty(2) != 0
+        let correctionMode = try CorrectionMode.parse(mode, workSize: workSize)
+        if correctionMode == .direct {
+            // Direct inference frees each activation after its last use: about 0.8 KB per pixel at its peak.
+            let need = 0.8e3 * Double(image.width * image.height)
+            if need > 0.8 * Double(ProcessInfo.processInfo.physicalMemory) {
+                throw UserError(String(format: "%@ is %d x %d: --mode direct would need about %.0f GB of memory; use --mode gain (the default)", input, image.width, image.height, need / 1e9))
+            }
+        }
+        Interrupt.catchSIGINT(secondExits: true)
         let t0 = DispatchTime.now().uptimeNanoseconds
+        let correction = Correction(model: model, photo: image.pixels, mode: correctionMode)
+        let pipeline = correction.pipeline
+        let showProgress = !quiet && isatty(2) != 0
         while let name = pipeline.nextStepName {
+            if Interrupt.isRequested {
+                if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+                throw UserError("stopped (Ctrl-C) before \(name); nothing was written")
+            }
             if showProgress {
                 FileHandle.standardError.write(Data("\r\u{1B}[2Kcorrecting: \(name) (\(pipeline.position + 1)/\(Pipeline.stepNames.count))".utf8))
             }
             pipeline.step()
         }
         if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+        let corrected = correction.corrected()                 // (1, 3, H, W)
+        let estimate = hdr == nil ? nil : correction.hdrEstimate()
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
 
-        let corrected = pipeline.corrected!                      // (1, 3, H, W)
+        // The HDR estimate first: a kill between the two writes then never pairs a new image
+        // with an old estimate of another run (the image is the file people look for).
+        if let hdr, let estimate { try write(estimate, to: hdr, bits: 32) }
         try write(corrected, to: outputPath, bits: bits)
-        if let hdr { try write(pipeline.hdrEstimate!, to: hdr, bits: 32) }
         if !quiet {
             let s = pipeline.stageMilliseconds
-            var line = String(format: "corrected %@ (%d x %d) in %.2f s: HDR estimation %.2f s, transform %.2f s, LDR correction %.2f s -> %@",
-                              input, image.width, image.height, seconds, s.hdr / 1000, s.transform / 1000, s.ldr / 1000, outputPath)
+            let w = correction.working
+            var line = String(format: "corrected %@ (%d x %d) in %.2f s", input, image.width, image.height, seconds)
+            if case .gain(let n) = correctionMode {
+                line += correction.isReduced
+                    ? String(format: " (gain mode: the network saw a %d x %d copy, long side %d: %.2f s; gain map applied to every pixel: %.2f s)",
+                             w.w, w.h, n, (s.hdr + s.transform + s.ldr) / 1000, correction.gainMilliseconds / 1000)
+                    : String(format: " (gain mode: the photo is no larger than the working size %d, so the network saw it whole: %.2f s)", n, (s.hdr + s.transform + s.ldr) / 1000)
+            } else {
+                line += String(format: " (direct: HDR estimation %.2f s, transform %.2f s, LDR correction %.2f s)", s.hdr / 1000, s.transform / 1000, s.ldr / 1000)
+            }
+            line += " -> \(outputPath)"
             if let hdr { line += ", HDR estimate -> \(hdr)" }
             if model.notes["steps"] == nil {
                 line += "\nnote: \(weightsPath) holds untrained weights, so the output is not a correction yet; train some with drht train"

@@ -1,4 +1,5 @@
-// `drht evaluate`: DRHT against classic baselines on held-out data, with PSNR, SSIM and FSIM.
+// `drht evaluate`: DRHT against classic baselines on held-out data, with PSNR, SSIM, FSIM and
+// the grid score, for each correction mode.
 import ArgumentParser
 import DRHTEngine
 import DRHTEvaluation
@@ -10,19 +11,30 @@ import Foundation
 struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
-        abstract: "Score DRHT and classic baselines (PSNR, SSIM, FSIM) on held-out triplets.",
+        abstract: "Score DRHT and classic baselines (PSNR, SSIM, FSIM, grid score) on held-out triplets.",
         discussion: """
         Examples: drht evaluate --count 64
+                  drht evaluate --data photos:data/photos/eval --ev -2,-1,1,1.5
                   drht evaluate --data triplets/ --html report.html
         Rows: the input itself, auto-exposure + gamma, histogram equalisation, Reinhard 2002 on the \
-        linearised input, DRHT's stage-1 HDR estimate (RMS error in the log domain) and DRHT's output.
+        linearised input, then for each correction mode DRHT's stage-1 HDR estimate (RMS error in \
+        the log domain) and DRHT's output. Grid: the 32-pixel grid score (about 1 for a photo; \
+        higher where the deconvolutions' dots show) and, in brackets, its peak.
         """
     )
 
     @Option(help: "synth (held-out procedural scenes), photos:DIR (held-out photos, e.g. data/photos/eval from `make photos`) or a folder written by `drht synth`.") var data = "synth"
-    @Option(help: "How many procedural scenes.") var count = 64
-    @Option(help: "Size of the procedural scenes.") var size = 256
+    @Option(help: "How many images (default: 64 procedural scenes; each photo 4 times, or once per exposure with --ev).") var count: Int?
+    @Option(help: "Procedural scenes: their size (default 256). Photos: the long side they are reduced to (default 512).") var size: Int?
     @Option(help: "First evaluation seed (scenes use seeds never used for training or validation).") var seed = 0
+    @Option(parsing: .unconditional, help: "Exposures to evaluate one at a time, in EV (e.g. -2,-1,1,1.5); default: a random exposure per image.") var ev: String?
+    @Option(help: "Correction modes, comma-separated: direct (the network at full resolution), gain (a gain map from a working copy).") var mode = "direct,gain"
+    @Option(name: .customLong("work-size"), help: "Long side(s) of gain mode's working copy, comma-separated (default \(CorrectionMode.defaultWorkSize)).") var workSize: String?
+    @Option(help: ArgumentHelp("Gain maps: dark-pixel guard (linear luminance).", visibility: .hidden)) var gainDelta: Float?
+    @Option(help: ArgumentHelp("Gain maps: bilinear or guided upsampling.", visibility: .hidden)) var upsample: String?
+    @Option(help: ArgumentHelp("Gain maps: blend the network's output where the photo is clipped (on/off).", visibility: .hidden)) var blendClipped: String?
+    @Option(help: ArgumentHelp("Gain maps: guided filter radius and epsilon (R,EPS).", visibility: .hidden)) var guided: String?
+    @Option(help: ArgumentHelp("Gain maps: Gaussian blur sigma at the working size.", visibility: .hidden)) var gainSmoothing: Float?
     @Option(help: "Weights to evaluate (default: $DRHT_WEIGHTS, else Weights/drht.safetensors).",
             completion: .file(extensions: ["safetensors"]))
     var weights: String?
@@ -32,42 +44,117 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
 
     func validate() throws {
-        guard (1...10_000).contains(count) else { throw ValidationError("--count must be 1...10000 (got \(count))") }
-        guard (32...2048).contains(size) else { throw ValidationError("--size must be 32...2048 (got \(size))") }
+        if let count { guard (1...10_000).contains(count) else { throw ValidationError("--count must be 1...10000 (got \(count))") } }
+        if let size { guard (32...2048).contains(size) else { throw ValidationError("--size must be 32...2048 (got \(size))") } }
         guard seed >= 0 else { throw ValidationError("--seed must be >= 0") }
+        _ = try exposures()
+        _ = try modes()
+        _ = try gainOptions()
+    }
+
+    func exposures() throws -> [Float]? {
+        guard let ev else { return nil }
+        let values = ev.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
+        guard !values.isEmpty, values.allSatisfy({ $0 != nil && $0!.isFinite && abs($0!) <= 8 }) else {
+            throw ValidationError("--ev takes exposures in EV between -8 and 8, comma-separated, e.g. -2,-1,1,1.5 (got '\(ev)')")
+        }
+        return values.map { $0! }
+    }
+
+    func modes() throws -> [CorrectionMode] {
+        let sizes: [Int?]
+        if let workSize {
+            let parsed = workSize.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !parsed.isEmpty, parsed.allSatisfy({ $0 != nil }) else {
+                throw ValidationError("--work-size takes pixel counts, comma-separated, e.g. 128,256 (got '\(workSize)')")
+            }
+            sizes = parsed
+        } else {
+            sizes = [nil]
+        }
+        var out: [CorrectionMode] = []
+        for name in mode.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            do {
+                if name == "direct" { out.append(.direct) } else { for s in sizes { out.append(try CorrectionMode.parse(name, workSize: s)) } }
+            } catch let e as CorrectionError { throw ValidationError(e.description) }
+        }
+        guard !out.isEmpty else { throw ValidationError("--mode takes direct, gain or direct,gain") }
+        return out
+    }
+
+    func gainOptions() throws -> GainOptions {
+        var o = GainOptions()
+        if let gainDelta { guard gainDelta > 0 && gainDelta.isFinite else { throw ValidationError("--gain-delta must be > 0") }; o.delta = gainDelta }
+        if let upsample {
+            guard let u = GainOptions.Upsampling(rawValue: upsample) else { throw ValidationError("--upsample takes bilinear or guided") }
+            o.upsampling = u
+        }
+        if let blendClipped {
+            guard ["on", "off"].contains(blendClipped) else { throw ValidationError("--blend-clipped takes on or off") }
+            o.blendClipped = blendClipped == "on"
+        }
+        if let gainSmoothing { guard gainSmoothing >= 0 && gainSmoothing <= 16 else { throw ValidationError("--gain-smoothing must be 0...16") }; o.smoothing = gainSmoothing }
+        if let guided {
+            let p = guided.split(separator: ",")
+            guard p.count == 2, let r = Int(p[0]), let e = Float(p[1]), r >= 0, e > 0 else { throw ValidationError("--guided takes R,EPS") }
+            o.guidedRadius = r; o.guidedEpsilon = e
+        }
+        return o
     }
 
     func run() throws {
         if let threads { EngineThreads.set(threads) }
         let (model, path) = try WeightsLocator.load(weights)
-        let source: EvaluationData
+        let exposures = try exposures()
+        var source: EvaluationData
         if data == "synth" {
-            source = .synthetic(count: count, size: size, seed: seed)
+            source = .synthetic(count: count ?? 64, size: size ?? 256, seed: seed)
         } else if data.hasPrefix("photos:") {
-            source = try EvaluationData.photoFolder(String(data.dropFirst("photos:".count)), count: count, size: size)
+            source = try EvaluationData.photoFolder(String(data.dropFirst("photos:".count)), count: count, longSide: size ?? 512)
+            if count == nil, exposures == nil, case let .photos(p, n, s, _) = source { source = .photos(p, count: 4 * n, longSide: s) }
         } else {
             source = try EvaluationData.folder(data)
+            if exposures != nil { throw ValidationError("--ev needs synth or photos:DIR data; a triplet folder's exposures are fixed") }
         }
-        let e = Evaluation(data: source, model: model)
-        e.keepImages = html != nil
+        let sources: [(ev: Float?, data: EvaluationData)] = exposures.map { $0.map { ($0, source.exposed($0)) } } ?? [(nil, source)]
+        let (modes, options) = (try modes(), try gainOptions())
         Interrupt.catchSIGINT(secondExits: true)
         let tty = isatty(2) != 0
-        FileHandle.standardError.write(Data("evaluating \(path) on \(source.description)\n".utf8))
-        try e.run(progress: { done, total in
-            if tty { FileHandle.standardError.write(Data("\r\u{1B}[2K[\(String(repeating: "#", count: done * 24 / total))\(String(repeating: ".", count: 24 - done * 24 / total))] \(done)/\(total)".utf8)) }
-        }, shouldStop: { Interrupt.isRequested })
-        if tty { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
-        if Interrupt.isRequested { FileHandle.standardError.write(Data("stopped (Ctrl-C): results for the images done so far\n".utf8)) }
+        var evaluations: [(ev: Float?, e: Evaluation)] = []
+        for (ev, data) in sources {
+            let e = Evaluation(data: data, model: model, modes: modes, options: options)
+            e.keepImages = html != nil
+            FileHandle.standardError.write(Data("evaluating \(path) on \(data.description)\n".utf8))
+            try e.run(progress: { done, total in
+                if tty { FileHandle.standardError.write(Data("\r\u{1B}[2K[\(String(repeating: "#", count: done * 24 / total))\(String(repeating: ".", count: 24 - done * 24 / total))] \(done)/\(total)".utf8)) }
+            }, shouldStop: { Interrupt.isRequested })
+            if tty { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+            evaluations.append((ev, e))
+            if Interrupt.isRequested {
+                FileHandle.standardError.write(Data("stopped (Ctrl-C): results for the images done so far\n".utf8))
+                break
+            }
+        }
         if json {
-            print(e.json())
+            if exposures == nil {
+                print(evaluations[0].e.json())
+            } else {
+                let blocks = evaluations.map { ev, e in
+                    String(format: "{\"ev\": %g, \"images\": %d, \"results\": ", ev!, e.scores[e.primary]?.psnr.count ?? 0) + e.jsonResults() + "}"
+                }
+                print("{\"exposures\": [" + blocks.joined(separator: ", ") + "]}")
+            }
         } else {
-            for line in e.table() { print(line) }
-            let behind = e.methodsNotBeaten()
-            print(behind.isEmpty ? "DRHT is ahead of every baseline in mean PSNR and SSIM."
-                                 : "DRHT does not beat: \(behind.joined(separator: ", ")) (in mean PSNR or SSIM).")
+            for (k, (ev, e)) in evaluations.enumerated() {
+                if k > 0 { print("") }
+                if let ev { print(String(format: "exposure %+g EV (%d images)", ev, e.scores[e.primary]?.psnr.count ?? 0)) }
+                for line in e.table() { print(line) }
+                print(e.verdict())
+            }
         }
         if let html {
-            try AtomicFile.write(Array(EvaluationReport.html(e, title: "drht evaluate").utf8), to: html)
+            let sections = evaluations.map { ev, e in (ev.map { String(format: "exposure %+g EV", $0) }, e) }
+            try AtomicFile.write(Array(EvaluationReport.html(sections, title: "drht evaluate").utf8), to: html)
             FileHandle.standardError.write(Data("wrote \(html)\n".utf8))
         }
     }

@@ -45,6 +45,42 @@ final class ModelCLITests: CLITestCase {
         XCTAssertLessThan(try size(w16), try size(w32) / 2 + 100_000)
     }
 
+    func testCorrectInGainAndDirectMode() throws {
+        let weights = dir + "/w.safetensors"
+        XCTAssertEqual(try drht("init", "--seed", "1", "-o", weights).status, 0)
+        XCTAssertEqual(try drht("synth", "--count", "1", "--size", "160", "--seed", "2", "-o", dir + "/s").status, 0)
+        let photo = try FileManager.default.contentsOfDirectory(atPath: dir + "/s").first { $0.hasSuffix(".input.png") }.map { dir + "/s/" + $0 }!
+        let gain = try drht("correct", photo, "--weights", weights, "--work-size", "64", "-o", dir + "/g.png", "--hdr", dir + "/g.hdr")
+        XCTAssertEqual(gain.status, 0, gain.err)
+        XCTAssertTrue(gain.err.contains("gain mode: the network saw a 64 x 64 copy, long side 64"), gain.err)
+        XCTAssertTrue(try drht("info", dir + "/g.png").out.contains("PNG, 160 x 160"))
+        XCTAssertTrue(try drht("info", dir + "/g.hdr").out.contains("Radiance HDR, 160 x 160"))
+        let whole = try drht("correct", photo, "--weights", weights, "--work-size", "256", "-o", dir + "/w.jpg")
+        XCTAssertTrue(try drht("info", dir + "/w.jpg").out.contains("JPEG, 160 x 160"))
+        XCTAssertTrue(whole.err.contains("no larger than the working size 256"), whole.err)
+        let direct = try drht("correct", photo, "--weights", weights, "--mode", "direct", "-o", dir + "/d.png")
+        XCTAssertEqual(direct.status, 0, direct.err)
+        XCTAssertTrue(direct.err.contains("(direct: HDR estimation"), direct.err)
+        for bad in [["--mode", "direct", "--work-size", "64"], ["--work-size", "8"], ["--mode", "fast"]] {
+            let r = try drht(arguments: ["correct", photo, "--weights", weights] + bad)
+            XCTAssertNotEqual(r.status, 0, bad.joined(separator: " "))
+            XCTAssertFalse(r.err.isEmpty)
+        }
+    }
+
+    func testBenchTimesGainModeOnABigPhoto() throws {
+        let r = try drht("bench", "--pipeline", "--mode", "gain", "--size", "1200x900", "--json")
+        XCTAssertEqual(r.status, 0, r.err)
+        let o = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as! [String: Any]
+        XCTAssertEqual(o["width"] as? Int, 1200)
+        XCTAssertEqual(o["work_width"] as? Int, 128)
+        XCTAssertEqual(o["work_height"] as? Int, 96)
+        for key in ["correction_ms", "network_ms", "gain_ms", "decode_jpeg_ms", "encode_png_ms", "peak_rss_mb"] {
+            XCTAssertGreaterThan(o[key] as? Double ?? 0, 0, key)
+        }
+        XCTAssertNotEqual(try drht("bench", "--size", "100x100").status, 0, "layer benchmarks take one multiple of 32")
+    }
+
     func testCorrectExplainsEveryMistakeInOneLine() throws {
         let photo = write("photo.png", CLITestCase.tinyPNG)
         let noWeights = try drht("correct", photo, "--weights", dir + "/none.safetensors")
@@ -60,7 +96,7 @@ final class ModelCLITests: CLITestCase {
 
         let wrongExt = try drht("correct", photo, "-o", dir + "/x.gif")
         XCTAssertNotEqual(wrongExt.status, 0)
-        XCTAssertTrue(wrongExt.err.contains(".png or .npy"), wrongExt.err)
+        XCTAssertTrue(wrongExt.err.contains(".png, .jpg or .npy"), wrongExt.err)
 
         let broken = write("broken.png", Array(CLITestCase.tinyPNG.prefix(30)))
         let r = try drht("correct", broken, "--weights", dir + "/none.safetensors")

@@ -54,7 +54,7 @@ final class BaselineTests: XCTestCase {
         for i in 0..<hdr.count { white = max(white, hdr.data[i]) }
         for i in 0..<hdr.count { hdr.data[i] /= white }                 // fits in [0, 1]: no clipping
         let ideal = Tensor(zeros: hdr.shape)
-        for i in 0..<hdr.count { ideal.data[i] = SyntheticScenes.srgbEncode(hdr.data[i]) }
+        for i in 0..<hdr.count { ideal.data[i] = SRGB.encode(hdr.data[i]) }
         let out = Baseline.reinhard.apply(ideal)
         let normalised = hdr.copy(); SyntheticScenes.normalise(normalised)
         let target = Baseline.reinhardOperator(normalised)
@@ -64,24 +64,38 @@ final class BaselineTests: XCTestCase {
     }
 
     func testEvaluationScoresEveryMethod() throws {
-        let e = Evaluation(data: .synthetic(count: 2, size: 64, seed: 0), model: DRHT.initialized(seed: 1))
+        let modes: [CorrectionMode] = [.direct, .gain(workSize: 32)]
+        let e = Evaluation(data: .synthetic(count: 2, size: 64, seed: 0), model: DRHT.initialized(seed: 1), modes: modes)
         e.keepImages = true
         var calls = 0
         try e.run(progress: { _, _ in calls += 1 })
         XCTAssertEqual(calls, 2)
-        for m in Evaluation.methods where m != Evaluation.stage1 { XCTAssertEqual(e.scores[m]?.psnr.count, 2, m) }
-        XCTAssertEqual(e.scores[Evaluation.stage1]?.logError.count, 2)
+        XCTAssertEqual(e.methods, ["input", "auto-exposure", "histeq", "reinhard", "DRHT stage 1 (direct)", "DRHT stage 1 (gain, 32 px)",
+                                   "DRHT (direct)", "DRHT (gain, 32 px)"])
+        XCTAssertEqual(e.primary, "DRHT (gain, 32 px)")
+        for m in e.methods where !m.contains("stage 1") {
+            XCTAssertEqual(e.scores[m]?.psnr.count, 2, m)
+            XCTAssertEqual(e.scores[m]?.grid.count, 2, m)
+            XCTAssertTrue(e.scores[m]!.grid.allSatisfy { $0.isFinite && $0 >= 0 }, m)
+        }
+        for mode in modes { XCTAssertEqual(e.scores[Evaluation.stage1Label(mode)]?.logError.count, 2) }
         let table = e.table()
-        XCTAssertEqual(table.count, 2 + 6)
+        XCTAssertEqual(table.count, 2 + 8)
+        XCTAssertTrue(table[0].contains("grid (peak)"))
         XCTAssertTrue(table[2].hasPrefix("input"))
+        XCTAssertTrue(table.contains { $0.hasPrefix("DRHT (gain, 32 px)") })
         XCTAssertTrue(table.contains { $0.contains("log-domain RMSE") })
         let json = try JSONSerialization.jsonObject(with: Data(e.json().utf8)) as! [String: Any]
         XCTAssertEqual(json["images"] as? Int, 2)
-        XCTAssertEqual((json["results"] as? [Any])?.count, 6)
+        let results = json["results"] as! [[String: Any]]
+        XCTAssertEqual(results.count, 8)
+        XCTAssertNotNil(results[0]["grid"] as? Double)
+        XCTAssertNotNil(results[0]["grid_peak"] as? Double)
         // An untrained model beats nothing.
         XCTAssertTrue(e.methodsNotBeaten().contains("reinhard"))
+        XCTAssertTrue(e.verdict().hasPrefix("DRHT (gain, 32 px) does not beat"))
         let html = EvaluationReport.html(e, title: "t")
-        XCTAssertEqual(html.components(separatedBy: "data:image/jpeg;base64,").count - 1, 2 * 6)   // 4 baselines (with the input), DRHT, target
+        XCTAssertEqual(html.components(separatedBy: "data:image/jpeg;base64,").count - 1, 2 * 7)   // 4 baselines (with the input), 2 modes, target
         // Held-out scenes are not training or validation scenes.
         XCTAssertGreaterThan(EvaluationData.evaluationSeed(0), TrainingData.validationSeed(1_000_000))
     }
@@ -94,13 +108,18 @@ final class PhotoEvaluationTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var rng = SeededRandom(seed: 2)
         try ImageIO.write(Tensor.uniform([1, 3, 90, 120], 0.1, 0.9, rng: &rng), to: dir + "/a.png")
-        let data = try EvaluationData.photoFolder(dir, count: 3, size: 64)
+        let data = try EvaluationData.photoFolder(dir, count: 3, longSide: 64)
         XCTAssertEqual(data.count, 3)
         let (id, t) = try data.triplet(2)
         XCTAssertEqual(id, "a #3")
-        XCTAssertEqual(t.input.shape, [1, 3, 64, 64])
+        XCTAssertEqual(t.input.shape, [1, 3, 48, 64], "the whole photo, long side 64")
+        XCTAssertEqual(t.target.shape, [1, 3, 48, 64])
         XCTAssertNotEqual(try data.triplet(0).1.input.array, t.input.array)   // a different camera each time
-        XCTAssertThrowsError(try EvaluationData.photoFolder(dir + "/missing", count: 1, size: 64))
+        XCTAssertEqual(try EvaluationData.photoFolder(dir, count: nil, longSide: 64).count, 1, "each photo once by default")
+        XCTAssertThrowsError(try EvaluationData.photoFolder(dir + "/missing", count: 1, longSide: 64))
+        // A fixed exposure: +2 EV is brighter than -2 EV of the same photo and camera.
+        let bright = try data.exposed(2).triplet(0).1.input.stats.mean, dark = try data.exposed(-2).triplet(0).1.input.stats.mean
+        XCTAssertGreaterThan(bright, dark + 0.1)
     }
 }
 
