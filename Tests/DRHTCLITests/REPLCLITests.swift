@@ -50,9 +50,10 @@ final class REPLCLITests: CLITestCase {
         XCTAssertEqual(list.status, 0)
         XCTAssertTrue(list.out.contains("  1  Lesson 1: LDR and HDR"), list.out)
         XCTAssertTrue(list.out.contains("  8  Lesson 8: a small training run"), list.out)
+        XCTAssertTrue(list.out.contains("  9  Lesson 9: a photo of any size"), list.out)
         let missing = try drht(arguments: ["lesson", "42"], directory: dir)
         XCTAssertEqual(missing.status, 1)
-        XCTAssertEqual(missing.err, "drht: no lesson \"42\"; `lesson list` shows lessons 1-8\n")
+        XCTAssertEqual(missing.err, "drht: no lesson \"42\"; `lesson list` shows lessons 1-9\n")
     }
 
     func testABrokenImageKeepsTheSessionGoingInteractivelyButStopsAPipe() throws {
@@ -73,15 +74,43 @@ final class EvaluateCLITests: CLITestCase {
         XCTAssertEqual(r.status, 0, r.err)
         let lines = r.out.split(separator: "\n")
         XCTAssertTrue(lines[0].hasPrefix("method"))
-        for m in ["input", "auto-exposure", "histeq", "reinhard", "DRHT stage 1 (HDR)", "DRHT "] {
+        for m in ["input", "auto-exposure", "histeq", "reinhard", "DRHT stage 1 (direct)", "DRHT stage 1 (gain, 128 px)",
+                  "DRHT (direct)", "DRHT (gain, 128 px)"] {
             XCTAssertTrue(lines.contains { $0.hasPrefix(m) }, "row \(m) missing:\n\(r.out)")
         }
-        XCTAssertTrue(r.out.contains("DRHT does not beat:"), r.out)
+        XCTAssertTrue(lines[0].contains("grid (peak)"), r.out)
+        XCTAssertTrue(r.out.contains("DRHT (gain, 128 px) does not beat:"), r.out)
         let html = try String(contentsOfFile: dir + "/r.html", encoding: .utf8)
         XCTAssertTrue(html.contains("<h3>scene 0</h3>") && html.contains("<h3>scene 1</h3>"))
         let json = try drht("evaluate", "--count", "1", "--size", "32", "--weights", weights, "--json")
         XCTAssertEqual(json.status, 0)
         XCTAssertNotNil(try JSONSerialization.jsonObject(with: Data(json.out.utf8)))
+    }
+
+    func testEvaluateOneBlockPerExposure() throws {
+        let weights = dir + "/w.safetensors"
+        XCTAssertEqual(try drht("init", "--seed", "1", "-o", weights).status, 0)
+        let r = try drht("evaluate", "--count", "1", "--size", "64", "--ev", "-2,1.5", "--mode", "direct,gain", "--work-size", "32,64",
+                         "--weights", weights)
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.contains("exposure -2 EV (1 images)") && r.out.contains("exposure +1.5 EV (1 images)"), r.out)
+        let lines = r.out.split(separator: "\n")
+        XCTAssertEqual(lines.filter { $0.hasPrefix("DRHT (gain, 32 px) ") && !$0.contains("beat") }.count, 2, r.out)
+        XCTAssertEqual(lines.filter { $0.hasPrefix("DRHT (gain, 64 px) ") }.count, 2, r.out)
+        XCTAssertEqual(lines.filter { $0.hasPrefix("DRHT (direct) ") }.count, 2, r.out)
+        let json = try drht("evaluate", "--count", "1", "--size", "64", "--ev", "-2,1.5", "--mode", "gain", "--weights", weights, "--json")
+        XCTAssertEqual(json.status, 0, json.err)
+        let object = try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as! [String: Any]
+        let blocks = object["exposures"] as! [[String: Any]]
+        XCTAssertEqual(blocks.map { $0["ev"] as! Double }, [-2, 1.5])
+        let rows = blocks[0]["results"] as! [[String: Any]]
+        XCTAssertEqual(rows.map { $0["method"] as! String }, ["input", "auto-exposure", "histeq", "reinhard", "DRHT stage 1 (gain, 128 px)", "DRHT (gain, 128 px)"])
+        XCTAssertNotNil(rows[5]["grid"] as? Double)
+        for bad in [["--ev", "-2,x"], ["--ev", "20"], ["--mode", "bilateral"], ["--work-size", "8"], ["--mode", "direct", "--work-size", "64,x"]] {
+            let e = try drht(arguments: ["evaluate", "--weights", weights] + bad)
+            XCTAssertNotEqual(e.status, 0, bad.joined(separator: " "))
+            XCTAssertFalse(e.err.isEmpty)
+        }
     }
 
     func testEvaluateNeedsATripletFolder() throws {

@@ -117,14 +117,16 @@ enum ImageCommands {
     }
 
     static let show = Command(
-        "show", summary: "Draw an image or one channel in the terminal, with its value range.",
-        usage: "show NAME [--channel C]", example: "show scene",
-        details: "Pictures use 24-bit colour half blocks (256 colours when COLORTERM lacks truecolor); `set display kitty|sixel|ascii|none` changes that. HDR radiance is drawn through H^(1/2.2); feature maps and single channels through a colour map with a colour bar.",
+        "show", summary: "Draw an image or one channel in the terminal, with its value range; several images side by side.",
+        usage: "show NAME [NAME...] [--channel C]", example: "show scene",
+        details: "Pictures use 24-bit colour half blocks (256 colours when COLORTERM lacks truecolor); `set display kitty|sixel|ascii|none` changes that. HDR radiance is drawn through H^(1/2.2); feature maps, gain maps and single channels through a colour map with a colour bar. `show A B C` draws images side by side, left to right, each scaled to the same height.",
         arguments: [.variable], options: [OptionSpec("--channel", ["C"], "draw channel C alone through a colour map")]
     ) { s, a in
+        if a.positional.count > 1 { try sideBySide(s, a.positional); return }
         let (name, v) = try a.onlyVariable(s)
         let t = v.tensor
         guard t.shape.count == 4, t.n == 1 else { throw REPLError("\(name) is \(t.shapeString); show draws (1, C, H, W) tensors") }
+        if v.kind == .gain && t.c == 1 && !a.has("--channel") { s.showGain(name, t); return }
         if a.has("--channel") || !v.isImage {
             let c = try a.int("--channel", default: 0, range: 0...(t.c - 1))
             if !a.has("--channel") && t.c > 1 {
@@ -146,6 +148,27 @@ enum ImageCommands {
             let st = t.channelStats(c)
             return "\(names[c]) \(formatNumber(Double(st.min)))..\(formatNumber(Double(st.max)))"
         }.joined(separator: "   "))
+    }
+
+    /// Images side by side at one height, 4% of that height apart, captioned left to right.
+    static func sideBySide(_ s: Session, _ names: [String]) throws {
+        guard names.count <= 6 else { throw REPLError("show draws at most 6 images side by side (got \(names.count))") }
+        let rasters = try names.map { name -> Raster in
+            let v = try s.variable(name)
+            guard v.isImage else { throw REPLError("\(name) is \(v.kind.rawValue); side by side takes images (show \(name) alone draws it)") }
+            return s.imageRaster(v).0
+        }
+        let height = min(512, rasters.map(\.height).min()!)
+        let scaled = rasters.map { $0.resized(width: max(1, $0.width * height / $0.height), height: height) }
+        let gap = max(2, height / 25)
+        let all = Raster(width: scaled.map(\.width).reduce(0, +) + gap * (scaled.count - 1), height: height, fill: (1, 1, 1))
+        var x = 0
+        for r in scaled { all.paste(r, x: x, y: 0); x += r.width + gap }
+        s.console.line("left to right: " + names.map { name in
+            let t = s.variables[name]!.tensor
+            return "\(s.console.bold(name)) (\(t.w)x\(t.h))"
+        }.joined(separator: ", "))
+        s.showRaster(all, caption: names.joined(separator: " | "))
     }
 
     static let info = Command(
@@ -189,7 +212,7 @@ enum ImageCommands {
             values = luminance(v.tensor).map { log10(max($0, 1e-6)) }
             let sorted = values.sorted()
             (lo, hi) = (Double(sorted.first ?? -6), Double(sorted.last ?? 0)); what = "log10 luminance"
-        case .logHDR, .features:
+        case .logHDR, .features, .gain:
             values = Array(UnsafeBufferPointer(start: v.tensor.data, count: v.tensor.count))
             let st = v.tensor.stats
             (lo, hi) = (Double(st.min), Double(st.max)); what = "values"

@@ -109,27 +109,46 @@ enum ModelCommands {
         return [line(header), String(repeating: "-", count: widths.reduce(0, +) + 2 * (widths.count - 1))] + rows.map(line)
     }
 
+    /// Photos up to this long side are stepped through at full resolution by default; larger
+    /// ones through gain mode's working copy (keeping every layer costs ~2.2 KB per pixel).
+    static let stepFullUpTo = 512
+
     static let use = Command(
         "use", summary: "Choose the image the pipeline steps through.",
-        usage: "use NAME", example: "use scene", arguments: [.variable]
+        usage: "use NAME [--full | --work]", example: "use scene",
+        details: "Images up to 512 px on their long side are stepped through at full resolution. A larger photo is stepped through the copy that `infer` in gain mode gives the network (long side 128 px, `set work-size` changes it), and `use` says so: that is all the network ever sees of it. --full steps at full resolution (memory permitting), --work through the working copy whatever the size.",
+        arguments: [.variable],
+        options: [OptionSpec("--full", [], "step at the image's full resolution"),
+                  OptionSpec("--work", [], "step through gain mode's working copy")]
     ) { s, a in
         let name = try a.positional(0, "an image variable")
         try a.expectAtMost(1)
+        if a.has("--full") && a.has("--work") { throw REPLError("use takes --full or --work, not both") }
         let v = try s.image(name)
         guard v.kind == .image else { throw REPLError("\(name) is \(v.kind.rawValue); the network's input is an LDR image in [0, 1]") }
+        let workSize = s.settings.workSize
+        let long = max(v.tensor.h, v.tensor.w)
+        let reduce = a.has("--work") || (!a.has("--full") && long > stepFullUpTo)
+        let input = reduce ? Correction.workingCopy(of: v.tensor, mode: .gain(workSize: workSize)) : v.tensor
         // Stepping keeps every layer's output: about 2.2 KB per pixel (both networks).
-        let pixels = Double(v.tensor.h * v.tensor.w), need = 2.2e3 * pixels
+        let pixels = Double(input.h * input.w), need = 2.2e3 * pixels
         guard need <= 10e9 else {
-            throw REPLError(String(format: "%@ is %dx%d: keeping every layer would need about %.0f GB; load a smaller copy (load PATH --max 1024) or run `infer %@`, which keeps only what it needs",
-                                   name, v.tensor.w, v.tensor.h, need / 1e9, name))
+            throw REPLError(String(format: "%@ is %dx%d: keeping every layer would need about %.0f GB; `use %@` without --full steps through a %d-px copy, or run `infer %@`",
+                                   name, v.tensor.w, v.tensor.h, need / 1e9, name, workSize, name))
         }
         let m = try s.model()
         s.pipelineInput = name
-        s.pipeline = Pipeline(model: m, image: v.tensor, retention: .everything)
+        s.pipelineWorkSize = reduce ? workSize : nil
+        s.pipeline = Pipeline(model: m, image: input, retention: .everything)
         s.clearStepVariables()
         let p = s.pipeline!
         let padded = s.pipeline!.outputs["input"]!
-        s.console.line("input: \(name) \(p.width)x\(p.height)" + (padded.h != p.height || padded.w != p.width ? ", padded to \(padded.w)x\(padded.h) by repeating edge pixels (sizes must be multiples of 32)" : ""))
+        if input !== v.tensor {
+            s.console.line("input: \(name) is \(v.tensor.w)x\(v.tensor.h); stepping through a \(input.w)x\(input.h) copy (long side \(workSize)), "
+                           + "the copy `infer` in gain mode gives the network (`use \(name) --full` for full resolution)")
+        } else {
+            s.console.line("input: \(name) \(p.width)x\(p.height)" + (padded.h != p.height || padded.w != p.width ? ", padded to \(padded.w)x\(padded.h) by repeating edge pixels (sizes must be multiples of 32)" : ""))
+        }
         s.console.line("next: \(p.nextStepName!) — `step` runs it, `step 5` five steps, `step to hdr.latent` up to a layer")
     }
 

@@ -7,25 +7,48 @@ import DRHTModel
 import Foundation
 
 enum ResultCommands {
-    static let all: [Command] = [infer, baseline, compare, export]
+    static let all: [Command] = [infer, baseline, compare, grid, export]
+
+    /// `--mode` and `--work-size`, shared by infer and use.
+    static let correctionOptions = [
+        OptionSpec("--mode", ["gain|direct"], "gain: the network sees a small copy, a gain map carries its decision to every pixel; direct: the network at full resolution",
+                   completion: .words(["gain", "direct"])),
+        OptionSpec("--work-size", ["N"], "gain mode: the long side of the copy the network sees (default \(CorrectionMode.defaultWorkSize))"),
+    ]
+
+    /// The correction mode from --mode / --work-size, else the session's (`set mode`, `set work-size`).
+    static func correctionMode(_ s: Session, _ a: Arguments) throws -> CorrectionMode {
+        let name = a.options["--mode"]?.first ?? s.settings.correction.name
+        var size: Int? = name == "gain" ? s.settings.workSize : nil
+        if let raw = a.options["--work-size"]?.first {
+            guard let n = Int(raw) else { throw REPLError("--work-size takes a number of pixels (got \(raw))") }
+            size = n
+        }
+        do { return try CorrectionMode.parse(name, workSize: size) } catch let e as CorrectionError { throw REPLError(e.description) }
+    }
 
     static let infer = Command(
-        "infer", summary: "Full two-stage inference: the corrected image and the HDR estimate.",
-        usage: "infer NAME [as OUT]", example: "infer scene as fixed",
-        details: "Runs all 25 steps on NAME and keeps OUT (the corrected LDR image) and OUT.hdr (the estimated linear HDR radiance, H = tau_inv(y1)). OUT defaults to NAME.out. Ctrl-C stops between layers and keeps nothing.",
-        arguments: [.variable], namesResult: true
+        "infer", summary: "Full two-stage inference: the corrected image, the HDR estimate and the gain map.",
+        usage: "infer NAME [as OUT] [--mode gain|direct] [--work-size N]", example: "infer scene as fixed",
+        details: "Runs all 25 steps and keeps OUT (the corrected LDR image) and OUT.hdr (the estimated linear HDR radiance). OUT defaults to NAME.out. In gain mode (the default, `set mode` changes it) the network sees a copy of NAME reduced to the working size (128 px on its long side); the ratio of its output's luminance to its input's, in linear light, is the gain map OUT.gain (in stops: red brightened, blue darkened), which is upsampled and applied to every pixel of NAME: the network decides how bright, the photo keeps its detail. In direct mode (the paper's way) the network runs on NAME at full resolution and its output is the result. Ctrl-C stops between layers and keeps nothing.",
+        arguments: [.variable], options: correctionOptions, namesResult: true
     ) { s, a in
         let name = try a.positional(0, "an image variable")
         try a.expectAtMost(1)
         let v = try s.image(name)
         guard v.kind == .image else { throw REPLError("\(name) is \(v.kind.rawValue); the network corrects LDR images in [0, 1]") }
-        // Inference frees each activation after its last use: about 0.8 KB per pixel at its peak.
-        let need = 0.8e3 * Double(v.tensor.h * v.tensor.w)
-        guard need <= 14e9 else {
-            throw REPLError(String(format: "%@ is %dx%d: inference would need about %.0f GB; load a smaller copy (load PATH --max 2048)", name, v.tensor.w, v.tensor.h, need / 1e9))
+        let mode = try correctionMode(s, a)
+        let pixels = Double(v.tensor.h * v.tensor.w)
+        if mode == .direct {
+            // Inference frees each activation after its last use: about 0.8 KB per pixel at its peak.
+            let need = 0.8e3 * pixels
+            guard need <= 14e9 else {
+                throw REPLError(String(format: "%@ is %dx%d: direct inference would need about %.0f GB; use gain mode (infer %@ --mode gain) or a smaller copy (load PATH --max 2048)", name, v.tensor.w, v.tensor.h, need / 1e9, name))
+            }
         }
         let m = try s.model()
-        let p = Pipeline(model: m, image: v.tensor, retention: .needed)
+        let c = Correction(model: m, photo: v.tensor, mode: mode)
+        let p = c.pipeline
         let total = Pipeline.stepNames.count
         let start = DispatchTime.now().uptimeNanoseconds
         while !p.isFinished {
@@ -37,15 +60,28 @@ enum ResultCommands {
             p.step()
         }
         if s.console.isTTY { s.console.terminalOnly("\r\u{1B}[2K") }
+        let corrected = c.corrected(), estimate = c.hdrEstimate(), gain = c.gainStops()
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let out = a.asName ?? name + ".out"
-        s.set(out, Variable(p.corrected!, kind: .image, origin: "infer \(name)"))
-        s.set(out + ".hdr", Variable(p.hdrEstimate!, kind: .hdr, origin: "infer \(name) (HDR estimate)"))
+        s.set(out, Variable(corrected, kind: .image, origin: "infer \(name) (\(mode))"))
+        s.set(out + ".hdr", Variable(estimate, kind: .hdr, origin: "infer \(name) (HDR estimate, \(mode))"))
+        if s.variables[out + ".gain"] != nil && gain == nil { s.remove(out + ".gain") }
         let ms = p.stageMilliseconds
-        s.console.line("\(s.console.bold(out)): corrected \(p.width)x\(p.height) in \(String(format: "%.2f", seconds)) s "
-                       + "(HDR network \(String(format: "%.0f", ms.hdr)) ms, transform \(String(format: "%.0f", ms.transform)) ms, LDR network \(String(format: "%.0f", ms.ldr)) ms; \(String(format: "%.1f", p.totalFlops / 1e9)) GFLOP)")
-        s.console.line("  " + ImageCommands.summary(p.corrected!, kind: .image))
-        s.console.line("\(s.console.bold(out + ".hdr")): the HDR estimate; " + ImageCommands.summary(p.hdrEstimate!, kind: .hdr))
+        let networks = String(format: "HDR network %.0f ms, transform %.0f ms, LDR network %.0f ms; %.1f GFLOP", ms.hdr, ms.transform, ms.ldr, p.totalFlops / 1e9)
+        if case .gain(let size) = mode {
+            let w = c.working
+            s.console.line("\(s.console.bold(out)): corrected \(v.tensor.w)x\(v.tensor.h) in \(String(format: "%.2f", seconds)) s in gain mode: "
+                           + (c.isReduced ? "the network saw a \(w.w)x\(w.h) copy (\(networks)) and its gain map was applied to every pixel (\(String(format: "%.0f", c.gainMilliseconds)) ms)"
+                                          : "\(name) is no larger than the working size \(size), so the network saw it whole (\(networks))"))
+        } else {
+            s.console.line("\(s.console.bold(out)): corrected \(p.width)x\(p.height) in \(String(format: "%.2f", seconds)) s, direct (\(networks))")
+        }
+        s.console.line("  " + ImageCommands.summary(corrected, kind: .image))
+        s.console.line("\(s.console.bold(out + ".hdr")): the HDR estimate; " + ImageCommands.summary(estimate, kind: .hdr))
+        if let gain {
+            s.set(out + ".gain", Variable(gain, kind: .gain, origin: "infer \(name) (gain map, \(mode))"))
+            s.showGain(out + ".gain", gain)
+        }
     }
 
     /// Variable-name suffix of each baseline (names cannot hold '-').
@@ -108,6 +144,25 @@ enum ResultCommands {
                        + String(format: "   FSIM %.4f   FSIMc %.4f", fsim.fsim, fsim.fsimc))
     }
 
+    static let grid = Command(
+        "grid", summary: "The 32-pixel grid score of an image: are the deconvolutions' dots visible?",
+        usage: "grid NAME", example: "grid fixed",
+        details: "The fine detail of the image's luma (minus a Gaussian blur, sigma 1 px) is folded onto one 32x32 tile by averaging every tile-aligned 32x32 block. Without a pattern that repeats every 32 pixels the blocks average out and the score (the tile's RMS over what chance leaves) is about 1; the dots that DRHT's five stride-2 deconvolutions print once per latent cell survive the averaging and raise it (1.5 and more is visible). Peak: the tile's largest value over chance. The tile is drawn blown up, blue-white-red.",
+        arguments: [.variable]
+    ) { s, a in
+        let (name, v) = try a.onlyVariable(s, "an image variable")
+        guard v.kind == .image else { throw REPLError("\(name) is \(v.kind.rawValue); grid scores LDR images (values in [0, 1])") }
+        let r = try GridScore.compute(v.tensor)
+        let verdict = r.score < 1.15 ? "no grid to speak of" : (r.score < 1.5 ? "a faint grid" : "a visible grid")
+        s.console.line("\(s.console.bold(name)): grid score \(String(format: "%.2f", r.score)) (peak \(String(format: "%.1f", r.peak))) — \(verdict); about 1.0 for a photo")
+        let tile = r.tile.map { Float($0) }
+        let m = max(tile.map { abs($0) }.max() ?? 0, 1e-6)
+        let raster = tile.withUnsafeBufferPointer { Raster.mapped($0.baseAddress!, width: GridScore.period, height: GridScore.period, map: .diverging, range: -m...m) }
+        s.showRaster(raster.resized(width: 8 * GridScore.period, height: 8 * GridScore.period), caption: "\(name): its detail folded onto one 32x32 tile",
+                     columns: min(s.pictureColumns, 2 * GridScore.period), maxRows: GridScore.period)
+        s.console.line(TerminalPicture.colourBar(.diverging, range: -m...m, console: s.console, label: "mean detail per tile pixel (luma)"))
+    }
+
     static let export = Command(
         "export", summary: "Write a variable to .png, .jpg, .npy or .hdr; a layer as a grid PNG.",
         usage: "export NAME PATH [--each DIR] [--top K | --channels A-B] [--scale channel|layer|global]",
@@ -161,6 +216,13 @@ enum ResultCommands {
                 s.console.line("wrote \(path) (\(v.tensor.w)x\(v.tensor.h)" + (note.isEmpty ? "" : ", \(note)") + ")")
             }
             s.console.picture(terminal: "", png: s.imageRaster(v).0.png(), caption: path)
+        } else if v.kind == .gain && v.tensor.c == 1 {
+            guard ext == "png" else { throw REPLError("\(name) is a gain map; export it as .png (a picture) or .npy (the stops)") }
+            let (raster, range) = s.gainRaster(v.tensor, maxSide: Int.max)
+            let png = raster.png()
+            try AtomicFile.write(png, to: expanded)
+            s.console.picture(terminal: "", png: png, caption: path)
+            s.console.line("wrote \(path) (\(raster.width)x\(raster.height), blue-white-red from \(formatNumber(Double(range.lowerBound))) to \(formatNumber(Double(range.upperBound))) stops)")
         } else {
             guard ext == "png" else { throw REPLError("\(name) is \(v.kind.rawValue); export it as .png (a grid) or .npy (the raw tensor)") }
             let (g, note) = try ExploreCommands.grid(s, name, v.tensor, a, defaultCount: min(v.tensor.c, 64))

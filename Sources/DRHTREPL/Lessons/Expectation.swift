@@ -174,6 +174,7 @@ enum Expectation {
             case "psnr": try arity(2); return .number(try PSNR.compute(try image(0), try image(1)))
             case "ssim": try arity(2); return .number(try SSIM.compute(try image(0), try image(1)))
             case "mean": try arity(1); return .number(try session.variable(args[0]).tensor.stats.mean)
+            case "grid": try arity(1); return .number(try GridScore.compute(try image(0)).score)
             case "clipped":
                 try arity(1)
                 let (lo, hi) = ImageCommands.clipped(try image(0))
@@ -192,7 +193,7 @@ enum Expectation {
                 guard let t = session.lastTraining else { throw REPLError("\(f)() needs a `train` run first") }
                 return .number(f == "heldout_before" ? t.before : t.after)
             default:
-                throw REPLError("unknown function \(f); functions: psnr, ssim, mean, clipped, cosine, heldout_before, heldout_after")
+                throw REPLError("unknown function \(f); functions: psnr, ssim, mean, grid, clipped, cosine, heldout_before, heldout_after")
             }
         }
     }

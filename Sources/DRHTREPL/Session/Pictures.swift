@@ -1,6 +1,7 @@
 // Turning variables into pictures: an LDR image as it is, HDR radiance through the display
 // curve tau (H^(1/2.2), clipped), log-HDR and feature maps through a colour map.
 import DRHTEngine
+import DRHTImageIO
 import DRHTModel
 import Foundation
 
@@ -37,12 +38,32 @@ extension Session {
         case .hdr:
             let t = Pow.forward(v.tensor, exponent: 1 / 2.2, scale: 1)
             return (Raster.image(t), "shown as H^(1/2.2), clipped at 1")
-        case .logHDR, .features:
+        case .logHDR, .features, .gain:
             let s = v.tensor.stats
             let t = Tensor(zeros: v.tensor.shape)
             let span = max(s.max - s.min, 1e-12)
             for i in 0..<t.count { t.data[i] = (v.tensor.data[i] - s.min) / span }
             return (Raster(t), "stretched from \(formatNumber(Double(s.min)))..\(formatNumber(Double(s.max))) to 0..1")
         }
+    }
+
+    /// A gain map (stops) as a picture: blue-white-red centred on 0 stops, the range symmetric
+    /// and at least +-1 stop (so a small gain stays pale); maps over `maxSide` px are reduced first.
+    func gainRaster(_ t: Tensor, maxSide: Int = 1024) -> (Raster, ClosedRange<Float>) {
+        let size = sizeWithLongSide(maxSide, height: t.h, width: t.w)
+        let small = resizeArea(t, height: size.height, width: size.width)
+        let st = small.stats
+        let m = max(1, abs(st.min), abs(st.max))
+        return (Raster.mapped(small.data, width: small.w, height: small.h, map: .diverging, range: -m...m), -m...m)
+    }
+
+    /// Shows a gain map with its range and a colour bar in stops.
+    func showGain(_ name: String, _ t: Tensor) {
+        let st = t.stats
+        console.line("\(console.bold(name)): the gain map, \(t.w)x\(t.h): " + String(format: "%+.2f..%+.2f stops, mean %+.2f", st.min, st.max, st.mean)
+                     + " (x\(formatNumber(Double(exp2(st.mean))))) — red: brightened, blue: darkened")
+        let (raster, range) = gainRaster(t)
+        showRaster(raster, caption: name)
+        console.line(TerminalPicture.colourBar(.diverging, range: range, console: console, label: "stops"))
     }
 }

@@ -24,6 +24,8 @@ public final class Session {
     /// The stepping pipeline for the input chosen with `use`.
     public var pipeline: Pipeline?
     public var pipelineInput: String?
+    /// The working size when `use` stepped through a reduced copy of the input (nil: full size).
+    public var pipelineWorkSize: Int?
     /// Held-out loss before and after the last `train` (for lessons' `expect`).
     public var lastTraining: (before: Double, after: Double)?
 
@@ -88,7 +90,8 @@ public final class Session {
         loadedModel = model
         modelSource = source
         if let input = pipelineInput, let v = variables[input] {
-            pipeline = Pipeline(model: model, image: v.tensor, retention: .everything)
+            let image = pipelineWorkSize.map { Correction.workingCopy(of: v.tensor, mode: .gain(workSize: $0)) } ?? v.tensor
+            pipeline = Pipeline(model: model, image: image, retention: .everything)
             clearStepVariables()
         }
     }

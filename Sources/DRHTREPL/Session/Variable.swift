@@ -1,6 +1,7 @@
 // What a REPL variable holds: a tensor and what kind of thing it is, which decides how `show`
 // draws it and which commands accept it.
 import DRHTEngine
+import DRHTModel
 
 public struct Variable {
     public enum Kind: String {
@@ -12,6 +13,8 @@ public struct Variable {
         case logHDR = "log HDR"
         /// A layer's output, (1, C, H, W).
         case features = "feature maps"
+        /// A gain map in stops (log2 of the brightening), (1, 1, H, W).
+        case gain = "gain map"
     }
     public var tensor: Tensor
     public var kind: Kind
@@ -40,5 +43,11 @@ public struct Settings {
     public var colourMap: ColourMap = .auto
     /// Seconds: `pause` in lessons waits for Enter on a TTY.
     public var pauses = true
+    /// `set mode direct`: `infer` runs the network at full resolution instead of gain mode.
+    public var directMode = false
+    /// Gain mode's working size (and the copy `use` steps through for large photos).
+    public var workSize = CorrectionMode.defaultWorkSize
+    /// How `infer` corrects.
+    public var correction: CorrectionMode { directMode ? .direct : .gain(workSize: workSize) }
     public init() {}
 }
