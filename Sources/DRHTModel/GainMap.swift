@@ -163,18 +163,23 @@ public final class GainMap {
         let (H, W) = (photo.h, photo.w), plane = H * W
         let sampler = Sampler(self, photo)
         let threshold = options.clipThreshold, blend = options.blendClipped
+        let limit = options.maxStops, d = options.delta, guided = slope != nil
         let src = photo.data, dst = out.data
         parallelChunks(H, minChunk: 8) { range in
-            let stops = UnsafeMutablePointer<Float>.allocate(capacity: W)   // one row, per worker
-            defer { stops.deallocate() }
+            // One row of the upsampled map (bilinear: the stops; guided: slope and offset), per worker.
+            let rowA = UnsafeMutablePointer<Float>.allocate(capacity: W), rowB = UnsafeMutablePointer<Float>.allocate(capacity: W)
+            defer { rowA.deallocate(); rowB.deallocate() }
             for y in range {
-                sampler.stops(row: y, into: stops)
+                sampler.row(y, slopeOrStops: rowA, offset: rowB)
                 for x in 0..<W {
                     let i = y * W + x
                     let sr = src[i], sg = src[plane + i], sb = src[2 * plane + i]
-                    var m = exp2f(stops[x])
+                    var r = SRGB.fastDecode(sr), g = SRGB.fastDecode(sg), b = SRGB.fastDecode(sb)
+                    var stops = rowA[x]
+                    if guided { stops = stops * log2f(max(0, SRGB.luminance(r, g, b)) + d) + rowB[x] }
+                    var m = exp2f(min(limit, max(-limit, stops)))
                     if !m.isFinite { m = 1 }
-                    var r = SRGB.fastDecode(sr) * m, g = SRGB.fastDecode(sg) * m, b = SRGB.fastDecode(sb) * m
+                    r *= m; g *= m; b *= m
                     if blend {
                         let top = max(sr, sg, sb)
                         if top > threshold {
@@ -198,23 +203,44 @@ public final class GainMap {
     /// (before any blending of clipped pixels).
     public func upsampled(for photo: Tensor) -> Tensor {
         let out = Tensor(uninitialized: [1, 1, photo.h, photo.w])
+        let (H, W) = (photo.h, photo.w), plane = H * W
         let sampler = Sampler(self, photo)
-        parallelChunks(photo.h, minChunk: 8) { range in
-            for y in range { sampler.stops(row: y, into: out.data + y * photo.w) }
+        let limit = options.maxStops, d = options.delta, guided = slope != nil
+        let src = photo.data
+        parallelChunks(H, minChunk: 8) { range in
+            let rowB = UnsafeMutablePointer<Float>.allocate(capacity: W)
+            defer { rowB.deallocate() }
+            for y in range {
+                let row = out.data + y * W
+                sampler.row(y, slopeOrStops: row, offset: rowB)
+                for x in 0..<W {
+                    let i = y * W + x
+                    var stops = row[x]
+                    if guided {
+                        let lum = SRGB.luminance(SRGB.fastDecode(src[i]), SRGB.fastDecode(src[plane + i]), SRGB.fastDecode(src[2 * plane + i]))
+                        stops = stops * log2f(max(0, lum) + d) + rowB[x]
+                    }
+                    row[x] = min(limit, max(-limit, stops))
+                }
+            }
         }
         return out
     }
 
     /// Bilinear sampling of the working-size maps at the photo's pixels (pixel centres
-    /// aligned, edges repeated), for one photo.
-    struct Sampler {
-        let map: GainMap, photo: Tensor
-        let x0: [Int], x1: [Int], fx: [Float], y0: [Int], y1: [Int], fy: [Float]
+    /// aligned, edges repeated), for one photo. Positions are computed once, as buffers.
+    final class Sampler {
+        let map: GainMap
+        let width: Int, height: Int, w: Int
+        let x0: UnsafeMutablePointer<Int>, x1: UnsafeMutablePointer<Int>, fx: UnsafeMutablePointer<Float>
+        let y0: UnsafeMutablePointer<Int>, y1: UnsafeMutablePointer<Int>, fy: UnsafeMutablePointer<Float>
 
         init(_ map: GainMap, _ photo: Tensor) {
-            self.map = map; self.photo = photo
-            func positions(_ n: Int, _ m: Int) -> ([Int], [Int], [Float]) {
-                var a = [Int](repeating: 0, count: n), b = a, f = [Float](repeating: 0, count: n)
+            self.map = map
+            width = photo.w; height = photo.h; w = map.stops.w
+            func positions(_ n: Int, _ m: Int) -> (UnsafeMutablePointer<Int>, UnsafeMutablePointer<Int>, UnsafeMutablePointer<Float>) {
+                let a = UnsafeMutablePointer<Int>.allocate(capacity: n), b = UnsafeMutablePointer<Int>.allocate(capacity: n)
+                let f = UnsafeMutablePointer<Float>.allocate(capacity: n)
                 for i in 0..<n {
                     let s = min(max((Float(i) + 0.5) * Float(m) / Float(n) - 0.5, 0), Float(m - 1))
                     a[i] = Int(s); b[i] = min(a[i] + 1, m - 1); f[i] = s - Float(a[i])
@@ -225,10 +251,11 @@ public final class GainMap {
             (y0, y1, fy) = positions(photo.h, map.stops.h)
         }
 
+        deinit { for p in [x0, x1, y0, y1] { p.deallocate() }; fx.deallocate(); fy.deallocate() }
+
         /// Value of the (h, w) plane `p` at photo pixel (x, y).
         @inline(__always)
         func sample(_ p: UnsafeMutablePointer<Float>, x: Int, y: Int) -> Float {
-            let w = map.stops.w
             let r0 = p + y0[y] * w, r1 = p + y1[y] * w
             let top = r0[x0[x]] + fx[x] * (r0[x1[x]] - r0[x0[x]])
             let bottom = r1[x0[x]] + fx[x] * (r1[x1[x]] - r1[x0[x]])
@@ -242,19 +269,20 @@ public final class GainMap {
             return (sample(n, x: x, y: y), sample(n + small, x: x, y: y), sample(n + 2 * small, x: x, y: y))
         }
 
-        /// The gain in stops along row y of the photo, clamped, into `out` (W values).
-        func stops(row y: Int, into out: UnsafeMutablePointer<Float>) {
-            let limit = map.options.maxStops, d = map.options.delta
-            let W = photo.w, plane = photo.h * W
-            if let a = map.slope?.data, let b = map.offset?.data {
-                let src = photo.data + y * W
-                for x in 0..<W {
-                    let lum = SRGB.luminance(SRGB.fastDecode(src[x]), SRGB.fastDecode(src[plane + x]), SRGB.fastDecode(src[2 * plane + x]))
-                    out[x] = min(limit, max(-limit, sample(a, x: x, y: y) * log2f(max(0, lum) + d) + sample(b, x: x, y: y)))
+        /// Row y of the upsampled maps: the stops (bilinear), or the guided slope and offset.
+        func row(_ y: Int, slopeOrStops a: UnsafeMutablePointer<Float>, offset b: UnsafeMutablePointer<Float>) {
+            func fill(_ p: UnsafeMutablePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
+                let r0 = p + y0[y] * w, r1 = p + y1[y] * w, t = fy[y]
+                // Rows first (w values), then along the row: two lerps per photo pixel.
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: w) { mixed in
+                    for k in 0..<w { mixed[k] = r0[k] + t * (r1[k] - r0[k]) }
+                    for x in 0..<width { out[x] = mixed[x0[x]] + fx[x] * (mixed[x1[x]] - mixed[x0[x]]) }
                 }
+            }
+            if let slope = map.slope, let offset = map.offset {
+                fill(slope.data, a); fill(offset.data, b)
             } else {
-                let p = map.stops.data
-                for x in 0..<W { out[x] = min(limit, max(-limit, sample(p, x: x, y: y))) }
+                fill(map.stops.data, a)
             }
         }
     }

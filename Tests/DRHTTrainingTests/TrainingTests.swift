@@ -82,6 +82,18 @@ final class TrainingLoopTests: XCTestCase {
         XCTAssertLessThan(loss, first / 10, "from \(first)")
     }
 
+    func testTrainingOnFromAveragedWeightsDropsTheAveragedNote() throws {
+        let model = DRHT.initialized(seed: 1)
+        model.notes["averaged"] = "mean of 3 checkpoints, steps 10–30"
+        let out = dir + "/on.safetensors"
+        try Trainer(model: model, config: small(steps: 2), output: out).run()
+        let m = try DRHT.load(out)
+        XCTAssertNil(m.notes["averaged"])
+        XCTAssertEqual(m.notes["started_from"], "mean of 3 checkpoints, steps 10–30")
+        XCTAssertEqual(m.notes["framing"], "whole")
+        XCTAssertEqual(m.trainingSummary, "trained 2 steps")
+    }
+
     func testCheckpointCarriesMetadataAndLoadsForInference() throws {
         let out = dir + "/run.safetensors"
         let trainer = Trainer(model: DRHT.initialized(seed: 1), config: small(steps: 3), output: out)
