@@ -10,7 +10,7 @@ import DRHTEngine
 /// BN runs in inference mode here (an affine map with the running statistics): with batch
 /// statistics a 32x32 batch's 1x1 latent BN normalises a handful of values and the loss curves
 /// too sharply for finite differences. Training-mode BN's backward is checked on its own
-/// (BatchNormTests) and, through the whole model, against PyTorch (ReferenceFixtureTests).
+/// (BatchNormTests) and, through the whole model, against PyTorch (ParityFixtureTests).
 /// The head's BN weight is small so y1 stays near the input, away from tau_inv's clamp at 0
 /// and log's steep region near H = 0.
 final class WholeModelGradientTests: XCTestCase {

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The PyTorch trainer's dependencies (pytorch/, `make test-torch`): Debian's python3-torch,
+# python3-numpy and python3-pil, and a virtual environment pytorch/.venv that sees them and adds
+# pytorch/requirements.txt (pinned). As root it runs apt-get itself; otherwise it prints the line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(python3 python3-venv python3-pip python3-torch python3-numpy python3-pil)
+missing=()
+for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if ((${#missing[@]})); then
+  if [ "$(id -u)" -eq 0 ]; then
+    echo "drht: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "the PyTorch trainer needs these packages; run:"
+    echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}"
+    exit 1
+  fi
+fi
+
+venv=pytorch/.venv
+stamp=$venv/.requirements
+if [ ! -x $venv/bin/python ] || ! cmp -s pytorch/requirements.txt "$stamp"; then
+  rm -rf $venv
+  /usr/bin/python3 -m venv --system-site-packages $venv
+  $venv/bin/python -m pip install -q --disable-pip-version-check -r pytorch/requirements.txt
+  cp pytorch/requirements.txt "$stamp"
+fi
