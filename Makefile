@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN := .build/release/drht
 
-.PHONY: run test build deps bench clean photos
+.PHONY: run test test-torch torch-deps fixture build deps bench clean photos
 
 # Install missing apt packages, build in release mode, start the main job: the REPL at a
 # terminal; without one (CI, a pipe) lesson 1 runs from start to end instead.
@@ -12,6 +12,20 @@ run: build
 # Install missing apt packages, then run the whole test suite.
 test: deps
 	$(SWIFT) test -c release -Xswiftc -enable-testing --disable-swift-testing
+
+# The PyTorch trainer's tests (pytorch/tests): Debian's python3-torch and a virtual environment
+# pytorch/.venv with pytorch/requirements.txt; the round-trip test runs the release drht
+# (the one `make test` built, else `make build`).
+test-torch: torch-deps
+	@test -x $(BIN) || $(MAKE) build
+	pytorch/.venv/bin/python -m unittest discover -s pytorch/tests -v
+
+torch-deps:
+	@bash scripts/install-torch-deps.sh
+
+# Rewrite the PyTorch parity fixture the Swift tests read (Tests/DRHTModelTests/Fixtures).
+fixture: torch-deps
+	pytorch/.venv/bin/python pytorch/make_fixture.py $(if $(wildcard ../shared/fixtures/drht-reference.safetensors),--check-shared ../shared/fixtures/drht-reference.safetensors)
 
 build: deps
 	$(SWIFT) build -c release
