@@ -123,6 +123,22 @@ class TrainerTests(unittest.TestCase):
             self.assertTrue(torch.allclose(r0["params"][n], t, rtol=1e-5, atol=1e-6), n)
 
 
+class FixtureTests(unittest.TestCase):
+    def test_the_committed_parity_fixture_is_what_make_fixture_writes(self):
+        """The Swift parity tests read Tests/DRHTModelTests/Fixtures/parity.safetensors: it must
+        be this model's output (rewrite it with `make fixture` after changing model.py)."""
+        out = os.path.join(tempfile.mkdtemp(prefix="drht-fixture-"), "parity.safetensors")
+        r = subprocess.run([sys.executable, os.path.join(ROOT, "pytorch", "make_fixture.py"), "--out", out],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        committed = os.path.join(ROOT, "Tests", "DRHTModelTests", "Fixtures", "parity.safetensors")
+        with safe_open(out, "pt") as new, safe_open(committed, "pt") as old:
+            self.assertEqual(set(new.keys()), set(old.keys()))
+            for key in new.keys():
+                a, b = new.get_tensor(key), old.get_tensor(key)
+                self.assertTrue(torch.allclose(a, b, rtol=1e-4, atol=1e-6), key)
+
+
 class DrhtRoundTripTests(unittest.TestCase):
     def test_weights_written_here_correct_the_same_in_drht(self):
         self.assertTrue(os.access(DRHT, os.X_OK), f"{DRHT} is missing: `make build` first (make test-torch does)")
