@@ -65,6 +65,31 @@ final class LessonTests: XCTestCase {
         }
     }
 
+    /// A command file reads its own relative paths from beside itself when the working directory
+    /// lacks them (how lesson 7 finds Lessons/photos/garden.jpg); the working directory comes first.
+    func testRelativePathsAreFoundBesideTheCommandFile() throws {
+        try inTemporaryDirectory {
+            try FileManager.default.createDirectory(atPath: "lesson/photos", withIntermediateDirectories: true)
+            let session = Session(console: Console { _ in })
+            try session.execute("synth --size 32 as a")
+            try session.execute("export a lesson/photos/p.png")
+            try "load photos/p.png as beside\nrun inner.drht\n".write(toFile: "lesson/l.drht", atomically: true, encoding: .utf8)
+            try "load photos/p.png as inner\n".write(toFile: "lesson/inner.drht", atomically: true, encoding: .utf8)
+            try LessonRunner(session: session).run(file: "lesson/l.drht", title: nil)
+            XCTAssertEqual(session.variables["beside"]?.tensor.shape, [1, 3, 32, 32])
+            XCTAssertNotNil(session.variables["inner"])
+            XCTAssertTrue(session.scriptDirectories.isEmpty)
+            // Outside a command file the same relative path is an error naming the path.
+            XCTAssertThrowsError(try session.execute("load photos/p.png as outside")) { XCTAssertTrue("\($0)".contains("photos/p.png"), "\($0)") }
+            // The working directory wins over the file's folder.
+            try FileManager.default.createDirectory(atPath: "photos", withIntermediateDirectories: true)
+            try session.execute("synth --size 64 as b")
+            try session.execute("export b photos/p.png")
+            try LessonRunner(session: session).run(file: "lesson/l.drht", title: nil)
+            XCTAssertEqual(session.variables["beside"]?.tensor.shape, [1, 3, 64, 64])
+        }
+    }
+
     func testNarrationParagraphs() {
         let items = LessonRunner.parse("# Title\n#\n# one\n# two\nshow x\n\n# three\n")
         XCTAssertEqual(items, [.narration(["Title", "one two"]), .command("show x", line: 5), .narration(["three"])])

@@ -1,22 +1,22 @@
-// Getting images in and looking at them: load, synth, show, info, hist.
+// Getting images in and looking at them: load, synth, expose, show, info, hist.
 import DRHTEngine
 import DRHTImageIO
 import DRHTTraining
 import Foundation
 
 enum ImageCommands {
-    static let all: [Command] = [load, synth, show, info, hist]
+    static let all: [Command] = [load, synth, expose, show, info, hist]
 
     static let load = Command(
         "load", summary: "Load a PNG, JPEG or Radiance .hdr image into a variable.",
         usage: "load PATH [--max N] [as NAME]", example: "load photos/dusk.jpg --max 512 as dusk",
-        details: "The name defaults to the file's name without its extension. A .hdr file becomes HDR radiance; PNG and JPEG become LDR images in [0, 1]. --max N shrinks the image (averaging blocks of pixels) until its longer side is at most N: big photos step faster and need less memory.",
+        details: "The name defaults to the file's name without its extension. In a lesson or `run` file, a relative path not found from the working directory is read from beside that file. A .hdr file becomes HDR radiance; PNG and JPEG become LDR images in [0, 1]. --max N shrinks the image (averaging blocks of pixels) until its longer side is at most N: big photos step faster and need less memory.",
         arguments: [.path], options: [OptionSpec("--max", ["N"], "shrink until the longer side is at most N pixels (32..16384)")],
         namesResult: true
     ) { s, a in
         let path = try a.positional(0, "the image's path")
         try a.expectAtMost(1)
-        let expanded = (path as NSString).expandingTildeInPath
+        let expanded = s.inputPath(path)
         var image = try ImageIO.read(expanded)
         if a.has("--max") {
             let limit = try a.int("--max", default: 0, range: 32...16384)
@@ -114,6 +114,35 @@ enum ImageCommands {
         s.console.line("  " + summary(t.input, kind: .image))
         s.console.line("\(s.console.bold(name + ".hdr_gt")): the scene's linear radiance; " + summary(t.hdr, kind: .hdr))
         s.console.line("\(s.console.bold(name + ".target")): the well-exposed target; " + summary(t.target, kind: .image))
+    }
+
+    static let expose = Command(
+        "expose", summary: "Photograph a well-exposed photo again, badly: a simulated camera at E stops, with the photo as the target.",
+        usage: "expose NAME --ev E [--seed N] [as NEW]", example: "expose meadow --ev -2 as dark",
+        details: "What `drht evaluate --data photos:DIR` does to each held-out photo: the photo is linearised (sRGB decoded) and normalised to a log-average of 0.18, which becomes NEW.hdr_gt; a camera with a random but plausible response curve (chosen by --seed, default 1) photographs it E stops over (+) or under (-) in linear light, clipping at 1, with noise and 8-bit quantisation, which becomes NEW; NEW.target is the original photo, so `compare`, `baseline` and `expect psnr(...)` can score a correction. NEW defaults to NAME_dark (E < 0), NAME_bright (E > 0) or NAME_shot.",
+        arguments: [.variable],
+        options: [OptionSpec("--ev", ["E"], "exposure in stops, -6..6 (required)"),
+                  OptionSpec("--seed", ["N"], "which simulated camera (default 1)")],
+        namesResult: true
+    ) { s, a in
+        let (name, v) = try a.onlyVariable(s)
+        guard v.kind == .image, v.tensor.c == 3 else {
+            throw REPLError("\(name) is \(v.kind.rawValue) \(v.tensor.shapeString); expose takes a well-exposed LDR photo (load one)")
+        }
+        guard a.has("--ev") else { throw REPLError("expose needs --ev E: how many stops over (+) or under (-), e.g. `expose \(name) --ev -2`") }
+        let ev = Float(try a.double("--ev", default: 0, range: -6...6))
+        let seed = try a.int("--seed", default: 1, range: 0...Int(Int32.max))
+        let out = a.asName ?? name + (ev < 0 ? "_dark" : ev > 0 ? "_bright" : "_shot")
+        var rng = SeededRandom(seed: UInt64(seed))
+        let t = PhotoTriplet.make(from: v.tensor, rng: &rng, ev: ev)
+        let origin = "expose \(name) --ev \(formatNumber(Double(ev))) --seed \(seed)"
+        s.set(out, Variable(t.input, kind: .image, origin: origin))
+        s.set(out + ".hdr_gt", Variable(t.hdr, kind: .hdr, origin: origin + " (linearised photo)"))
+        s.set(out + ".target", Variable(t.target, kind: .image, origin: origin + " (the original photo)"))
+        s.console.line("\(s.console.bold(out)): \(name) photographed at \(String(format: "%+g", ev)) EV by simulated camera \(seed), \(t.input.w)x\(t.input.h)")
+        s.console.line("  " + summary(t.input, kind: .image))
+        s.console.line("\(s.console.bold(out + ".hdr_gt")): \(name) linearised, log-average 0.18; " + summary(t.hdr, kind: .hdr))
+        s.console.line("\(s.console.bold(out + ".target")): the original photo, the target to score a correction against")
     }
 
     static let show = Command(

@@ -145,7 +145,7 @@ enum SessionCommands {
     ) { s, a in
         let path = try a.positional(0, "a command file")
         try a.expectAtMost(1)
-        try LessonRunner(session: s).run(file: (path as NSString).expandingTildeInPath, title: nil)
+        try LessonRunner(session: s).run(file: s.inputPath(path), title: nil)
     }
 
     static let notebook = Command(

@@ -88,6 +88,8 @@ public struct LessonRunner {
         do { bytes = try AtomicFile.read(path) } catch { throw REPLError(Session.describe(error)) }
         guard let text = String(bytes: bytes, encoding: .utf8) else { throw REPLError("\(path) is not a text file; a lesson is lines of commands and # narration") }
         let items = LessonRunner.parse(text)
+        session.scriptDirectories.append(URL(fileURLWithPath: path).deletingLastPathComponent().path)
+        defer { session.scriptDirectories.removeLast() }
         let console = session.console
         let name = URL(fileURLWithPath: path).lastPathComponent
         if let title { console.line(console.bold("── \(title) ") + console.dim("(\(name))")) }

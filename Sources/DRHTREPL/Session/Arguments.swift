@@ -85,6 +85,13 @@ public struct Arguments {
         return v
     }
 
+    /// One of `choices` (exact words), or `value` when the option is absent.
+    public func choice(_ option: String, _ choices: [String], default value: String) throws -> String {
+        guard let raw = options[option]?.first else { return value }
+        guard choices.contains(raw) else { throw REPLError("\(option) must be \(choices.joined(separator: " or ")) (got \(raw))") }
+        return raw
+    }
+
     public func double(_ option: String, default value: Double, range: ClosedRange<Double>) throws -> Double {
         guard let raw = options[option]?.first else { return value }
         return try Arguments.number(raw, what: option, range: range)

@@ -16,6 +16,19 @@ public final class Session {
     public let notebook = NotebookRecorder()
     /// Set by `quit`.
     public var finished = false
+    /// The folders of the command files (lessons, `run FILE`) being run, innermost last: a
+    /// relative path that is not found from the working directory is looked up beside the file.
+    public var scriptDirectories: [String] = []
+
+    /// `path` with ~ expanded; a relative path missing from the working directory but present
+    /// beside the command file being run is taken from there (so lessons can ship their photos).
+    public func inputPath(_ path: String) -> String {
+        let expanded = (path as NSString).expandingTildeInPath
+        guard !expanded.hasPrefix("/"), !FileManager.default.fileExists(atPath: expanded),
+              let dir = scriptDirectories.last else { return expanded }
+        let beside = (dir as NSString).appendingPathComponent(expanded)
+        return FileManager.default.fileExists(atPath: beside) ? beside : expanded
+    }
     /// Waits for Enter (lessons' `pause`); nil when there is nobody to wait for.
     public var waitForEnter: (() -> Void)?
 
