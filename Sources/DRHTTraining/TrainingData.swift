@@ -80,7 +80,7 @@ public enum TrainingData {
         case .photos(let paths):
             let path = paths[Int(rng.next() % UInt64(paths.count))]
             let photo = try PhotoCache.shared.image(path)
-            let crop = framing == .whole ? wholeSquare([photo], size: size, rng: &rng)[0]
+            let crop = framing == .whole ? wholeSquare([photo], size: size, rng: &rng, scaleMin: TrainingData.photoScaleMin, flip: true)[0]
                                          : try randomCrop([photo], size: size, rng: &rng, path: path)[0]
             return PhotoTriplet.make(from: crop, rng: &rng)
         case .triplets(let ids):
@@ -130,6 +130,11 @@ public enum TrainingData {
         return stack(triplets.map { $0! })
     }
 
+    /// Photos, `--framing whole`: each sample's square side is this share of the photo's shorter
+    /// side or more (uniform), so 16 photos give many different views while each still shows most
+    /// of its photo (the exposure depends on the whole); the PyTorch trainer's `--scale-min`.
+    public static let photoScaleMin = 0.6
+
     /// Training samples use seeds below 2^47; validation uses seeds from 2^48 up, so the two
     /// sets never share a scene.
     static func sampleSeed(_ seed: UInt64, _ step: Int, _ index: Int) -> UInt64 {
@@ -153,13 +158,22 @@ public func stack(_ triplets: [Triplet]) -> Batch {
 
 /// The largest square of each image (all the same size), at one random place along the long
 /// side, reduced to size x size by area averaging (enlarged by repeating pixels if smaller).
-func wholeSquare(_ images: [Tensor], size: Int, rng: inout SeededRandom) -> [Tensor] {
-    let h = images[0].h, w = images[0].w, side = min(h, w)
+/// With `scaleMin` < 1 the square's side is a random share in scaleMin...1 of the shorter side
+/// (at a random place); with `flip`, half the samples are mirrored left to right.
+func wholeSquare(_ images: [Tensor], size: Int, rng: inout SeededRandom, scaleMin: Double = 1, flip: Bool = false) -> [Tensor] {
+    let h = images[0].h, w = images[0].w, short = min(h, w)
+    var side = short
+    if scaleMin < 1 {
+        let u = Double(rng.next() % 1_000_001) / 1_000_000
+        side = max(1, min(short, Int((Double(short) * (scaleMin + (1 - scaleMin) * u)).rounded())))
+    }
+    let mirror = flip && rng.next() % 2 == 1
     let y0 = Int(rng.next() % UInt64(h - side + 1)), x0 = Int(rng.next() % UInt64(w - side + 1))
     return images.map { img in
         let square = Tensor(uninitialized: [1, img.c, side, side])
         for c in 0..<img.c { for y in 0..<side {
-            (square.data + (c * side + y) * side).update(from: img.data + (c * h + y0 + y) * w + x0, count: side)
+            let row = square.data + (c * side + y) * side, source = img.data + (c * h + y0 + y) * w + x0
+            if mirror { for x in 0..<side { row[x] = source[side - 1 - x] } } else { row.update(from: source, count: side) }
         }}
         if side >= size { return resizeArea(square, height: size, width: size) }
         let out = Tensor(uninitialized: [1, img.c, size, size])

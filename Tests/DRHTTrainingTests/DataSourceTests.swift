@@ -24,8 +24,9 @@ final class DataSourceTests: XCTestCase {
         XCTAssertEqual(batch.input.shape, [4, 3, 32, 32])
     }
 
-    /// Whole framing: a photo's largest square reduced to the sample size (covering its full
-    /// height), a procedural scene rendered whole at the sample size.
+    /// Whole framing: a square of 60-100% of a photo's shorter side reduced to the sample size
+    /// (so it still spans both halves of its height), a procedural scene rendered whole at the
+    /// sample size.
     func testWholeFramingShowsTheWholeImage() throws {
         let dir = NSTemporaryDirectory() + "drht-whole-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -47,6 +48,31 @@ final class DataSourceTests: XCTestCase {
         XCTAssertNotEqual(try TrainingData.synthetic.triplet(seed: 5, size: 64, framing: .crop).target.array, synth.target.array)
         let batch = try data.batch(seed: 1, step: 1, count: 2, size: 32, framing: .whole)
         XCTAssertEqual(batch.input.shape, [2, 3, 32, 32])
+    }
+
+    /// Whole framing of photos varies the view: the square's side is 60-100% of the shorter side
+    /// and half the samples are mirrored; with the defaults (scale 1, no flip) it is the largest square.
+    func testWholeSquareScalesAndFlips() {
+        // 40 x 40, value = column index / 40 in every channel: a mirror reverses the ramp, and the
+        // sample's span of values tells how much of the width it covers.
+        let img = Tensor(zeros: [1, 3, 40, 40])
+        for c in 0..<3 { for y in 0..<40 { for x in 0..<40 { img[0, c, y, x] = Float(x) / 40 } } }
+        var rng = SeededRandom(seed: 1)
+        let plain = wholeSquare([img], size: 8, rng: &rng)[0]
+        XCTAssertEqual(plain[0, 0, 0, 0], 0.05, accuracy: 1e-5)      // the mean of columns 0-4
+        XCTAssertLessThan(plain[0, 0, 0, 0], plain[0, 0, 0, 7])
+        var mirrored = 0, spans: [Float] = []
+        for seed in 0..<200 {
+            var r = SeededRandom(seed: UInt64(seed))
+            let t = wholeSquare([img], size: 8, rng: &r, scaleMin: 0.6, flip: true)[0]
+            if t[0, 0, 0, 0] > t[0, 0, 0, 7] { mirrored += 1 }
+            spans.append(abs(t[0, 0, 0, 7] - t[0, 0, 0, 0]))
+        }
+        XCTAssertGreaterThan(mirrored, 70); XCTAssertLessThan(mirrored, 130)
+        // Full width: the first and last of 8 columns average columns 0-4 and 35-39, 0.875 apart.
+        // A 60% square (24 columns) spans 0.525; every sample lies between, and both ends occur.
+        XCTAssertGreaterThan(spans.min()!, 0.5); XCTAssertLessThan(spans.max()!, 0.9)
+        XCTAssertLessThan(spans.min()!, 0.6); XCTAssertGreaterThan(spans.max()!, 0.8)
     }
 
     func testPhotosAreReducedByAnIntegerFactor() {
