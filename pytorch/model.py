@@ -139,15 +139,45 @@ def named_tensors(model):
     return out
 
 
-def kaiming_init(model, seed):
+def icnr_pairs(k):
+    """For a stride-2 ConvTranspose2d with kernel k and padding p = (k - 1) // 2: the pair index of
+    each tap, or -1 for a lone tap. Output rows 2m and 2m + 1 read input row m - d through taps
+    2d + p and 2d + p + 1; the two output phases agree when those taps are equal and a tap whose
+    partner falls outside 0..k-1 is 0 (drht's DRHT.icnrKernel builds the same layout)."""
+    p, pair_of, pairs = (k - 1) // 2, [-1] * k, 0
+    for d in range(-k, k + 1):
+        even, odd = 2 * d + p, 2 * d + p + 1
+        if even >= 0 and odd < k:
+            pair_of[even] = pair_of[odd] = pairs
+            pairs += 1
+    return pair_of, pairs
+
+
+def icnr_kernel(t, std, g):
+    """Overwrite a (cin, cout, k, k) transposed-conv weight so its four output phases are identical
+    (ICNR, Aitken et al. 2017): one normal value per (row pair, column pair), std * k / (2 * pairs)."""
+    k = t.shape[2]
+    pair_of, pairs = icnr_pairs(k)
+    v = torch.randn(t.shape[0], t.shape[1], pairs, pairs, generator=g) * (std * k / (2 * max(pairs, 1)))
+    idx = torch.tensor([max(q, 0) for q in pair_of])
+    mask = torch.tensor([q >= 0 for q in pair_of], dtype=t.dtype)
+    t.copy_(v[:, :, idx][:, :, :, idx] * mask[:, None] * mask[None, :])
+
+
+def kaiming_init(model, seed, deconv="kaiming"):
     """Kaiming-normal conv weights (std sqrt(2 / fan_in), fan_in = weight.shape[1] * k * k for
-    both conv kinds, as drht's `init` computes it), zero biases, BN 1 / 0 / 0 / 1."""
+    both conv kinds, as drht's `init` computes it), zero biases, BN 1 / 0 / 0 / 1. With
+    deconv="icnr" the transposed convolutions start phase-identical (`icnr_kernel`), drawn from
+    their own generator so every other tensor is as with "kaiming"."""
     g = torch.Generator().manual_seed(seed)
+    g_icnr = torch.Generator().manual_seed(seed ^ 0x1C17)
     with torch.no_grad():
         for name, t in named_tensors(model):
             if name.endswith("conv.weight"):
                 fan_in = t.shape[1] * t.shape[2] * t.shape[3]
                 t.copy_(torch.randn(t.shape, generator=g) * math.sqrt(2 / fan_in))
+                if deconv == "icnr" and ".dec" in name:
+                    icnr_kernel(t, math.sqrt(2 / fan_in), g_icnr)
             elif name.endswith(("conv.bias", "bn.bias", "running_mean")):
                 t.zero_()
             else:

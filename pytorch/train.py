@@ -49,6 +49,8 @@ def parse_args(argv=None):
     p.add_argument("--resume", default=None, help="continue the run checkpointed at this weights file")
     p.add_argument("--out", default="drht-torch.safetensors")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--deconv-init", choices=["kaiming", "icnr"], default="icnr",
+                   help="a fresh model's transposed convolutions (icnr: four output phases identical at step 0)")
     p.add_argument("--val-every", type=int, default=100)
     p.add_argument("--save-every", type=int, default=100)
     p.add_argument("--workers", type=int, default=2, help="data loader processes per training process")
@@ -135,7 +137,7 @@ class Run:
             torch.backends.cudnn.allow_tf32 = True
         D.seed_everything(args.seed)
         self.model = M.DRHT()
-        M.kaiming_init(self.model, args.seed)
+        M.kaiming_init(self.model, args.seed, args.deconv_init)
         if args.weights:
             load_drht_weights(self.model, args.weights)
         self.model.to(self.device)

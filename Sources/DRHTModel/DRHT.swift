@@ -45,21 +45,76 @@ public final class DRHT {
 
     // MARK: - Fresh weights
 
+    /// How the stride-2 transposed convolutions start.
+    public enum DeconvInit: String, CaseIterable, Sendable {
+        /// Kaiming-normal like every other conv: the four output phases of each deconvolution
+        /// (even/odd rows x even/odd columns) see different taps, so even a flat input comes out
+        /// as a 2x2 pattern, and five stacked deconvolutions make a grid every 32 pixels.
+        case kaiming
+        /// ICNR-style (Aitken et al. 2017, "Checkerboard artifact free sub-pixel convolution",
+        /// carried over to transposed convolutions): each kernel is built so that all four output
+        /// phases apply the same weights to the same input pixels, i.e. the layer starts as
+        /// nearest-neighbour upsampling followed by a small convolution. No phase pattern at step 0;
+        /// training may still grow one.
+        case icnr
+
+        /// What fresh models use: ICNR. Measured (two runs from scratch, procedural scenes at 64 px,
+        /// batch 8, lr 1e-3, 450 steps, direct mode on 16 held-out scenes at 256 px, checkpoints
+        /// 350/400/450): grid score 2.0-2.3 (peak 7.5-8.3) with ICNR against 3.4-3.9 (peak 13-16) with
+        /// Kaiming, and higher PSNR and SSIM; the held-out loss never spiked (Kaiming's did, to 383).
+        public static let standard = DeconvInit.icnr
+    }
+
     /// A freshly initialised model: Kaiming-normal conv weights (std sqrt(2 / fan_in), fan_in =
     /// weight.shape[1] * k * k as PyTorch's `kaiming_normal_` computes it for both conv kinds),
-    /// zero biases, BN weight 1 / bias 0 / running mean 0 / running var 1. Deterministic per seed.
-    public static func initialized(seed: UInt64) -> DRHT {
+    /// zero biases, BN weight 1 / bias 0 / running mean 0 / running var 1. With `deconv: .icnr`
+    /// the transposed convolutions are built phase-identical instead (`icnrKernel`). Deterministic
+    /// per seed.
+    public static func initialized(seed: UInt64, deconv: DeconvInit = .standard) -> DRHT {
         var rng = SeededRandom(seed: seed)
-        let model = DRHT(notes: ["init": "kaiming-normal, seed \(seed)"])
+        var icnrRng = SeededRandom(seed: seed ^ 0x1C17_0000_0000_0001)  // own stream: every other layer as with .kaiming
+        let model = DRHT(notes: ["init": (deconv == .icnr ? "kaiming-normal, ICNR deconvolutions" : "kaiming-normal") + ", seed \(seed)"])
         for (_, net) in model.networks {
             for block in net.blocks {
                 let w = block.conv.weight
                 let fanIn = Float(w.shape[1] * w.shape[2] * w.shape[3])
                 let std = (2 / fanIn).squareRoot()
                 for i in 0..<w.count { w.data[i] = std * rng.normal() }
+                if deconv == .icnr && block.spec.kind == .transposedConv { icnrKernel(w, std: std, rng: &icnrRng) }
             }
         }
         return model
+    }
+
+    /// Overwrites a (cin, cout, k, k) ConvTranspose2d weight (stride 2, padding p = (k - 1) / 2)
+    /// so that its four output phases are identical. Output row y reads input row i through tap
+    /// t = y - 2i + p. For the output pair (2m, 2m + 1) and input row m - d, the even row uses tap
+    /// 2d + p and the odd row tap 2d + p + 1: the phases agree when those two taps are equal, and a
+    /// tap whose partner falls outside 0..<k must be 0. Each complete pair gets one normal value
+    /// per (row pair, column pair), scaled so an output sums as many weighted inputs of the same
+    /// variance as before on average (std * k / (2 * pairs)).
+    public static func icnrKernel(_ w: Tensor, std: Float, rng: inout SeededRandom) {
+        let k = w.shape[2], p = (k - 1) / 2
+        // pairOf[t]: the pair index of tap t, or -1 for a lone tap.
+        var pairOf = [Int](repeating: -1, count: k)
+        var pairs = 0
+        for d in -k...k {
+            let even = 2 * d + p, odd = even + 1
+            if even >= 0 && odd < k { pairOf[even] = pairs; pairOf[odd] = pairs; pairs += 1 }
+        }
+        let scaled = std * Float(k) / Float(2 * max(pairs, 1))
+        let plane = k * k
+        var v = [Float](repeating: 0, count: pairs * pairs)
+        for c in 0..<(w.shape[0] * w.shape[1]) {
+            for j in v.indices { v[j] = scaled * rng.normal() }
+            let base = w.data + c * plane
+            for ky in 0..<k {
+                for kx in 0..<k {
+                    let py = pairOf[ky], px = pairOf[kx]
+                    base[ky * k + kx] = (py < 0 || px < 0) ? 0 : v[py * pairs + px]
+                }
+            }
+        }
     }
 
     // MARK: - Weights files

@@ -19,10 +19,15 @@ struct InitCommand: ParsableCommand {
     @Flag(help: "Store F16 instead of F32 (half the size).")
     var f16 = false
 
+    @Option(help: "How the transposed convolutions start: icnr (their four output phases identical: no grid of dots at step 0, and fewer after training; see README) or kaiming (like every other conv).")
+    var deconv: DRHT.DeconvInit = .standard
+
     func run() throws {
-        let model = DRHT.initialized(seed: seed)
+        let model = DRHT.initialized(seed: seed, deconv: deconv)
         try model.save(to: output, dtype: f16 ? .f16 : .f32)
         let count = model.parameterCount.formatted(.number.grouping(.automatic))
-        print("wrote \(output): DRHT weights, \(count) parameters, Kaiming-normal init with seed \(seed) (untrained)")
+        print("wrote \(output): DRHT weights, \(count) parameters, \(model.notes["init"] ?? "") (untrained)")
     }
 }
+
+extension DRHT.DeconvInit: ExpressibleByArgument {}

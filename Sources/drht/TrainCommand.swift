@@ -34,6 +34,8 @@ struct TrainCommand: ParsableCommand {
             completion: .file(extensions: ["safetensors"]))
     var resume: String?
     @Option(help: "Seed for initialisation and the order of training samples.") var seed: UInt64 = 1
+    @Option(name: .customLong("deconv-init"), help: "A fresh model's transposed convolutions: icnr (four output phases identical at step 0: fewer grid dots, steadier start) or kaiming.")
+    var deconvInit: DRHT.DeconvInit = .standard
     @Option(name: .customLong("val-every"), help: "Held-out validation every K steps.") var valEvery = 20
     @Option(name: .customLong("save-every"), help: "Checkpoint every K steps.") var saveEvery = 100
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
@@ -67,7 +69,7 @@ struct TrainCommand: ParsableCommand {
                 throw UserError("\(resume) has already trained \(trainer.step) steps; pass a larger --steps to continue")
             }
         } else {
-            let model = try weights.map { try DRHT.load($0) } ?? DRHT.initialized(seed: seed)
+            let model = try weights.map { try DRHT.load($0) } ?? DRHT.initialized(seed: seed, deconv: deconvInit)
             trainer = Trainer(model: model, config: config, output: output)
         }
         let tty = isatty(2) != 0

@@ -33,6 +33,21 @@ final class ModelCLITests: CLITestCase {
         XCTAssertTrue(arr.out.contains("NumPy .npy, 2 x 1, 32-bit float RGB"), arr.out)
     }
 
+    func testInitWithICNRDeconvolutionsSaysSoAndRefusesUnknownKinds() throws {
+        let weights = dir + "/icnr.safetensors"
+        let made = try drht("init", "--seed", "2", "--deconv", "kaiming", "-o", dir + "/k.safetensors")
+        XCTAssertTrue(made.out.contains("kaiming-normal, seed 2 (untrained)"), made.out)
+        let icnr = try drht("init", "--seed", "2", "-o", weights)    // the default
+        XCTAssertEqual(icnr.status, 0, icnr.err)
+        XCTAssertTrue(icnr.out.contains("ICNR deconvolutions, seed 2"), icnr.out)
+        let info = try drht("info", weights)
+        XCTAssertTrue(info.out.contains("ICNR deconvolutions"), info.out)
+        let bad = try drht("init", "--deconv", "bilinear", "-o", dir + "/x.safetensors")
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.err.contains("bilinear"), bad.err)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/x.safetensors"))
+    }
+
     func testConvertToF16KeepsMetadataAndHalvesTheFile() throws {
         let w32 = dir + "/w32.safetensors", w16 = dir + "/w16.safetensors"
         XCTAssertEqual(try drht("init", "--seed", "4", "-o", w32).status, 0)
@@ -40,7 +55,7 @@ final class ModelCLITests: CLITestCase {
         XCTAssertEqual(r.status, 0, r.err)
         let info = try drht("info", w16)
         XCTAssertTrue(info.out.contains("tensors (F16)"), info.out)
-        XCTAssertTrue(info.out.contains("init = kaiming-normal, seed 4"), info.out)
+        XCTAssertTrue(info.out.contains("init = kaiming-normal, ICNR deconvolutions, seed 4"), info.out)
         let size = { (p: String) in try FileManager.default.attributesOfItem(atPath: p)[.size] as! Int }
         XCTAssertLessThan(try size(w16), try size(w32) / 2 + 100_000)
     }

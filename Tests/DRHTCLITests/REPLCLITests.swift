@@ -7,7 +7,7 @@ final class REPLCLITests: CLITestCase {
         let r = try drht(arguments: [], stdin: "model init --seed 1\nsynth --size 32\n\n# a comment\nexpect scene.shape == 1x3x32x32\nvars\n",
                          directory: dir)
         XCTAssertEqual(r.status, 0, r.out + r.err)
-        XCTAssertTrue(r.out.hasPrefix("> model init --seed 1\nmodel: random weights (seed 1)"), r.out)
+        XCTAssertTrue(r.out.hasPrefix("> model init --seed 1\nmodel: random weights (seed 1, ICNR deconvolutions)"), r.out)
         XCTAssertTrue(r.out.contains("> synth --size 32\nscene: LDR photo 32x32 of scene 1\n"), r.out)
         XCTAssertTrue(r.out.contains("# a comment\n"))
         XCTAssertTrue(r.out.contains("✓ scene.shape == 1x3x32x32"))

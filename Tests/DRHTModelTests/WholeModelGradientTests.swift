@@ -15,7 +15,17 @@ import DRHTEngine
 /// and log's steep region near H = 0.
 final class WholeModelGradientTests: XCTestCase {
     func testWholeModelFiniteDifferences() {
-        let model = DRHT.initialized(seed: 11)
+        checkFiniteDifferences(DRHT.initialized(seed: 11, deconv: .kaiming), relativeStep: 1e-3)
+    }
+
+    /// The same from the ICNR start (the default). There the loss curves more sharply along these
+    /// directions: central differences with the 1e-3 step disagree by 4-9% (measured), with a
+    /// step of 2.5e-4 they agree to 2%, so the step is smaller here.
+    func testWholeModelFiniteDifferencesFromTheICNRStart() {
+        checkFiniteDifferences(DRHT.initialized(seed: 11, deconv: .icnr), relativeStep: 2.5e-4)
+    }
+
+    func checkFiniteDifferences(_ model: DRHT, relativeStep: Double) {
         model.hdr.block("head")!.bn.weight.buffer.update(repeating: 0.1)
         var rng = SeededRandom(seed: 12)
         let input = Tensor.uniform([4, 3, 32, 32], 0.2, 0.9, rng: &rng)
@@ -37,7 +47,7 @@ final class WholeModelGradientTests: XCTestCase {
                     let un = norm(u); u = u.map { $0 / un }
                     let analytic = zip(g, u).reduce(0) { $0 + $1.0 * $1.1 }
                     let saved = p.array
-                    let eps = 1e-3 * max(norm(saved.map(Double.init)), 1)
+                    let eps = relativeStep * max(norm(saved.map(Double.init)), 1)
                     func loss(_ e: Double) -> Double {
                         for i in 0..<p.count { p.data[i] = saved[i] + Float(e * u[i]) }
                         return model.lossAndGradients(batch, mode: .inference, gradients: false).0.total

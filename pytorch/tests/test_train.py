@@ -99,7 +99,7 @@ class TrainerTests(unittest.TestCase):
         # The same global batch on one process, half by half.
         args = T.parse_args(base_args(self.photos, os.path.join(self.dir, "one.safetensors"), "--steps", "1"))
         model = M.DRHT()
-        M.kaiming_init(model, args.seed)
+        M.kaiming_init(model, args.seed, args.deconv_init)
         dataset = D.PhotoTriplets(D.photo_paths(args.data), args.size, 1 << 62, args.seed, args.scale_min)
         grads, after_half0 = {}, None
         for half in (0, 1):
@@ -121,6 +121,34 @@ class TrainerTests(unittest.TestCase):
         # The running statistics rank 0 keeps (and saves) are those of its own half.
         for n, t in after_half0.items():
             self.assertTrue(torch.allclose(r0["params"][n], t, rtol=1e-5, atol=1e-6), n)
+
+
+class InitTests(unittest.TestCase):
+    def test_icnr_deconvolutions_have_four_identical_output_phases(self):
+        torch.manual_seed(0)
+        for k in (3, 5, 9):
+            conv = torch.nn.ConvTranspose2d(4, 3, k, stride=2, padding=(k - 1) // 2, output_padding=1, bias=False)
+            x = torch.randn(1, 4, 6, 5)
+            with torch.no_grad():
+                def spread(y):
+                    anchor = y[:, :, ::2, ::2].repeat_interleave(2, 2).repeat_interleave(2, 3)
+                    return (y - anchor).abs().max().item()
+                self.assertGreater(spread(conv(x)), 0.01, f"kernel {k}: default weights show phases")
+                M.icnr_kernel(conv.weight, 0.3, torch.Generator().manual_seed(k))
+                y = conv(x)
+                self.assertEqual(tuple(y.shape), (1, 3, 12, 10))
+                self.assertLess(spread(y), 1e-5, f"kernel {k}")
+                self.assertGreater(y.std().item(), 0.05)
+        # The layout drht's DRHT.icnrKernel uses: k = 3 pairs taps 1 and 2, tap 0 is lone.
+        self.assertEqual(M.icnr_pairs(3), ([-1, 0, 0], 1))
+        self.assertEqual(M.icnr_pairs(9), ([0, 0, 1, 1, 2, 2, 3, 3, -1], 4))
+
+    def test_icnr_init_changes_only_the_deconvolutions(self):
+        a, b = M.DRHT(), M.DRHT()
+        M.kaiming_init(a, 3)
+        M.kaiming_init(b, 3, "icnr")
+        for (name, ta), (_, tb) in zip(M.named_tensors(a), M.named_tensors(b)):
+            self.assertEqual(torch.equal(ta, tb), not (".dec" in name and name.endswith("conv.weight")), name)
 
 
 class FixtureTests(unittest.TestCase):

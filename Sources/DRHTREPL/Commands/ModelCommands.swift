@@ -9,10 +9,12 @@ enum ModelCommands {
 
     static let model = Command(
         "model", summary: "The network's layer table, or load/initialise/save its weights.",
-        usage: "model [info | load FILE | init [--seed N] | save FILE]", example: "model info",
+        usage: "model [info | load FILE | init [--seed N] [--deconv kaiming|icnr] | save FILE]", example: "model info",
         details: "`model` prints one row per layer of one autoencoder (both stages have the same layers, with their own weights): kind, kernel, stride, channels, output size for the current input, parameters, FLOPs and receptive field in input pixels.",
         arguments: [.words(["info", "load", "init", "save"]), .path],
-        options: [OptionSpec("--seed", ["N"], "seed for `model init` (default 1)")]
+        options: [OptionSpec("--seed", ["N"], "seed for `model init` (default 1)"),
+                  OptionSpec("--deconv", ["kaiming|icnr"], "`model init`: how the transposed convolutions start; icnr (default) makes their four output phases identical (fewer grid dots), kaiming as every other conv",
+                             completion: .words(DRHT.DeconvInit.allCases.map(\.rawValue)))]
     ) { s, a in
         let sub = a.positional.first ?? "info"
         switch sub {
@@ -29,8 +31,10 @@ enum ModelCommands {
         case "init":
             try a.expectAtMost(1)
             let seed = try a.int("--seed", default: 1, range: 0...Int(Int32.max))
-            s.setModel(DRHT.initialized(seed: UInt64(seed)), source: "random initialisation, seed \(seed)")
-            s.console.line("model: random weights (seed \(seed)) — untrained, so its pictures are noise")
+            let deconv = try a.choice("--deconv", DRHT.DeconvInit.allCases.map(\.rawValue), default: DRHT.DeconvInit.standard.rawValue)
+            s.setModel(DRHT.initialized(seed: UInt64(seed), deconv: DRHT.DeconvInit(rawValue: deconv)!),
+                       source: "random initialisation, seed \(seed)" + (deconv == "icnr" ? ", ICNR deconvolutions" : ""))
+            s.console.line("model: random weights (seed \(seed)\(deconv == "icnr" ? ", ICNR deconvolutions" : "")) — untrained, so its pictures are noise")
         case "save":
             let path = try a.positional(1, "a .safetensors path")
             try a.expectAtMost(2)
