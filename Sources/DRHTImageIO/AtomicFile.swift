@@ -12,16 +12,17 @@ public enum AtomicFile {
         guard stat(path, &st) == 0 else {
             throw ImageIOError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
         }
-        if (st.st_mode & S_IFMT) == S_IFDIR {
-            throw ImageIOError.cannotOpen(path: path, reason: "it is a folder")
-        }
-        let size = Int(st.st_size)
-        if size > limit { throw ImageIOError.tooBig(path: path, bytes: size) }
-        let fd = open(path, O_RDONLY)
+        try requireRegular(st.st_mode, path: path)
+        // O_NONBLOCK: if the path was swapped for a FIFO after stat, open must not wait for a writer.
+        let fd = open(path, O_RDONLY | O_NONBLOCK)
         guard fd >= 0 else {
             throw ImageIOError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
         }
         defer { close(fd) }
+        guard fstat(fd, &st) == 0 else { throw ImageIOError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        try requireRegular(st.st_mode, path: path)
+        let size = Int(st.st_size)
+        if size > limit { throw ImageIOError.tooBig(path: path, bytes: size) }
         var bytes = [UInt8](repeating: 0, count: size)
         var done = 0
         while done < size {
@@ -32,6 +33,18 @@ public enum AtomicFile {
             done += n
         }
         return done == size ? bytes : Array(bytes[0..<done])
+    }
+
+    /// Only regular files are read: a FIFO or a device would block (or never end), a folder has no bytes.
+    static func requireRegular(_ mode: mode_t, path: String) throws {
+        switch mode & S_IFMT {
+        case S_IFREG: return
+        case S_IFDIR: throw ImageIOError.cannotOpen(path: path, reason: "it is a folder")
+        case S_IFIFO: throw ImageIOError.cannotOpen(path: path, reason: "it is a FIFO (named pipe), not a regular file")
+        case S_IFCHR, S_IFBLK: throw ImageIOError.cannotOpen(path: path, reason: "it is a device, not a regular file")
+        case S_IFSOCK: throw ImageIOError.cannotOpen(path: path, reason: "it is a socket, not a regular file")
+        default: throw ImageIOError.cannotOpen(path: path, reason: "not a regular file")
+        }
     }
 
     /// Writes `bytes` to `path` atomically: a temp file in the same folder is written, flushed

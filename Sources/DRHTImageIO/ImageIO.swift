@@ -16,6 +16,9 @@ public enum ImageIO {
             guard let pixels = imageTensor(fromNPY: t) else {
                 throw ImageIOError.unsupported(path: path, detail: "a \(t.shapeString) array is not an image; expected HxWx3 or 3xHxW")
             }
+            guard pixels.h > 0, pixels.w > 0 else {
+                throw ImageIOError.unsupported(path: path, detail: "a \(t.shapeString) array holds no pixels; an image needs at least 1 x 1")
+            }
             return LoadedImage(pixels: pixels, format: .npy, bitDepth: 32, channels: 3, details: [])
         case nil: throw ImageIOError.notAnImage(path: path)
         }

@@ -27,6 +27,32 @@ final class BrokenFileTests: TempDirTestCase {
 
     var goodPNG: [UInt8] { MiniPNG.make(width: 40, height: 30, colorType: 2, bitDepth: 8) { x, y, c in (x + y * c) % 256 } }
 
+    /// Issue 13: a FIFO (or device) is refused at once, never opened for a blocking read.
+    func testSpecialFilesAreRefusedWithoutBlocking() {
+        let fifo = dir + "/pipe.png"
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        let started = Date()
+        XCTAssertThrowsError(try ImageIO.read(fifo)) { e in
+            guard case ImageIOError.cannotOpen(_, let reason) = e, reason.contains("FIFO") else { return XCTFail("\(e)") }
+            XCTAssertTrue("\(e)".hasPrefix("\(fifo): cannot open (it is a FIFO (named pipe), not a regular file)"), "\(e)")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 1)
+        XCTAssertThrowsError(try AtomicFile.read("/dev/zero")) { e in
+            guard case ImageIOError.cannotOpen(_, let reason) = e, reason.contains("device") else { return XCTFail("\(e)") }
+        }
+    }
+
+    /// Issue 13: a .npy image of 0 x 0 (or 5 x 0) pixels is refused at load (the REPL's `show` trapped on it).
+    func testNPYWithoutPixelsIsRefused() {
+        for shape in [[0, 0, 3], [5, 0, 3], [3, 0, 4]] {
+            let t = Tensor(zeros: shape)
+            let bytes = NPY.encode(t)
+            expect(bytes, name: "empty\(shape.count).npy", { e in
+                if case .unsupported(_, let detail) = e { return detail.contains("no pixels") }; return false
+            }, "shape \(shape)")
+        }
+    }
+
     func testEmptyAndTextAndMissingAndFolder() {
         expect([], { $0 == .empty(path: self.dir + "/broken.png") }, "zero bytes")
         expect(Array("hello, I am text\n".utf8), { if case .notAnImage = $0 { return true }; return false }, "text named .png")
@@ -113,5 +139,16 @@ final class BrokenFileTests: TempDirTestCase {
         XCTAssertThrowsError(try AtomicFile.read(path, limit: 0)) { e in
             guard case ImageIOError.tooBig = e else { return XCTFail("\(e)") }
         }
+    }
+}
+
+/// Text from files and command lines is printed escaped and bounded.
+final class PrintableTests: XCTestCase {
+    func testControlCharactersAreEscapedAndLengthIsBounded() {
+        XCTAssertEqual(printable("plain ünïcode ✓"), "plain ünïcode ✓")
+        XCTAssertEqual(printable("a\u{1B}[31mred\nb\tc\r\u{7F}"), "a\\x1b[31mred\\nb\\tc\\r\\x7f")
+        XCTAssertEqual(printable("x\u{85}y\u{202E}z"), "x\\u{85}y\\u{202e}z")
+        XCTAssertEqual(printable(String(repeating: "a", count: 100), limit: 5), "aaaaa… (100 characters)")
+        XCTAssertFalse(printable(String(repeating: "\n", count: 1000)).contains("\n"))
     }
 }

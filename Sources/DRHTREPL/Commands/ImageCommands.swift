@@ -246,9 +246,18 @@ enum ImageCommands {
             let st = v.tensor.stats
             (lo, hi) = (Double(st.min), Double(st.max)); what = "values"
         }
+        let all = values.count
+        values = values.filter(\.isFinite)
+        guard !values.isEmpty else {
+            throw REPLError("\(name) has no finite values (\(all) values, all NaN or infinite); nothing to count")
+        }
+        if !lo.isFinite || !hi.isFinite {    // stats over non-finite values: take the finite ones' range
+            (lo, hi) = (Double(values.min()!), Double(values.max()!))
+        }
         if hi <= lo { hi = lo + 1 }
         let counts = values.withUnsafeBufferPointer { Charts.histogram($0, bins: bins, lo: lo, hi: hi) }
-        s.console.line("\(s.console.bold(name)): histogram of \(what), \(values.count) values in \(bins) bins")
+        s.console.line("\(s.console.bold(name)): histogram of \(what), \(values.count) values in \(bins) bins"
+                       + (values.count < all ? " (\(all - values.count) NaN or infinite left out)" : ""))
         for line in Charts.bars(counts.map { $0 / Double(values.count) }, height: 8) { s.console.line("  │" + line) }
         s.console.line("  └" + String(repeating: "─", count: bins))
         let left = formatNumber(lo), right = formatNumber(hi)

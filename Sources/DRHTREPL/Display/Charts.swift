@@ -36,8 +36,9 @@ public enum Charts {
         var counts = [Double](repeating: 0, count: bins)
         let scale = hi > lo ? Double(bins) / (hi - lo) : 0
         for v in values {
-            let b = Int((Double(v) - lo) * scale)
-            counts[min(bins - 1, max(0, b))] += 1
+            let x = (Double(v) - lo) * scale
+            guard x.isFinite else { continue }            // NaN and infinities are not counted
+            counts[x <= 0 ? 0 : x >= Double(bins - 1) ? bins - 1 : Int(x)] += 1
         }
         return counts
     }

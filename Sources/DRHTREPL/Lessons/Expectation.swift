@@ -83,7 +83,18 @@ enum Expectation {
         let tokens: [String]
         let session: Session
         var index = 0
+        /// Open parentheses and unary minuses around the current point: the parser recurses on
+        /// each, so their depth is bounded (a 20,000-deep expression would overflow the stack).
+        var depth = 0
+        static let maxDepth = 64
         init(tokens: [String], session: Session) { self.tokens = tokens; self.session = session }
+
+        mutating func nest() throws {
+            depth += 1
+            guard depth <= Parser.maxDepth else {
+                throw REPLError("the expression nests more than \(Parser.maxDepth) deep (parentheses or minus signs)")
+            }
+        }
 
         func peek() -> String? { index < tokens.count ? tokens[index] : nil }
         mutating func next() throws -> String {
@@ -117,7 +128,11 @@ enum Expectation {
         }
 
         mutating func unary() throws -> Value {
-            if peek() == "-" { index += 1; return .number(-(try number(try unary()))) }
+            if peek() == "-" {
+                index += 1
+                try nest(); defer { depth -= 1 }
+                return .number(-(try number(try unary())))
+            }
             return try atom()
         }
 
@@ -128,7 +143,10 @@ enum Expectation {
 
         mutating func atom() throws -> Value {
             let t = try next()
-            if t == "(" { let v = try sum(); try expect(")"); return v }
+            if t == "(" {
+                try nest(); defer { depth -= 1 }
+                let v = try sum(); try expect(")"); return v
+            }
             if let d = Double(t) { return .number(d) }
             let dims = t.split(separator: "x", omittingEmptySubsequences: false)
             if dims.count > 1, dims.allSatisfy({ Int($0) != nil }) { return .shape(dims.map { Int($0)! }) }

@@ -83,11 +83,23 @@ public struct LessonRunner {
         return items
     }
 
+    /// How deep `run FILE` may nest (a file that runs itself would recurse until the stack overflows).
+    public static let maxNesting = 16
+
+    /// Passed up through every level unwrapped, so the message stays one short line.
+    struct TooDeep: Error, CustomStringConvertible {
+        let file: String
+        var description: String {
+            "\(URL(fileURLWithPath: file).lastPathComponent): command files run each other more than \(LessonRunner.maxNesting) deep (does one `run` itself?)"
+        }
+    }
+
     public func run(file path: String, title: String?) throws {
         let bytes: [UInt8]
         do { bytes = try AtomicFile.read(path) } catch { throw REPLError(Session.describe(error)) }
         guard let text = String(bytes: bytes, encoding: .utf8) else { throw REPLError("\(path) is not a text file; a lesson is lines of commands and # narration") }
         let items = LessonRunner.parse(text)
+        guard session.scriptDirectories.count < LessonRunner.maxNesting else { throw TooDeep(file: path) }
         session.scriptDirectories.append(URL(fileURLWithPath: path).deletingLastPathComponent().path)
         defer { session.scriptDirectories.removeLast() }
         let console = session.console
@@ -110,6 +122,8 @@ public struct LessonRunner {
                 }
                 do {
                     try session.execute(line)
+                } catch let error as TooDeep {
+                    throw error
                 } catch {
                     throw REPLError("\(name):\(number): `\(line)`: \(Session.describe(error))")
                 }

@@ -1,5 +1,6 @@
 // A command line split into words (with "quotes"), then into positional arguments, options
 // (`--name value`, `--flag`) and the trailing `as NAME` that names a result.
+import DRHTImageIO
 
 /// An option a command accepts, e.g. `--steps N` (one value) or `--mean` (a flag).
 public struct OptionSpec {
@@ -48,7 +49,7 @@ public struct Arguments {
             if w.hasPrefix("--") && w.count > 2 && Double(w) == nil {
                 guard let spec = command.options.first(where: { $0.name == w }) else {
                     let known = command.options.map(\.name).joined(separator: ", ")
-                    throw REPLError("\(command.name) has no option \(w)"
+                    throw REPLError("\(command.name) has no option \(printable(w, limit: 40))"
                                     + (known.isEmpty ? "; see `help \(command.name)`" : "; options: \(known)"))
                 }
                 guard i + spec.values.count < words.count || spec.values.isEmpty else {

@@ -129,7 +129,7 @@ public final class Session {
         guard let name = words.first else { return }
         guard let command = Registry.find(name) else {
             let s = Registry.suggestions(for: name)
-            throw REPLError("unknown command \"\(name)\"" + (s.isEmpty ? "" : "; did you mean \(s.prefix(3).joined(separator: ", "))?")
+            throw REPLError("unknown command \"\(printable(name, limit: 40))\"" + (s.isEmpty ? "" : "; did you mean \(s.prefix(3).joined(separator: ", "))?")
                             + " (`help` lists commands)")
         }
         let args = try Arguments(Array(words.dropFirst()), command: command)
@@ -138,6 +138,8 @@ public final class Session {
             try command.run(self, args)
         } catch let e as REPLError {
             throw e
+        } catch let e as LessonRunner.TooDeep {
+            throw e                  // passes through every level of `run` unwrapped: one short line
         } catch {
             throw REPLError(Session.describe(error))
         }

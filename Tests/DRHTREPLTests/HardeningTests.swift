@@ -1,0 +1,64 @@
+// Issue 13's REPL crashes, each from its reported case: every one must end in one error line
+// with the session intact.
+import DRHTEngine
+import DRHTImageIO
+@testable import DRHTREPL
+import Foundation
+import XCTest
+
+final class HardeningTests: XCTestCase {
+    func session() -> (Session, () -> String) {
+        var output = ""
+        let s = Session(console: Console(width: 80) { output += $0 })
+        return (s, { output })
+    }
+
+    func expectOneLineError(_ s: Session, _ line: String, containing text: String, file: StaticString = #filePath, line number: UInt = #line) {
+        XCTAssertThrowsError(try s.execute(line), file: file, line: number) { error in
+            let message = Session.describe(error)
+            XCTAssertTrue(message.contains(text), message, file: file, line: number)
+            XCTAssertFalse(message.contains("\n"), "one line: \(message)", file: file, line: number)
+            XCTAssertLessThan(message.count, 400, message, file: file, line: number)
+        }
+    }
+
+    func testHistOfAnAllNaNImageIsAnErrorAndPartlyNaNIsCounted() throws {
+        try inTemporaryDirectory {
+            let t = Tensor(shape: [4, 4, 3], repeating: .nan)
+            try AtomicFile.write(NPY.encode(t), to: "nan.npy")
+            let (s, output) = session()
+            try s.execute("load nan.npy as n")
+            expectOneLineError(s, "hist n", containing: "no finite values")
+            for c in 0..<3 { t.data[c] = 0.5; t.data[3 + c] = .infinity }     // (H, W, 3): pixel 0 finite, pixel 1 infinite
+            try AtomicFile.write(NPY.encode(t), to: "some.npy")
+            try s.execute("load some.npy as m")
+            try s.execute("hist m --bins 8")
+            XCTAssertTrue(output().contains("NaN or infinite left out"), output())
+            try s.execute("synth --size 32")       // the session goes on
+        }
+    }
+
+    func testACommandFileThatRunsItselfStopsAtTheNestingLimit() throws {
+        try inTemporaryDirectory {
+            try "synth --size 32 as a\nrun self.drht\n".write(toFile: "self.drht", atomically: true, encoding: .utf8)
+            let (s, _) = session()
+            expectOneLineError(s, "run self.drht", containing: "more than \(LessonRunner.maxNesting) deep")
+            XCTAssertTrue(s.scriptDirectories.isEmpty)
+            try s.execute("synth --size 32 as after")
+        }
+    }
+
+    func testDeeplyNestedExpressionsAreRefused() throws {
+        let (s, _) = session()
+        try s.execute("synth --size 32 as a")
+        let deep = String(repeating: "(", count: 20_000) + "1" + String(repeating: ")", count: 20_000)
+        expectOneLineError(s, "expect \(deep) > 0", containing: "nests more than 64 deep")
+        expectOneLineError(s, "expect 0 < " + String(repeating: "- ", count: 20_000) + "1", containing: "nests more than 64 deep")
+        // A 20,000-character option or command name is echoed cut short.
+        expectOneLineError(s, "expect " + String(repeating: "-", count: 20_000) + "1 < 0", containing: "(20001 characters)")
+        expectOneLineError(s, String(repeating: "x", count: 100_000), containing: "unknown command")
+        // Reasonable nesting still works.
+        try s.execute("expect " + String(repeating: "(", count: 30) + "a.max" + String(repeating: ")", count: 30) + " <= 1")
+        try s.execute("expect - -1 == 1")
+    }
+}
