@@ -57,6 +57,9 @@ static void configure(png_structp png, png_infop info_ptr, drht_png_info *info) 
     info->out_bit_depth = png_get_bit_depth(png, info_ptr);
 }
 
+// The 100-megapixel limit of ImageIOError.maxPixels, checked before libpng allocates rows.
+#define DRHT_PNG_MAX_PIXELS 100000000u
+
 static int decode(const uint8_t *data, size_t size, drht_png_info *info, uint8_t *out,
                   size_t out_size, int header_only) {
     memset(info->message, 0, sizeof info->message);
@@ -82,11 +85,27 @@ static int decode(const uint8_t *data, size_t size, drht_png_info *info, uint8_t
         png_destroy_read_struct(&png, &info_ptr, NULL);
         return 1;
     }
-    // Our own limit (100 megapixels) is checked by the caller from the header; let libpng
-    // accept any size up to that so its own default (1,000,000 x 1,000,000) does not differ.
+    // Our own limit (100 megapixels) is checked before anything the size decides is
+    // allocated (png_read_update_info allocates a row buffer: 6 GB for a forged 2^31 x 1
+    // header). libpng's per-side limit is opened to the format's maximum so that any size
+    // over ours gets our "too many pixels" message, not "Invalid IHDR data"; no ancillary
+    // chunk (iCCP, zTXt, ...) may make libpng allocate more than 8 MB.
     png_set_user_limits(png, 0x7fffffff, 0x7fffffff);
+    png_set_chunk_malloc_max(png, 8u << 20);
     png_set_read_fn(png, &reader, read_from_memory);
     png_read_info(png, info_ptr);
+    {
+        png_uint_32 w = png_get_image_width(png, info_ptr), h = png_get_image_height(png, info_ptr);
+        if ((uint64_t)w * (uint64_t)h > DRHT_PNG_MAX_PIXELS) {
+            // The caller reports the size (its tooManyPixels error) from width and height.
+            info->width = w;
+            info->height = h;
+            png_destroy_read_struct(&png, &info_ptr, NULL);
+            if (header_only) return 0;
+            snprintf(info->message, sizeof info->message, "too many pixels");
+            return 1;
+        }
+    }
     configure(png, info_ptr, info);
     if (!header_only) {
         size_t rowbytes = png_get_rowbytes(png, info_ptr);

@@ -50,53 +50,66 @@ public enum RadianceHDR {
         try checkPixelCount(w, h, path: path)
         let flipY = parts[0] == "+Y"
 
+        // Two passes: the first walks every scanline storing nothing, so a truncated or corrupt
+        // file is refused before the size its header declares is allocated (a 100-byte file
+        // may declare 100 megapixels: 1.2 GB of floats); the second decodes.
+        var scan = [UInt8]()                                 // one scanline, RGBE interleaved
+        func scanlines(store: Bool, _ done: (Int) -> Void) throws {
+            for row in 0..<h {
+                if pos + 4 <= bytes.count, w >= 8, w < 0x8000, bytes[pos] == 2, bytes[pos + 1] == 2, bytes[pos + 2] & 0x80 == 0 {
+                    // New-style RLE: four runs of components, each covering the whole scanline.
+                    let declared = Int(bytes[pos + 2]) << 8 | Int(bytes[pos + 3])
+                    guard declared == w else { throw corrupt("scanline \(row) declares width \(declared), not \(w)") }
+                    pos += 4
+                    for comp in 0..<4 {
+                        var x = 0
+                        while x < w {
+                            guard pos < bytes.count else { throw truncated("ends in scanline \(row)") }
+                            var count = Int(bytes[pos]); pos += 1
+                            if count > 128 {
+                                count -= 128
+                                guard count > 0, x + count <= w else { throw corrupt("run overflows scanline \(row)") }
+                                guard pos < bytes.count else { throw truncated("ends in scanline \(row)") }
+                                let v = bytes[pos]; pos += 1
+                                if store { for i in 0..<count { scan[(x + i) * 4 + comp] = v } }
+                            } else {
+                                guard count > 0, x + count <= w else { throw corrupt("literal run overflows scanline \(row)") }
+                                guard pos + count <= bytes.count else { throw truncated("ends in scanline \(row)") }
+                                if store { for i in 0..<count { scan[(x + i) * 4 + comp] = bytes[pos + i] } }
+                                pos += count
+                            }
+                            x += count
+                        }
+                    }
+                } else {
+                    // Flat pixels, possibly with old-style runs (1, 1, 1, n) repeating the last pixel.
+                    var x = 0, shift = 0
+                    while x < w {
+                        guard pos + 4 <= bytes.count else { throw truncated("ends in scanline \(row)") }
+                        if bytes[pos] == 1, bytes[pos + 1] == 1, bytes[pos + 2] == 1 {
+                            guard x > 0 else { throw corrupt("run with no pixel before it in scanline \(row)") }
+                            guard shift <= 24 else { throw corrupt("run length overflows in scanline \(row)") }
+                            let count = Int(bytes[pos + 3]) << shift
+                            guard x + count <= w else { throw corrupt("run overflows scanline \(row)") }
+                            if store { for i in 0..<count { for c in 0..<4 { scan[(x + i) * 4 + c] = scan[(x - 1) * 4 + c] } } }
+                            x += count; shift += 8
+                        } else {
+                            if store { for c in 0..<4 { scan[x * 4 + c] = bytes[pos + c] } }
+                            x += 1; shift = 0
+                        }
+                        pos += 4
+                    }
+                }
+                done(row)
+            }
+        }
+        let dataStart = pos
+        try scanlines(store: false) { _ in }
+        pos = dataStart
         let pixels = Tensor(zeros: [1, 3, h, w])            // (1, 3, H, W)
         let plane = w * h
-        var scan = [UInt8](repeating: 0, count: w * 4)      // one scanline, RGBE interleaved
-        for row in 0..<h {
-            if pos + 4 <= bytes.count, w >= 8, w < 0x8000, bytes[pos] == 2, bytes[pos + 1] == 2, bytes[pos + 2] & 0x80 == 0 {
-                // New-style RLE: four runs of components, each covering the whole scanline.
-                let declared = Int(bytes[pos + 2]) << 8 | Int(bytes[pos + 3])
-                guard declared == w else { throw corrupt("scanline \(row) declares width \(declared), not \(w)") }
-                pos += 4
-                for comp in 0..<4 {
-                    var x = 0
-                    while x < w {
-                        guard pos < bytes.count else { throw truncated("ends in scanline \(row)") }
-                        var count = Int(bytes[pos]); pos += 1
-                        if count > 128 {
-                            count -= 128
-                            guard count > 0, x + count <= w else { throw corrupt("run overflows scanline \(row)") }
-                            guard pos < bytes.count else { throw truncated("ends in scanline \(row)") }
-                            let v = bytes[pos]; pos += 1
-                            for i in 0..<count { scan[(x + i) * 4 + comp] = v }
-                        } else {
-                            guard count > 0, x + count <= w else { throw corrupt("literal run overflows scanline \(row)") }
-                            guard pos + count <= bytes.count else { throw truncated("ends in scanline \(row)") }
-                            for i in 0..<count { scan[(x + i) * 4 + comp] = bytes[pos + i] }
-                            pos += count
-                        }
-                        x += count
-                    }
-                }
-            } else {
-                // Flat pixels, possibly with old-style runs (1, 1, 1, n) repeating the last pixel.
-                var x = 0, shift = 0
-                while x < w {
-                    guard pos + 4 <= bytes.count else { throw truncated("ends in scanline \(row)") }
-                    if bytes[pos] == 1, bytes[pos + 1] == 1, bytes[pos + 2] == 1 {
-                        guard x > 0 else { throw corrupt("run with no pixel before it in scanline \(row)") }
-                        let count = Int(bytes[pos + 3]) << shift
-                        guard x + count <= w else { throw corrupt("run overflows scanline \(row)") }
-                        for i in 0..<count { for c in 0..<4 { scan[(x + i) * 4 + c] = scan[(x - 1) * 4 + c] } }
-                        x += count; shift += 8
-                    } else {
-                        for c in 0..<4 { scan[x * 4 + c] = bytes[pos + c] }
-                        x += 1; shift = 0
-                    }
-                    pos += 4
-                }
-            }
+        scan = [UInt8](repeating: 0, count: w * 4)
+        try scanlines(store: true) { row in
             let y = flipY ? h - 1 - row : row
             let p = pixels.data + y * w
             for x in 0..<w {

@@ -88,6 +88,32 @@ final class BrokenFileTests: TempDirTestCase {
         expect(png, isTooMany, "400 MP PNG")
     }
 
+    /// Peak resident memory of this process so far, in MB.
+    func peakMB() -> Int { var u = rusage(); getrusage(RUSAGE_SELF.rawValue, &u); return u.ru_maxrss / 1024 }
+
+    /// Issue 13: a 69-byte PNG declaring 2147483647 x 1 pixels made libpng allocate a 6 GB row
+    /// buffer (40 s) before the 100-megapixel refusal; the size is now checked before that.
+    func testForgedWidePNGIsRefusedWithoutAllocating() {
+        var png = goodPNG
+        png.replaceSubrange(8..<33, with: MiniPNG.chunk("IHDR", MiniPNG.be32(2_147_483_647) + MiniPNG.be32(1) + [8, 2, 0, 0, 0]))
+        let before = peakMB(), started = Date()
+        expect(png, isTooMany, "2^31 x 1 PNG")
+        XCTAssertLessThan(Date().timeIntervalSince(started), 2)
+        XCTAssertLessThan(peakMB(), max(before, 1024) + 100, "peak memory grew")
+    }
+
+    /// Issue 13: a truncated Radiance file declaring 100 megapixels is refused before 1.2 GB is allocated.
+    func testTruncatedRadianceIsRefusedBeforeItsDeclaredSizeIsAllocated() {
+        let header = "#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n"
+        let before = peakMB()
+        expect(Array((header + "-Y 10000 +X 10000\n").utf8) + [2, 2, 0x27, 0x10, 130, 7], name: "big.hdr", isTruncated, "100 MP, 6 data bytes")
+        expect(Array((header + "-Y 10000 +X 10000\n").utf8) + [9, 9, 9, 128, 1, 1, 1, 255], name: "flat.hdr", isTruncated, "100 MP flat")
+        XCTAssertLessThan(peakMB(), max(before, 1024) + 100, "peak memory grew")
+        // Old-style runs whose length would overflow are corrupt, not a hang.
+        let runs: [UInt8] = [9, 9, 9, 128] + Array(repeating: [1, 1, 1, 255], count: 9).flatMap { $0 }
+        expect(Array((header + "-Y 1 +X 100\n").utf8) + runs, name: "runs.hdr", isCorrupt, "old-style run overflow")
+    }
+
     var goodJPEG: [UInt8] {
         let t = Tensor(zeros: [1, 3, 32, 48])
         for i in 0..<t.count { t.data[i] = Float(i % 97) / 97 }
