@@ -26,7 +26,29 @@ public enum ImageIOError: Error, Equatable, CustomStringConvertible {
         }
     }
 
-    public var description: String {
+    /// One line whatever the file holds: the path and every file-derived detail are escaped and
+    /// bounded (`printable`), so a control character in a header cannot reach the terminal raw.
+    public var description: String { escaped.raw }
+
+    /// The same error with its path and file-derived details escaped and bounded.
+    private var escaped: ImageIOError {
+        func p(_ s: String) -> String { printable(s, limit: 200) }
+        func d(_ s: String) -> String { printable(s, limit: 160) }
+        switch self {
+        case .cannotOpen(let path, let r): return .cannotOpen(path: p(path), reason: d(r))
+        case .empty(let path): return .empty(path: p(path))
+        case .tooBig(let path, let b): return .tooBig(path: p(path), bytes: b)
+        case .notAnImage(let path): return .notAnImage(path: p(path))
+        case .truncated(let path, let f, let x): return .truncated(path: p(path), format: d(f), detail: d(x))
+        case .corrupt(let path, let f, let x): return .corrupt(path: p(path), format: d(f), detail: d(x))
+        case .tooManyPixels(let path, let w, let h): return .tooManyPixels(path: p(path), width: w, height: h)
+        case .unsupported(let path, let x): return .unsupported(path: p(path), detail: printable(x, limit: 200))
+        case .cannotWrite(let path, let r): return .cannotWrite(path: p(path), reason: d(r))
+        }
+    }
+
+    /// The message with its parts as they are (callers use `description`).
+    var raw: String {
         switch self {
         case .cannotOpen(let p, let reason):
             return "\(p): cannot open (\(reason)); check the path"

@@ -10,7 +10,8 @@ import Foundation
 public struct SafeTensorsError: Error, CustomStringConvertible, Equatable {
     public let path: String
     public let problem: String
-    public var description: String { "\(path): \(problem)" }
+    /// One line: the path and the problem (which may quote the file) escaped and bounded.
+    public var description: String { "\(printable(path, limit: 200)): \(printable(problem, limit: 240))" }
 }
 
 /// The tensors and metadata of a safetensors file, converted to Float32.

@@ -30,11 +30,11 @@ struct InfoCommand: ParsableCommand {
         if ImageFormat.sniff(bytes) == .npy, let t = try? NPY.decode(bytes, path: path),
            !(t.shape.count == 3 && (t.shape[2] == 3 || t.shape[0] == 3)) {
             let s = t.stats
-            return "\(path): NumPy .npy, float32 array of shape \(t.shape.map(String.init).joined(separator: " x "))\n"
+            return "\(printable(path, limit: 200)): NumPy .npy, float32 array of shape \(t.shape.map(String.init).joined(separator: " x "))\n"
                 + String(format: "  min %.6g  max %.6g  mean %.6g  std %.6g\n", s.min, s.max, s.mean, s.std)
         }
         let image = try ImageIO.read(path)
-        var head = "\(path): \(image.format.rawValue), \(image.width) x \(image.height), "
+        var head = "\(printable(path, limit: 200)): \(image.format.rawValue), \(image.width) x \(image.height), "
         head += image.format == .radiance || image.format == .npy ? "32-bit float" : "\(image.bitDepth)-bit"
         head += " \(channelName(image.channels))"
         if !image.details.isEmpty { head += ", " + image.details.joined(separator: ", ") }
@@ -55,8 +55,9 @@ struct InfoCommand: ParsableCommand {
         let isState = { (n: String) in n.hasSuffix("running_mean") || n.hasSuffix("running_var") || n.hasSuffix("num_batches_tracked") }
         let params = file.names.filter { !isState($0) && file.tensors[$0]!.tensor != nil }
             .reduce(0) { $0 + file.tensors[$1]!.shape.reduce(1, *) }
-        let dtypes = Set(file.names.map { file.tensors[$0]!.dtype }).sorted().joined(separator: ", ")
-        var out = "\(path): safetensors, \(file.names.count) tensors (\(dtypes)), "
+        // Names, dtypes and metadata come from the file: printed escaped and bounded.
+        let dtypes = Set(file.names.map { printable(file.tensors[$0]!.dtype, limit: 12) }).sorted().joined(separator: ", ")
+        var out = "\(printable(path, limit: 200)): safetensors, \(file.names.count) tensors (\(dtypes)), "
             + "\(params.formatted(.number.grouping(.automatic))) learnable parameters\n"
         let model: String
         do { _ = try DRHT.load(file, path: path); model = "a complete \(DRHT.format) DRHT model" }
@@ -64,14 +65,15 @@ struct InfoCommand: ParsableCommand {
         out += "  \(model)\n"
         if !file.metadata.isEmpty {
             out += "  metadata:\n"
-            for key in file.metadata.keys.sorted() { out += "    \(key) = \(file.metadata[key]!)\n" }
+            for key in file.metadata.keys.sorted() { out += "    \(printable(key, limit: 40)) = \(printable(file.metadata[key]!, limit: 200))\n" }
         }
-        let width = max(30, (file.names.map(\.count).max() ?? 0) + 2)
+        let names = file.names.map { printable($0, limit: 80) }
+        let width = max(30, (names.map(\.count).max() ?? 0) + 2)
         out += "  " + "name".padding(toLength: width, withPad: " ", startingAt: 0) + "dtype  shape\n"
-        for name in file.names {
+        for (name, shown) in zip(file.names, names) {
             let e = file.tensors[name]!
-            out += "  " + name.padding(toLength: width, withPad: " ", startingAt: 0)
-                + e.dtype.padding(toLength: 7, withPad: " ", startingAt: 0)
+            out += "  " + shown.padding(toLength: width, withPad: " ", startingAt: 0)
+                + printable(e.dtype, limit: 12).padding(toLength: 7, withPad: " ", startingAt: 0)
                 + (e.shape.isEmpty ? "scalar" : e.shape.map(String.init).joined(separator: "x")) + "\n"
         }
         return out

@@ -154,6 +154,23 @@ final class BrokenFileTests: TempDirTestCase {
                { if case .unsupported = $0 { return true }; return false }, "XYZE")
     }
 
+    /// Issue 13: header text with control characters is escaped in the one-line error.
+    func testControlCharactersFromHeadersAreEscaped() {
+        let esc = Array("#?RADIANCE\nFORMAT=\u{1B}[2J\u{1B}[31mred\n\n-Y 1 +X 1\n".utf8) + [1, 1, 1, 1]
+        expect(esc, name: "esc.hdr", { e in
+            guard case .unsupported = e else { return false }
+            return !e.description.contains("\u{1B}") && e.description.contains("\\x1b[2J")
+        }, "ESC in FORMAT")
+        var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0]
+        let header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, \u{1B}[31m, 3), }"
+        var h = Array(header.utf8); while (10 + h.count + 1) % 64 != 0 { h.append(0x20) }; h.append(0x0A)
+        bytes += [UInt8(h.count & 0xFF), UInt8(h.count >> 8)] + h + [UInt8](repeating: 0, count: 24)
+        expect(bytes, name: "esc.npy", { e in
+            guard case .corrupt = e else { return false }
+            return !e.description.contains("\u{1B}") && e.description.contains("\\x1b[31m")
+        }, "ESC in an .npy shape")
+    }
+
     func testBrokenNPY() {
         let npy = NPY.encode(Tensor(zeros: [4, 4, 3]))
         expect(Array(npy[0..<(npy.count - 5)]), name: "b.npy", isTruncated, "short data")

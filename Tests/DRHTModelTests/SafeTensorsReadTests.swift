@@ -32,6 +32,22 @@ final class SafeTensorsReadTests: XCTestCase {
         XCTAssertThrowsError(try f.tensor("n")) { XCTAssertTrue("\($0)".contains("'n' is I64"), "\($0)") }
     }
 
+    /// Issue 13: a newline in a dtype or the format value made the one-line error two lines; an
+    /// ESC sequence reached the terminal raw. Both are escaped now.
+    func testFileDerivedTextInErrorsIsEscaped() {
+        let newline = file(#"{"a": {"dtype": "F\n32", "shape": [1], "data_offsets": [0, 4]}}"#, floats([1]))
+        expectError(newline, #"F\n32"#)
+        let esc = file(#"{"__metadata__": {"format": "\u001b[31mevil\n"}, "a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}"#, floats([1]))
+        do {
+            let f = try SafeTensorsFile.parse(esc, path: "w.safetensors")
+            XCTAssertThrowsError(try DRHT.load(f, path: "w.safetensors")) { e in
+                XCTAssertFalse("\(e)".contains("\u{1B}"), "\(e)")
+                XCTAssertFalse("\(e)".contains("\n"), "\(e)")
+                XCTAssertTrue("\(e)".contains(#"\x1b[31mevil\n"#), "\(e)")
+            }
+        } catch { XCTFail("\(error)") }
+    }
+
     func expectError(_ bytes: [UInt8], _ fragment: String, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertThrowsError(try SafeTensorsFile.parse(bytes, path: "w.safetensors"), file: file, line: line) { e in
             let text = "\(e)"
