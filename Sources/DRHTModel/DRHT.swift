@@ -142,7 +142,15 @@ public final class DRHT {
         for (prefix, net) in model.networks {
             for block in net.blocks {
                 for ((name, target), (_, shape)) in zip(block.namedTensors, block.expectedShapes) {
-                    let source = try file.tensor("\(prefix).\(name)", path: path, shape: shape)
+                    let full = "\(prefix).\(name)"
+                    let source = try file.tensor(full, path: path, shape: shape)
+                    // Damaged weights must not pass silently (one NaN turns every output black).
+                    if let bad = (0..<source.count).first(where: { !source.data[$0].isFinite }) {
+                        throw fail("tensor '\(full)' holds a non-finite value (\(source.data[bad]) at index \(bad)); the file is damaged")
+                    }
+                    if name.hasSuffix("running_var"), let bad = (0..<source.count).first(where: { source.data[$0] < 0 }) {
+                        throw fail("tensor '\(full)' holds a negative variance (\(source.data[bad]) at index \(bad)); the file is damaged")
+                    }
                     target.data.update(from: source.data, count: target.count)
                 }
             }

@@ -55,6 +55,9 @@ public struct SafeTensorsFile {
         guard 8 + n <= bytes.count else {
             throw fail("truncated: the header claims bytes 8..<\(8 + n) but the file has \(bytes.count)")
         }
+        if let problem = strictJSONProblem(bytes[8..<(8 + n)]) {
+            throw fail("the JSON header (bytes 8..<\(8 + n)) is not strict JSON: \(problem)")
+        }
         guard let json = try? JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + n)])),
               let header = json as? [String: Any] else {
             throw fail("the JSON header (bytes 8..<\(8 + n)) is not a valid JSON object")
@@ -76,8 +79,8 @@ public struct SafeTensorsFile {
                   offsAny.count == 2 else {
                 throw fail("tensor '\(name)' needs dtype, shape and data_offsets [begin, end]")
             }
-            let shape = shapeAny.compactMap { ($0 as? NSNumber)?.intValue }
-            let offs = offsAny.compactMap { ($0 as? NSNumber)?.intValue }
+            let shape = shapeAny.compactMap(exactInteger)
+            let offs = offsAny.compactMap(exactInteger)
             guard shape.count == shapeAny.count, shape.allSatisfy({ $0 >= 0 }), offs.count == 2 else {
                 throw fail("tensor '\(name)' has a bad shape or data_offsets")
             }
@@ -104,6 +107,19 @@ public struct SafeTensorsFile {
         for (a, b) in zip(spans, spans.dropFirst()) where b.begin < a.end {
             throw fail("tensors '\(a.name)' and '\(b.name)' overlap (bytes \(b.begin)..<\(a.end))")
         }
+        // As the safetensors format (and PyTorch's reader) requires: the tensors cover the data
+        // region exactly, in order, without gaps. A header length one byte off shifts every
+        // tensor by a byte; this is where that shows.
+        var covered = 0
+        for span in spans {
+            guard span.begin == covered else {
+                throw fail("the data region is not fully covered: a gap at bytes \(covered)..<\(span.begin) before '\(span.name)' (a damaged header length?)")
+            }
+            covered = span.end
+        }
+        guard covered == dataCount else {
+            throw fail("the data region is not fully covered: the tensors end at byte \(covered) of \(dataCount) (a damaged header length, or extra bytes at the end)")
+        }
         var tensors: [String: Entry] = [:]
         for (name, e) in entries {
             guard ["F32", "F16", "BF16"].contains(e.dtype) else {
@@ -124,6 +140,39 @@ public struct SafeTensorsFile {
             tensors[name] = Entry(dtype: e.dtype, shape: e.shape, tensor: t)
         }
         return SafeTensorsFile(tensors: tensors, metadata: metadata, names: spans.map(\.name))
+    }
+
+    /// An integer JSON number as an Int, only when it is one exactly (no fraction, and within
+    /// 2^53: larger values would have wrapped or been rounded by the JSON reader).
+    static func exactInteger(_ v: Any) -> Int? {
+        guard let n = v as? NSNumber else { return nil }
+        let d = n.doubleValue
+        guard d.isFinite, d == d.rounded(), abs(d) < 9_007_199_254_740_992 else { return nil }
+        return Int(d)
+    }
+
+    /// Why `json` is not strict JSON in the ways lenient readers let pass (a byte-order mark,
+    /// a comma before `}` or `]`, raw control characters in strings), or nil.
+    static func strictJSONProblem(_ json: ArraySlice<UInt8>) -> String? {
+        if json.starts(with: [0xEF, 0xBB, 0xBF]) { return "it starts with a byte-order mark" }
+        var inString = false, escaped = false, lastSignificant: UInt8 = 0
+        for (offset, c) in json.enumerated() {
+            if inString {
+                if escaped { escaped = false } else if c == 0x5C { escaped = true } else if c == 0x22 { inString = false }
+                else if c < 0x20 { return "a raw control character inside a string at byte \(offset)" }
+                if !inString { lastSignificant = 0x22 }
+                continue
+            }
+            switch c {
+            case 0x22: inString = true
+            case 0x20, 0x09, 0x0A, 0x0D: continue
+            case 0x7D, 0x5D:
+                if lastSignificant == 0x2C { return "a trailing comma before '\(Character(UnicodeScalar(c)))' at byte \(offset)" }
+            default: break
+            }
+            lastSignificant = c
+        }
+        return nil
     }
 
     /// The tensor called `name`, or an error naming it.

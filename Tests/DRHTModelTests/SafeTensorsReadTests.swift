@@ -1,5 +1,6 @@
 import XCTest
 import DRHTEngine
+import Foundation
 @testable import DRHTModel
 
 final class SafeTensorsReadTests: XCTestCase {
@@ -46,6 +47,49 @@ final class SafeTensorsReadTests: XCTestCase {
                 XCTAssertTrue("\(e)".contains(#"\x1b[31mevil\n"#), "\(e)")
             }
         } catch { XCTFail("\(error)") }
+    }
+
+    /// Issue 13: lenient reading let damaged files through. Now: strict JSON, exact coverage of
+    /// the data region, exact integers; each from its reported case.
+    func testStrictSafetensorsFormat() {
+        let good = #"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}"#
+        XCTAssertNoThrow(try SafeTensorsFile.parse(file(good, floats([1, 2])), path: "w"))
+        expectError(file(#"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8],}}"#, floats([1, 2])), "trailing comma")
+        expectError(file(#"{"a": {"dtype": "F32", "shape": [2,], "data_offsets": [0, 8]}}"#, floats([1, 2])), "trailing comma")
+        let bom: [UInt8] = [0xEF, 0xBB, 0xBF] + Array(good.utf8)
+        expectError((0..<8).map { UInt8((bom.count >> (8 * $0)) & 0xFF) } + bom + floats([1, 2]), "byte-order mark")
+        expectError(file(good, floats([1, 2]) + [0]), "not fully covered")                       // extra byte at the end
+        expectError(file(#"{"a": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}"#, floats([1, 2])), "not fully covered")   // a gap
+        expectError(file(#"{"a": {"dtype": "F32", "shape": [1], "data_offsets": [18446744073709551616, 4]}}"#, floats([1])), "bad shape or data_offsets")
+        // The header length one byte short (padding space dropped): every tensor would be read a byte off.
+        let padded = #"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}   "#
+        var bytes = file(padded, floats([1, 2]))
+        bytes[0] -= 1
+        expectError(bytes, "not fully covered")
+    }
+
+    /// Issue 13: one NaN weight or a negative BatchNorm variance made `drht correct` write a black
+    /// image with exit 0; loading now refuses them and names the tensor.
+    func testNonFiniteWeightsAndNegativeVariancesAreRefused() throws {
+        let model = DRHT.initialized(seed: 1)
+        let dir = NSTemporaryDirectory() + "drht-damaged-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let tensors = Dictionary(uniqueKeysWithValues: model.namedTensors)
+        tensors["ldr.dec3.conv.weight"]!.data[17] = .nan
+        try model.save(to: dir + "/nan.safetensors")
+        XCTAssertThrowsError(try DRHT.load(dir + "/nan.safetensors")) { e in
+            XCTAssertTrue("\(e)".contains("'ldr.dec3.conv.weight' holds a non-finite value"), "\(e)")
+        }
+        tensors["ldr.dec3.conv.weight"]!.data[17] = 0
+        tensors["hdr.enc2.bn.running_var"]!.data[3] = -1
+        try model.save(to: dir + "/var.safetensors")
+        XCTAssertThrowsError(try DRHT.load(dir + "/var.safetensors")) { e in
+            XCTAssertTrue("\(e)".contains("'hdr.enc2.bn.running_var' holds a negative variance"), "\(e)")
+        }
+        tensors["hdr.enc2.bn.running_var"]!.data[3] = 1
+        try model.save(to: dir + "/ok.safetensors")
+        XCTAssertNoThrow(try DRHT.load(dir + "/ok.safetensors"))
     }
 
     func expectError(_ bytes: [UInt8], _ fragment: String, file: StaticString = #filePath, line: UInt = #line) {
