@@ -47,11 +47,27 @@ public enum AtomicFile {
         }
     }
 
+    /// Removes the temporaries `write` leaves when a drht process is killed mid-write
+    /// (`.NAME.tmp-drht-PID-RANDOM`) whose process no longer exists. Others' files, and
+    /// temporaries of running drht processes, are left alone.
+    public static func removeStaleTemporaries(in dir: String) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.isEmpty ? "." : dir) else { return }
+        for name in names where name.hasPrefix(".") {
+            guard let marker = name.range(of: ".tmp-drht-", options: .backwards) else { continue }
+            let parts = name[marker.upperBound...].split(separator: "-")
+            guard parts.count == 2, let pid = Int32(parts[0]), pid > 0, UInt32(parts[1]) != nil else { continue }
+            if pid == getpid() { continue }
+            if kill(pid, 0) == 0 || errno == EPERM { continue }      // still running (or not ours to judge)
+            unlink((dir.isEmpty ? "." : dir) + "/" + name)
+        }
+    }
+
     /// Writes `bytes` to `path` atomically: a temp file in the same folder is written, flushed
     /// and renamed over `path`. On any failure the temp file is removed and `path` is untouched.
     public static func write(_ bytes: [UInt8], to path: String) throws {
         let url = URL(fileURLWithPath: path)
         let dir = url.deletingLastPathComponent().path
+        removeStaleTemporaries(in: dir)
         let tmp = dir + "/." + url.lastPathComponent + ".tmp-drht-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0o644)
         guard fd >= 0 else {

@@ -105,10 +105,15 @@ struct CorrectCommand: ParsableCommand {
         let estimate = hdr == nil ? nil : correction.hdrEstimate()
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
 
-        // The HDR estimate first: a kill between the two writes then never pairs a new image
-        // with an old estimate of another run (the image is the file people look for).
-        if let hdr, let estimate { try write(estimate, to: hdr, bits: 32) }
+        // Each file is written atomically (old or new, never partial). So that a kill between the
+        // two writes never pairs an image with an estimate of another run, the old estimate is
+        // removed first, then the image written, then the estimate: a kill leaves the old image
+        // alone, or the new image alone, or both new.
+        if let hdr, estimate != nil, unlink(hdr) != 0, errno != ENOENT {
+            throw UserError("\(hdr): cannot replace it (\(String(cString: strerror(errno))))")
+        }
         try write(corrected, to: outputPath, bits: bits)
+        if let hdr, let estimate { try write(estimate, to: hdr, bits: 32) }
         if !quiet {
             let s = pipeline.stageMilliseconds
             let w = correction.working
