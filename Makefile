@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN := .build/release/drht
 
-.PHONY: run test test-torch torch-deps fixture build deps bench clean photos
+.PHONY: run test test-torch torch-deps fixture build deps bench clean photos fuzz
 
 # Install missing apt packages, build in release mode, start the main job: the REPL at a
 # terminal; without one (CI, a pipe) lesson 1 runs from start to end instead.
@@ -32,6 +32,12 @@ build: deps
 
 deps:
 	@bash scripts/install-deps.sh
+
+# Robustness: 2,000 mutated files of each format and 2,000 random REPL lines through drht,
+# each in its own process (`drht fuzz`; `make test` runs a sample of 80 each). Prints the
+# table; failing cases are saved with a README under fuzz-failures/.
+fuzz: build
+	$(BIN) fuzz --cases 2000 --lines 2000 --out fuzz-failures
 
 # Real photos for training and evaluation from Debian packages (see scripts/photos.sh).
 photos:

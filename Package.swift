@@ -38,14 +38,16 @@ let package = Package(
         .target(name: "DRHTREPL", dependencies: ["DRHTEngine", "DRHTImageIO", "DRHTModel", "DRHTTraining", "DRHTMetrics",
                                                  "DRHTEvaluation", "CReadline"],
                 path: "Sources/DRHTREPL"),
+        // Developer tooling: mutators and a subprocess runner behind the hidden `drht fuzz`.
+        .target(name: "DRHTFuzz", dependencies: ["DRHTEngine", "DRHTImageIO", "DRHTModel", "DRHTREPL"], path: "Sources/DRHTFuzz"),
         .executableTarget(name: "drht", dependencies: [
-            "DRHTEngine", "DRHTImageIO", "DRHTModel", "DRHTTraining", "DRHTMetrics", "DRHTEvaluation", "DRHTREPL", "CBLAS",
+            "DRHTEngine", "DRHTImageIO", "DRHTModel", "DRHTTraining", "DRHTMetrics", "DRHTEvaluation", "DRHTREPL", "DRHTFuzz", "CBLAS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/drht"),
 
         // --- Tests ---
         .testTarget(name: "DRHTEngineTests", dependencies: ["DRHTEngine"], path: "Tests/DRHTEngineTests"),
-        .testTarget(name: "DRHTCLITests", dependencies: ["drht"], path: "Tests/DRHTCLITests"),
+        .testTarget(name: "DRHTCLITests", dependencies: ["drht", "DRHTFuzz", "DRHTEngine"], path: "Tests/DRHTCLITests"),
         .testTarget(name: "DRHTTrainingTests", dependencies: ["DRHTTraining", "DRHTModel", "DRHTEngine", "DRHTImageIO"],
                     path: "Tests/DRHTTrainingTests"),
         .testTarget(name: "DRHTModelTests", dependencies: ["DRHTModel", "DRHTEngine"], path: "Tests/DRHTModelTests",

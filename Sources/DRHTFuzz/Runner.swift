@@ -1,0 +1,116 @@
+// Runs fuzz cases against the drht executable, one process each, and checks what a user is
+// promised: no signal, no hang, exit 0 or 1, one error line, no raw control characters, bounded
+// memory, nothing left behind. Failures are grouped by class, each with a saved reproducer.
+import DRHTEngine
+import Foundation
+import Glibc
+
+public struct FuzzCase: Sendable {
+    public let id: String
+    /// Input files to place in the case's empty folder (name, bytes).
+    public let files: [(String, [UInt8])]
+    public let arguments: [String]
+    public let stdin: String?
+    /// Files the command may leave in the folder when it succeeds.
+    public let outputs: [String]
+    /// Peak resident memory allowed, in MB (nil: not checked).
+    public let memoryLimitMB: Int?
+    public let what: String
+}
+
+public struct FuzzOutcome: Sendable {
+    public let failure: String?      // the failure class, nil when handled
+    public let detail: String
+    public let exitStatus: Int32
+    public let peakMB: Int
+}
+
+public final class FuzzRunner: @unchecked Sendable {
+    public let executable: String
+    public let timeout: Double
+    public let workRoot: String
+
+    public init(executable: String, timeout: Double = 20, workRoot: String) {
+        self.executable = executable; self.timeout = timeout; self.workRoot = workRoot
+    }
+
+    /// Runs one case in a fresh folder (removed afterwards) and judges it.
+    public func run(_ c: FuzzCase, index: Int) -> FuzzOutcome {
+        let dir = workRoot + "/case-\(index)", logs = workRoot + "/logs-\(index)"
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try? FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir); try? FileManager.default.removeItem(atPath: logs) }
+        for (name, bytes) in c.files { FileManager.default.createFile(atPath: dir + "/" + name, contents: Data(bytes)) }
+        if let stdin = c.stdin { FileManager.default.createFile(atPath: logs + "/stdin", contents: Data(stdin.utf8)) }
+        else { FileManager.default.createFile(atPath: logs + "/stdin", contents: Data()) }
+
+        let (status, signal, timedOut, peakKB) = spawn(c.arguments, in: dir, stdin: logs + "/stdin", stdout: logs + "/out", stderr: logs + "/err")
+        let out = (try? Data(contentsOf: URL(fileURLWithPath: logs + "/out"))).map { [UInt8]($0) } ?? []
+        let err = (try? Data(contentsOf: URL(fileURLWithPath: logs + "/err"))).map { [UInt8]($0) } ?? []
+        let peakMB = peakKB / 1024
+        func outcome(_ failure: String?, _ detail: String = "") -> FuzzOutcome {
+            FuzzOutcome(failure: failure, detail: detail, exitStatus: status, peakMB: peakMB)
+        }
+        if timedOut { return outcome("hang (no exit in \(String(format: "%g", timeout)) s)") }
+        if signal != 0 { return outcome("crash (signal \(signal))", String(decoding: err.suffix(300), as: UTF8.self)) }
+        if status != 0 && status != 1 { return outcome("exit status \(status)", String(decoding: err.prefix(200), as: UTF8.self)) }
+        if let limit = c.memoryLimitMB, peakMB > limit { return outcome("memory over \(limit) MB", "\(peakMB) MB") }
+        for (stream, bytes) in [("stdout", out), ("stderr", err)] {
+            if let i = bytes.firstIndex(where: { ($0 < 0x20 && $0 != 0x0A) || $0 == 0x7F }) {
+                return outcome("raw control character in \(stream)", "byte 0x\(String(bytes[i], radix: 16)) at \(i)")
+            }
+        }
+        if c.stdin == nil, status == 1 {
+            let lines = err.split(separator: 0x0A, omittingEmptySubsequences: true).count
+            if lines != 1 { return outcome("\(lines)-line error", String(decoding: err.prefix(300), as: UTF8.self)) }
+        }
+        if c.stdin != nil {
+            let errors = String(decoding: out, as: UTF8.self).split(separator: "\n").filter { $0.hasPrefix("error:") }.count
+            if errors > 1 { return outcome("more than one error line for one REPL line") }
+        }
+        let inputs = Set(c.files.map(\.0))
+        let allowed = status == 0 ? Set(c.outputs) : []
+        let anything = c.outputs == ["*"]        // REPL lines may export what they like; temporaries never
+        let left = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter {
+            anything ? $0.contains(".tmp-drht-") : (!inputs.contains($0) && !allowed.contains($0))
+        }
+        if !left.isEmpty { return outcome("files left behind", left.sorted().prefix(3).joined(separator: ", ")) }
+        return outcome(nil)
+    }
+
+    /// posix_spawn with stdio redirected to files; polls for exit, SIGKILL after `timeout`.
+    func spawn(_ args: [String], in dir: String, stdin: String, stdout: String, stderr: String)
+        -> (status: Int32, signal: Int32, timedOut: Bool, peakKB: Int) {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        // The case's folder as working directory: `env -C` (coreutils) changes to it and execs
+        // drht in the same process, so wait4's resource usage is drht's own.
+        let argv = (["env", "-C", dir, executable] + args).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var env = ProcessInfo.processInfo.environment
+        env["DRHT_HISTORY"] = "/dev/null"; env["NO_COLOR"] = "1"
+        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { envp.forEach { free($0) } }
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, "/usr/bin/env", &actions, nil, argv, envp) == 0 else { return (127, 0, false, 0) }
+        let deadline = Date().addingTimeInterval(timeout)
+        var status: Int32 = 0, usage = rusage(), timedOut = false
+        while true {
+            let r = wait4(pid, &status, WNOHANG, &usage)
+            if r == pid { break }
+            if r < 0 && errno != EINTR { break }
+            if Date() > deadline {
+                kill(pid, SIGKILL); timedOut = true
+                _ = wait4(pid, &status, 0, &usage)
+                break
+            }
+            usleep(2_000)
+        }
+        let signalled = (status & 0x7F) != 0 && (status & 0x7F) != 0x7F
+        return (signalled ? 0 : (status >> 8) & 0xFF, signalled ? status & 0x7F : 0, timedOut, usage.ru_maxrss)
+    }
+}
