@@ -67,6 +67,71 @@ final class KillTests: CLITestCase {
         XCTAssertEqual(temporaries(), [], "temporaries left behind")
     }
 
+    /// Kills `args` (which rewrites `path`, holding `old` before) at moments spread over its
+    /// run time; each time `path` must be `old` or `new` exactly, never partial, never missing.
+    func killRepeatedly(_ args: [String], stdin: String? = nil, path: String, kills: Int, seed: UInt64,
+                        restore: () throws -> Void, identify: (String) throws -> String?) throws {
+        try restore()
+        let old = try identify(path)
+        let started = Date()
+        if let stdin { XCTAssertEqual(try drht(arguments: args, stdin: stdin, directory: dir).status, 0) }
+        else { XCTAssertEqual(try drht(arguments: args).status, 0) }
+        let full = Date().timeIntervalSince(started)
+        let new = try identify(path)
+        XCTAssertNotNil(old); XCTAssertNotNil(new); XCTAssertNotEqual(old, new)
+        var rng = SeededRandom(seed: seed)
+        var seen = Set<String>()
+        for i in 0..<kills {
+            try restore()
+            if let stdin {
+                let p = Process()
+                p.executableURL = CLITestCase.binary
+                p.arguments = args
+                p.currentDirectoryURL = URL(fileURLWithPath: dir)
+                let input = Pipe()
+                p.standardInput = input; p.standardOutput = FileHandle.nullDevice; p.standardError = FileHandle.nullDevice
+                try p.run()
+                input.fileHandleForWriting.write(Data(stdin.utf8)); try? input.fileHandleForWriting.close()
+                Thread.sleep(forTimeInterval: full * (0.3 + 0.8 * Double(rng.next() % 1000) / 1000))
+                if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+                p.waitUntilExit()
+            } else {
+                try killed(args, after: full * (0.3 + 0.8 * Double(rng.next() % 1000) / 1000))
+            }
+            let now = try identify(path)
+            XCTAssertTrue(now == old || now == new, "kill \(i) of \(args.first ?? ""): \(path) is neither the old nor the new file")
+            seen.insert(now == old ? "old" : "new")
+        }
+        print("\(args.first ?? "") kills: \(seen.sorted())")
+    }
+
+    func testKilledInitConvertAndNotebookSaveLeaveOldOrNewFiles() throws {
+        let w = dir + "/w.safetensors"
+        // A weights file is identified by one of its tensors (seed 1 or seed 2 weights).
+        let weights = { (p: String) throws -> String? in
+            let r = try self.drht("info", p)
+            guard r.status == 0, r.out.contains("a complete drht-1 DRHT model") else { return nil }
+            return r.out.contains("seed 2") ? "seed 2" : r.out.contains("seed 1") ? "seed 1" : nil
+        }
+        try killRepeatedly(["init", "--seed", "2", "-o", w], path: w, kills: 4, seed: 1,
+                           restore: { XCTAssertEqual(try self.drht("init", "--seed", "1", "-o", w).status, 0) }, identify: weights)
+        let f16 = dir + "/h.safetensors"
+        XCTAssertEqual(try drht("init", "--seed", "2", "-o", dir + "/src2.safetensors").status, 0)
+        try killRepeatedly(["convert", dir + "/src2.safetensors", "-o", f16, "--f16"], path: f16, kills: 4, seed: 2,
+                           restore: { XCTAssertEqual(try self.drht("init", "--seed", "1", "-o", f16).status, 0) }, identify: weights)
+        // notebook save: the page ends with </html> when complete; old and new differ in a command.
+        let page = dir + "/nb.html"
+        try killRepeatedly([], stdin: "synth --size 256 as big\nshow big\nnotebook save nb.html\n", path: page, kills: 4, seed: 3,
+                           restore: { XCTAssertEqual(try self.drht(arguments: [], stdin: "synth --size 32 as small\nnotebook save nb.html\n", directory: self.dir).status, 0) },
+                           identify: { p in
+                               guard let text = try? String(contentsOfFile: p, encoding: .utf8), text.hasSuffix("</html>\n") || text.hasSuffix("</html>") else { return nil }
+                               return text.contains("synth --size 256") ? "new" : "old"
+                           })
+        // The temporaries the kills left are gone after the next write into the folder.
+        XCTAssertEqual(try drht("init", "--seed", "3", "-o", dir + "/after.safetensors").status, 0)
+        XCTAssertEqual(temporaries(), [])
+    }
+
     func testStaleTemporariesOfDeadProcessesAreRemovedByTheNextWrite() throws {
         let dead = Process()
         dead.executableURL = URL(fileURLWithPath: "/bin/true")
