@@ -30,7 +30,8 @@ public final class DRHT {
     /// checkpoints, steps 1650–3250"), nil for weights that never trained.
     public var trainingSummary: String? {
         guard let steps = notes["steps"] else { return nil }
-        return "trained \(steps) steps" + (notes["averaged"].map { ", \($0)" } ?? "")
+        // Metadata come from the file: escaped and bounded before anyone prints them.
+        return "trained \(printable(steps, limit: 20)) steps" + (notes["averaged"].map { ", \(printable($0, limit: 120))" } ?? "")
     }
 
     /// The two networks with their state_dict prefixes.
