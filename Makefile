@@ -34,7 +34,7 @@ deps:
 	@bash scripts/install-deps.sh
 
 # Robustness: 2,000 mutated files of each format and 2,000 random REPL lines through drht,
-# each in its own process (`drht fuzz`; `make test` runs a sample of 80 each). Prints the
+# each in its own process (`drht fuzz`; `make test` runs a sample of 200 each). Prints the
 # table; failing cases are saved with a README under fuzz-failures/.
 fuzz: build
 	$(BIN) fuzz --cases 2000 --lines 2000 --out fuzz-failures

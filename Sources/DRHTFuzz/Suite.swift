@@ -113,12 +113,14 @@ public enum FuzzSuite {
 
     /// The table `drht fuzz` prints.
     public static func table(_ groups: [Group]) -> String {
-        var s = "| input | cases | handled | peak MB | failures |\n|---|---|---|---|---|\n"
+        var s = "| input | cases | handled | peak MB* | failures |\n|---|---|---|---|---|\n"
         for g in groups {
             let f = g.failures.isEmpty ? "none" : g.failures.sorted { $0.key < $1.key }
                 .map { "\($0.key): \($0.value.count) (e.g. \($0.value[0]))" }.joined(separator: "; ")
             s += "| \(g.name) | \(g.cases) | \(g.handled) | \(g.peakMB) | \(f) |\n"
         }
+        s += "* the highest peak resident memory of any case's process, an upper bound: the kernel also counts\n"
+        s += "  the fuzz runner's own memory (it grows with the run, ~60-100 MB) when the case's process starts.\n"
         return s
     }
 }

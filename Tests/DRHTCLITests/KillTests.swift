@@ -132,6 +132,30 @@ final class KillTests: CLITestCase {
         XCTAssertEqual(temporaries(), [])
     }
 
+    /// Training checkpoints every step; a kill at any moment leaves a checkpoint that loads and
+    /// that `--resume` continues (weights and optimizer state of the same step).
+    func testKilledTrainingAlwaysLeavesAResumableCheckpoint() throws {
+        let out = dir + "/t.safetensors"
+        let args = ["train", "--steps", "40", "--batch", "1", "--size", "32", "--save-every", "1", "--val-every", "1000",
+                    "--threads", "1", "--out", out]
+        var rng = SeededRandom(seed: 21)
+        for i in 0..<4 {
+            try? FileManager.default.removeItem(atPath: dir + "/t.safetensors")
+            try killed(args, after: 1.0 + Double(rng.next() % 1000) / 1000 * 2.0)
+            guard FileManager.default.fileExists(atPath: out) else { continue }       // killed before the first save
+            let info = try drht("info", out)
+            XCTAssertTrue(info.out.contains("a complete drht-1 DRHT model"), "kill \(i): \(info.out)")
+            // One step more than the checkpoint holds: resuming works and continues from there.
+            guard let line = info.out.split(separator: "\n").first(where: { $0.contains("steps = ") }),
+                  let step = Int(line.split(separator: "=").last!.trimmingCharacters(in: .whitespaces)) else {
+                XCTFail("kill \(i): no step in \(info.out)"); continue
+            }
+            let resumed = try drht("train", "--resume", out, "--steps", "\(step + 1)", "--threads", "1", "--val-every", "1000")
+            XCTAssertEqual(resumed.status, 0, "kill \(i): resume failed: \(resumed.err)")
+        }
+        XCTAssertEqual(temporaries(), [])
+    }
+
     func testStaleTemporariesOfDeadProcessesAreRemovedByTheNextWrite() throws {
         let dead = Process()
         dead.executableURL = URL(fileURLWithPath: "/bin/true")
