@@ -10,23 +10,8 @@ if ! apt-cache show "$jpeg" >/dev/null 2>&1 && apt-cache show libjpeg-turbo8-dev
 fi
 packages=(pkg-config libopenblas-dev libpng-dev "$jpeg" libreadline-dev)
 
-missing=()
-for p in "${packages[@]}"; do
-  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
-done
-
-if ((${#missing[@]})); then
-  if [ "$(id -u)" -eq 0 ]; then
-    echo "drht: installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq "${missing[@]}" >/dev/null
-  else
-    echo "drht needs these packages; run:"
-    echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}"
-    exit 1
-  fi
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/apt-missing.sh"
+apt_missing "drht" "${packages[@]}"
 
 if ! command -v swift >/dev/null 2>&1; then
   echo "drht needs Swift 6 (swift.org/install); 'swift' is not on PATH."

@@ -6,20 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(python3 python3-venv python3-pip python3-torch python3-numpy python3-pil)
-missing=()
-for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-if ((${#missing[@]})); then
-  if [ "$(id -u)" -eq 0 ]; then
-    echo "drht: installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq "${missing[@]}" >/dev/null
-  else
-    echo "the PyTorch trainer needs these packages; run:"
-    echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}"
-    exit 1
-  fi
-fi
+source "$(dirname "$0")/apt-missing.sh"
+apt_missing "the PyTorch trainer" "${packages[@]}"
 
 venv=pytorch/.venv
 stamp=$venv/.requirements
