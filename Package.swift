@@ -46,17 +46,20 @@ let package = Package(
         ], path: "Sources/drht"),
 
         // --- Tests ---
-        .testTarget(name: "DRHTEngineTests", dependencies: ["DRHTEngine"], path: "Tests/DRHTEngineTests"),
-        .testTarget(name: "DRHTCLITests", dependencies: ["drht", "DRHTFuzz", "DRHTEngine"], path: "Tests/DRHTCLITests"),
-        .testTarget(name: "DRHTTrainingTests", dependencies: ["DRHTTraining", "DRHTModel", "DRHTEngine", "DRHTImageIO"],
+        // What every test target shares: the one approximate-equality helper, the
+        // finite-difference check, scratch folders. A library only test targets link.
+        .target(name: "DRHTTestSupport", dependencies: ["DRHTEngine"], path: "Tests/DRHTTestSupport"),
+        .testTarget(name: "DRHTEngineTests", dependencies: ["DRHTTestSupport", "DRHTEngine"], path: "Tests/DRHTEngineTests"),
+        .testTarget(name: "DRHTCLITests", dependencies: ["DRHTTestSupport", "drht", "DRHTFuzz", "DRHTEngine"], path: "Tests/DRHTCLITests"),
+        .testTarget(name: "DRHTTrainingTests", dependencies: ["DRHTTestSupport", "DRHTTraining", "DRHTModel", "DRHTEngine", "DRHTImageIO"],
                     path: "Tests/DRHTTrainingTests"),
-        .testTarget(name: "DRHTModelTests", dependencies: ["DRHTModel", "DRHTEngine"], path: "Tests/DRHTModelTests",
+        .testTarget(name: "DRHTModelTests", dependencies: ["DRHTTestSupport", "DRHTModel", "DRHTEngine"], path: "Tests/DRHTModelTests",
                     exclude: ["Fixtures"]),
-        .testTarget(name: "DRHTMetricsTests", dependencies: ["DRHTMetrics", "DRHTEvaluation", "DRHTEngine", "DRHTImageIO", "DRHTModel"],
+        .testTarget(name: "DRHTMetricsTests", dependencies: ["DRHTTestSupport", "DRHTMetrics", "DRHTEvaluation", "DRHTEngine", "DRHTImageIO", "DRHTModel"],
                     path: "Tests/DRHTMetricsTests", exclude: ["Fixtures"]),
-        .testTarget(name: "DRHTREPLTests", dependencies: ["DRHTREPL", "DRHTModel", "DRHTEngine", "DRHTImageIO", "DRHTTraining"],
+        .testTarget(name: "DRHTREPLTests", dependencies: ["DRHTTestSupport", "DRHTREPL", "DRHTModel", "DRHTEngine", "DRHTImageIO", "DRHTTraining"],
                     path: "Tests/DRHTREPLTests", exclude: ["Transcripts"]),
-        .testTarget(name: "DRHTImageIOTests", dependencies: ["DRHTImageIO", "DRHTEngine"],
+        .testTarget(name: "DRHTImageIOTests", dependencies: ["DRHTTestSupport", "DRHTImageIO", "DRHTEngine"],
                     path: "Tests/DRHTImageIOTests"),
     ],
     swiftLanguageModes: [.v5]

@@ -1,4 +1,5 @@
-// Clamp: y = min(max(x, lo), hi); with lo = 0, hi = +inf it is max(x, 0).
+// Clamp: y = min(max(x, lo), hi). Inference only: the corrected image is clamp(y2, 0, 1), and
+// the loss is taken on y2 before the clamp (MODEL.md), so nothing differentiates through it.
 
 public enum Clamp {
     /// y = min(max(x, lo), hi); any shape.
@@ -11,17 +12,4 @@ public enum Clamp {
         return y
     }
 
-    /// dx = dy where lo < x < hi, 0 where the clamp held x at a bound.
-    public static func backward(dOutput dy: Tensor, input x: Tensor, min lo: Float, max hi: Float) -> Tensor {
-        checkSameShape(dy, x, "clamp")
-        let dx = elementwiseOutput(like: x)
-        let g = dy.data, src = x.data, dst = dx.data
-        parallelChunks(x.count, minChunk: elementwiseMinChunk) { r in
-            for i in r { let v = src[i]; dst[i] = (v > lo && v < hi) ? g[i] : 0 }
-        }
-        return dx
-    }
-
-    /// max(x, 0)
-    public static func relu(_ x: Tensor) -> Tensor { forward(x, min: 0, max: .infinity) }
 }

@@ -1,10 +1,14 @@
 // TransposedConv2D: PyTorch `ConvTranspose2d(cin, cout, k, stride 2, padding (k-1)/2,
 // output_padding 1)`, so the output is exactly 2H x 2W.
-// It is the adjoint of a stride-2 conv from (Cout, 2H, 2W) to (Cin, H, W) with the same
-// weight tensor, so forward = GEMM + col2im and backward = im2col + GEMM (darknet's recipe).
+// Forward: four ordinary stride-1 convolutions, one per output phase (the pixels with a given
+// row and column parity), each a gather of the taps that land on it + GEMM ("sub-pixel
+// convolution"; no col2im, no overlapping writes). Backward: the layer is the adjoint of a
+// stride-2 conv from (Cout, 2H, 2W) to (Cin, H, W) with the same weight tensor, so dInput is
+// that conv's forward, im2col over dy + GEMM, and dWeight a GEMM against the same columns.
 //
 // Size letters: N batch, Cin/Cout channels, H x W input, Ho = 2H x Wo = 2W output, k kernel,
-// K = Cout*k*k rows of the column matrix, T the input positions of one tile.
+// K = Cout*k*k rows of the backward's column matrix, Kp = Cin*taps of one phase, T the input
+// positions of one tile.
 
 /// A stride-2 transposed convolution that doubles H and W, with a bias.
 public struct TransposedConv2D {

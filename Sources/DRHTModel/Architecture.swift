@@ -18,16 +18,26 @@ public struct LayerSpec: Sendable, Equatable {
     /// Output height for an input (to the whole network) of height `h`.
     public func outputSize(networkInput h: Int) -> Int { h / scaleDivisor }
 
-    /// H / outputSize: 1 for enc1, 2 for enc2, ..., 32 for the latent, back to 1 at dec5.
-    public var scaleDivisor: Int {
-        switch name {
-        case "enc1", "dec5", "head": return 1
-        case "enc2", "dec4": return 2
-        case "enc3", "dec3": return 4
-        case "enc4", "dec2": return 8
-        case "enc5", "dec1": return 16
-        default: return 32
+    /// H / outputSize: 1 for enc1, 2 for enc2, ..., 32 for the latent, back to 1 at dec5 —
+    /// the product of the strides of the table's rows up to this one.
+    public var scaleDivisor: Int { Architecture.scaleDivisors[name]! }
+
+    /// How this block's convolution moves the sampling grid (see `Sampling`).
+    public var sampling: Sampling {
+        kind == .transposedConv ? .transposed(kernel: kernel, stride: stride) : .conv(kernel: kernel, stride: stride)
+    }
+
+    /// The block's convolution with zero weights, of the kind its row asks for.
+    public func makeConvolution() -> any ConvolutionLayer {
+        switch kind {
+        case .transposedConv: return TransposedConv2D(inChannels: inChannels, outChannels: outChannels, kernel: kernel)
+        case .conv, .head: return Conv2D(inChannels: inChannels, outChannels: outChannels, kernel: kernel, stride: stride)
         }
+    }
+
+    /// The weight's shape in the kind's layout: conv (out, in, k, k), transposed (in, out, k, k).
+    public var weightShape: [Int] {
+        kind == .transposedConv ? [inChannels, outChannels, kernel, kernel] : [outChannels, inChannels, kernel, kernel]
     }
 
     /// Input height of this block for a network input of height `h`.
@@ -60,6 +70,32 @@ public enum Architecture {
         LayerSpec(name: "head", kind: .head, kernel: 1, stride: 1, inChannels: 64, outChannels: 3, skipFrom: nil),
     ]
 
-    /// Inputs must be a multiple of this (the latent is H/32 x W/32).
-    public static let sizeMultiple = 32
+    /// Inputs must be a multiple of this (the latent is H/32 x W/32): the largest scale divisor.
+    public static let sizeMultiple = scaleDivisors.values.max()!
+
+    /// Each row's scale divisor, walking the table: a row's sampling multiplies the grid
+    /// spacing by down / up.
+    static let scaleDivisors: [String: Int] = {
+        var divisor = 1
+        var out: [String: Int] = [:]
+        for spec in layers {
+            divisor = divisor * spec.sampling.down / spec.sampling.up
+            out[spec.name] = divisor
+        }
+        return out
+    }()
+
+    /// The receptive field (input pixels, one side) of each row's output, skips included: a
+    /// decoder's fused output sees what its decoder branch sees and what the encoder it is
+    /// fused with sees, so its field is the larger of the two (see `Sampling.grow`).
+    public static let receptiveFields: [String: Int] = {
+        var r = 1.0, j = 1.0
+        var fields: [String: Double] = [:]
+        for spec in layers {
+            spec.sampling.grow(field: &r, jump: &j)
+            if let skip = spec.skipFrom, let e = fields[skip] { r = max(r, e) }
+            fields[spec.name] = r
+        }
+        return fields.mapValues { Int($0.rounded()) }
+    }()
 }

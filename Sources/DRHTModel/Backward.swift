@@ -1,21 +1,12 @@
-// Training: each autoencoder's forward with BatchNorm in training mode, keeping what the
-// backward needs, and the backward — the forward read in reverse. Then the whole DRHT loss
+// Training: each autoencoder's forward keeping what the backward needs (every block's
+// `BlockCache`), and the backward — the same blocks in reverse. Then the whole DRHT loss
 //   L = mse(y1, tau(H_gt)) + mse(y2, L_gt)
 // with the second term's gradient flowing back through the transform into the first network.
 import DRHTEngine
 
-/// What one block's forward kept for its backward.
-struct BlockTape {
-    let input: Tensor          // (N, Cin, H, W) the block's input
-    let convOut: Tensor        // (N, Cout, H', W') before BN
-    let bnCache: BatchNorm2D.Cache
-    let activated: Tensor      // after ELU (for the head: ELU(BN + base))
-    let skipSum: Tensor?       // s = d + e + d*e for decoders
-}
-
-/// What an autoencoder's forward kept.
+/// What an autoencoder's forward kept: one cache per block, in table order.
 public struct AutoencoderTape {
-    var blocks: [BlockTape] = []
+    var blocks: [BlockCache] = []
 }
 
 /// Gradients by MODEL.md tensor name ("hdr.enc1.conv.weight", …).
@@ -24,28 +15,18 @@ public typealias Gradients = [String: Tensor]
 extension Autoencoder {
     /// y = net(x, base) with BN in `mode`; in training mode BN uses batch statistics and
     /// updates its running statistics, like PyTorch's `model.train()`.
+    /// x (N, Cin, H, W), base and y (N, 3, H, W).
     public func forward(_ x: Tensor, base: Tensor, mode: Mode) -> (output: Tensor, tape: AutoencoderTape) {
         var tape = AutoencoderTape()
-        var encoderOutputs: [String: Tensor] = [:]
+        var outputs: [String: Tensor] = [:]      // by block name, for the skips
         var h = x
         for block in blocks {
             let spec = block.spec
-            let z = block.conv.forward(h)
-            let (n, cache) = block.bn.forward(z, mode: mode)
-            var a: Tensor
-            var skip: Tensor? = nil
-            if spec.kind == .head {
-                a = ELU.forward(add(n, base))
-            } else {
-                a = ELU.forward(n)
-            }
-            if let from = spec.skipFrom {
-                skip = SkipFusion.forward(decoder: a, encoder: encoderOutputs[from]!)
-            } else if spec.kind == .conv {
-                encoderOutputs[spec.name] = a
-            }
-            tape.blocks.append(BlockTape(input: h, convOut: z, bnCache: cache, activated: a, skipSum: skip))
-            h = skip ?? a
+            let r = block.forward(h, base: spec.kind == .head ? base : nil,
+                                  encoder: spec.skipFrom.map { outputs[$0]! }, mode: .differentiable(mode))
+            outputs[spec.name] = r.output
+            tape.blocks.append(r.cache!)
+            h = r.output
         }
         return (h, tape)
     }
@@ -60,54 +41,57 @@ extension Autoencoder {
         var dBase = dy
         var dInput: Tensor? = nil
         for (index, block) in blocks.enumerated().reversed() {
-            let spec = block.spec, t = tape.blocks[index]
-            var dActivated = g
-            if let from = spec.skipFrom {
-                // s = d + e + d*e
-                let encoderIndex = blocks.firstIndex { $0.spec.name == from }!
-                let e = tape.blocks[encoderIndex].activated
-                let (dd, de) = SkipFusion.backward(dOutput: g, decoder: t.activated, encoder: e)
-                dActivated = dd
-                dEncoder[from] = de
-            } else if let extra = dEncoder[spec.name] {
-                dActivated = add(g, extra)
-            }
-            let dn = ELU.backward(dOutput: dActivated, output: t.activated)
-            if spec.kind == .head { dBase = dn }
-            let (dz, dGamma, dBeta) = block.bn.backward(dOutput: dn, input: t.convOut, cache: t.bnCache)
-            let needInput = index > 0 || inputGradient
-            let cg: ConvGradients
-            switch block.conv {
-            case .conv(let c): cg = c.backward(dOutput: dz, input: t.input, inputGradient: needInput)
-            case .transposed(let c): cg = c.backward(dOutput: dz, input: t.input, inputGradient: needInput)
-            }
+            let spec = block.spec
+            let bg = block.backward(dOutput: g, dActivationExtra: dEncoder[spec.name], cache: tape.blocks[index],
+                                    inputGradient: index > 0 || inputGradient)
+            if let from = spec.skipFrom { dEncoder[from] = bg.dEncoder }
+            if let d = bg.dBase { dBase = d }
             let name = "\(prefix).\(spec.name)"
-            grads["\(name).conv.weight"] = cg.dWeight
-            grads["\(name).conv.bias"] = cg.dBias
-            grads["\(name).bn.weight"] = dGamma
-            grads["\(name).bn.bias"] = dBeta
-            if index > 0 { g = cg.dInput! } else { dInput = cg.dInput }
+            grads["\(name).conv.weight"] = bg.dWeight
+            grads["\(name).conv.bias"] = bg.dBias
+            grads["\(name).bn.weight"] = bg.dGamma
+            grads["\(name).bn.bias"] = bg.dBeta
+            if index > 0 { g = bg.dInput! } else { dInput = bg.dInput }
         }
         return (dInput, dBase, grads)
     }
 }
 
-/// a + b, elementwise (same shape).
-func add(_ a: Tensor, _ b: Tensor) -> Tensor {
-    precondition(a.shape == b.shape, "add: \(a.shapeString) vs \(b.shapeString)")
-    let c = Tensor(uninitialized: a.shape)
-    let pa = a.data, pb = b.data, pc = c.data
-    parallelChunks(a.count, minChunk: 1 << 15) { r in for i in r { pc[i] = pa[i] + pb[i] } }
-    return c
-}
-
-/// The losses of one training step.
+/// The losses of one training step: MODEL.md's loss as named terms, L = the sum of the terms.
+/// Everything that reports a loss follows `Losses.terms`: the training CSV's columns
+/// (`loss_<name>`), the checkpoint notes, and the progress lines of `drht train` and `train`.
 public struct Losses: Sendable {
-    /// mse(y1, tau(H_gt))
-    public var hdr: Double
-    /// mse(y2, L_gt)
-    public var ldr: Double
-    public var total: Double { hdr + ldr }
+    /// One term of the loss.
+    public struct Term: Sendable {
+        /// Short name: the CSV column is `loss_<name>`.
+        public let name: String
+        /// What it measures, in MODEL.md's symbols.
+        public let formula: String
+    }
+
+    /// MODEL.md's terms, in order.
+    public static let terms = [Term(name: "hdr", formula: "mse(y1, tau(H_gt))"),
+                               Term(name: "ldr", formula: "mse(y2, L_gt)")]
+
+    /// Each term's value, in `terms` order.
+    public let values: [Double]
+
+    public init(values: [Double]) {
+        precondition(values.count == Losses.terms.count, "one value per term of Losses.terms")
+        self.values = values
+    }
+
+    /// The value of the term called `name`.
+    public subscript(_ name: String) -> Double {
+        values[Losses.terms.firstIndex { $0.name == name }!]
+    }
+
+    public var total: Double { values.reduce(0, +) }
+
+    /// "hdr 0.0123 + ldr 0.0456", each value formatted by `format`.
+    public static func describe(_ values: [Double], format: (Double) -> String) -> String {
+        zip(terms, values).map { "\($0.name) \(format($1))" }.joined(separator: " + ")
+    }
 }
 
 /// One batch of training triplets.
@@ -132,8 +116,8 @@ extension DRHT {
         let x2 = constants.log(h)                            // log(H + eps)
         let (y2, ldrTape) = ldr.forward(x2, base: y1, mode: mode)
         let hdrTarget = constants.tau(batch.hdr)             // tau(H_gt)
-        let losses = Losses(hdr: MSELoss.forward(prediction: y1, target: hdrTarget),
-                            ldr: MSELoss.forward(prediction: y2, target: batch.target))
+        let losses = Losses(values: [MSELoss.forward(prediction: y1, target: hdrTarget),     // hdr
+                                     MSELoss.forward(prediction: y2, target: batch.target)]) // ldr
         guard gradients else { return (losses, [:]) }
 
         let dy2 = MSELoss.backward(prediction: y2, target: batch.target)

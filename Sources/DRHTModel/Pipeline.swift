@@ -136,27 +136,18 @@ public final class Pipeline {
         let block = net.block(parts[1])!
         let spec = block.spec
         let x = outputs[inputs[0]]!
-        let y = block.inference(x)
-        let flops = block.conv.flops(for: x.shape)
-        if let skipName = spec.skipFrom.map({ "\(parts[0]).\($0)" }) {
-            let e = outputs[skipName]!
-            if retention == .everything {
-                outputs[name] = y
-                outputs[name + ".skip"] = SkipFusion.forward(decoder: y, encoder: e)
-            } else {
-                SkipFusion.forwardInPlace(decoder: y, encoder: e)
-                outputs[name + ".skip"] = y
-            }
-        } else if spec.kind == .head {
-            // y = ELU(head(s5) + base)
-            let base = outputs[inputs.last!]!
-            let b = base.data, p = y.data
-            parallelChunks(y.count, minChunk: 1 << 15) { r in for i in r { p[i] += b[i] } }
-            ELU.applyInPlace(y)
-            outputs[name] = y
+        let flops = block.flops(for: x.shape)
+        // Block.forward reads the base (head) and the encoder output (decoders) from `reads`.
+        let base = spec.kind == .head ? outputs[inputs.last!]! : nil
+        let encoder = spec.skipFrom.map { outputs["\(parts[0]).\($0)"]! }
+        let r = block.forward(x, base: base, encoder: encoder, mode: .inference(inPlace: retention == .needed))
+        if spec.skipFrom != nil {
+            if let a = r.activation { outputs[name] = a }
+            outputs[name + ".skip"] = r.output
         } else {
-            outputs[name] = y
+            outputs[name] = r.output
         }
+        let y = r.output
         let kind = spec.kind == .transposedConv ? "deconv" : "conv"
         let op = "\(kind) \(spec.kernel)x\(spec.kernel) stride \(spec.stride), \(spec.inChannels)->\(spec.outChannels)"
             + (spec.kind == .head ? " + BN, + base, ELU" : " + BN + ELU") + (spec.skipFrom.map { ", skip from \($0)" } ?? "")

@@ -48,28 +48,35 @@ public struct TrainingConfig {
     }
 }
 
-/// One row of the CSV log.
+/// One row of the CSV log: step, total loss, one column per term of `Losses.terms`
+/// (`loss_hdr`, `loss_ldr`), held-out loss, seconds.
 public struct LogRow {
     public var step: Int
-    public var loss: Double, lossHDR: Double, lossLDR: Double
+    public var loss: Double
+    /// The terms' values, in `Losses.terms` order.
+    public var terms: [Double]
     public var validation: Double?
     public var seconds: Double
 
     var csv: String {
-        "\(step),\(loss),\(lossHDR),\(lossLDR),\(validation.map { "\($0)" } ?? ""),\(String(format: "%.3f", seconds))"
+        ([String(step), String(loss)] + terms.map { String($0) }
+         + [validation.map { String($0) } ?? "", String(format: "%.3f", seconds)]).joined(separator: ",")
     }
-    static let header = "step,loss,loss_hdr,loss_ldr,val_loss,seconds"
+    static let header = (["step", "loss"] + Losses.terms.map { "loss_\($0.name)" } + ["val_loss", "seconds"])
+        .joined(separator: ",")
 
-    init(step: Int, loss: Double, lossHDR: Double, lossLDR: Double, validation: Double?, seconds: Double) {
-        self.step = step; self.loss = loss; self.lossHDR = lossHDR; self.lossLDR = lossLDR
+    init(step: Int, losses: Losses, validation: Double?, seconds: Double) {
+        self.step = step; loss = losses.total; terms = losses.values
         self.validation = validation; self.seconds = seconds
     }
 
     init?(csv line: Substring) {
         let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-        guard f.count == 6, let s = Int(f[0]), let l = Double(f[1]), let h = Double(f[2]), let d = Double(f[3]),
-              let t = Double(f[5]) else { return nil }
-        self.init(step: s, loss: l, lossHDR: h, lossLDR: d, validation: Double(f[4]), seconds: t)
+        let n = Losses.terms.count
+        guard f.count == n + 4, let s = Int(f[0]), let l = Double(f[1]), let t = Double(f[n + 3]) else { return nil }
+        let terms = f[2..<(2 + n)].compactMap(Double.init)
+        guard terms.count == n else { return nil }
+        step = s; loss = l; self.terms = terms; validation = Double(f[n + 2]); seconds = t
     }
 }
 
@@ -177,8 +184,7 @@ public final class Trainer {
             step += 1
             elapsed = startElapsed + Date().timeIntervalSince(start)
             let validate = step % config.validateEvery == 0 || step == config.steps
-            let row = LogRow(step: step, loss: losses.total, lossHDR: losses.hdr, lossLDR: losses.ldr,
-                             validation: validate ? validationLoss() : nil, seconds: elapsed)
+            let row = LogRow(step: step, losses: losses, validation: validate ? validationLoss() : nil, seconds: elapsed)
             log.append(row)
             if writesFiles { try appendCSV(row) }
             report(Progress(row: row, total: config.steps, stepsPerSecond: Double(step - startStep) / max(elapsed - startElapsed, 1e-9)))
@@ -218,8 +224,7 @@ public final class Trainer {
         if let averaged = model.notes.removeValue(forKey: "averaged") { model.notes["started_from"] = averaged }
         if let last {
             model.notes["loss"] = "\(last.loss)"
-            model.notes["loss_hdr"] = "\(last.lossHDR)"
-            model.notes["loss_ldr"] = "\(last.lossLDR)"
+            for (term, value) in zip(Losses.terms, last.terms) { model.notes["loss_\(term.name)"] = "\(value)" }
         }
         if let v = log.last(where: { $0.validation != nil })?.validation { model.notes["val_loss"] = "\(v)" }
         try model.save(to: output)

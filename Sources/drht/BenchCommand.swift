@@ -37,7 +37,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Batch size for --train.")
     var batch = 8
 
-    @Option(help: "Threads for OpenBLAS and the engine's loops (default: all cores).")
+    @Option(help: "Worker threads for the engine's loops; OpenBLAS runs single-threaded inside each (default: all cores).")
     var threads: Int?
 
     @Flag(help: "Print one JSON object instead of a table.")
@@ -238,7 +238,7 @@ struct LayerResult {
     let flops: Double
     let forwardMS: Double         // the conv / transposed conv alone
     let backwardMS: Double        // its backward (dInput, dWeight, dBias)
-    let blockMS: Double           // conv + BN (inference) + ELU (+ skip fusion), as inference runs it
+    let blockMS: Double           // Block.forward in inference mode: conv + BN + ELU (+ base, + skip sum)
     var forwardGFLOPS: Double { flops / forwardMS / 1e6 }
 }
 
@@ -252,33 +252,18 @@ struct LayerBench {
         let inSize = spec.inputSize(networkInput: size)
         let x = Tensor.uniform([1, spec.inChannels, inSize, inSize], -1, 1, rng: &rng)
         let fanIn = Float(spec.inChannels * spec.kernel * spec.kernel)
-        let bn = BatchNorm2D(channels: spec.outChannels)
-        let forward: () -> Tensor
-        let backward: (Tensor) -> Void
-        switch spec.kind {
-        case .conv, .head:
-            let conv = Conv2D(weight: .normal([spec.outChannels, spec.inChannels, spec.kernel, spec.kernel],
-                                              std: (2 / fanIn).squareRoot(), rng: &rng),
-                              bias: Tensor(zeros: [spec.outChannels]), stride: spec.stride)
-            forward = { conv.forward(x) }
-            backward = { dy in _ = conv.backward(dOutput: dy, input: x) }
-        case .transposedConv:
-            let convT = TransposedConv2D(weight: .normal([spec.inChannels, spec.outChannels, spec.kernel, spec.kernel],
-                                                         std: (2 / fanIn).squareRoot(), rng: &rng),
-                                         bias: Tensor(zeros: [spec.outChannels]))
-            forward = { convT.forward(x) }
-            backward = { dy in _ = convT.backward(dOutput: dy, input: x) }
-        }
-        let y = forward()
+        let block = Block(spec: spec)                      // zero bias, identity BN
+        let w = block.conv.weight
+        let std = (2 / fanIn).squareRoot()
+        for i in 0..<w.count { w.data[i] = std * rng.normal() }
+        let y = block.conv.forward(x, workspace: .shared)
+        let base = spec.kind == .head ? Tensor.uniform(y.shape, -1, 1, rng: &rng) : nil
         let skip = spec.skipFrom != nil ? Tensor.uniform(y.shape, -1, 1, rng: &rng) : nil
         let dy = Tensor.uniform(y.shape, -1, 1, rng: &rng)
-        let forwardMS = Timing.medianMS { _ = forward() }
-        let backwardMS = Timing.medianMS { backward(dy) }
-        let blockMS = Timing.medianMS {
-            var h = bn.forward(forward(), mode: .inference).output
-            if spec.kind != .head { h = ELU.forward(h) }
-            if let skip { h = SkipFusion.forward(decoder: h, encoder: skip) }
-        }
+        let forwardMS = Timing.medianMS { _ = block.conv.forward(x, workspace: .shared) }
+        let backwardMS = Timing.medianMS { _ = block.conv.backward(dOutput: dy, input: x, inputGradient: true, workspace: .shared) }
+        // Exactly what inference runs (Pipeline, retention .needed): Block.forward in place.
+        let blockMS = Timing.medianMS { _ = block.forward(x, base: base, encoder: skip, mode: .inference(inPlace: true)) }
         return LayerResult(spec: spec, input: x.shape, output: y.shape, flops: spec.flops(networkInput: size),
                            forwardMS: forwardMS, backwardMS: backwardMS, blockMS: blockMS)
     }

@@ -103,6 +103,7 @@ struct TrainCommand: ParsableCommand {
         let remaining = Double(p.total - p.row.step) / max(p.stepsPerSecond, 1e-9)
         let eta = String(format: "%d:%02d", Int(remaining) / 60, Int(remaining) % 60)
         var s = String(format: "[%@] step %d/%d  loss %.5f", bar, p.row.step, p.total, p.row.loss)
+            + " (" + Losses.describe(p.row.terms) { String(format: "%.4f", $0) } + ")"
         if let validation { s += String(format: "  held-out %.5f", validation) }
         s += String(format: "  %.2f steps/s  ETA %@", p.stepsPerSecond, eta)
         return s

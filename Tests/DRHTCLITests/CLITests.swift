@@ -1,8 +1,9 @@
 import XCTest
+import DRHTTestSupport
 import Foundation
 
 /// Runs the `drht` executable as a user does: exit status, stdout and stderr.
-class CLITestCase: XCTestCase {
+class CLITestCase: TempDirTestCase {
     struct Run { let status: Int32; let out: String; let err: String }
 
     /// The `drht` built beside the test bundle (.build/<triple>/<config>/drht).
@@ -35,18 +36,8 @@ class CLITestCase: XCTestCase {
         return Run(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
     }
 
-    var dir = ""
-    override func setUp() {
-        dir = NSTemporaryDirectory() + "drht-cli-\(UUID().uuidString)"
-        try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    }
-    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
-
-    func write(_ name: String, _ bytes: [UInt8]) -> String {
-        let path = dir + "/" + name
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
-        return path
-    }
+    /// Writes `bytes` to `dir/name` (see TempDirTestCase.file).
+    func write(_ name: String, _ bytes: [UInt8]) -> String { file(name, bytes) }
 
     /// A valid 2 x 1 RGB PNG (red, blue), built byte by byte.
     static let tinyPNG: [UInt8] = {

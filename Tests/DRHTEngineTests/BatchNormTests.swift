@@ -1,4 +1,5 @@
 import XCTest
+import DRHTTestSupport
 @testable import DRHTEngine
 
 final class BatchNormTests: XCTestCase {

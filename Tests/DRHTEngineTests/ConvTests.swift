@@ -1,4 +1,5 @@
 import XCTest
+import DRHTTestSupport
 @testable import DRHTEngine
 
 /// Direct (loop) convolution in Double: PyTorch Conv2d with padding (k-1)/2.

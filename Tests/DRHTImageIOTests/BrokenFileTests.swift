@@ -1,4 +1,5 @@
 import XCTest
+import DRHTTestSupport
 import DRHTEngine
 @testable import DRHTImageIO
 

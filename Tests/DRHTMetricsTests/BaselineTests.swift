@@ -5,6 +5,7 @@ import DRHTModel
 import DRHTTraining
 import Foundation
 import XCTest
+import DRHTTestSupport
 
 final class BaselineTests: XCTestCase {
     func ramp(_ size: Int = 32, scale: Float = 0.3) -> Tensor {
@@ -106,11 +107,8 @@ final class BaselineTests: XCTestCase {
     }
 }
 
-final class PhotoEvaluationTests: XCTestCase {
+final class PhotoEvaluationTests: TempDirTestCase {
     func testHeldOutPhotosBecomeTriplets() throws {
-        let dir = NSTemporaryDirectory() + "drht-evalphotos-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
         var rng = SeededRandom(seed: 2)
         try ImageIO.write(Tensor.uniform([1, 3, 90, 120], 0.1, 0.9, rng: &rng), to: dir + "/a.png")
         let data = try EvaluationData.photoFolder(dir, count: 3, longSide: 64)

@@ -3,6 +3,7 @@ import DRHTEngine
 import DRHTImageIO
 @testable import DRHTModel
 import XCTest
+import DRHTTestSupport
 
 final class GainMapTests: XCTestCase {
     /// Largest |a - b| over two tensors of one shape.
@@ -74,9 +75,9 @@ final class GainMapTests: XCTestCase {
         options.smoothing = 0
         options.upsampling = .bilinear
         let map = GainMap(before: before, after: after, options: options)
-        XCTAssertEqual(map.stops.array, [0, 2].map { Float($0) }, accuracy: 1e-4)
+        assertClose(map.stops.array, [0, 2].map { Float($0) }, rtol: 0, atol: 1e-4)
         let up = map.upsampled(for: Tensor(shape: [1, 3, 1, 4], repeating: 0.5))
-        XCTAssertEqual(up.array, [0, 0.5, 1.5, 2], accuracy: 1e-4)
+        assertClose(up.array, [0, 0.5, 1.5, 2], rtol: 0, atol: 1e-4)
     }
 
     func testClippedPixelsBlendInTheNetworksResult() {
@@ -123,7 +124,7 @@ final class GainMapTests: XCTestCase {
         XCTAssertEqual(t.array.reduce(0, +), 1, accuracy: 1e-5)
         let u = Tensor(shape: [1, 1, 5, 7], repeating: 1.5)
         GainMap.blur(u, sigma: 2)
-        XCTAssertEqual(u.array, [Float](repeating: 1.5, count: 35), accuracy: 1e-5)
+        assertClose(u.array, [Float](repeating: 1.5, count: 35), rtol: 0, atol: 1e-5)
     }
 
     func testGainsAreClampedAndFinite() {
@@ -179,10 +180,10 @@ final class ResizeTests: XCTestCase {
     func testAreaAverageByHand() {
         // 1 x 3 -> 1 x 2: each output covers 1.5 inputs: (a + b/2) / 1.5 and (b/2 + c) / 1.5.
         let t = Tensor(shape: [1, 1, 1, 3], values: [3, 6, 9])
-        XCTAssertEqual(resizeArea(t, height: 1, width: 2).array, [4, 8], accuracy: 1e-5)
+        assertClose(resizeArea(t, height: 1, width: 2).array, [4, 8], rtol: 0, atol: 1e-5)
         // 2 x 4 -> 1 x 2: plain 2 x 2 block means.
         let u = Tensor(shape: [1, 1, 2, 4], values: [1, 2, 3, 4, 5, 6, 7, 8])
-        XCTAssertEqual(resizeArea(u, height: 1, width: 2).array, [3.5, 5.5], accuracy: 1e-5)
+        assertClose(resizeArea(u, height: 1, width: 2).array, [3.5, 5.5], rtol: 0, atol: 1e-5)
         XCTAssertTrue(resizeArea(u, height: 2, width: 4) === u)
     }
 
@@ -206,8 +207,3 @@ final class ResizeTests: XCTestCase {
     }
 }
 
-/// XCTAssertEqual for Float arrays with a tolerance.
-func XCTAssertEqual(_ a: [Float], _ b: [Float], accuracy: Float, file: StaticString = #filePath, line: UInt = #line) {
-    XCTAssertEqual(a.count, b.count, file: file, line: line)
-    for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: accuracy, file: file, line: line) }
-}

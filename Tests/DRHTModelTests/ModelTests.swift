@@ -1,14 +1,9 @@
 import XCTest
+import DRHTTestSupport
 import DRHTEngine
 @testable import DRHTModel
 
-final class ModelTests: XCTestCase {
-    var dir = ""
-    override func setUp() {
-        dir = NSTemporaryDirectory() + "drht-model-\(UUID().uuidString)"
-        try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    }
-    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+final class ModelTests: TempDirTestCase {
 
     func testParameterCountAndNamesFollowMODELmd() {
         let m = DRHT.initialized(seed: 1)

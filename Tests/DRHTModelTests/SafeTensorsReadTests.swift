@@ -1,11 +1,12 @@
 import XCTest
+import DRHTTestSupport
 import DRHTEngine
 import Foundation
 @testable import DRHTModel
 
-final class SafeTensorsReadTests: XCTestCase {
+final class SafeTensorsReadTests: TempDirTestCase {
     /// A safetensors file from a JSON header and data bytes.
-    func file(_ header: String, _ data: [UInt8]) -> [UInt8] {
+    func safetensors(_ header: String, _ data: [UInt8]) -> [UInt8] {
         let h = Array(header.utf8)
         return (0..<8).map { UInt8((h.count >> (8 * $0)) & 0xFF) } + h + data
     }
@@ -17,7 +18,7 @@ final class SafeTensorsReadTests: XCTestCase {
         let oneBF: [UInt8] = [0x80, 0x3F], threeBF: [UInt8] = [0x40, 0x40]         // BF16 1.0, 3.0
         let header = #"{"__metadata__": {"format": "drht-1"}, "a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "#
             + #""b": {"dtype": "F16", "shape": [2], "data_offsets": [8, 12]}, "c": {"dtype": "BF16", "shape": [1, 2], "data_offsets": [12, 16]}}"#
-        let f = try SafeTensorsFile.parse(file(header, floats([1.5, -2]) + one16 + two16 + oneBF + threeBF), path: "w")
+        let f = try SafeTensorsFile.parse(safetensors(header, floats([1.5, -2]) + one16 + two16 + oneBF + threeBF), path: "w")
         XCTAssertEqual(f.metadata["format"], "drht-1")
         XCTAssertEqual(f.names, ["a", "b", "c"])
         XCTAssertEqual(try f.tensor("a").array, [1.5, -2])
@@ -28,7 +29,7 @@ final class SafeTensorsReadTests: XCTestCase {
     }
 
     func testIntegerTensorsAreReadButNotUsableAsFloats() throws {
-        let f = try SafeTensorsFile.parse(file(#"{"n": {"dtype": "I64", "shape": [], "data_offsets": [0, 8]}}"#, floats([0, 0])), path: "w")
+        let f = try SafeTensorsFile.parse(safetensors(#"{"n": {"dtype": "I64", "shape": [], "data_offsets": [0, 8]}}"#, floats([0, 0])), path: "w")
         XCTAssertEqual(f.tensors["n"]?.dtype, "I64")
         XCTAssertThrowsError(try f.tensor("n")) { XCTAssertTrue("\($0)".contains("'n' is I64"), "\($0)") }
     }
@@ -36,9 +37,9 @@ final class SafeTensorsReadTests: XCTestCase {
     /// Issue 13: a newline in a dtype or the format value made the one-line error two lines; an
     /// ESC sequence reached the terminal raw. Both are escaped now.
     func testFileDerivedTextInErrorsIsEscaped() {
-        let newline = file(#"{"a": {"dtype": "F\n32", "shape": [1], "data_offsets": [0, 4]}}"#, floats([1]))
+        let newline = safetensors(#"{"a": {"dtype": "F\n32", "shape": [1], "data_offsets": [0, 4]}}"#, floats([1]))
         expectError(newline, #"F\n32"#)
-        let esc = file(#"{"__metadata__": {"format": "\u001b[31mevil\n"}, "a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}"#, floats([1]))
+        let esc = safetensors(#"{"__metadata__": {"format": "\u001b[31mevil\n"}, "a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}"#, floats([1]))
         do {
             let f = try SafeTensorsFile.parse(esc, path: "w.safetensors")
             XCTAssertThrowsError(try DRHT.load(f, path: "w.safetensors")) { e in
@@ -53,17 +54,17 @@ final class SafeTensorsReadTests: XCTestCase {
     /// the data region, exact integers; each from its reported case.
     func testStrictSafetensorsFormat() {
         let good = #"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}"#
-        XCTAssertNoThrow(try SafeTensorsFile.parse(file(good, floats([1, 2])), path: "w"))
-        expectError(file(#"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8],}}"#, floats([1, 2])), "trailing comma")
-        expectError(file(#"{"a": {"dtype": "F32", "shape": [2,], "data_offsets": [0, 8]}}"#, floats([1, 2])), "trailing comma")
+        XCTAssertNoThrow(try SafeTensorsFile.parse(safetensors(good, floats([1, 2])), path: "w"))
+        expectError(safetensors(#"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8],}}"#, floats([1, 2])), "trailing comma")
+        expectError(safetensors(#"{"a": {"dtype": "F32", "shape": [2,], "data_offsets": [0, 8]}}"#, floats([1, 2])), "trailing comma")
         let bom: [UInt8] = [0xEF, 0xBB, 0xBF] + Array(good.utf8)
         expectError((0..<8).map { UInt8((bom.count >> (8 * $0)) & 0xFF) } + bom + floats([1, 2]), "byte-order mark")
-        expectError(file(good, floats([1, 2]) + [0]), "not fully covered")                       // extra byte at the end
-        expectError(file(#"{"a": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}"#, floats([1, 2])), "not fully covered")   // a gap
-        expectError(file(#"{"a": {"dtype": "F32", "shape": [1], "data_offsets": [18446744073709551616, 4]}}"#, floats([1])), "bad shape or data_offsets")
+        expectError(safetensors(good, floats([1, 2]) + [0]), "not fully covered")                       // extra byte at the end
+        expectError(safetensors(#"{"a": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}"#, floats([1, 2])), "not fully covered")   // a gap
+        expectError(safetensors(#"{"a": {"dtype": "F32", "shape": [1], "data_offsets": [18446744073709551616, 4]}}"#, floats([1])), "bad shape or data_offsets")
         // The header length one byte short (padding space dropped): every tensor would be read a byte off.
         let padded = #"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}   "#
-        var bytes = file(padded, floats([1, 2]))
+        var bytes = safetensors(padded, floats([1, 2]))
         bytes[0] -= 1
         expectError(bytes, "not fully covered")
     }
@@ -72,9 +73,6 @@ final class SafeTensorsReadTests: XCTestCase {
     /// image with exit 0; loading now refuses them and names the tensor.
     func testNonFiniteWeightsAndNegativeVariancesAreRefused() throws {
         let model = DRHT.initialized(seed: 1)
-        let dir = NSTemporaryDirectory() + "drht-damaged-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
         let tensors = Dictionary(uniqueKeysWithValues: model.namedTensors)
         tensors["ldr.dec3.conv.weight"]!.data[17] = .nan
         try model.save(to: dir + "/nan.safetensors")
@@ -105,13 +103,13 @@ final class SafeTensorsReadTests: XCTestCase {
         expectError([], "empty")
         expectError([1, 2, 3], "truncated")
         expectError([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0], "header length")
-        expectError(Array(file(t, floats([1, 2])).prefix(20)), "truncated")
-        expectError(file("{not json", []), "not a valid JSON")
-        expectError(file(t, floats([1])), "outside the 4 data bytes")
-        expectError(file(#"{"a": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}}"#, floats([1, 2])), "needs 12")
-        expectError(file(#"{"a": {"dtype": "Q99", "shape": [1], "data_offsets": [0, 8]}}"#, floats([1, 2])), "unknown dtype Q99")
-        expectError(file(#"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "b": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}"#,
+        expectError(Array(safetensors(t, floats([1, 2])).prefix(20)), "truncated")
+        expectError(safetensors("{not json", []), "not a valid JSON")
+        expectError(safetensors(t, floats([1])), "outside the 4 data bytes")
+        expectError(safetensors(#"{"a": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}}"#, floats([1, 2])), "needs 12")
+        expectError(safetensors(#"{"a": {"dtype": "Q99", "shape": [1], "data_offsets": [0, 8]}}"#, floats([1, 2])), "unknown dtype Q99")
+        expectError(safetensors(#"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "b": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}"#,
                          floats([1, 2])), "overlap")
-        expectError(file(#"{"a": {"dtype": "F32", "shape": [2]}}"#, floats([1, 2])), "data_offsets")
+        expectError(safetensors(#"{"a": {"dtype": "F32", "shape": [2]}}"#, floats([1, 2])), "data_offsets")
     }
 }

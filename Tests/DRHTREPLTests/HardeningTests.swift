@@ -5,6 +5,7 @@ import DRHTImageIO
 @testable import DRHTREPL
 import Foundation
 import XCTest
+import DRHTTestSupport
 
 final class HardeningTests: XCTestCase {
     func session() -> (Session, () -> String) {

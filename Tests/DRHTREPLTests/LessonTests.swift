@@ -5,6 +5,7 @@ import DRHTImageIO
 @testable import DRHTREPL
 import Foundation
 import XCTest
+import DRHTTestSupport
 
 final class LessonTests: XCTestCase {
     func testThereAreNineLessonsInOrder() {

@@ -6,6 +6,7 @@
 import DRHTREPL
 import Foundation
 import XCTest
+import DRHTTestSupport
 
 final class TranscriptTests: XCTestCase {
     static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Transcripts")
@@ -61,15 +62,6 @@ func runTranscript(_ commands: [String], width: Int = 80) -> String {
     return output
 }
 
-/// Runs `body` with a fresh temporary directory as the current directory.
-func inTemporaryDirectory<T>(_ body: () throws -> T) throws -> T {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("drht-repl-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    let old = FileManager.default.currentDirectoryPath
-    FileManager.default.changeCurrentDirectoryPath(dir.path)
-    defer { FileManager.default.changeCurrentDirectoryPath(old); try? FileManager.default.removeItem(at: dir) }
-    return try body()
-}
 
 enum Transcript {
     /// Words of a line; a "word" followed by a time unit is a time and matches any time.

@@ -4,12 +4,10 @@ import DRHTImageIO
 @testable import DRHTTraining
 import Foundation
 import XCTest
+import DRHTTestSupport
 
-final class DataSourceTests: XCTestCase {
+final class DataSourceTests: TempDirTestCase {
     func testMixedSourcesParseAndAlternate() throws {
-        let dir = NSTemporaryDirectory() + "drht-mix-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
         let photo = Tensor(shape: [1, 3, 80, 80], repeating: 0.5)
         try ImageIO.write(photo, to: dir + "/gray.png")
         let data = try TrainingData.parse("synth+photos:" + dir)
@@ -28,9 +26,6 @@ final class DataSourceTests: XCTestCase {
     /// (so it still spans both halves of its height), a procedural scene rendered whole at the
     /// sample size.
     func testWholeFramingShowsTheWholeImage() throws {
-        let dir = NSTemporaryDirectory() + "drht-whole-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
         // 64 x 96: the top half 0.2, the bottom half 0.8 (in sRGB).
         let photo = Tensor(zeros: [1, 3, 64, 96])
         for c in 0..<3 { for y in 0..<64 { for x in 0..<96 { photo[0, c, y, x] = y < 32 ? 0.2 : 0.8 } } }

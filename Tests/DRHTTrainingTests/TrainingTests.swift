@@ -1,4 +1,5 @@
 import XCTest
+import DRHTTestSupport
 import DRHTEngine
 import DRHTImageIO
 import DRHTModel
@@ -53,13 +54,7 @@ final class SyntheticSceneTests: XCTestCase {
     }
 }
 
-final class TrainingLoopTests: XCTestCase {
-    var dir = ""
-    override func setUp() {
-        dir = NSTemporaryDirectory() + "drht-train-\(UUID().uuidString)"
-        try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    }
-    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+final class TrainingLoopTests: TempDirTestCase {
 
     func small(steps: Int) -> TrainingConfig {
         var c = TrainingConfig()

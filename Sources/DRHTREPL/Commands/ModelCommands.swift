@@ -50,25 +50,6 @@ enum ModelCommands {
         n >= 1_000_000 ? String(format: "%.2fM", Double(n) / 1e6) : (n >= 1000 ? String(format: "%.1fk", Double(n) / 1e3) : "\(n)")
     }
 
-    /// Receptive field (in input pixels, one side) of each layer's output in one autoencoder.
-    /// conv: r += (k - 1) j, j *= s. A stride-2 transposed conv reads ceil(k/2) inputs per
-    /// output, so r += (ceil(k/2) - 1) j, j /= 2; a skip joins the encoder's (smaller) field.
-    static func receptiveFields() -> [String: Int] {
-        var r = 1.0, j = 1.0
-        var out: [String: Int] = [:]
-        for spec in Architecture.layers {
-            switch spec.kind {
-            case .conv, .head:
-                r += Double(spec.kernel - 1) * j; j *= Double(spec.stride)
-            case .transposedConv:
-                r += Double((spec.kernel + 1) / 2 - 1) * j; j /= 2
-            }
-            if let skip = spec.skipFrom, let e = out[skip] { r = max(r, Double(e)) }
-            out[spec.name] = Int(r.rounded())
-        }
-        return out
-    }
-
     static func table(_ s: Session) throws {
         let m = try s.model()
         let size = s.pipeline.map { max(replicatePaddedSize($0.height), replicatePaddedSize($0.width)) } ?? 256
@@ -77,7 +58,7 @@ enum ModelCommands {
         s.console.line("model weights: \(s.modelSource); sizes and FLOPs for \(inputNote)")
         let header = ["layer", "kind", "kernel", "stride", "channels", "output", "params", "FLOPs", "RF"]
         var rows: [[String]] = []
-        let rf = receptiveFields()
+        let rf = Architecture.receptiveFields
         var totalParams = 0, totalFlops = 0.0
         for spec in Architecture.layers {
             let params = spec.kernel * spec.kernel * spec.inChannels * spec.outChannels + 3 * spec.outChannels

@@ -49,11 +49,14 @@ enum TrainCommands {
         try trainer.run(report: { p in
             if let v = p.row.validation { lastValidation = v }
             let eta = Double(p.total - p.row.step) / max(p.stepsPerSecond, 1e-9)
-            let line = ProgressBar.line(done: p.row.step, total: p.total, label: "loss \(formatNumber(p.row.loss))  held-out \(formatNumber(lastValidation))  \(String(format: "%.2f", p.stepsPerSecond)) steps/s  ETA \(Int(eta)) s")
+            let loss = "loss \(formatNumber(p.row.loss)) (\(Losses.describe(p.row.terms) { formatNumber($0) }))"
+            let line = ProgressBar.line(done: p.row.step, total: p.total,
+                                        label: "\(loss)  held-out \(formatNumber(lastValidation))  "
+                                            + "\(String(format: "%.2f", p.stepsPerSecond)) steps/s  ETA \(Int(eta)) s")
             if s.console.isTTY {
                 s.console.terminalOnly("\r\u{1B}[2K" + line)
             } else if p.row.validation != nil {
-                s.console.line("step \(p.row.step)/\(p.total): loss \(formatNumber(p.row.loss)), held-out \(formatNumber(lastValidation))")
+                s.console.line("step \(p.row.step)/\(p.total): \(loss), held-out \(formatNumber(lastValidation))")
             }
         }, shouldStop: { Interrupt.isRequested })
         if s.console.isTTY { s.console.terminalOnly("\r\u{1B}[2K") }
