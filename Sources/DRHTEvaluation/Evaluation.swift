@@ -9,90 +9,60 @@ import DRHTModel
 import DRHTTraining
 import Foundation
 
-/// Where the evaluation triplets come from.
-public enum EvaluationData: CustomStringConvertible {
-    /// Procedural scenes with seeds no training or validation run uses; `ev` fixes the
-    /// camera's exposure (nil: a random one per scene, -3...3 EV).
-    case synthetic(count: Int, size: Int, seed: Int, ev: Float? = nil)
-    /// A folder written by `drht synth` (id.input.png, id.hdr, id.target.png), full images.
-    case triplets([String])
-    /// Held-out photographs, each whole, reduced (area average) until its long side is at most
-    /// `longSide`, photographed by simulated cameras (evaluation seeds) against the photo as
-    /// target; `count` cycles through the photos with a different camera each time; `ev` fixes
-    /// the exposure (the camera's response curve and noise stay random).
-    case photos([String], count: Int, longSide: Int, ev: Float? = nil)
+/// A held-out pass over a `DataSource`: `count` items (`DataSource.item`), from item `first`,
+/// each at `size` (procedural scenes: the side; photos: the long side; triplets: as they are),
+/// exposed `ev` when given (nil: a random exposure, -3...+3 EV).
+public struct EvaluationData: CustomStringConvertible {
+    public let source: DataSource
+    public let count: Int
+    public let size: Int
+    public let first: Int
+    public let ev: Float?
 
-    /// Evaluation scenes use seeds from 2^49 up: training uses seeds below 2^47, validation 2^48.
-    public static func evaluationSeed(_ i: Int) -> UInt64 { (1 << 49) + UInt64(i) }
+    public init(source: DataSource, count: Int, size: Int, first: Int = 0, ev: Float? = nil) {
+        self.source = source; self.count = count; self.size = size; self.first = first; self.ev = ev
+    }
 
-    public var count: Int {
-        switch self {
-        case .synthetic(let n, _, _, _): return n
-        case .triplets(let ids): return ids.count
-        case .photos(_, let count, _, _): return count
-        }
+    /// `count` procedural scenes at `size` x `size`, evaluation seeds from `seed`.
+    public static func synthetic(count: Int, size: Int, seed: Int, ev: Float? = nil) -> EvaluationData {
+        EvaluationData(source: .synthetic, count: count, size: size, first: seed, ev: ev)
     }
 
     public var description: String {
-        switch self {
-        case let .synthetic(n, s, seed, ev):
-            return "\(n) held-out procedural scenes at \(s)x\(s) (evaluation seeds from \(seed)), " + EvaluationData.exposure(ev)
+        switch source {
+        case .synthetic:
+            return "\(count) held-out procedural scenes at \(size)x\(size) (evaluation seeds from \(first)), " + exposure
         case .triplets(let ids): return "\(ids.count) triplets from a folder"
-        case let .photos(paths, count, size, ev):
-            return "\(count) simulated exposures of \(paths.count) held-out photos, long side \(size) px, " + EvaluationData.exposure(ev)
+        case .photos(let paths):
+            return "\(count) simulated exposures of \(paths.count) held-out photos, long side \(size) px, " + exposure
+        case .mixed: return "\(count) items of \(source.description), " + exposure
         }
     }
 
-    static func exposure(_ ev: Float?) -> String {
-        ev.map { String(format: "exposed %+g EV", $0) } ?? "exposed -3...+3 EV at random"
-    }
+    var exposure: String { ev.map { String(format: "exposed %+g EV", $0) } ?? "exposed -3...+3 EV at random" }
 
-    /// The same source with the exposure fixed at `ev`.
+    /// The same pass with the exposure fixed at `ev` (a triplet folder's exposures are its own).
     public func exposed(_ ev: Float) -> EvaluationData {
-        switch self {
-        case let .synthetic(n, s, seed, _): return .synthetic(count: n, size: s, seed: seed, ev: ev)
-        case .triplets: return self
-        case let .photos(paths, count, size, _): return .photos(paths, count: count, longSide: size, ev: ev)
-        }
+        if case .triplets = source { return self }
+        return EvaluationData(source: source, count: count, size: size, first: first, ev: ev)
     }
 
-    /// The PNG and JPEG photos in `dir`.
+    /// The PNG and JPEG photos in `dir`, each once unless `count` says otherwise.
     public static func photoFolder(_ dir: String, count: Int?, longSide: Int) throws -> EvaluationData {
-        guard let files = try? FileManager.default.contentsOfDirectory(atPath: dir) else {
-            throw TrainingError("\(dir): no such folder; `make photos` writes data/photos/eval")
-        }
-        let photos = files.filter { ["png", "jpg", "jpeg"].contains(URL(fileURLWithPath: $0).pathExtension.lowercased()) }
-            .sorted().map { (dir as NSString).appendingPathComponent($0) }
-        guard !photos.isEmpty else { throw TrainingError("\(dir): no PNG or JPEG photos in the folder") }
-        return .photos(photos, count: count ?? photos.count, longSide: longSide)
+        let source = try DataSource.parse("photos:" + dir)
+        return EvaluationData(source: source, count: count ?? source.itemCount!, size: longSide)
     }
 
-    /// The folder's triplet ids, or an error saying what a triplet folder holds.
+    /// The folder's triplets, each once.
     public static func folder(_ dir: String) throws -> EvaluationData {
-        guard let files = try? FileManager.default.contentsOfDirectory(atPath: dir) else {
-            throw TrainingError("\(dir): no such folder; --data takes synth or a folder written by `drht synth`")
-        }
-        let ids = files.filter { $0.hasSuffix(".input.png") }.map { (dir as NSString).appendingPathComponent(String($0.dropLast(".input.png".count))) }.sorted()
-        guard !ids.isEmpty else { throw TrainingError("\(dir) holds no NAME.input.png / NAME.hdr / NAME.target.png triplets (make some with `drht synth`)") }
-        return .triplets(ids)
+        let source = try DataSource.parse(dir)
+        guard case .triplets = source else { throw TrainingError("\(dir): evaluation reads synth, photos:DIR or a triplet folder") }
+        return EvaluationData(source: source, count: source.itemCount!, size: 0)
     }
 
     public func triplet(_ i: Int) throws -> (id: String, Triplet) {
-        switch self {
-        case let .synthetic(_, size, seed, ev):
-            return ("scene \(EvaluationData.evaluationSeed(seed + i) - (1 << 49))",
-                    SyntheticScenes.triplet(seed: EvaluationData.evaluationSeed(seed + i), size: size, ev: ev))
-        case .triplets(let ids):
-            let parts = try [".input.png", ".hdr", ".target.png"].map { try ImageIO.read(ids[i] + $0).pixels }
-            return (URL(fileURLWithPath: ids[i]).lastPathComponent, Triplet(input: parts[0], hdr: parts[1], target: parts[2]))
-        case let .photos(paths, _, longSide, ev):
-            let path = paths[i % paths.count]
-            let photo = try PhotoCache.shared.image(path)
-            let s = sizeWithLongSide(longSide, height: photo.h, width: photo.w)
-            var rng = SeededRandom(seed: EvaluationData.evaluationSeed(i))
-            let t = PhotoTriplet.make(from: resizeArea(photo, height: s.height, width: s.width), rng: &rng, ev: ev)
-            return ("\(URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent) #\(i / paths.count + 1)", t)
-        }
+        let item = try source.item(first + i, size: size, ev: ev)
+        return (item.id, item.triplet)
     }
 }
 

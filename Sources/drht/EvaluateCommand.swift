@@ -5,6 +5,7 @@ import DRHTEngine
 import DRHTEvaluation
 import DRHTImageIO
 import DRHTModel
+import DRHTTraining
 import DRHTREPL
 import Foundation
 
@@ -106,15 +107,19 @@ struct EvaluateCommand: ParsableCommand {
         if let threads { EngineThreads.set(threads) }
         let (model, path) = try WeightsLocator.load(weights)
         let exposures = try exposures()
+        let parsed = try DataSource.parse(data)
         var source: EvaluationData
-        if data == "synth" {
+        switch parsed {
+        case .synthetic:
             source = .synthetic(count: count ?? 64, size: size ?? 256, seed: seed)
-        } else if data.hasPrefix("photos:") {
-            source = try EvaluationData.photoFolder(String(data.dropFirst("photos:".count)), count: count, longSide: size ?? 512)
-            if count == nil, exposures == nil, case let .photos(p, n, s, _) = source { source = .photos(p, count: 4 * n, longSide: s) }
-        } else {
-            source = try EvaluationData.folder(data)
+        case .triplets:
             if exposures != nil { throw ValidationError("--ev needs synth or photos:DIR data; a triplet folder's exposures are fixed") }
+            source = EvaluationData(source: parsed, count: count ?? parsed.itemCount!, size: 0, first: seed)
+        case .photos, .mixed:
+            // Each photo once per exposure; without --ev, four random exposures of each.
+            let items = parsed.itemCount ?? 64
+            source = EvaluationData(source: parsed, count: count ?? (exposures == nil ? 4 * items : items),
+                                    size: size ?? 512, first: seed)
         }
         let sources: [(ev: Float?, data: EvaluationData)] = exposures.map { $0.map { ($0, source.exposed($0)) } } ?? [(nil, source)]
         let (modes, options) = (try modes(), try gainOptions())

@@ -20,12 +20,17 @@ struct TrainCommand: ParsableCommand {
 
     @Option(help: "Training data: synth (procedural scenes), photos:DIR, or a triplet folder from drht synth.")
     var data = "synth"
-    @Option(help: "Train until this step.") var steps = 200
-    @Option(help: "Triplets per batch.") var batch = 8
-    @Option(help: "Sample size (a multiple of 32): what each training image is reduced to (--framing whole) or cut to (crop).") var size = 64
+    @Option(name: .customLong("val-data"), help: "Held-out data for the validation loss, in --data's forms (validation seeds: other scenes, other cameras).")
+    var valData = "synth"
+    // Defaults come from TrainingConfig (written once, each with its source).
+    @Option(help: "Train until this step.") var steps = TrainingConfig.defaults.steps
+    @Option(help: "Triplets per batch.") var batch = TrainingConfig.defaults.batch
+    @Option(help: "Sample size (a multiple of 32): what each training image is reduced to (--framing whole) or cut to (crop).")
+    var size = TrainingConfig.defaults.size
     @Option(help: "whole: each sample is a whole image (photos: their largest square) reduced to --size, as gain-mode inference shows the network a reduced copy of the whole photo; crop: a --size window cut at the image's own scale (procedural scenes 256 px, photos a shorter side of 400).")
-    var framing = "whole"
-    @Option(help: "Adam learning rate (the paper's 1e-2 makes the held-out loss spike early; see README).") var lr: Float = 1e-3
+    var framing = TrainingConfig.defaults.framing.rawValue
+    @Option(help: "Adam learning rate (the paper's 1e-2 makes the held-out loss spike early; see README).")
+    var lr = TrainingConfig.defaults.learningRate
     @Option(help: "Start from these weights instead of a fresh initialisation.", completion: .file(extensions: ["safetensors"]))
     var weights: String?
     @Option(help: "Where to write the trained weights.", completion: .file(extensions: ["safetensors"]))
@@ -33,11 +38,11 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Continue the run checkpointed in this weights file (and its .adam.safetensors).",
             completion: .file(extensions: ["safetensors"]))
     var resume: String?
-    @Option(help: "Seed for initialisation and the order of training samples.") var seed: UInt64 = 1
+    @Option(help: "Seed for initialisation and the order of training samples.") var seed = TrainingConfig.defaults.seed
     @Option(name: .customLong("deconv-init"), help: "A fresh model's transposed convolutions: icnr (four output phases identical at step 0: fewer grid dots, steadier start) or kaiming.")
     var deconvInit: DRHT.DeconvInit = .standard
-    @Option(name: .customLong("val-every"), help: "Held-out validation every K steps.") var valEvery = 20
-    @Option(name: .customLong("save-every"), help: "Checkpoint every K steps.") var saveEvery = 100
+    @Option(name: .customLong("val-every"), help: "Held-out validation every K steps.") var valEvery = TrainingConfig.defaults.validateEvery
+    @Option(name: .customLong("save-every"), help: "Checkpoint every K steps.") var saveEvery = TrainingConfig.defaults.saveEvery
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
     @Flag(help: "Also keep every checkpoint as OUT.stepN.safetensors (to average them with drht average).")
     var keep = false
@@ -58,7 +63,8 @@ struct TrainCommand: ParsableCommand {
         var config = TrainingConfig()
         config.steps = steps; config.batch = batch; config.size = size; config.learningRate = lr
         config.seed = seed; config.validateEvery = valEvery; config.saveEvery = saveEvery
-        config.data = try TrainingData.parse(data)
+        config.data = try DataSource.parse(data)
+        config.validationData = try DataSource.parse(valData)
         config.keepCheckpoints = keep
         config.framing = Framing(rawValue: framing)!
         let output = out ?? resume ?? "drht-trained.safetensors"
@@ -70,7 +76,7 @@ struct TrainCommand: ParsableCommand {
             }
         } else {
             let model = try weights.map { try DRHT.load($0) } ?? DRHT.initialized(seed: seed, deconv: deconvInit)
-            trainer = Trainer(model: model, config: config, output: output)
+            trainer = try Trainer(model: model, config: config, output: output)
         }
         let tty = isatty(2) != 0
         FileHandle.standardError.write(Data(("training \(steps - trainer.step) steps (to step \(steps)), batch \(batch), "

@@ -103,7 +103,7 @@ final class BaselineTests: XCTestCase {
         let html = EvaluationReport.html(e, title: "t")
         XCTAssertEqual(html.components(separatedBy: "data:image/jpeg;base64,").count - 1, 2 * 7)   // 4 baselines (with the input), 2 modes, target
         // Held-out scenes are not training or validation scenes.
-        XCTAssertGreaterThan(EvaluationData.evaluationSeed(0), TrainingData.validationSeed(1_000_000))
+        XCTAssertGreaterThan(Split.evaluation.seed(0), Split.validation.seed(1_000_000))
     }
 }
 

@@ -1,6 +1,7 @@
 // Training data sources: mixing, photo reduction, crops of full-size procedural scenes.
 import DRHTEngine
 import DRHTImageIO
+import DRHTModel
 @testable import DRHTTraining
 import Foundation
 import XCTest
@@ -10,14 +11,14 @@ final class DataSourceTests: TempDirTestCase {
     func testMixedSourcesParseAndAlternate() throws {
         let photo = Tensor(shape: [1, 3, 80, 80], repeating: 0.5)
         try ImageIO.write(photo, to: dir + "/gray.png")
-        let data = try TrainingData.parse("synth+photos:" + dir)
+        let data = try DataSource.parse("synth+photos:" + dir)
         XCTAssertEqual(data.description, "synth + photos (1)")
         // Even seeds come from the first source, odd ones from the second (a flat gray photo).
-        let fromPhoto = try data.triplet(seed: 7, size: 32)
+        let fromPhoto = try data.sample(seed: 7, size: 32)
         XCTAssertEqual(fromPhoto.target.stats.std, 0, accuracy: 1e-6)
-        let fromSynth = try data.triplet(seed: 8, size: 32)
+        let fromSynth = try data.sample(seed: 8, size: 32)
         XCTAssertGreaterThan(fromSynth.target.stats.std, 0.01)
-        XCTAssertThrowsError(try TrainingData.parse("synth+nowhere"))
+        XCTAssertThrowsError(try DataSource.parse("synth+nowhere"))
         let batch = try data.batch(seed: 1, step: 1, count: 4, size: 32)
         XCTAssertEqual(batch.input.shape, [4, 3, 32, 32])
     }
@@ -30,17 +31,17 @@ final class DataSourceTests: TempDirTestCase {
         let photo = Tensor(zeros: [1, 3, 64, 96])
         for c in 0..<3 { for y in 0..<64 { for x in 0..<96 { photo[0, c, y, x] = y < 32 ? 0.2 : 0.8 } } }
         try ImageIO.write(photo, to: dir + "/halves.png")
-        let data = try TrainingData.parse("photos:" + dir)
-        let whole = try data.triplet(seed: 3, size: 32, framing: .whole)
+        let data = try DataSource.parse("photos:" + dir)
+        let whole = try data.sample(seed: 3, size: 32, framing: .whole)
         XCTAssertEqual(whole.target.shape, [1, 3, 32, 32])
         // Every row of the photo is in the sample: the top half of the sample is 0.2, the bottom 0.8.
         XCTAssertEqual(whole.target[0, 1, 0, 5], 0.2, accuracy: 2e-3)
         XCTAssertEqual(whole.target[0, 1, 31, 5], 0.8, accuracy: 2e-3)
-        let crop = try data.triplet(seed: 3, size: 32, framing: .crop)
+        let crop = try data.sample(seed: 3, size: 32, framing: .crop)
         XCTAssertEqual(crop.target.shape, [1, 3, 32, 32])
-        let synth = try TrainingData.synthetic.triplet(seed: 5, size: 64, framing: .whole)
+        let synth = try DataSource.synthetic.sample(seed: 5, size: 64, framing: .whole)
         XCTAssertEqual(synth.target.array, SyntheticScenes.triplet(seed: 5, size: 64).target.array)
-        XCTAssertNotEqual(try TrainingData.synthetic.triplet(seed: 5, size: 64, framing: .crop).target.array, synth.target.array)
+        XCTAssertNotEqual(try DataSource.synthetic.sample(seed: 5, size: 64, framing: .crop).target.array, synth.target.array)
         let batch = try data.batch(seed: 1, step: 1, count: 2, size: 32, framing: .whole)
         XCTAssertEqual(batch.input.shape, [2, 3, 32, 32])
     }
@@ -84,8 +85,8 @@ final class DataSourceTests: TempDirTestCase {
 
     /// A training crop is a window of the 256 x 256 scene, not a small scene.
     func testSyntheticCropsComeFromFullSizeScenes() {
-        let crop = TrainingData.syntheticCrop(seed: 5, size: 64)
-        let full = SyntheticScenes.triplet(seed: 5, size: TrainingData.sceneSize)
+        let crop = DataSource.syntheticCrop(seed: 5, size: 64)
+        let full = SyntheticScenes.triplet(seed: 5, size: DataSource.sceneSize)
         XCTAssertEqual(crop.input.shape, [1, 3, 64, 64])
         // Find the window: the crop's first row must appear somewhere in the full target.
         let row = (0..<64).map { crop.target[0, 0, 0, $0] }
@@ -96,6 +97,51 @@ final class DataSourceTests: TempDirTestCase {
             }
         }
         XCTAssertTrue(found)
-        XCTAssertEqual(TrainingData.syntheticCrop(seed: 5, size: 256).target.array, full.target.array)
+        XCTAssertEqual(DataSource.syntheticCrop(seed: 5, size: 256).target.array, full.target.array)
+    }
+
+    /// The one seed table: training samples below 2^47, validation from 2^48, evaluation from
+    /// 2^49, so the three never share a scene or a camera.
+    func testSplitsUseDisjointSeeds() {
+        let training = (0..<2000).map { Split.trainingSeed(UInt64($0 % 7), step: $0, index: $0 % 5) }
+        XCTAssertLessThan(training.max()!, 1 << 47)
+        XCTAssertEqual(Split.validation.seed(0), 1 << 48)
+        XCTAssertGreaterThan(Split.evaluation.seed(0), Split.validation.seed(1_000_000))
+        XCTAssertNotEqual(Set(training).count, 1, "training seeds vary with step and index")
+    }
+
+    /// Evaluation items: whole, fixed per index; a mix alternates between its parts.
+    func testItemsAreWholeAndDeterministic() throws {
+        var rng = SeededRandom(seed: 4)
+        try ImageIO.write(Tensor.uniform([1, 3, 60, 90], 0.1, 0.9, rng: &rng), to: dir + "/p.png")
+        let photos = try DataSource.parse("photos:" + dir)
+        XCTAssertEqual(photos.itemCount, 1)
+        let a = try photos.item(3, size: 45), b = try photos.item(3, size: 45)
+        XCTAssertEqual(a.triplet.input.shape, [1, 3, 30, 45], "the whole photo, long side 45")
+        XCTAssertEqual(a.triplet.input.array, b.triplet.input.array)
+        XCTAssertEqual(a.id, "p #4")
+        let mix = try DataSource.parse("synth+photos:" + dir)
+        XCTAssertNil(mix.itemCount, "procedural scenes never run out")
+        XCTAssertEqual(try mix.item(0, size: 32).id, "scene 0")
+        XCTAssertEqual(try mix.item(1, size: 32).id, "p #1")
+    }
+
+    /// Validation can come from the training source (or any other): the trainer's held-out set
+    /// then holds views of the photos under validation cameras.
+    func testValidationFromPhotos() throws {
+        let photo = Tensor(shape: [1, 3, 64, 64], repeating: 0.5)
+        try ImageIO.write(photo, to: dir + "/gray.png")
+        var config = TrainingConfig()
+        config.size = 32; config.batch = 1; config.steps = 1; config.validationCount = 2
+        config.validationData = try DataSource.parse("photos:" + dir)
+        let trainer = try Trainer(model: DRHT.initialized(seed: 1), config: config, output: dir + "/w.safetensors")
+        let fromPhotos = trainer.validationLoss()
+        config.validationData = .synthetic
+        let fromScenes = try Trainer(model: DRHT.initialized(seed: 1), config: config, output: dir + "/w.safetensors").validationLoss()
+        XCTAssertTrue(fromPhotos.isFinite)
+        XCTAssertNotEqual(fromPhotos, fromScenes)
+        config.validationData = .photos([dir + "/missing.png"])
+        XCTAssertThrowsError(try Trainer(model: DRHT.initialized(seed: 1), config: config, output: dir + "/w.safetensors"),
+                             "an unreadable validation photo is an error, not a crash")
     }
 }

@@ -91,7 +91,7 @@ final class TrainingLoopTests: TempDirTestCase {
 
     func testCheckpointCarriesMetadataAndLoadsForInference() throws {
         let out = dir + "/run.safetensors"
-        let trainer = Trainer(model: DRHT.initialized(seed: 1), config: small(steps: 3), output: out)
+        let trainer = try Trainer(model: DRHT.initialized(seed: 1), config: small(steps: 3), output: out)
         try trainer.run()
         let m = try DRHT.load(out)
         for key in ["steps", "data", "seed", "date", "loss", "loss_hdr", "loss_ldr", "val_loss", "batch", "size", "learning_rate"] {
@@ -173,19 +173,19 @@ final class TrainingLoopTests: TempDirTestCase {
             try ImageIO.write(t.hdr, to: id + ".hdr")
             try ImageIO.write(t.target, to: id + ".target.png")
         }
-        let folder = try TrainingData.parse(dir + "/triplets")
+        let folder = try DataSource.parse(dir + "/triplets")
         let b = try folder.batch(seed: 1, step: 1, count: 3, size: 32)
         XCTAssertEqual(b.input.shape, [3, 3, 32, 32]); XCTAssertEqual(b.hdr.shape, [3, 3, 32, 32])
         // Photos.
         try FileManager.default.createDirectory(atPath: dir + "/photos", withIntermediateDirectories: true)
         try ImageIO.write(SyntheticScenes.triplet(seed: 5, size: 40).target, to: dir + "/photos/p.png")
-        let photos = try TrainingData.parse("photos:" + dir + "/photos")
+        let photos = try DataSource.parse("photos:" + dir + "/photos")
         let p = try photos.batch(seed: 1, step: 1, count: 2, size: 32)
         XCTAssertEqual(p.target.shape, [2, 3, 32, 32])
         XCTAssertThrowsError(try photos.batch(seed: 1, step: 1, count: 1, size: 64)) {
             XCTAssertTrue("\($0)".contains("smaller than --size 64"), "\($0)")
         }
-        XCTAssertThrowsError(try TrainingData.parse(dir + "/nothing-here"))
-        XCTAssertThrowsError(try TrainingData.parse(dir + "/photos")) { XCTAssertTrue("\($0)".contains("drht synth"), "\($0)") }
+        XCTAssertThrowsError(try DataSource.parse(dir + "/nothing-here"))
+        XCTAssertThrowsError(try DataSource.parse(dir + "/photos")) { XCTAssertTrue("\($0)".contains("drht synth"), "\($0)") }
     }
 }

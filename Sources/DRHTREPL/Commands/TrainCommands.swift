@@ -8,39 +8,44 @@ import Foundation
 enum TrainCommands {
     static let all: [Command] = [train]
 
+    /// The REPL's run: `TrainingConfig.interactive`.
+    static let defaults = TrainingConfig.interactive
+
     static let train = Command(
         "train", summary: "Train the session's model for a few steps and watch the loss fall.",
         usage: "train [--steps N] [--batch B] [--size S] [--framing whole|crop] [--lr LR] [--seed N] [--data D] [--save FILE]",
         example: "train --steps 40 --batch 4 --size 64",
         details: "Joint end-to-end training of both networks with Adam on procedural scenes (or --data photos:DIR / a triplet folder). It starts from the session's current model and changes it in place; Ctrl-C stops after the current step and keeps what was learned. A held-out set (scenes never trained on) is measured before and during training. For long runs use `drht train` outside the REPL, which checkpoints.",
-        options: [OptionSpec("--steps", ["N"], "optimizer steps, 1..100000 (default 40)"),
-                  OptionSpec("--batch", ["B"], "triplets per step, 1..64 (default 4)"),
-                  OptionSpec("--size", ["S"], "sample size, a multiple of 32 up to 512 (default 64)"),
+        options: [OptionSpec("--steps", ["N"], "optimizer steps, 1..100000 (default \(defaults.steps))"),
+                  OptionSpec("--batch", ["B"], "triplets per step, 1..64 (default \(defaults.batch))"),
+                  OptionSpec("--size", ["S"], "sample size, a multiple of 32 up to 512 (default \(defaults.size))"),
                   OptionSpec("--framing", ["whole|crop"], "whole images reduced to S, as gain-mode inference shows the network (default), or S-pixel windows at the images' scale",
                              completion: .words(Framing.allCases.map(\.rawValue))),
-                  OptionSpec("--lr", ["LR"], "Adam learning rate (default 0.001)"),
-                  OptionSpec("--seed", ["N"], "order of training scenes (default 1)"),
+                  OptionSpec("--lr", ["LR"], "Adam learning rate (default \(formatNumber(Double(defaults.learningRate))))"),
+                  OptionSpec("--seed", ["N"], "order of training scenes (default \(defaults.seed))"),
                   OptionSpec("--data", ["D"], "synth, photos:DIR or a triplet folder (default synth)", completion: .path),
+                  OptionSpec("--val-data", ["D"], "held-out data for the validation loss, as --data (default synth)", completion: .path),
                   OptionSpec("--save", ["FILE"], "write the trained weights here afterwards", completion: .path)]
     ) { s, a in
         try a.expectAtMost(0)
-        var config = TrainingConfig()
-        config.steps = try a.int("--steps", default: 40, range: 1...100_000)
-        config.batch = try a.int("--batch", default: 4, range: 1...64)
-        config.size = try a.int("--size", default: 64, range: 32...512)
+        var config = defaults
+        config.steps = try a.int("--steps", default: defaults.steps, range: 1...100_000)
+        config.batch = try a.int("--batch", default: defaults.batch, range: 1...64)
+        config.size = try a.int("--size", default: defaults.size, range: 32...512)
         guard config.size % 32 == 0 else { throw REPLError("--size must be a multiple of 32 (got \(config.size))") }
         try TrainingConfig.checkMemory(batch: config.batch, size: config.size)
         if let f = a.options["--framing"]?.first {
             guard let framing = Framing(rawValue: f) else { throw REPLError("--framing takes whole or crop (got \(f))") }
             config.framing = framing
         }
-        config.learningRate = Float(try a.double("--lr", default: 1e-3, range: 1e-7...0.5))
-        config.seed = UInt64(try a.int("--seed", default: 1, range: 0...Int(Int32.max)))
-        config.data = try TrainingData.parse(a.options["--data"]?.first ?? "synth")
+        config.learningRate = Float(try a.double("--lr", default: Double(defaults.learningRate), range: 1e-7...0.5))
+        config.seed = UInt64(try a.int("--seed", default: Int(defaults.seed), range: 0...Int(Int32.max)))
+        config.data = try DataSource.parse(a.options["--data"]?.first ?? "synth")
+        config.validationData = try DataSource.parse(a.options["--val-data"]?.first ?? "synth")
         config.validateEvery = max(1, config.steps / 8)
         config.validationCount = 8
         let model = try s.model()
-        let trainer = Trainer(model: model, config: config, output: "")
+        let trainer = try Trainer(model: model, config: config, output: "")
         trainer.writesFiles = false
         let before = trainer.validationLoss()
         s.console.line("training \(config.steps) steps, batch \(config.batch), \(config.size)x\(config.size) (\(config.framing.rawValue)), lr \(formatNumber(Double(config.learningRate))), data \(config.data.description)")

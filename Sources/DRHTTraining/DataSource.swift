@@ -1,5 +1,8 @@
-// Where training batches come from: procedural scenes, a folder of photos, or a folder of
-// triplets as `drht synth` writes them (<id>.input.png, <id>.hdr, <id>.target.png).
+// Where triplets come from — for training, validation and evaluation alike: procedural
+// scenes, a folder of photos, a folder of triplets as `drht synth` writes them
+// (<id>.input.png, <id>.hdr, <id>.target.png), or several of these mixed. Training and
+// validation draw random views (`sample`), evaluation fixed, whole items (`item`); which seeds
+// each uses is `Split`'s one table, so the three never share a scene or a camera.
 import DRHTEngine
 import DRHTImageIO
 import DRHTModel
@@ -18,7 +21,32 @@ public enum Framing: String, CaseIterable, Sendable {
     case crop
 }
 
-public enum TrainingData {
+/// The three uses of data, each with its own range of seeds: training samples below 2^47,
+/// validation from 2^48, evaluation from 2^49. A procedural scene is a pure function of its
+/// seed, as is the simulated camera that photographs a photo, so disjoint ranges mean the
+/// held-out sets are never trained on.
+public enum Split: Sendable {
+    case training, validation, evaluation
+
+    /// The seed of item `i` of a held-out split (validation, evaluation).
+    public func seed(_ i: Int) -> UInt64 {
+        switch self {
+        case .training: return UInt64(i) & Split.trainingMask
+        case .validation: return (1 << 48) + UInt64(i)
+        case .evaluation: return (1 << 49) + UInt64(i)
+        }
+    }
+
+    /// Training seeds: a hash of (run seed, step, index in the batch), below 2^47.
+    public static func trainingSeed(_ seed: UInt64, step: Int, index: Int) -> UInt64 {
+        var rng = SeededRandom(seed: seed &* 0x9E37_79B9 &+ UInt64(step) &* 0x85EB_CA6B &+ UInt64(index))
+        return rng.next() & trainingMask
+    }
+
+    static let trainingMask: UInt64 = 0x7FFF_FFFF_FFFF
+}
+
+public enum DataSource: CustomStringConvertible {
     case synthetic
     /// Well-exposed PNG/JPEG photos, turned into triplets on the fly.
     case photos([String])
@@ -26,10 +54,10 @@ public enum TrainingData {
     case triplets([String])
     /// Several sources, each sample drawn from one of them in turn (by its seed), e.g.
     /// `synth+photos:data/photos/train`.
-    indirect case mixed([TrainingData])
+    indirect case mixed([DataSource])
 
-    /// Parses `synth`, `photos:DIR` or `DIR` (a triplet folder).
-    public static func parse(_ spec: String) throws -> TrainingData {
+    /// Parses `synth`, `photos:DIR`, `DIR` (a triplet folder), or several joined by `+`.
+    public static func parse(_ spec: String) throws -> DataSource {
         if spec.contains("+") {
             let parts = try spec.split(separator: "+").map { try parse(String($0)) }
             guard parts.count >= 2 else { throw TrainingError("\(spec): write sources as A+B, e.g. synth+photos:DIR") }
@@ -71,16 +99,30 @@ public enum TrainingData {
         }
     }
 
-    /// One triplet for sample `seed`, `size` x `size`.
-    public func triplet(seed: UInt64, size: Int, framing: Framing = .crop) throws -> Triplet {
+    /// Items a held-out pass can go through once each: photos and triplets; nil for procedural
+    /// scenes (as many as asked for). A mix: the smallest part's count times the parts.
+    public var itemCount: Int? {
+        switch self {
+        case .synthetic: return nil
+        case .photos(let p): return p.count
+        case .triplets(let t): return t.count
+        case .mixed(let parts):
+            let counts = parts.compactMap(\.itemCount)
+            return counts.count == parts.count ? counts.min()! * parts.count : nil
+        }
+    }
+
+    /// One `size` x `size` training or validation sample: a random view (`framing`) of a random
+    /// item, all drawn from `seed` (`Split.trainingSeed`, or `Split.validation.seed(i)`).
+    public func sample(seed: UInt64, size: Int, framing: Framing = .crop) throws -> Triplet {
         var rng = SeededRandom(seed: seed)
         switch self {
         case .synthetic:
-            return framing == .whole ? SyntheticScenes.triplet(seed: seed, size: size) : TrainingData.syntheticCrop(seed: seed, size: size)
+            return framing == .whole ? SyntheticScenes.triplet(seed: seed, size: size) : DataSource.syntheticCrop(seed: seed, size: size)
         case .photos(let paths):
             let path = paths[Int(rng.next() % UInt64(paths.count))]
             let photo = try PhotoCache.shared.image(path)
-            let crop = framing == .whole ? wholeSquare([photo], size: size, rng: &rng, scaleMin: TrainingData.photoScaleMin, flip: true)[0]
+            let crop = framing == .whole ? wholeSquare([photo], size: size, rng: &rng, scaleMin: DataSource.photoScaleMin, flip: true)[0]
                                          : try randomCrop([photo], size: size, rng: &rng, path: path)[0]
             return PhotoTriplet.make(from: crop, rng: &rng)
         case .triplets(let ids):
@@ -90,7 +132,33 @@ public enum TrainingData {
                                       : try randomCrop(parts, size: size, rng: &rng, path: id + ".input.png")
             return Triplet(input: c[0], hdr: c[1], target: c[2])
         case .mixed(let parts):
-            return try parts[Int(seed % UInt64(parts.count))].triplet(seed: seed, size: size, framing: framing)
+            return try parts[Int(seed % UInt64(parts.count))].sample(seed: seed, size: size, framing: framing)
+        }
+    }
+
+    /// Item `i` of a held-out pass, whole: procedural scene `Split.evaluation.seed(i)` at
+    /// `size` x `size`; photo `i` (cycling) reduced until its long side is at most `size`,
+    /// photographed by camera `Split.evaluation.seed(i)`; triplet `i` as it is on disk. `ev`
+    /// fixes the camera's exposure (its response curve and noise stay random); triplets have
+    /// theirs already. Returns a short name for the item and the triplet.
+    public func item(_ i: Int, size: Int, ev: Float? = nil) throws -> (id: String, triplet: Triplet) {
+        let seed = Split.evaluation.seed(i)
+        switch self {
+        case .synthetic:
+            return ("scene \(i)", SyntheticScenes.triplet(seed: seed, size: size, ev: ev))
+        case .photos(let paths):
+            let path = paths[i % paths.count]
+            let photo = try PhotoCache.shared.image(path)
+            let s = sizeWithLongSide(size, height: photo.h, width: photo.w)
+            var rng = SeededRandom(seed: seed)
+            let t = PhotoTriplet.make(from: resizeArea(photo, height: s.height, width: s.width), rng: &rng, ev: ev)
+            return ("\(URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent) #\(i / paths.count + 1)", t)
+        case .triplets(let ids):
+            let id = ids[i % ids.count]
+            let parts = try [".input.png", ".hdr", ".target.png"].map { try ImageIO.read(id + $0).pixels }
+            return (URL(fileURLWithPath: id).lastPathComponent, Triplet(input: parts[0], hdr: parts[1], target: parts[2]))
+        case .mixed(let parts):
+            return try parts[i % parts.count].item(i / parts.count, size: size, ev: ev)
         }
     }
 
@@ -114,13 +182,13 @@ public enum TrainingData {
     /// A batch of `count` triplets, sample seeds derived from (`seed`, `step`), made in parallel
     /// (each is a pure function of its seed; the photo cache is locked).
     public func batch(seed: UInt64, step: Int, count: Int, size: Int, framing: Framing = .crop) throws -> Batch {
-        let seeds = (0..<count).map { TrainingData.sampleSeed(seed, step, $0) }
+        let seeds = (0..<count).map { Split.trainingSeed(seed, step: step, index: $0) }
         var triplets = [Triplet?](repeating: nil, count: count)
         var failure: Error?
         let lock = NSLock()
         DispatchQueue.concurrentPerform(iterations: count) { i in
             do {
-                let t = try triplet(seed: seeds[i], size: size, framing: framing)
+                let t = try sample(seed: seeds[i], size: size, framing: framing)
                 lock.lock(); triplets[i] = t; lock.unlock()
             } catch {
                 lock.lock(); failure = failure ?? error; lock.unlock()
@@ -135,14 +203,6 @@ public enum TrainingData {
     /// of its photo (the exposure depends on the whole); the PyTorch trainer's `--scale-min`.
     public static let photoScaleMin = 0.6
 
-    /// Training samples use seeds below 2^47; validation uses seeds from 2^48 up, so the two
-    /// sets never share a scene.
-    static func sampleSeed(_ seed: UInt64, _ step: Int, _ index: Int) -> UInt64 {
-        var rng = SeededRandom(seed: seed &* 0x9E37_79B9 &+ UInt64(step) &* 0x85EB_CA6B &+ UInt64(index))
-        return rng.next() & 0x7FFF_FFFF_FFFF
-    }
-
-    public static func validationSeed(_ i: Int) -> UInt64 { (1 << 48) + UInt64(i) }
 }
 
 /// (N, 3, S, S) tensors from N triplets.
