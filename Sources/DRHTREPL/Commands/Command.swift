@@ -17,11 +17,17 @@ public struct Command {
     public let namesResult: Bool
     public let run: (Session, Arguments) throws -> Void
 
-    public init(_ name: String, summary: String, usage: String, example: String, details: String = "",
-                arguments: [Completion.Kind] = [], options: [OptionSpec] = [], namesResult: Bool = false,
-                run: @escaping (Session, Arguments) throws -> Void) {
-        self.name = name; self.summary = summary; self.usage = usage; self.example = example
-        self.details = details; self.arguments = arguments; self.options = options
+    /// `usage` defaults to one generated from `synopsis` (the positional arguments, e.g.
+    /// "NAME [NAME...]"), the options and `as NAME`; give it only for a grammar that is not
+    /// "arguments, options, as NAME" (sub-commands, alternative forms).
+    public init(_ name: String, summary: String, usage: String? = nil, synopsis: String = "", example: String,
+                details: String = "", arguments: [Completion.Kind] = [], options: [any DeclaredOption] = [],
+                namesResult: Bool = false, run: @escaping (Session, Arguments) throws -> Void) {
+        let specs = options.map(\.spec)
+        self.name = name; self.summary = summary; self.example = example
+        self.usage = usage ?? ([name, synopsis] + specs.map(\.usage) + (namesResult ? ["[as OUT]"] : []))
+            .filter { !$0.isEmpty }.joined(separator: " ")
+        self.details = details; self.arguments = arguments; self.options = specs
         self.namesResult = namesResult; self.run = run
     }
 }

@@ -6,20 +6,18 @@ import Foundation
 enum ExploreCommands {
     static let all: [Command] = [maps, latent]
 
-    static let scaleOption = OptionSpec("--scale", ["channel|layer|global"], "colour range per channel (default), for the layer, or over every layer so far",
-                                        completion: .words(FeatureGrid.Scale.allCases.map(\.rawValue)))
-    static let selectionOptions = [
-        OptionSpec("--top", ["K"], "the K channels with the highest mean activation (default 16)"),
-        OptionSpec("--channels", ["A-B"], "channels A to B (e.g. 0-15)"),
-        scaleOption,
-    ]
+    static let scale = Options.choice("--scale", "colour range per channel, for the layer, or over every layer so far",
+                                      default: FeatureGrid.Scale.channel)
+    static let top = Options.int("--top", "K", "the K channels with the highest mean activation (default 16, at most 256)")
+    static let channels = Options.words("--channels", ["A-B"], "channels A to B (e.g. 0-15)") { $0[0] }
+    static let selectionOptions: [any DeclaredOption] = [top, channels, scale]
 
     /// The channels and grid chosen by --top / --channels / --scale for tensor `t`.
     static func grid(_ s: Session, _ name: String, _ t: Tensor, _ a: Arguments, defaultCount: Int = 16) throws -> (FeatureGrid, String) {
         guard t.shape.count == 4, t.n == 1 else { throw REPLError("\(name) is \(t.shapeString); maps draws (1, C, H, W) feature maps") }
         var channels: [Int], note: String
-        if a.has("--top") && a.has("--channels") { throw REPLError("use either --top or --channels, not both") }
-        if let range = a.options["--channels"]?.first {
+        if a.has(Self.top) && a.has(Self.channels) { throw REPLError("use either --top or --channels, not both") }
+        if let range = try a.value(Self.channels) {
             let parts = range.split(separator: "-").map { Int($0) }
             guard parts.count <= 2, let lo = parts.first ?? nil, let hi = parts.count == 2 ? parts[1] : lo, lo <= hi, lo >= 0, hi < t.c else {
                 throw REPLError("--channels takes A-B with 0 <= A <= B < \(t.c) (got \(range))")
@@ -27,15 +25,12 @@ enum ExploreCommands {
             guard hi - lo < 256 else { throw REPLError("--channels: at most 256 at a time (got \(hi - lo + 1))") }
             channels = Array(lo...hi); note = "channels \(lo)-\(hi) of \(t.c)"
         } else {
-            let k = try a.int("--top", default: min(defaultCount, t.c), range: 1...min(256, t.c))
+            let k = try a.value(Self.top, in: 1...min(256, t.c)) ?? min(defaultCount, t.c)
             let means = (0..<t.c).map { t.channelStats($0).mean }
             channels = (0..<t.c).sorted { means[$0] > means[$1] || (means[$0] == means[$1] && $0 < $1) }.prefix(k).map { $0 }
-            note = k == t.c && !a.has("--top") ? "all \(t.c) channels, highest mean activation first" : "top \(k) of \(t.c) channels by mean activation"
+            note = k == t.c && !a.has(Self.top) ? "all \(t.c) channels, highest mean activation first" : "top \(k) of \(t.c) channels by mean activation"
         }
-        let scaleName = a.options["--scale"]?.first ?? "channel"
-        guard let scale = FeatureGrid.Scale(rawValue: scaleName) else {
-            throw REPLError("--scale takes channel, layer or global (got \(scaleName))")
-        }
+        let scale = try a.value(Self.scale)
         var lo = Float.infinity, hi = -Float.infinity
         switch scale {
         case .channel:
@@ -53,8 +48,9 @@ enum ExploreCommands {
 
     static let maps = Command(
         "maps", summary: "A grid of a layer's feature maps, drawn through a colour map.",
-        usage: "maps LAYER [--top K | --channels A-B] [--scale channel|layer|global]", example: "maps hdr.enc2 --top 8",
-        details: "Viridis for values that do not change sign, a blue-white-red map centred on 0 for signed ones (`set colormap` overrides). --scale channel stretches each tile over its own range (shapes), layer uses one range for the layer (which channels are strong), global one range over every layer computed so far.",
+        synopsis: "LAYER", example: "maps hdr.enc2 --top 8",
+        details: "Viridis for values that do not change sign, a blue-white-red map centred on 0 for signed ones (`set colormap` overrides). "
+            + "--scale channel stretches each tile over its own range (shapes), layer uses one range for the layer (which channels are strong), global one range over every layer computed so far.",
         arguments: [.layer], options: selectionOptions
     ) { s, a in
         let name = try a.positional(0, "a layer name")
@@ -78,16 +74,21 @@ enum ExploreCommands {
         }
     }
 
+    enum Network: String, CaseIterable { case hdr, ldr }
+    static let at = Options.words("--at", ["X", "Y"], "the vector at grid cell (X, Y)") { $0 }
+    static let mean = Options.flag("--mean", "the mean over all cells (the default)")
+    static let net = Options.choice("--net", "which network's latent", default: Network.hdr)
+
     static let latent = Command(
         "latent", summary: "The 512-dim latent: statistics, bars, top channels; or compare two images' latents.",
         usage: "latent [--at X Y | --mean] [--net hdr|ldr]  |  latent compare A B [--net hdr|ldr]", example: "latent compare dark bright",
-        details: "The bottleneck (layer `latent`) holds one 512-dim vector per cell of an H/32 x W/32 grid. Without --at the vectors are averaged over the grid. `latent compare A B` runs the HDR network's encoder on both images and reports the cosine similarity and L2 distance of their mean latents (and per cell, when the sizes match).",
+        details: "The bottleneck (layer `latent`) holds one 512-dim vector per cell of an H/32 x W/32 grid. "
+            + "Without --at the vectors are averaged over the grid. "
+            + "`latent compare A B` runs the HDR network's encoder on both images and reports the cosine similarity and L2 distance of their mean latents (and per cell, when the sizes match).",
         arguments: [.words(["compare"]), .variable, .variable],
-        options: [OptionSpec("--at", ["X", "Y"], "the vector at grid cell (X, Y)"), OptionSpec("--mean", [], "the mean over all cells (default)"),
-                  OptionSpec("--net", ["hdr|ldr"], "which network's latent (default hdr)", completion: .words(["hdr", "ldr"]))]
+        options: [at, mean, net]
     ) { s, a in
-        let net = a.options["--net"]?.first ?? "hdr"
-        guard net == "hdr" || net == "ldr" else { throw REPLError("--net takes hdr or ldr (got \(net))") }
+        let net = try a.value(Self.net).rawValue
         if a.positional.first == "compare" {
             try compare(s, a, net: net)
             return
@@ -102,7 +103,7 @@ enum ExploreCommands {
         }
         let t = try s.variable(layer).tensor      // (1, 512, gh, gw)
         var vector: [Double], what: String
-        if let at = a.options["--at"] {
+        if let at = try a.value(Self.at) {
             guard let x = Int(at[0]), let y = Int(at[1]), (0..<t.w).contains(x), (0..<t.h).contains(y) else {
                 throw REPLError("--at X Y: the grid is \(t.w)x\(t.h), so 0 <= X < \(t.w) and 0 <= Y < \(t.h) (got \(at.joined(separator: " ")))")
             }

@@ -7,19 +7,23 @@ import Foundation
 enum ImageCommands {
     static let all: [Command] = [load, synth, expose, show, info, hist]
 
+    static let maxSide = Options.int("--max", "N", "shrink until the longer side is at most N pixels (32..16384)")
+
     static let load = Command(
         "load", summary: "Load a PNG, JPEG or Radiance .hdr image into a variable.",
-        usage: "load PATH [--max N] [as NAME]", example: "load photos/dusk.jpg --max 512 as dusk",
-        details: "The name defaults to the file's name without its extension. In a lesson or `run` file, a relative path not found from the working directory is read from beside that file. A .hdr file becomes HDR radiance; PNG and JPEG become LDR images in [0, 1]. --max N shrinks the image (averaging blocks of pixels) until its longer side is at most N: big photos step faster and need less memory.",
-        arguments: [.path], options: [OptionSpec("--max", ["N"], "shrink until the longer side is at most N pixels (32..16384)")],
+        synopsis: "PATH", example: "load photos/dusk.jpg --max 512 as dusk",
+        details: "The name defaults to the file's name without its extension. "
+            + "In a lesson or `run` file, a relative path not found from the working directory is read from beside that file. "
+            + "A .hdr file becomes HDR radiance; PNG and JPEG become LDR images in [0, 1]. "
+            + "--max N shrinks the image (averaging blocks of pixels) until its longer side is at most N: big photos step faster and need less memory.",
+        arguments: [.path], options: [maxSide],
         namesResult: true
     ) { s, a in
         let path = try a.positional(0, "the image's path")
         try a.expectAtMost(1)
         let expanded = s.inputPath(path)
         var image = try ImageIO.read(expanded)
-        if a.has("--max") {
-            let limit = try a.int("--max", default: 0, range: 32...16384)
+        if let limit = try a.value(maxSide, in: 32...16384) {
             let factor = (max(image.width, image.height) + limit - 1) / limit
             if factor > 1 {
                 let before = "\(image.width)x\(image.height)"
@@ -92,19 +96,22 @@ enum ImageCommands {
         return (0..<plane).map { 0.2126 * t.data[$0] + 0.7152 * t.data[plane + $0] + 0.0722 * t.data[2 * plane + $0] }
     }
 
+    static let sceneSeed = Options.int("--seed", "N", "which scene", default: 1, range: 0...Int(Int32.max))
+    static let sceneEV = Options.number("--ev", "E", "exposure in stops", range: -6...6, absent: "the scene's random exposure")
+    static let sceneSize = Options.int("--size", "S", "width and height in pixels", default: 256, range: 32...1024)
+
     static let synth = Command(
         "synth", summary: "Make a procedural HDR scene and its badly exposed photo.",
-        usage: "synth [--seed N] [--ev E] [--size S] [as NAME]", example: "synth --seed 3 --ev -2 as dark",
-        details: "Creates NAME (the camera's 8-bit photo), NAME.hdr_gt (the scene's linear radiance) and NAME.target (the well-exposed rendering the network is trained to produce). --ev sets the exposure: 0 is auto-exposure, -2 two stops under, +2 two stops over (default: the seed's random exposure).",
-        options: [OptionSpec("--seed", ["N"], "which scene (default 1)"),
-                  OptionSpec("--ev", ["E"], "exposure in stops, -6..6 (default: random)"),
-                  OptionSpec("--size", ["S"], "width and height in pixels, 32..1024 (default 256)")],
+        example: "synth --seed 3 --ev -2 as dark",
+        details: "Creates NAME (the camera's 8-bit photo), NAME.hdr_gt (the scene's linear radiance) and NAME.target (the well-exposed rendering the network is trained to produce). "
+            + "--ev sets the exposure: 0 is auto-exposure, -2 two stops under, +2 two stops over (default: the seed's random exposure).",
+        options: [sceneSeed, sceneEV, sceneSize],
         namesResult: true
     ) { s, a in
         try a.expectAtMost(0)
-        let seed = try a.int("--seed", default: 1, range: 0...Int(Int32.max))
-        let size = try a.int("--size", default: 256, range: 32...1024)
-        let ev = a.has("--ev") ? Float(try a.double("--ev", default: 0, range: -6...6)) : nil
+        let seed = try a.value(sceneSeed)
+        let size = try a.value(sceneSize)
+        let ev = try a.value(sceneEV).map { Float($0) }
         let name = a.asName ?? "scene"
         let t = SyntheticScenes.triplet(seed: UInt64(seed), size: size, ev: ev)
         s.set(name, Variable(t.input, kind: .image, origin: "synth --seed \(seed)"))
@@ -116,22 +123,26 @@ enum ImageCommands {
         s.console.line("\(s.console.bold(name + ".target")): the well-exposed target; " + summary(t.target, kind: .image))
     }
 
+    static let exposeEV = Options.number("--ev", "E", "exposure in stops over (+) or under (-)", range: -6...6,
+                                         required: "expose needs --ev E: how many stops over (+) or under (-), e.g. --ev -2")
+    static let cameraSeed = Options.int("--seed", "N", "which simulated camera", default: 1, range: 0...Int(Int32.max))
+
     static let expose = Command(
         "expose", summary: "Photograph a well-exposed photo again, badly: a simulated camera at E stops, with the photo as the target.",
-        usage: "expose NAME --ev E [--seed N] [as NEW]", example: "expose meadow --ev -2 as dark",
-        details: "What `drht evaluate --data photos:DIR` does to each held-out photo: the photo is linearised (sRGB decoded) and normalised to a log-average of 0.18, which becomes NEW.hdr_gt; a camera with a random but plausible response curve (chosen by --seed, default 1) photographs it E stops over (+) or under (-) in linear light, clipping at 1, with noise and 8-bit quantisation, which becomes NEW; NEW.target is the original photo, so `compare`, `baseline` and `expect psnr(...)` can score a correction. NEW defaults to NAME_dark (E < 0), NAME_bright (E > 0) or NAME_shot.",
+        synopsis: "NAME", example: "expose meadow --ev -2 as dark",
+        details: "What `drht evaluate --data photos:DIR` does to each held-out photo: the photo is linearised (sRGB decoded) and normalised to a log-average of 0.18, which becomes OUT.hdr_gt; a camera with a random but plausible response curve (chosen by --seed, default 1) photographs it E stops over (+) or under (-) in linear light, clipping at 1, with noise and 8-bit quantisation, which becomes OUT; "
+            + "OUT.target is the original photo, so `compare`, `baseline` and `expect psnr(...)` can score a correction. "
+            + "OUT defaults to NAME_dark (E < 0), NAME_bright (E > 0) or NAME_shot.",
         arguments: [.variable],
-        options: [OptionSpec("--ev", ["E"], "exposure in stops, -6..6 (required)"),
-                  OptionSpec("--seed", ["N"], "which simulated camera (default 1)")],
+        options: [exposeEV, cameraSeed],
         namesResult: true
     ) { s, a in
         let (name, v) = try a.onlyVariable(s)
         guard v.kind == .image, v.tensor.c == 3 else {
             throw REPLError("\(name) is \(v.kind.rawValue) \(v.tensor.shapeString); expose takes a well-exposed LDR photo (load one)")
         }
-        guard a.has("--ev") else { throw REPLError("expose needs --ev E: how many stops over (+) or under (-), e.g. `expose \(name) --ev -2`") }
-        let ev = Float(try a.double("--ev", default: 0, range: -6...6))
-        let seed = try a.int("--seed", default: 1, range: 0...Int(Int32.max))
+        let ev = Float(try a.value(exposeEV))
+        let seed = try a.value(cameraSeed)
         let out = a.asName ?? name + (ev < 0 ? "_dark" : ev > 0 ? "_bright" : "_shot")
         var rng = SeededRandom(seed: UInt64(seed))
         let t = PhotoTriplet.make(from: v.tensor, rng: &rng, ev: ev)
@@ -145,20 +156,25 @@ enum ImageCommands {
         s.console.line("\(s.console.bold(out + ".target")): the original photo, the target to score a correction against")
     }
 
+    static let channel = Options.int("--channel", "C", "draw channel C alone through a colour map")
+
     static let show = Command(
         "show", summary: "Draw an image or one channel in the terminal, with its value range; several images side by side.",
-        usage: "show NAME [NAME...] [--channel C]", example: "show scene",
-        details: "Pictures use 24-bit colour half blocks (256 colours when COLORTERM lacks truecolor); `set display kitty|sixel|ascii|none` changes that. HDR radiance is drawn through H^(1/2.2); feature maps, gain maps and single channels through a colour map with a colour bar. `show A B C` draws images side by side, left to right, each scaled to the same height.",
-        arguments: [.variable], options: [OptionSpec("--channel", ["C"], "draw channel C alone through a colour map")]
+        synopsis: "NAME [NAME...]", example: "show scene",
+        details: "Pictures use 24-bit colour half blocks (256 colours when COLORTERM lacks truecolor); "
+            + "`set display kitty|sixel|ascii|none` changes that. "
+            + "HDR radiance is drawn through H^(1/2.2); feature maps, gain maps and single channels through a colour map with a colour bar. "
+            + "`show A B C` draws images side by side, left to right, each scaled to the same height.",
+        arguments: [.variable], options: [channel]
     ) { s, a in
         if a.positional.count > 1 { try sideBySide(s, a.positional); return }
         let (name, v) = try a.onlyVariable(s)
         let t = v.tensor
         guard t.shape.count == 4, t.n == 1 else { throw REPLError("\(name) is \(t.shapeString); show draws (1, C, H, W) tensors") }
-        if v.kind == .gain && t.c == 1 && !a.has("--channel") { s.showGain(name, t); return }
-        if a.has("--channel") || !v.isImage {
-            let c = try a.int("--channel", default: 0, range: 0...(t.c - 1))
-            if !a.has("--channel") && t.c > 1 {
+        if v.kind == .gain && t.c == 1 && !a.has(channel) { s.showGain(name, t); return }
+        if a.has(channel) || !v.isImage {
+            let c = try a.value(channel, in: 0...(t.c - 1)) ?? 0
+            if !a.has(channel) && t.c > 1 {
                 s.console.line("\(name) has \(t.c) channels: showing channel 0 (`maps \(name)` shows many, `show \(name) --channel C` another)")
             }
             let st = t.channelStats(c)
@@ -221,15 +237,18 @@ enum ImageCommands {
         }
     }
 
+    static let bins = Options.int("--bins", "N", "number of bins", default: 48, range: 8...128)
+
     static let hist = Command(
         "hist", summary: "A luminance histogram drawn in the terminal (values for feature maps).",
-        usage: "hist NAME [--bins N]", example: "hist scene",
-        details: "LDR images: Rec. 709 luminance over 0..1, with the share of clipped pixels. HDR radiance: log10 luminance. Feature maps: all values.",
-        arguments: [.variable], options: [OptionSpec("--bins", ["N"], "number of bins, 8..128 (default 48)")]
+        synopsis: "NAME", example: "hist scene",
+        details: "LDR images: Rec. 709 luminance over 0..1, with the share of clipped pixels. HDR radiance: log10 luminance. "
+            + "Feature maps: all values.",
+        arguments: [.variable], options: [bins]
     ) { s, a in
         let name = try a.positional(0, "a variable name")
         try a.expectAtMost(1)
-        let bins = try a.int("--bins", default: 48, range: 8...128)
+        let bins = try a.value(Self.bins)
         let v = try s.variable(name)
         var values: [Float]
         var (lo, hi): (Double, Double)

@@ -7,14 +7,16 @@ import Foundation
 enum ModelCommands {
     static let all: [Command] = [model, use, step, reset]
 
+    static let seed = Options.int("--seed", "N", "seed for `model init`", default: 1, range: 0...Int(Int32.max))
+    static let deconv = Options.choice("--deconv", "`model init`: how the transposed convolutions start; icnr makes their four output phases identical (fewer grid dots), kaiming as every other conv",
+                                       default: DRHT.DeconvInit.standard)
+
     static let model = Command(
         "model", summary: "The network's layer table, or load/initialise/save its weights.",
         usage: "model [info | load FILE | init [--seed N] [--deconv kaiming|icnr] | save FILE]", example: "model info",
         details: "`model` prints one row per layer of one autoencoder (both stages have the same layers, with their own weights): kind, kernel, stride, channels, output size for the current input, parameters, FLOPs and receptive field in input pixels.",
         arguments: [.words(["info", "load", "init", "save"]), .path],
-        options: [OptionSpec("--seed", ["N"], "seed for `model init` (default 1)"),
-                  OptionSpec("--deconv", ["kaiming|icnr"], "`model init`: how the transposed convolutions start; icnr (default) makes their four output phases identical (fewer grid dots), kaiming as every other conv",
-                             completion: .words(DRHT.DeconvInit.allCases.map(\.rawValue)))]
+        options: [seed, deconv]
     ) { s, a in
         let sub = a.positional.first ?? "info"
         switch sub {
@@ -30,11 +32,11 @@ enum ModelCommands {
             s.console.line("model: \(path) (\(formatCount(m.parameterCount)) parameters\(steps))")
         case "init":
             try a.expectAtMost(1)
-            let seed = try a.int("--seed", default: 1, range: 0...Int(Int32.max))
-            let deconv = try a.choice("--deconv", DRHT.DeconvInit.allCases.map(\.rawValue), default: DRHT.DeconvInit.standard.rawValue)
-            s.setModel(DRHT.initialized(seed: UInt64(seed), deconv: DRHT.DeconvInit(rawValue: deconv)!),
-                       source: "random initialisation, seed \(seed)" + (deconv == "icnr" ? ", ICNR deconvolutions" : ""))
-            s.console.line("model: random weights (seed \(seed)\(deconv == "icnr" ? ", ICNR deconvolutions" : "")) — untrained, so its pictures are noise")
+            let seed = try a.value(Self.seed)
+            let deconv = try a.value(Self.deconv)
+            s.setModel(DRHT.initialized(seed: UInt64(seed), deconv: deconv),
+                       source: "random initialisation, seed \(seed)" + (deconv == .icnr ? ", ICNR deconvolutions" : ""))
+            s.console.line("model: random weights (seed \(seed)\(deconv == .icnr ? ", ICNR deconvolutions" : "")) — untrained, so its pictures are noise")
         case "save":
             let path = try a.positional(1, "a .safetensors path")
             try a.expectAtMost(2)
@@ -98,22 +100,26 @@ enum ModelCommands {
     /// ones through gain mode's working copy (keeping every layer costs ~2.2 KB per pixel).
     static let stepFullUpTo = 512
 
+    static let full = Options.flag("--full", "step at the image's full resolution")
+    static let work = Options.flag("--work", "step through gain mode's working copy")
+
     static let use = Command(
         "use", summary: "Choose the image the pipeline steps through.",
-        usage: "use NAME [--full | --work]", example: "use scene",
-        details: "Images up to 512 px on their long side are stepped through at full resolution. A larger photo is stepped through the copy that `infer` in gain mode gives the network (long side 128 px, `set work-size` changes it), and `use` says so: that is all the network ever sees of it. --full steps at full resolution (memory permitting), --work through the working copy whatever the size.",
+        synopsis: "NAME", example: "use scene",
+        details: "Images up to 512 px on their long side are stepped through at full resolution. "
+            + "A larger photo is stepped through the copy that `infer` in gain mode gives the network (long side 128 px, `set work-size` changes it), and `use` says so: that is all the network ever sees of it. "
+            + "--full steps at full resolution (memory permitting), --work through the working copy whatever the size.",
         arguments: [.variable],
-        options: [OptionSpec("--full", [], "step at the image's full resolution"),
-                  OptionSpec("--work", [], "step through gain mode's working copy")]
+        options: [full, work]
     ) { s, a in
         let name = try a.positional(0, "an image variable")
         try a.expectAtMost(1)
-        if a.has("--full") && a.has("--work") { throw REPLError("use takes --full or --work, not both") }
+        if try a.value(full) && a.value(work) { throw REPLError("use takes --full or --work, not both") }
         let v = try s.image(name)
         guard v.kind == .image else { throw REPLError("\(name) is \(v.kind.rawValue); the network's input is an LDR image in [0, 1]") }
         let workSize = s.settings.workSize
         let long = max(v.tensor.h, v.tensor.w)
-        let reduce = a.has("--work") || (!a.has("--full") && long > stepFullUpTo)
+        let reduce = try a.value(work) || (!a.value(full) && long > stepFullUpTo)
         let input = reduce ? Correction.workingCopy(of: v.tensor, mode: .gain(workSize: workSize)) : v.tensor
         // Stepping keeps every layer's output: about 2.2 KB per pixel (both networks).
         let pixels = Double(input.h * input.w), need = 2.2e3 * pixels
@@ -146,7 +152,8 @@ enum ModelCommands {
     static let step = Command(
         "step", summary: "Run the next layer(s) of the two-stage pipeline and keep each output.",
         usage: "step [N | to LAYER]", example: "step to hdr.latent",
-        details: "Each step prints the layer, what it computes, its input and output shapes, its time and its activation statistics, and keeps the output as a variable named after the layer (hdr.enc1 ... hdr.head, transform, transform.H, ldr.enc1 ... ldr.head). Ctrl-C stops after the current layer.",
+        details: "Each step prints the layer, what it computes, its input and output shapes, its time and its activation statistics, and keeps the output as a variable named after the layer (hdr.enc1 ... hdr.head, transform, transform.H, ldr.enc1 ... ldr.head). "
+            + "Ctrl-C stops after the current layer.",
         arguments: [.words(["to"]), .layer]
     ) { s, a in
         let p = try pipeline(s)

@@ -9,28 +9,30 @@ import Foundation
 enum ResultCommands {
     static let all: [Command] = [infer, baseline, compare, grid, export]
 
+    enum ModeName: String, CaseIterable { case gain, direct }
+    static let mode: REPLOption<ModeName?> = Options.choice(
+        "--mode", "gain: the network sees a small copy, a gain map carries its decision to every pixel; direct: the network at full resolution",
+        absent: "the session's, `set mode`")
+    static let workSize = Options.int("--work-size", "N", "gain mode: the long side of the copy the network sees "
+                                      + "(default \(CorrectionMode.defaultWorkSize), `set work-size`)")
     /// `--mode` and `--work-size`, shared by infer and use.
-    static let correctionOptions = [
-        OptionSpec("--mode", ["gain|direct"], "gain: the network sees a small copy, a gain map carries its decision to every pixel; direct: the network at full resolution",
-                   completion: .words(["gain", "direct"])),
-        OptionSpec("--work-size", ["N"], "gain mode: the long side of the copy the network sees (default \(CorrectionMode.defaultWorkSize))"),
-    ]
+    static let correctionOptions: [any DeclaredOption] = [mode, workSize]
 
     /// The correction mode from --mode / --work-size, else the session's (`set mode`, `set work-size`).
     static func correctionMode(_ s: Session, _ a: Arguments) throws -> CorrectionMode {
-        let name = a.options["--mode"]?.first ?? s.settings.correction.name
-        var size: Int? = name == "gain" ? s.settings.workSize : nil
-        if let raw = a.options["--work-size"]?.first {
-            guard let n = Int(raw) else { throw REPLError("--work-size takes a number of pixels (got \(raw))") }
-            size = n
-        }
+        let name = try a.value(mode)?.rawValue ?? s.settings.correction.name
+        let size = try a.value(workSize) ?? (name == "gain" ? s.settings.workSize : nil)
         do { return try CorrectionMode.parse(name, workSize: size) } catch let e as CorrectionError { throw REPLError(e.description) }
     }
 
     static let infer = Command(
         "infer", summary: "Full two-stage inference: the corrected image, the HDR estimate and the gain map.",
-        usage: "infer NAME [as OUT] [--mode gain|direct] [--work-size N]", example: "infer scene as fixed",
-        details: "Runs all 25 steps and keeps OUT (the corrected LDR image) and OUT.hdr (the estimated linear HDR radiance). OUT defaults to NAME.out. In gain mode (the default, `set mode` changes it) the network sees a copy of NAME reduced to the working size (128 px on its long side); the ratio of its output's luminance to its input's, in linear light, is the gain map OUT.gain (in stops: red brightened, blue darkened), which is upsampled and applied to every pixel of NAME: the network decides how bright, the photo keeps its detail. In direct mode (the paper's way) the network runs on NAME at full resolution and its output is the result. Ctrl-C stops between layers and keeps nothing.",
+        synopsis: "NAME", example: "infer scene as fixed",
+        details: "Runs all 25 steps and keeps OUT (the corrected LDR image) and OUT.hdr (the estimated linear HDR radiance). "
+            + "OUT defaults to NAME.out. "
+            + "In gain mode (the default, `set mode` changes it) the network sees a copy of NAME reduced to the working size (128 px on its long side); the ratio of its output's luminance to its input's, in linear light, is the gain map OUT.gain (in stops: red brightened, blue darkened), which is upsampled and applied to every pixel of NAME: the network decides how bright, the photo keeps its detail. "
+            + "In direct mode (the paper's way) the network runs on NAME at full resolution and its output is the result. "
+            + "Ctrl-C stops between layers and keeps nothing.",
         arguments: [.variable], options: correctionOptions, namesResult: true
     ) { s, a in
         let name = try a.positional(0, "an image variable")
@@ -97,7 +99,9 @@ enum ResultCommands {
     static let baseline = Command(
         "baseline", summary: "Classic corrections to compare DRHT with: auto-exposure, histeq, reinhard.",
         usage: "baseline NAME [auto-exposure | histeq | reinhard] [as OUT]", example: "baseline dark reinhard",
-        details: "auto-exposure: linearise (sRGB), scale so the mean luminance is 0.18, back to sRGB. histeq: equalise the luminance histogram, keeping colour ratios. reinhard: Reinhard et al. 2002's global operator on the linearised input. Without a method all three run, as NAME.autoexp, NAME.histeq and NAME.reinhard; with NAME.target present each is scored against it.",
+        details: "auto-exposure: linearise (sRGB), scale so the mean luminance is 0.18, back to sRGB. histeq: equalise the luminance histogram, keeping colour ratios. reinhard: "
+            + "Reinhard et al. 2002's global operator on the linearised input. "
+            + "Without a method all three run, as NAME.autoexp, NAME.histeq and NAME.reinhard; with NAME.target present each is scored against it.",
         arguments: [.variable, .words(Baseline.allCases.filter { $0 != .identity }.map(\.rawValue))], namesResult: true
     ) { s, a in
         let name = try a.positional(0, "an image variable")
@@ -129,7 +133,9 @@ enum ResultCommands {
     static let compare = Command(
         "compare", summary: "PSNR, SSIM and FSIM between two images (e.g. a result and its target).",
         usage: "compare A B", example: "compare scene.out scene.target",
-        details: "PSNR in dB on [0, 1] values (higher is better, identical = inf). SSIM as in Wang et al.'s ssim.m on luma (1 = identical). FSIM as in Zhang et al.'s FeatureSIM.m: phase congruency and gradient similarity of luma (FSIMc adds the I and Q chroma channels; 1 = identical).",
+        details: "PSNR in dB on [0, 1] values (higher is better, identical = inf). "
+            + "SSIM as in Wang et al.'s ssim.m on luma (1 = identical). "
+            + "FSIM as in Zhang et al.'s FeatureSIM.m: phase congruency and gradient similarity of luma (FSIMc adds the I and Q chroma channels; 1 = identical).",
         arguments: [.variable, .variable]
     ) { s, a in
         let nameA = try a.positional(0, "two image variables")
@@ -147,7 +153,9 @@ enum ResultCommands {
     static let grid = Command(
         "grid", summary: "The 32-pixel grid score of an image: are the deconvolutions' dots visible?",
         usage: "grid NAME", example: "grid fixed",
-        details: "The fine detail of the image's luma (minus a Gaussian blur, sigma 1 px) is folded onto one 32x32 tile by averaging every tile-aligned 32x32 block. Without a pattern that repeats every 32 pixels the blocks average out and the score (the tile's RMS over what chance leaves) is about 1; the dots that DRHT's five stride-2 deconvolutions print once per latent cell survive the averaging and raise it (1.5 and more is visible). Peak: the tile's largest value over chance. The tile is drawn blown up, blue-white-red.",
+        details: "The fine detail of the image's luma (minus a Gaussian blur, sigma 1 px) is folded onto one 32x32 tile by averaging every tile-aligned 32x32 block. "
+            + "Without a pattern that repeats every 32 pixels the blocks average out and the score (the tile's RMS over what chance leaves) is about 1; the dots that DRHT's five stride-2 deconvolutions print once per latent cell survive the averaging and raise it (1.5 and more is visible). "
+            + "Peak: the tile's largest value over chance. The tile is drawn blown up, blue-white-red.",
         arguments: [.variable]
     ) { s, a in
         let (name, v) = try a.onlyVariable(s, "an image variable")
@@ -163,17 +171,21 @@ enum ResultCommands {
         s.console.line(TerminalPicture.colourBar(.diverging, range: -m...m, console: s.console, label: "mean detail per tile pixel (luma)"))
     }
 
+    static let each = Options.text("--each", "DIR", "one PNG per channel into DIR", completion: .path)
     static let export = Command(
         "export", summary: "Write a variable to .png, .jpg, .npy or .hdr; a layer as a grid PNG.",
-        usage: "export NAME PATH [--each DIR] [--top K | --channels A-B] [--scale channel|layer|global]",
+        synopsis: "NAME PATH",
         example: "export hdr.enc1 enc1.png",
-        details: "Images go out as they are (HDR radiance: .hdr keeps it linear, .png shows H^(1/2.2)). Feature maps: .png writes a labelled grid with a colour bar, .npy the raw tensor; --each DIR writes one PNG per channel. Files are written atomically: an interrupted export leaves no half-written file.",
+        details: "Images go out as they are (HDR radiance: .hdr keeps it linear, .png shows H^(1/2.2)). "
+            + "Feature maps: .png writes a labelled grid with a colour bar, .npy the raw tensor; "
+            + "--each DIR writes one PNG per channel. "
+            + "Files are written atomically: an interrupted export leaves no half-written file.",
         arguments: [.variable, .path],
-        options: [OptionSpec("--each", ["DIR"], "one PNG per channel into DIR", completion: .path)] + ExploreCommands.selectionOptions
+        options: [each] + ExploreCommands.selectionOptions
     ) { s, a in
         let name = try a.positional(0, "a variable name")
         let v = try s.variable(name)
-        if let dir = a.options["--each"]?.first {
+        if let dir = try a.value(each) {
             try a.expectAtMost(1)
             let t = v.tensor
             guard t.shape.count == 4, t.n == 1 else { throw REPLError("--each writes (1, C, H, W) tensors one channel at a time") }

@@ -74,7 +74,8 @@ enum SessionCommands {
     static let set = Command(
         "set", summary: "Change a setting: display, colormap, threads, width, colour, pauses, mode, work-size.",
         usage: "set [KEY VALUE]", example: "set display kitty",
-        details: "display blocks|kitty|sixel|ascii|none — how pictures are drawn (blocks: colour half blocks). colormap auto|viridis|gray|diverging. threads N — worker threads. width N|auto — picture width in columns. colour on|off. pauses on|off — whether lessons wait at `pause`. mode gain|direct — how `infer` corrects (gain: the network on a small copy, a gain map to every pixel; direct: the network at full resolution). work-size N — the long side of gain mode's copy (32..2048, default 128). `set` alone shows the current values.",
+        details: "display blocks|kitty|sixel|ascii|none — how pictures are drawn (blocks: colour half blocks). colormap auto|viridis|gray|diverging. threads N — worker threads. width N|auto — picture width in columns. colour on|off. pauses on|off — whether lessons wait at `pause`. mode gain|direct — how `infer` corrects (gain: the network on a small copy, a gain map to every pixel; direct: the network at full resolution). work-size N — the long side of gain mode's copy (32..2048, default 128). "
+            + "`set` alone shows the current values.",
         arguments: [.words(["display", "colormap", "threads", "width", "colour", "pauses", "mode", "work-size"]), .words(Settings.Display.allCases.map(\.rawValue) + Settings.ColourMap.allCases.map(\.rawValue) + ["on", "off", "auto", "gain", "direct"])]
     ) { s, a in
         try a.expectAtMost(2)
@@ -151,7 +152,9 @@ enum SessionCommands {
     static let notebook = Command(
         "notebook", summary: "Save the session as a notebook: HTML (self-contained) or Markdown.",
         usage: "notebook save PATH.html|PATH.md", example: "notebook save session.html",
-        details: "Every command becomes a cell with its output and its pictures. HTML embeds the pictures, so the one file opens in any browser; Markdown writes them into a PATH_files folder beside it.",
+        details: "Every command becomes a cell with its output and its pictures. "
+            + "HTML embeds the pictures, so the one file opens in any browser; "
+            + "Markdown writes them into a PATH_files folder beside it.",
         arguments: [.words(["save"]), .path]
     ) { s, a in
         guard a.positional.first == "save" else { throw REPLError("usage: \(a.usage)") }
@@ -164,7 +167,8 @@ enum SessionCommands {
     static let expect = Command(
         "expect", summary: "Check a fact about the session (lessons use it as a test).",
         usage: "expect EXPR", example: "expect hdr.latent.shape == 1x512x8x8",
-        details: "EXPR compares two values with == != < <= > >=. Values: numbers, shapes (1x512x8x8), NAME.shape/.min/.max/.mean/.std/.channels/.height/.width, psnr(A, B), ssim(A, B), mean(A), grid(A) (the 32-pixel grid score, see `grid`), clipped(A) (share of pixels at 0 or 1), cosine(A, B) (of two images' HDR latents), heldout_before(), heldout_after(), and + - * / ( ).",
+        details: "EXPR compares two values with == != < <= > >=. "
+            + "Values: numbers, shapes (1x512x8x8), NAME.shape/.min/.max/.mean/.std/.channels/.height/.width, psnr(A, B), ssim(A, B), mean(A), grid(A) (the 32-pixel grid score, see `grid`), clipped(A) (share of pixels at 0 or 1), cosine(A, B) (of two images' HDR latents), heldout_before(), heldout_after(), and + - * / ( ).",
         arguments: [.variable]
     ) { s, a in
         let text = a.positional.joined(separator: " ")

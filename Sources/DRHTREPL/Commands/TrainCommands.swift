@@ -11,37 +11,39 @@ enum TrainCommands {
     /// The REPL's run: `TrainingConfig.interactive`.
     static let defaults = TrainingConfig.interactive
 
+    // The options, declared once: help, usage and parsing all read these.
+    static let steps = Options.int("--steps", "N", "optimizer steps", default: defaults.steps, range: 1...100_000)
+    static let batch = Options.int("--batch", "B", "triplets per step", default: defaults.batch, range: 1...64)
+    static let size = Options.int("--size", "S", "sample size, a multiple of 32", default: defaults.size, range: 32...512)
+    static let framing = Options.choice("--framing", "whole: whole images reduced to S, as gain-mode inference shows the network; crop: S-pixel windows at the images' scale",
+                                        default: defaults.framing)
+    static let lr = Options.number("--lr", "LR", "Adam learning rate", default: Double(defaults.learningRate), range: 1e-7...0.5)
+    static let seed = Options.int("--seed", "N", "order of training scenes", default: Int(defaults.seed), range: 0...Int(Int32.max))
+    static let data = Options.text("--data", "D", "synth, photos:DIR or a triplet folder (default synth)", completion: .path)
+    static let valData = Options.text("--val-data", "D", "held-out data for the validation loss, as --data (default synth)", completion: .path)
+    static let save = Options.text("--save", "FILE", "write the trained weights here afterwards", completion: .path)
+
     static let train = Command(
         "train", summary: "Train the session's model for a few steps and watch the loss fall.",
-        usage: "train [--steps N] [--batch B] [--size S] [--framing whole|crop] [--lr LR] [--seed N] [--data D] [--save FILE]",
         example: "train --steps 40 --batch 4 --size 64",
-        details: "Joint end-to-end training of both networks with Adam on procedural scenes (or --data photos:DIR / a triplet folder). It starts from the session's current model and changes it in place; Ctrl-C stops after the current step and keeps what was learned. A held-out set (scenes never trained on) is measured before and during training. For long runs use `drht train` outside the REPL, which checkpoints.",
-        options: [OptionSpec("--steps", ["N"], "optimizer steps, 1..100000 (default \(defaults.steps))"),
-                  OptionSpec("--batch", ["B"], "triplets per step, 1..64 (default \(defaults.batch))"),
-                  OptionSpec("--size", ["S"], "sample size, a multiple of 32 up to 512 (default \(defaults.size))"),
-                  OptionSpec("--framing", ["whole|crop"], "whole images reduced to S, as gain-mode inference shows the network (default), or S-pixel windows at the images' scale",
-                             completion: .words(Framing.allCases.map(\.rawValue))),
-                  OptionSpec("--lr", ["LR"], "Adam learning rate (default \(formatNumber(Double(defaults.learningRate))))"),
-                  OptionSpec("--seed", ["N"], "order of training scenes (default \(defaults.seed))"),
-                  OptionSpec("--data", ["D"], "synth, photos:DIR or a triplet folder (default synth)", completion: .path),
-                  OptionSpec("--val-data", ["D"], "held-out data for the validation loss, as --data (default synth)", completion: .path),
-                  OptionSpec("--save", ["FILE"], "write the trained weights here afterwards", completion: .path)]
+        details: "Joint end-to-end training of both networks with Adam on procedural scenes (or --data photos:DIR / a triplet folder). "
+            + "It starts from the session's current model and changes it in place; Ctrl-C stops after the current step and keeps what was learned. "
+            + "A held-out set (scenes never trained on) is measured before and during training. "
+            + "For long runs use `drht train` outside the REPL, which checkpoints.",
+        options: [steps, batch, size, framing, lr, seed, data, valData, save]
     ) { s, a in
         try a.expectAtMost(0)
         var config = defaults
-        config.steps = try a.int("--steps", default: defaults.steps, range: 1...100_000)
-        config.batch = try a.int("--batch", default: defaults.batch, range: 1...64)
-        config.size = try a.int("--size", default: defaults.size, range: 32...512)
+        config.steps = try a.value(steps)
+        config.batch = try a.value(batch)
+        config.size = try a.value(size)
         guard config.size % 32 == 0 else { throw REPLError("--size must be a multiple of 32 (got \(config.size))") }
         try TrainingConfig.checkMemory(batch: config.batch, size: config.size)
-        if let f = a.options["--framing"]?.first {
-            guard let framing = Framing(rawValue: f) else { throw REPLError("--framing takes whole or crop (got \(f))") }
-            config.framing = framing
-        }
-        config.learningRate = Float(try a.double("--lr", default: Double(defaults.learningRate), range: 1e-7...0.5))
-        config.seed = UInt64(try a.int("--seed", default: Int(defaults.seed), range: 0...Int(Int32.max)))
-        config.data = try DataSource.parse(a.options["--data"]?.first ?? "synth")
-        config.validationData = try DataSource.parse(a.options["--val-data"]?.first ?? "synth")
+        config.framing = try a.value(framing)
+        config.learningRate = Float(try a.value(lr))
+        config.seed = UInt64(try a.value(seed))
+        config.data = try DataSource.parse(try a.value(data) ?? "synth")
+        config.validationData = try DataSource.parse(try a.value(valData) ?? "synth")
         config.validateEvery = max(1, config.steps / 8)
         config.validationCount = 8
         let model = try s.model()
@@ -78,7 +80,7 @@ enum TrainCommands {
         let first = log.prefix(k).map(\.loss).reduce(0, +) / Double(k), last = log.suffix(k).map(\.loss).reduce(0, +) / Double(k)
         s.console.line("mean of the first \(k) steps \(formatNumber(first)) -> last \(k) \(formatNumber(last)); held-out \(formatNumber(before)) -> \(formatNumber(after))"
                        + String(format: " (%.1f s)", log.last!.seconds))
-        if let path = a.options["--save"]?.first {
+        if let path = try a.value(save) {
             try model.save(to: (path as NSString).expandingTildeInPath)
             s.console.line("saved \(path)")
         }

@@ -2,20 +2,33 @@
 // (`--name value`, `--flag`) and the trailing `as NAME` that names a result.
 import DRHTImageIO
 
-/// An option a command accepts, e.g. `--steps N` (one value) or `--mean` (a flag).
+/// What the parser, `help` and completion know of an option, e.g. `--steps N` (one value) or
+/// `--mean` (a flag). Commands declare options as `Option` values (Options.swift), which carry
+/// one of these.
 public struct OptionSpec {
     public let name: String          // "--steps"
     public let values: [String]      // value placeholders: ["N"], ["X", "Y"]; [] = a flag
     public let help: String
     public let completion: Completion.Kind
-    public init(_ name: String, _ values: [String] = [], _ help: String, completion: Completion.Kind = .none) {
-        self.name = name; self.values = values; self.help = help; self.completion = completion
+    /// Must be given (shown without brackets in the usage line).
+    public let required: Bool
+    public init(_ name: String, _ values: [String] = [], _ help: String, completion: Completion.Kind = .none,
+                required: Bool = false) {
+        self.name = name; self.values = values; self.help = help; self.completion = completion; self.required = required
+    }
+
+    /// "[--steps N]", or "--ev E" when required.
+    public var usage: String {
+        let text = ([name] + values).joined(separator: " ")
+        return required ? text : "[\(text)]"
     }
 }
 
 public struct Arguments {
     public var positional: [String] = []
-    public var options: [String: [String]] = [:]
+    /// The words after each option given, by name. Read through the declarations
+    /// (`value(_:)`, `has(_:)` in Options.swift), never by a name typed here.
+    fileprivate var options: [String: [String]] = [:]
     /// The name after a trailing `as`, if any.
     public var asName: String?
     /// The command's usage line, for error messages.
@@ -76,28 +89,6 @@ public struct Arguments {
         return s.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." } && !s.hasSuffix(".")
     }
 
-    public func has(_ option: String) -> Bool { options[option] != nil }
-
-    public func int(_ option: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
-        guard let raw = options[option]?.first else { return value }
-        guard let v = Int(raw), range.contains(v) else {
-            throw REPLError("\(option) must be a whole number from \(range.lowerBound) to \(range.upperBound) (got \(raw))")
-        }
-        return v
-    }
-
-    /// One of `choices` (exact words), or `value` when the option is absent.
-    public func choice(_ option: String, _ choices: [String], default value: String) throws -> String {
-        guard let raw = options[option]?.first else { return value }
-        guard choices.contains(raw) else { throw REPLError("\(option) must be \(choices.joined(separator: " or ")) (got \(raw))") }
-        return raw
-    }
-
-    public func double(_ option: String, default value: Double, range: ClosedRange<Double>) throws -> Double {
-        guard let raw = options[option]?.first else { return value }
-        return try Arguments.number(raw, what: option, range: range)
-    }
-
     public static func number(_ raw: String, what: String, range: ClosedRange<Double>) throws -> Double {
         guard let v = Double(raw), v.isFinite, range.contains(v) else {
             throw REPLError("\(what) must be a number from \(range.lowerBound) to \(range.upperBound) (got \(raw))")
@@ -124,4 +115,19 @@ public struct Arguments {
         try expectAtMost(1)
         return (name, try s.variable(name))
     }
+}
+
+// Reading options: only through their declarations.
+extension Arguments {
+    /// The option's value as its declaration reads it.
+    public func value<V>(_ option: REPLOption<V>) throws -> V { try option.read(options[option.spec.name]) }
+
+    /// A whole-number option whose range depends on the data, checked here.
+    public func value(_ option: REPLOption<Int?>, in range: ClosedRange<Int>) throws -> Int? {
+        guard let raw = options[option.spec.name]?[0] else { return nil }
+        return try Options.wholeNumber(raw, option.spec.name, range)
+    }
+
+    /// Whether the option was given.
+    public func has<V>(_ option: REPLOption<V>) -> Bool { options[option.spec.name] != nil }
 }
