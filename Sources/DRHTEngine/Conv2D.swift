@@ -100,6 +100,40 @@ public struct Conv2D {
         precondition(dy.shape == outputShape(for: x.shape), "dOutput shape mismatch")
         let dW = Tensor(zeros: weight.shape)                    // (Cout, Cin, k, k)
         let dX = inputGradient ? Tensor(zeros: x.shape) : nil   // (N, Cin, H, W)
+        let workers = EngineThreads.count
+        if workers > 1 && x.n >= workers {
+            // Batch-parallel: each worker takes whole images, with its own column tiles and its
+            // own dW (summed at the end), so no GEMM, im2col or col2im waits on another thread.
+            let tileRows = g.rowsPerTile(budget: workspace.tileBudget / workers)
+            let pointwise = kernel == 1 && stride == 1
+            BatchParallel.weightGradients(dW, batch: x.n, scratch: 2 * kk * tileRows * wo, workspace: workspace) { b, dWPart, scratch in
+                let cols = scratch, dCols = scratch + kk * tileRows * wo
+                let xb = x.data + b * inChannels * x.h * x.w        // (Cin, H, W)
+                let dyb = dy.data + b * outChannels * ho * wo        // (Cout, Ho, Wo)
+                var r0 = 0
+                while r0 < ho {
+                    let rows = r0..<min(ho, r0 + tileRows)
+                    let t = rows.count * wo
+                    // cols (K, T): the tile's windows; a 1x1 stride-1 conv's are the image itself
+                    let tileCols = pointwise ? UnsafePointer(xb + r0 * wo) : UnsafePointer(cols)
+                    let ldCols = pointwise ? ho * wo : t
+                    if !pointwise { im2col(cols, image: xb, geometry: g, rows: rows, parallel: false) }
+                    // dW (Cout, K) += dy[:, tile] (Cout, T) * cols^T (T, K)
+                    gemmSerial(dWPart, ldc: kk, dyb + r0 * wo, lda: ho * wo, transposeA: false,
+                               tileCols, ldb: ldCols, transposeB: true, m: outChannels, n: kk, k: t, beta: 1)
+                    if let dX {
+                        let dxb = dX.data + b * inChannels * x.h * x.w
+                        // dCols (K, T) = W^T (K, Cout) * dy[:, tile] (Cout, T), folded into dx
+                        // (a 1x1 stride-1 conv's columns are dx's own rows: no fold)
+                        gemmSerial(pointwise ? dxb + r0 * wo : dCols, ldc: ldCols, weight.data, lda: kk, transposeA: true,
+                                   dyb + r0 * wo, ldb: ho * wo, transposeB: false, m: kk, n: t, k: outChannels)
+                        if !pointwise { col2im(dxb, columns: dCols, geometry: g, rows: rows, parallel: false) }
+                    }
+                    r0 = rows.upperBound
+                }
+            }
+            return ConvGradients(dInput: dX, dWeight: dW, dBias: sumOverBatchAndSpace(dy))
+        }
         let tileRows = g.rowsPerTile(budget: workspace.tileBudget)
         let cols = workspace.buffer(0, count: kk * tileRows * wo)
         let dCols = workspace.buffer(1, count: kk * tileRows * wo)

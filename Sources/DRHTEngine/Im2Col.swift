@@ -117,13 +117,15 @@ func gatherEven(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>,
 
 /// Folds `columns` (K, T) for window-grid rows `oy in rows` back into `image` (C, H, W),
 /// adding (image += fold(columns)); overlapping windows sum.
+/// `parallel: false` runs on the calling thread (inside a worker that owns the image).
 public func col2im(_ image: UnsafeMutablePointer<Float>,
-                   columns: UnsafePointer<Float>, geometry g: ConvGeometry, rows: Range<Int>) {
+                   columns: UnsafePointer<Float>, geometry g: ConvGeometry, rows: Range<Int>,
+                   parallel: Bool = true) {
     let wo = g.outWidth, k = g.kernel, s = g.stride, p = g.padding
     let t = rows.count * wo
     let plane = g.height * g.width
     // One channel per task: channels write disjoint planes, so no two threads collide.
-    parallelChunks(g.channels) { chunk in
+    let chunkBody = { (chunk: Range<Int>) in
         for c in chunk {
             let dstPlane = image + c * plane
             for ky in 0..<k {
@@ -146,4 +148,5 @@ public func col2im(_ image: UnsafeMutablePointer<Float>,
             }
         }
     }
+    if parallel { parallelChunks(g.channels, chunkBody) } else { chunkBody(0..<g.channels) }
 }

@@ -72,3 +72,33 @@ public func parallelFor(_ count: Int, _ body: (Int) -> Void) {
 @_silgen_name("mallopt")
 private func glibcMallopt(_ param: Int32, _ value: Int32) -> Int32
 #endif
+
+/// Batch-parallel weight gradients: the images of a batch split into contiguous chunks, one per
+/// worker, each worker accumulating its own partial dW (worker 0 into `dW` itself, the others
+/// into zeroed workspace buffers added to `dW` at the end), with `scratch` floats of its own.
+/// No worker waits on another until the final sum, and each keeps its tiles in its own cache.
+/// `body(b, dWPart, scratch)` must run serially (no parallel ops inside).
+public enum BatchParallel {
+    public static func weightGradients(_ dW: Tensor, batch: Int, scratch: Int, workspace: Workspace,
+                                       _ body: (_ image: Int, _ dWPart: UnsafeMutablePointer<Float>,
+                                                _ scratch: UnsafeMutablePointer<Float>) -> Void) {
+        let workers = min(EngineThreads.count, batch)
+        let count = dW.count
+        // Buffers come from the workspace before the workers start (it is not thread-safe).
+        let scratches = (0..<workers).map { workspace.buffer($0, count: scratch) }
+        let partials = (0..<workers).map { w -> UnsafeMutablePointer<Float> in
+            if w == 0 { return dW.data }
+            let p = workspace.buffer(workers + w, count: count)
+            p.update(repeating: 0, count: count)
+            return p
+        }
+        parallelWorkers(batch) { worker, range in
+            for b in range { body(b, partials[worker], scratches[worker]) }
+        }
+        let d = dW.data
+        for w in 1..<max(workers, 1) {
+            let p = partials[w]
+            parallelChunks(count, minChunk: 1 << 14) { r in for i in r { d[i] += p[i] } }
+        }
+    }
+}

@@ -111,6 +111,31 @@ public struct TransposedConv2D {
         let hw = x.h * x.w, kk = g.columnRows
         let dW = Tensor(zeros: weight.shape)                    // (Cin, Cout, k, k)
         let dX = inputGradient ? Tensor(zeros: x.shape) : nil   // (N, Cin, H, W)
+        let workers = EngineThreads.count
+        if workers > 1 && x.n >= workers {
+            // Batch-parallel, as Conv2D.backward: whole images per worker, dW summed at the end.
+            let tileRows = g.rowsPerTile(budget: workspace.tileBudget / workers)
+            BatchParallel.weightGradients(dW, batch: x.n, scratch: kk * tileRows * x.w, workspace: workspace) { b, dWPart, cols in
+                let xb = x.data + b * inChannels * hw                // (Cin, H, W)
+                let dyb = dy.data + b * outChannels * dy.h * dy.w    // (Cout, 2H, 2W)
+                var r0 = 0
+                while r0 < x.h {
+                    let rows = r0..<min(x.h, r0 + tileRows)
+                    let t = rows.count * x.w
+                    im2col(cols, image: dyb, geometry: g, rows: rows, parallel: false)   // (K, T)
+                    // dW (Cin, K) += x[:, tile] (Cin, T) * cols^T (T, K)
+                    gemmSerial(dWPart, ldc: kk, xb + r0 * x.w, lda: hw, transposeA: false,
+                               cols, ldb: t, transposeB: true, m: inChannels, n: kk, k: t, beta: 1)
+                    if let dX {
+                        // dx[:, tile] (Cin, T) = W (Cin, K) * cols (K, T)
+                        gemmSerial(dX.data + b * inChannels * hw + r0 * x.w, ldc: hw, weight.data, lda: kk, transposeA: false,
+                                   cols, ldb: t, transposeB: false, m: inChannels, n: t, k: kk)
+                    }
+                    r0 = rows.upperBound
+                }
+            }
+            return ConvGradients(dInput: dX, dWeight: dW, dBias: sumOverBatchAndSpace(dy))
+        }
         let tileRows = g.rowsPerTile(budget: workspace.tileBudget)
         let cols = workspace.buffer(0, count: kk * tileRows * x.w)
         for b in 0..<x.n {

@@ -207,6 +207,9 @@ extension BenchCommand {
     /// Full training steps (batch of procedural triplets, joint loss, backward, Adam) at
     /// batch x n x n: a warm-up step, then the median of five.
     func runTraining(_ progress: Progress) throws {
+        let reference = SgemmReference(n: 2048)
+        progress.say("measuring cblas_sgemm at 2048^3")
+        reference.sample()
         let model = DRHT.initialized(seed: 1)
         let adam = Adam(learningRate: 1e-3)
         let data = stack((0..<batch).map { SyntheticScenes.triplet(seed: UInt64($0), size: n) })
@@ -218,16 +221,51 @@ extension BenchCommand {
             adam.update(model.parameters, gradients: grads)
             if run > 0 { times.append(Timing.nowMS() - t0) }
         }
+        progress.say("measuring cblas_sgemm at 2048^3")
+        reference.sample()
         progress.done()
         let ms = times.sorted()[times.count / 2]
+        let flops = Self.trainingFlops(batch: batch, size: n)
+        let gflops = flops / ms / 1e6, share = gflops / reference.gflops
+        let machine = Machine.current
         if json {
-            print(String(format: "{\"batch\": %d, \"size\": %d, \"threads\": %d, \"train_step_ms\": %.3f, \"peak_rss_mb\": %.1f}",
-                         batch, n, EngineThreads.count, ms, Timing.peakRSSMB()))
+            print(String(format: "{\"batch\": %d, \"size\": %d, \"threads\": %d, \"train_step_ms\": %.3f, \"peak_rss_mb\": %.1f, "
+                         + "\"train_step_gflop\": %.3f, \"train_gflops\": %.2f, \"sgemm_gflops\": %.2f, \"fraction_of_sgemm\": %.4f, "
+                         + "\"cpu\": \"%@\", \"blas_core\": \"%@\"}",
+                         batch, n, EngineThreads.count, ms, Timing.peakRSSMB(), flops / 1e9, gflops, reference.gflops, share,
+                         machine.cpu, machine.blasCore))
         } else {
             print("drht bench --train: batch \(batch), \(n)x\(n), \(EngineThreads.count) thread\(EngineThreads.count == 1 ? "" : "s"), median of 5 steps")
+            print("machine: \(machine.cpu), OpenBLAS core \(machine.blasCore)")
             print(String(format: "training step (forward, backward, Adam): %.1f ms", ms))
+            print(String(format: "convolutions: %.1f GFLOP per step = %.1f GFLOP/s, %.0f%% of cblas_sgemm 2048^3 (%.1f GFLOP/s)",
+                         flops / 1e9, gflops, 100 * share, reference.gflops))
             print(String(format: "peak memory: %.0f MB", Timing.peakRSSMB()))
         }
+    }
+}
+
+extension BenchCommand {
+    /// The convolution FLOPs of one training step: each block's forward, its weight gradient and
+    /// its input gradient (the same multiply-adds each), in both networks, except the input
+    /// gradient of hdr.enc1, which the step does not compute. BN, ELU and Adam are not counted.
+    static func trainingFlops(batch: Int, size: Int) -> Double {
+        let perNetwork = Architecture.layers.reduce(0) { $0 + $1.flops(networkInput: size, batch: batch) }
+        return 2 * 3 * perNetwork - Architecture.layers[0].flops(networkInput: size, batch: batch)
+    }
+}
+
+/// The machine a figure was measured on: the CPU model and the kernel OpenBLAS picked for it.
+struct Machine {
+    let cpu: String
+    let blasCore: String
+
+    static var current: Machine {
+        let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let model = info.split(separator: "\n").first { $0.hasPrefix("model name") }
+            .map { $0.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "" } ?? "unknown CPU"
+        let core = openblas_get_corename().map { String(cString: $0) } ?? "unknown"
+        return Machine(cpu: model.replacingOccurrences(of: "\"", with: "'"), blasCore: core)
     }
 }
 
@@ -346,7 +384,9 @@ struct BenchReport {
 
     var table: String {
         func pad(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }
+        let machine = Machine.current
         var s = "drht bench: \(size)x\(size), batch 1, \(threads) thread\(threads == 1 ? "" : "s")\n"
+        s += "machine: \(machine.cpu), OpenBLAS core \(machine.blasCore)\n"
         s += String(format: "cblas_sgemm 2048^3: %.1f GFLOP/s (the reference)\n\n", sgemmGFLOPS)
         s += "layer   kind     kernel  channels   output     GFLOP   fwd ms  GFLOP/s  %sgemm   bwd ms  block ms\n"
         for l in layers {
@@ -373,7 +413,9 @@ struct BenchReport {
                 + "\"forward_ms\": \(num(l.forwardMS)), \"backward_ms\": \(num(l.backwardMS)), "
                 + "\"block_forward_ms\": \(num(l.blockMS)), \"forward_gflops\": \(num(l.forwardGFLOPS))}"
         }
+        let machine = Machine.current
         return "{\"size\": \(size), \"batch\": 1, \"threads\": \(threads), \"sgemm_gflops\": \(num(sgemmGFLOPS)), "
+            + "\"cpu\": \"\(machine.cpu)\", \"blas_core\": \"\(machine.blasCore)\", "
             + "\"layers\": [" + layerJSON.joined(separator: ", ") + "], "
             + "\"total_forward_ms\": \(num(totalForwardMS)), \"total_forward_gflops\": \(num(totalForwardGFLOPS)), "
             + "\"forward_percent_of_sgemm\": \(num(percentOfSgemm)), \"total_backward_ms\": \(num(totalBackwardMS)), "

@@ -137,6 +137,45 @@ final class ConvTests: XCTestCase {
 
     // MARK: finite-difference gradients
 
+    /// The batch-parallel backward (each worker whole images and its own dW, used when the batch
+    /// has at least as many images as workers) gives what the one-image-at-a-time path gives.
+    func testBatchParallelBackwardMatchesSerialPath() {
+        let saved = EngineThreads.count
+        defer { EngineThreads.set(saved) }
+        for (k, s, tile) in [(1, 1, 1 << 22), (3, 2, 30), (5, 1, 1 << 22), (9, 2, 200)] {
+            let x = randomTensor([3, 3, 9, 8], seed: 20)             // 3 images over 2 workers: uneven
+            let conv = Conv2D(weight: randomTensor([4, 3, k, k], seed: 21), bias: randomTensor([4], seed: 22), stride: s)
+            let ws = Workspace(); ws.tileBudget = tile
+            let dy = randomTensor(conv.outputShape(for: x.shape), seed: 23)
+            EngineThreads.set(1)
+            let serial = conv.backward(dOutput: dy, input: x, workspace: ws)
+            EngineThreads.set(2)
+            let parallel = conv.backward(dOutput: dy, input: x, workspace: ws)
+            assertClose(parallel.dWeight, serial.dWeight, rtol: 1e-5, atol: 1e-5, "conv k\(k) s\(s) dWeight")
+            assertClose(parallel.dInput!, serial.dInput!, rtol: 1e-5, atol: 1e-5, "conv k\(k) s\(s) dInput")
+            let noInput = conv.backward(dOutput: dy, input: x, inputGradient: false, workspace: ws)
+            XCTAssertNil(noInput.dInput)
+            assertClose(noInput.dWeight, serial.dWeight, rtol: 1e-5, atol: 1e-5, "conv k\(k) s\(s) dWeight alone")
+        }
+    }
+
+    func testBatchParallelTransposedBackwardMatchesSerialPath() {
+        let saved = EngineThreads.count
+        defer { EngineThreads.set(saved) }
+        for (k, tile) in [(1, 1 << 22), (3, 40), (5, 1 << 22), (9, 100)] {
+            let x = randomTensor([3, 3, 5, 6], seed: 24)
+            let t = TransposedConv2D(weight: randomTensor([3, 4, k, k], seed: 25), bias: randomTensor([4], seed: 26))
+            let ws = Workspace(); ws.tileBudget = tile
+            let dy = randomTensor(t.outputShape(for: x.shape), seed: 27)
+            EngineThreads.set(1)
+            let serial = t.backward(dOutput: dy, input: x, workspace: ws)
+            EngineThreads.set(2)
+            let parallel = t.backward(dOutput: dy, input: x, workspace: ws)
+            assertClose(parallel.dWeight, serial.dWeight, rtol: 1e-5, atol: 1e-5, "convT k\(k) dWeight")
+            assertClose(parallel.dInput!, serial.dInput!, rtol: 1e-5, atol: 1e-5, "convT k\(k) dInput")
+        }
+    }
+
     func testConvGradients() {
         for (k, s, tile) in [(1, 1, 1 << 22), (3, 1, 1 << 22), (3, 2, 30), (5, 2, 1 << 22), (9, 1, 1 << 22)] {
             let x = randomTensor([2, 3, 8, 7], seed: 10)

@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""Reference timing for `drht bench --train`: the same training step (forward, the MODEL.md
+joint loss, backward, Adam) in PyTorch on the CPU, to compare on the same machine in the same
+sitting. Uses pytorch/model.py (MODEL.md with the same state_dict names). Random inputs: the
+time does not depend on the data. Prints the median step time of each configuration.
+Not part of the test suite; needs the pytorch/ virtual environment (make torch-venv).
+
+    pytorch/.venv/bin/python scripts/bench-train-torch.py --threads 2
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "pytorch"))
+import model as M  # noqa: E402
+
+
+def step_ms(batch, size, threads, steps=8):
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    net = M.DRHT()
+    net.train()
+    opt = torch.optim.Adam(net.parameters(), lr=1e-4)
+    x = torch.rand(batch, 3, size, size)
+    hdr = torch.rand(batch, 3, size, size) * 4
+    target = torch.rand(batch, 3, size, size)
+    times = []
+    for i in range(steps + 2):
+        t0 = time.perf_counter()
+        opt.zero_grad(set_to_none=True)
+        loss, _, _ = net.loss(x, hdr, target)
+        loss.backward()
+        opt.step()
+        if i >= 2:   # two warm-up steps
+            times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    return times[len(times) // 2]
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--threads", type=int, default=os.cpu_count())
+    p.add_argument("--json", action="store_true")
+    a = p.parse_args()
+    rows = [{"batch": b, "size": s, "ms": step_ms(b, s, a.threads)} for b, s in [(8, 64), (4, 128)]]
+    if a.json:
+        print(json.dumps({"torch": torch.__version__, "threads": a.threads, "steps": rows}))
+    else:
+        for r in rows:
+            print(f"PyTorch {torch.__version__}, {a.threads} threads: batch {r['batch']} at {r['size']}x{r['size']}: {r['ms']:.0f} ms per step")
+
+
+if __name__ == "__main__":
+    main()
