@@ -78,21 +78,6 @@ public struct BatchNorm2D {
         return (y, Cache(mean: mean, rstd: rstd, mode: mode))
     }
 
-    /// Inference-mode BN applied in place: x <- (x - running_mean) * rstd * weight + bias.
-    /// For inference pipelines that must not hold a second copy of a large activation.
-    public func normalizeInPlace(_ x: Tensor) {
-        precondition(x.shape.count == 4 && x.c == channels, "batch norm expects (N, \(channels), H, W), got \(x.shapeString)")
-        let nb = x.n, c = x.c, plane = x.h * x.w, eps = epsilon
-        let (rm, rv, gamma, beta) = (runningMean.data, runningVar.data, weight.data, bias.data)
-        parallelFor(nb * c) { i in
-            let ch = i % c
-            let r = 1 / (rv[ch] + eps).squareRoot()
-            let scale = r * gamma[ch], shift = beta[ch] - rm[ch] * r * gamma[ch]
-            let p = x.data + i * plane
-            for j in 0..<plane { p[j] = p[j] * scale + shift }
-        }
-    }
-
     /// Gradients given dL/dy, the forward's input x and its cache.
     /// Training: dx = rstd/n * (n*dxhat - sum(dxhat) - xhat*sum(dxhat*xhat)), dxhat = dy*gamma.
     /// Inference: dx = dy * gamma * rstd (the statistics are constants).

@@ -13,15 +13,6 @@ public enum SkipFusion {
         return s
     }
 
-    /// d <- d + e + d*e, in place (inference).
-    public static func forwardInPlace(decoder d: Tensor, encoder e: Tensor) {
-        checkSameShape(d, e, "skip fusion")
-        let pd = d.data, pe = e.data
-        parallelChunks(d.count, minChunk: elementwiseMinChunk) { r in
-            for i in r { pd[i] = pd[i] + pe[i] + pd[i] * pe[i] }
-        }
-    }
-
     /// ds/dd = 1 + e and ds/de = 1 + d.
     public static func backward(dOutput ds: Tensor, decoder d: Tensor, encoder e: Tensor)
         -> (dDecoder: Tensor, dEncoder: Tensor) {

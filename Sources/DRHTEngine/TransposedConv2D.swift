@@ -60,9 +60,28 @@ public struct TransposedConv2D {
     /// ("sub-pixel convolution"). Each is a gather + GEMM with K = Cin * taps, and phases write
     /// disjoint pixels, so workers need no col2im and no locks.
     public func forward(_ x: Tensor, workspace: Workspace = .shared) -> Tensor {
+        forward(x, algorithm: .automatic, workspace: workspace)
+    }
+
+    /// How `forward` computes: sub-pixel GEMMs, small FFTs (FFTTransposedConv.swift), or
+    /// whichever is faster for the shape.
+    public enum Algorithm: Sendable { case automatic, gemm, fft }
+
+    /// The algorithm `forward` uses on an input of this shape: `.gemm` or `.fft`.
+    public func resolved(_ algorithm: Algorithm = .automatic, for input: [Int]) -> Algorithm {
+        guard algorithm == .automatic else { return algorithm }
+        return FFTTransposedConv.isFaster(kernel: kernel, height: input[2], width: input[3], outChannels: outChannels)
+            ? .fft : .gemm
+    }
+
+    public func forward(_ x: Tensor, algorithm: Algorithm, workspace: Workspace = .shared) -> Tensor {
         precondition(x.shape.count == 4 && x.c == inChannels,
                      "transposed conv expects (N, \(inChannels), H, W), got \(x.shapeString)")
         let y = Tensor(uninitialized: outputShape(for: x.shape))
+        if resolved(algorithm, for: x.shape) == .fft {
+            FFTTransposedConv.forward(x, weight: weight, bias: bias, into: y)
+            return y
+        }
         let h = x.h, w = x.w, cout = outChannels
         let phases = SubPixelPhase.all(kernel: kernel)
         let phaseWeights = phases.map { $0.weightMatrix(weight) }      // each (Cout, Cin * taps)

@@ -82,14 +82,13 @@ public struct Block {
             let cache = BlockCache(input: x, convOut: z, bn: bnCache, activation: n, encoder: encoder)
             return BlockOutput(output: s ?? n, activation: n, cache: cache)
         case .inference(let inPlace):
-            bn.normalizeInPlace(z)
-            if let base { addInPlace(z, base) }
-            ELU.applyInPlace(z)                                   // z now holds a
-            guard let encoder else { return BlockOutput(output: z, activation: z, cache: nil) }
-            if inPlace {
-                SkipFusion.forwardInPlace(decoder: z, encoder: encoder)
+            // BN, + base, ELU (and in place the skip sum) in one pass: BlockEpilogue.swift.
+            if let encoder, inPlace {
+                BlockEpilogue.applyInPlace(z, batchNorm: bn, base: base, encoder: encoder)   // z now holds s
                 return BlockOutput(output: z, activation: nil, cache: nil)
             }
+            BlockEpilogue.applyInPlace(z, batchNorm: bn, base: base, encoder: nil)       // z now holds a
+            guard let encoder else { return BlockOutput(output: z, activation: z, cache: nil) }
             return BlockOutput(output: SkipFusion.forward(decoder: z, encoder: encoder), activation: z, cache: nil)
         }
     }

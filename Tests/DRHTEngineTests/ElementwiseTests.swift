@@ -92,14 +92,27 @@ final class FastExpTests: XCTestCase {
 
 final class InPlaceTests: XCTestCase {
     func testInPlaceVariantsEqualTheAllocatingOnes() {
-        let x = randomTensor([2, 3, 4, 5], seed: 21, -2, 2), e = randomTensor([2, 3, 4, 5], seed: 22)
-        let bn = BatchNorm2D(weight: randomTensor([3], seed: 23), bias: randomTensor([3], seed: 24),
-                             runningMean: randomTensor([3], seed: 25), runningVar: randomTensor([3], seed: 26, 0.5, 2))
-        let a = x.copy(); bn.normalizeInPlace(a)
-        assertClose(a, bn.forward(x, mode: .inference).output, "bn in place")
+        let x = randomTensor([2, 3, 4, 5], seed: 21, -2, 2)
         let b = x.copy(); ELU.applyInPlace(b)
         assertClose(b, ELU.forward(x), "elu in place")
-        let c = x.copy(); SkipFusion.forwardInPlace(decoder: c, encoder: e)
-        assertClose(c, SkipFusion.forward(decoder: x, encoder: e), "skip in place")
+    }
+
+    /// The fused inference epilogue equals BN (running statistics), + base, ELU and the skip sum
+    /// applied one after another, for each combination (plain block, head, decoder, both).
+    func testBlockEpilogueEqualsTheSeparateOps() {
+        // 2 x 3 x 128 x 160: planes large enough to be split into parts between workers.
+        let shape = [2, 3, 128, 160]
+        let z = randomTensor(shape, seed: 21, -2, 2), e = randomTensor(shape, seed: 22), base = randomTensor(shape, seed: 27)
+        let bn = BatchNorm2D(weight: randomTensor([3], seed: 23), bias: randomTensor([3], seed: 24),
+                             runningMean: randomTensor([3], seed: 25), runningVar: randomTensor([3], seed: 26, 0.5, 2))
+        for (withBase, withEncoder) in [(false, false), (true, false), (false, true), (true, true)] {
+            var expected = bn.forward(z, mode: .inference).output
+            if withBase { expected = Tensor(shape: shape, values: zip(expected.array, base.array).map { $0 + $1 }) }
+            expected = ELU.forward(expected)
+            if withEncoder { expected = SkipFusion.forward(decoder: expected, encoder: e) }
+            let got = z.copy()
+            BlockEpilogue.applyInPlace(got, batchNorm: bn, base: withBase ? base : nil, encoder: withEncoder ? e : nil)
+            assertClose(got, expected, rtol: 1e-6, atol: 1e-6, "base \(withBase) encoder \(withEncoder)")
+        }
     }
 }

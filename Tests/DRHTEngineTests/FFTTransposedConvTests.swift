@@ -1,0 +1,77 @@
+import XCTest
+import DRHTTestSupport
+@testable import DRHTEngine
+
+/// The FFT forward of the stride-2 transposed convolution (FFTTransposedConv.swift) against
+/// the direct reference and the GEMM path, and its FFT against a plain DFT.
+final class FFTTransposedConvTests: XCTestCase {
+    func testLaneFFTMatchesDirectDFTForwardAndInverse() {
+        let lanes = LaneFFT.lanes
+        for n in [2, 4, 8, 16, 32] {
+            let fft = LaneFFT(size: n)
+            let xr = randomTensor([n * lanes], seed: 40).array, xi = randomTensor([n * lanes], seed: 41).array
+            for inverse in [false, true] {
+                let re = UnsafeMutablePointer<FFTLanes>.allocate(capacity: n), im = UnsafeMutablePointer<FFTLanes>.allocate(capacity: n)
+                defer { re.deallocate(); im.deallocate() }
+                for i in 0..<n {
+                    re[i] = FFTLanes((0..<lanes).map { xr[i * lanes + $0] })
+                    im[i] = FFTLanes((0..<lanes).map { xi[i * lanes + $0] })
+                }
+                fft.transform(re, im, stride: 1, inverse: inverse)
+                let sign = inverse ? 1.0 : -1.0
+                for l in [0, 7, lanes - 1] {
+                    for f in 0..<n {
+                        var sr = 0.0, si = 0.0
+                        for t in 0..<n {
+                            let a = sign * 2 * Double.pi * Double(f * t) / Double(n)
+                            let vr = Double(xr[t * lanes + l]), vi = Double(xi[t * lanes + l])
+                            sr += vr * cos(a) - vi * sin(a); si += vr * sin(a) + vi * cos(a)
+                        }
+                        XCTAssertEqual(Double(re[f][l]), sr, accuracy: 1e-4, "n \(n) f \(f) lane \(l) inverse \(inverse)")
+                        XCTAssertEqual(Double(im[f][l]), si, accuracy: 1e-4, "n \(n) f \(f) lane \(l) inverse \(inverse)")
+                    }
+                }
+            }
+        }
+    }
+
+    func testImpulseGivesTheKernelCentredOnTwiceItsPosition() {
+        // One input pixel at (3, 5) of a 7 x 9 image, k = 9 (padding 4): output (2*3 - 4 + ky, 2*5 - 4 + kx)
+        // receives w[ky, kx], every other pixel only the bias — by hand from the definition.
+        let k = 9
+        let w = Tensor(shape: [1, 2, k, k], values: (0..<(2 * k * k)).map { Float($0 % 83) + 1 })
+        let x = Tensor(zeros: [1, 1, 7, 9]); x[0, 0, 3, 5] = 1
+        let bias = Tensor(shape: [2], values: [0.5, -1])
+        let y = TransposedConv2D(weight: w, bias: bias).forward(x, algorithm: .fft)
+        XCTAssertEqual(y.shape, [1, 2, 14, 18])
+        for o in 0..<2 {
+            for oy in 0..<14 {
+                for ox in 0..<18 {
+                    let ky = oy - 2, kx = ox - 6
+                    let expected = (0..<k).contains(ky) && (0..<k).contains(kx) ? w[0, o, ky, kx] + bias[o] : bias[o]
+                    XCTAssertEqual(y[0, o, oy, ox], expected, accuracy: 1e-4, "o \(o) (\(oy), \(ox))")
+                }
+            }
+        }
+    }
+
+    func testFFTPathMatchesDirectReference() {
+        // Edges that do not fill a tile, a batch of two, kernels 7, 9, 11, and several chunks of
+        // tiles (100 x 100: 9 x 9 = 81 tiles, more than `chunkTiles`).
+        XCTAssertGreaterThan(81, FFTTransposedConv.chunkTiles)
+        for (k, shape) in [(9, [2, 3, 37, 29]), (7, [1, 5, 13, 20]), (11, [1, 2, 30, 17]), (9, [1, 2, 100, 100])] {
+            let x = randomTensor(shape, seed: UInt64(50 + k))
+            let t = TransposedConv2D(weight: randomTensor([shape[1], 6, k, k], seed: UInt64(60 + k)),
+                                     bias: randomTensor([6], seed: 7))
+            assertClose(t.forward(x, algorithm: .fft), referenceTransposedConv(x, t.weight, t.bias),
+                        rtol: 1e-4, atol: 1e-4, "fft k\(k) \(shape)")
+        }
+    }
+
+    func testFFTAndGEMMPathsAgreeOnDec5sShape() {
+        // dec5: 64 -> 64 channels, k = 9, at 48 x 40.
+        let x = randomTensor([1, 64, 48, 40], seed: 70)
+        let t = TransposedConv2D(weight: randomTensor([64, 64, 9, 9], seed: 71, -0.05, 0.05), bias: randomTensor([64], seed: 72))
+        assertClose(t.forward(x, algorithm: .fft), t.forward(x, algorithm: .gemm), rtol: 1e-4, atol: 1e-4, "dec5 shape")
+    }
+}
