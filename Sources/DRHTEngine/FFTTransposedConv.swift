@@ -107,10 +107,14 @@ struct FFTTransposedConv {
     /// ~23 MB for dec5. (N = 32 tiles were measured too: 7% less GEMM work, slower FFTs, no gain.)
     static let chunkTiles = 64
 
-    /// Whether the FFT path is the faster one: measured at 256^2 -> 512^2, 64 -> 64 channels,
-    /// k = 9 (`drht bench` prints both); for k <= 5 the GEMM path does fewer operations.
+    /// Whether the FFT path is the faster one. Measured for dec5 (k = 9, 64 -> 64 channels,
+    /// 2 threads; `drht bench --size N` prints both paths): with the kernels' spectra already
+    /// computed, 14.7 vs 18.6 ms at a 64^2 input, 53 vs 80 ms at 128^2, 160-190 vs 270-320 ms
+    /// at 256^2; computing the spectra costs ~20 ms more (the first call, and every training
+    /// step, whose weights are new). So: inputs of 128^2 and more. For k <= 5 the GEMM path
+    /// does fewer operations.
     static func isFaster(kernel: Int, height: Int, width: Int, outChannels: Int) -> Bool {
-        kernel >= 7 && outChannels % 2 == 0 && height * width >= 24 * 24
+        kernel >= 7 && outChannels % 2 == 0 && height * width >= 128 * 128
     }
 
     /// y (N, Cout, 2H, 2W) = convT(x) + bias, for x (N, Cin, H, W) and weight (Cin, Cout, k, k).
@@ -125,7 +129,7 @@ struct FFTTransposedConv {
         precondition(v > 0, "kernel too large for the FFT tile")
         let fft = LaneFFT(size: n)
         let tilesY = (h + v - 1) / v, tilesX = (w + v - 1) / v, tiles = tilesY * tilesX
-        let tc = min(chunkTiles, (tiles + lanes - 1) / lanes * lanes), groups = tc / lanes
+        let tc = min(chunkTiles, (tiles + lanes - 1) / lanes * lanes)
         let workers = EngineThreads.count
 
         // Per worker: one n x n block of lanes, real and imaginary.

@@ -230,7 +230,10 @@ public final class Evaluation {
             } else {
                 let p = Scores.meanStd(s.psnr), q = Scores.meanStd(s.ssim), f = Scores.meanStd(s.fsim)
                 let g = Scores.meanStd(s.grid), gp = Scores.meanStd(s.gridPeak)
-                parts.append(String(format: "{\"method\": \"%@\", \"psnr\": %.4f, \"psnr_std\": %.4f, \"ssim\": %.5f, \"ssim_std\": %.5f, \"fsim\": %.5f, \"fsim_std\": %.5f, \"grid\": %.4f, \"grid_peak\": %.3f, \"ms\": %.2f}", m, p.mean, p.std, q.mean, q.std, f.mean, f.std, g.mean, gp.mean, t))
+                parts.append(String(format: """
+                    {\"method\": \"%@\", \"psnr\": %.4f, \"psnr_std\": %.4f, \"ssim\": %.5f, \"ssim_std\": %.5f, \
+                    \"fsim\": %.5f, \"fsim_std\": %.5f, \"grid\": %.4f, \"grid_peak\": %.3f, \"ms\": %.2f}
+                    """, m, p.mean, p.std, q.mean, q.std, f.mean, f.std, g.mean, gp.mean, t))
             }
         }
         return "[" + parts.joined(separator: ", ") + "]"

@@ -82,7 +82,9 @@ struct CorrectCommand: ParsableCommand {
             // Direct inference frees each activation after its last use: about 0.8 KB per pixel at its peak.
             let need = 0.8e3 * Double(image.width * image.height)
             if need > 0.8 * Double(ProcessInfo.processInfo.physicalMemory) {
-                throw UserError(String(format: "%@ is %d x %d: --mode direct would need about %.0f GB of memory; use --mode gain (the default)", input, image.width, image.height, need / 1e9))
+                throw UserError(String(format: """
+                    %@ is %d x %d: --mode direct would need about %.0f GB of memory; use --mode gain (the default)
+                    """, input, image.width, image.height, need / 1e9))
             }
         }
         Interrupt.catchSIGINT(secondExits: true)

@@ -16,7 +16,9 @@ struct DRHTTool: ParsableCommand {
         the HDR domain with a gamma + log transform, and maps it back to a corrected LDR image \
         with a second autoencoder.
         """,
-        subcommands: [ReplCommand.self, LessonCommand.self, CorrectCommand.self, InfoCommand.self, InitCommand.self, SynthCommand.self, TrainCommand.self, EvaluateCommand.self, ConvertCommand.self, AverageCommand.self, BenchCommand.self, FuzzCommand.self],
+        subcommands: [ReplCommand.self, LessonCommand.self, CorrectCommand.self, InfoCommand.self, InitCommand.self,
+                      SynthCommand.self, TrainCommand.self, EvaluateCommand.self, ConvertCommand.self, AverageCommand.self,
+                      BenchCommand.self, FuzzCommand.self],
         defaultSubcommand: ReplCommand.self
     )
 

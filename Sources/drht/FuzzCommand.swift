@@ -8,7 +8,12 @@ struct FuzzCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fuzz",
         abstract: "Developer check: run drht on mutated files and random REPL lines, report every failure class.",
-        discussion: "Each case runs `drht info FILE`, `drht correct FILE` or the REPL in a fresh folder, checked for: no signal, no hang, exit 0 or 1, one error line, no raw control characters, peak memory <= 512 MB for inputs under 1 MB, nothing left behind. Failing inputs are saved under --out with a README. Exit status 1 when anything failed.",
+        discussion: """
+            Each case runs `drht info FILE`, `drht correct FILE` or the REPL in a fresh folder, checked for: no \
+            signal, no hang, exit 0 or 1, one error line, no raw control characters, peak memory <= 512 MB for \
+            inputs under 1 MB, nothing left behind. Failing inputs are saved under --out with a README. Exit \
+            status 1 when anything failed.
+            """,
         shouldDisplay: false
     )
 

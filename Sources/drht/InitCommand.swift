@@ -19,7 +19,10 @@ struct InitCommand: ParsableCommand {
     @Flag(help: "Store F16 instead of F32 (half the size).")
     var f16 = false
 
-    @Option(help: "How the transposed convolutions start: icnr (their four output phases identical: no grid of dots at step 0, and fewer after training; see README) or kaiming (like every other conv).")
+    @Option(help: """
+        How the transposed convolutions start: icnr (their four output phases identical: no grid of dots at \
+        step 0, and fewer after training; see README) or kaiming (like every other conv).
+        """)
     var deconv: DRHT.DeconvInit = .standard
 
     func run() throws {

@@ -27,7 +27,11 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Triplets per batch.") var batch = TrainingConfig.defaults.batch
     @Option(help: "Sample size (a multiple of 32): what each training image is reduced to (--framing whole) or cut to (crop).")
     var size = TrainingConfig.defaults.size
-    @Option(help: "whole: each sample is a whole image (photos: their largest square) reduced to --size, as gain-mode inference shows the network a reduced copy of the whole photo; crop: a --size window cut at the image's own scale (procedural scenes 256 px, photos a shorter side of 400).")
+    @Option(help: """
+        whole: each sample is a whole image (photos: their largest square) reduced to --size, as gain-mode \
+        inference shows the network a reduced copy of the whole photo; crop: a --size window cut at the \
+        image's own scale (procedural scenes 256 px, photos a shorter side of 400).
+        """)
     var framing = TrainingConfig.defaults.framing.rawValue
     @Option(help: "Adam learning rate (the paper's 1e-2 makes the held-out loss spike early; see README).")
     var lr = TrainingConfig.defaults.learningRate

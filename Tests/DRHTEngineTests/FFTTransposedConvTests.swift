@@ -74,4 +74,14 @@ final class FFTTransposedConvTests: XCTestCase {
         let t = TransposedConv2D(weight: randomTensor([64, 64, 9, 9], seed: 71, -0.05, 0.05), bias: randomTensor([64], seed: 72))
         assertClose(t.forward(x, algorithm: .fft), t.forward(x, algorithm: .gemm), rtol: 1e-4, atol: 1e-4, "dec5 shape")
     }
+
+    func testAutomaticChoiceTakesTheFFTPathOnlyWhereItIsFaster() {
+        let dec5 = TransposedConv2D(inChannels: 64, outChannels: 64, kernel: 9)
+        XCTAssertEqual(dec5.resolved(for: [1, 64, 256, 256]), .fft)
+        XCTAssertEqual(dec5.resolved(for: [1, 64, 128, 128]), .fft)
+        XCTAssertEqual(dec5.resolved(for: [8, 64, 32, 32]), .gemm)       // training at 64^2
+        XCTAssertEqual(dec5.resolved(.gemm, for: [1, 64, 256, 256]), .gemm)
+        let dec4 = TransposedConv2D(inChannels: 128, outChannels: 64, kernel: 5)
+        XCTAssertEqual(dec4.resolved(for: [1, 128, 256, 256]), .gemm)
+    }
 }

@@ -50,7 +50,10 @@ enum ExploreCommands {
         "maps", summary: "A grid of a layer's feature maps, drawn through a colour map.",
         synopsis: "LAYER", example: "maps hdr.enc2 --top 8",
         details: "Viridis for values that do not change sign, a blue-white-red map centred on 0 for signed ones (`set colormap` overrides). "
-            + "--scale channel stretches each tile over its own range (shapes), layer uses one range for the layer (which channels are strong), global one range over every layer computed so far.",
+            + """
+                --scale channel stretches each tile over its own range (shapes), layer uses one range for the layer \
+                (which channels are strong), global one range over every layer computed so far.
+                """,
         arguments: [.layer], options: selectionOptions
     ) { s, a in
         let name = try a.positional(0, "a layer name")
@@ -84,7 +87,10 @@ enum ExploreCommands {
         usage: "latent [--at X Y | --mean] [--net hdr|ldr]  |  latent compare A B [--net hdr|ldr]", example: "latent compare dark bright",
         details: "The bottleneck (layer `latent`) holds one 512-dim vector per cell of an H/32 x W/32 grid. "
             + "Without --at the vectors are averaged over the grid. "
-            + "`latent compare A B` runs the HDR network's encoder on both images and reports the cosine similarity and L2 distance of their mean latents (and per cell, when the sizes match).",
+            + """
+                `latent compare A B` runs the HDR network's encoder on both images and reports the cosine \
+                similarity and L2 distance of their mean latents (and per cell, when the sizes match).
+                """,
         arguments: [.words(["compare"]), .variable, .variable],
         options: [at, mean, net]
     ) { s, a in
@@ -159,7 +165,8 @@ enum ExploreCommands {
             for y in 0..<t0.h { for x in 0..<t0.w {
                 sims.append(cosine((0..<t0.c).map { Double(t0[0, $0, y, x]) }, (0..<t0.c).map { Double(t1[0, $0, y, x]) }))
             } }
-            s.console.line("  per cell: cosine \(String(format: "%.4f", sims.min()!))..\(String(format: "%.4f", sims.max()!)), mean \(String(format: "%.4f", sims.reduce(0, +) / Double(sims.count)))")
+            let mean = sims.reduce(0, +) / Double(sims.count)
+            s.console.line(String(format: "  per cell: cosine %.4f..%.4f, mean %.4f", sims.min()!, sims.max()!, mean))
         }
         let diff = zip(va, vb).map { abs($0 - $1) }
         let top = diff.indices.sorted { diff[$0] > diff[$1] }.prefix(5)

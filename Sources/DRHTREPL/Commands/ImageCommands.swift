@@ -103,7 +103,10 @@ enum ImageCommands {
     static let synth = Command(
         "synth", summary: "Make a procedural HDR scene and its badly exposed photo.",
         example: "synth --seed 3 --ev -2 as dark",
-        details: "Creates NAME (the camera's 8-bit photo), NAME.hdr_gt (the scene's linear radiance) and NAME.target (the well-exposed rendering the network is trained to produce). "
+        details: """
+            Creates NAME (the camera's 8-bit photo), NAME.hdr_gt (the scene's linear radiance) and NAME.target \
+            (the well-exposed rendering the network is trained to produce).
+            """ + " "
             + "--ev sets the exposure: 0 is auto-exposure, -2 two stops under, +2 two stops over (default: the seed's random exposure).",
         options: [sceneSeed, sceneEV, sceneSize],
         namesResult: true
@@ -130,7 +133,12 @@ enum ImageCommands {
     static let expose = Command(
         "expose", summary: "Photograph a well-exposed photo again, badly: a simulated camera at E stops, with the photo as the target.",
         synopsis: "NAME", example: "expose meadow --ev -2 as dark",
-        details: "What `drht evaluate --data photos:DIR` does to each held-out photo: the photo is linearised (sRGB decoded) and normalised to a log-average of 0.18, which becomes OUT.hdr_gt; a camera with a random but plausible response curve (chosen by --seed, default 1) photographs it E stops over (+) or under (-) in linear light, clipping at 1, with noise and 8-bit quantisation, which becomes OUT; "
+        details: """
+            What `drht evaluate --data photos:DIR` does to each held-out photo: the photo is linearised (sRGB \
+            decoded) and normalised to a log-average of 0.18, which becomes OUT.hdr_gt; a camera with a random \
+            but plausible response curve (chosen by --seed, default 1) photographs it E stops over (+) or under \
+            (-) in linear light, clipping at 1, with noise and 8-bit quantisation, which becomes OUT;
+            """ + " "
             + "OUT.target is the original photo, so `compare`, `baseline` and `expect psnr(...)` can score a correction. "
             + "OUT defaults to NAME_dark (E < 0), NAME_bright (E > 0) or NAME_shot.",
         arguments: [.variable],
@@ -180,7 +188,10 @@ enum ImageCommands {
             let st = t.channelStats(c)
             let map = s.colourMap(lo: st.min, hi: st.max)
             let range = map.range(lo: st.min, hi: st.max)
-            s.console.line("\(s.console.bold(name)) channel \(c) (\(t.h)x\(t.w)): min \(formatNumber(Double(st.min))) max \(formatNumber(Double(st.max))) mean \(formatNumber(st.mean))")
+            s.console.line("""
+                \(s.console.bold(name)) channel \(c) (\(t.h)x\(t.w)): min \(formatNumber(Double(st.min))) max \
+                \(formatNumber(Double(st.max))) mean \(formatNumber(st.mean))
+                """)
             s.showRaster(Raster.mapped(t.data + c * t.h * t.w, width: t.w, height: t.h, map: map, range: range), caption: "\(name) channel \(c)")
             s.console.line(TerminalPicture.colourBar(map, range: range, console: s.console, label: map.rawValue))
             return

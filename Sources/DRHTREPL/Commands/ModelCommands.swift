@@ -8,13 +8,18 @@ enum ModelCommands {
     static let all: [Command] = [model, use, step, reset]
 
     static let seed = Options.int("--seed", "N", "seed for `model init`", default: 1, range: 0...Int(Int32.max))
-    static let deconv = Options.choice("--deconv", "`model init`: how the transposed convolutions start; icnr makes their four output phases identical (fewer grid dots), kaiming as every other conv",
+    static let deconv = Options.choice("--deconv", "`model init`: how the transposed convolutions start; icnr makes their "
+                                         + "four output phases identical (fewer grid dots), kaiming as every other conv",
                                        default: DRHT.DeconvInit.standard)
 
     static let model = Command(
         "model", summary: "The network's layer table, or load/initialise/save its weights.",
         usage: "model [info | load FILE | init [--seed N] [--deconv kaiming|icnr] | save FILE]", example: "model info",
-        details: "`model` prints one row per layer of one autoencoder (both stages have the same layers, with their own weights): kind, kernel, stride, channels, output size for the current input, parameters, FLOPs and receptive field in input pixels.",
+        details: """
+            `model` prints one row per layer of one autoencoder (both stages have the same layers, with their \
+            own weights): kind, kernel, stride, channels, output size for the current input, parameters, FLOPs \
+            and receptive field in input pixels.
+            """,
         arguments: [.words(["info", "load", "init", "save"]), .path],
         options: [seed, deconv]
     ) { s, a in
@@ -107,7 +112,10 @@ enum ModelCommands {
         "use", summary: "Choose the image the pipeline steps through.",
         synopsis: "NAME", example: "use scene",
         details: "Images up to 512 px on their long side are stepped through at full resolution. "
-            + "A larger photo is stepped through the copy that `infer` in gain mode gives the network (long side 128 px, `set work-size` changes it), and `use` says so: that is all the network ever sees of it. "
+            + """
+                A larger photo is stepped through the copy that `infer` in gain mode gives the network (long side \
+                128 px, `set work-size` changes it), and `use` says so: that is all the network ever sees of it.
+                """ + " "
             + "--full steps at full resolution (memory permitting), --work through the working copy whatever the size.",
         arguments: [.variable],
         options: [full, work]
@@ -138,7 +146,9 @@ enum ModelCommands {
             s.console.line("input: \(name) is \(v.tensor.w)x\(v.tensor.h); stepping through a \(input.w)x\(input.h) copy (long side \(workSize)), "
                            + "the copy `infer` in gain mode gives the network (`use \(name) --full` for full resolution)")
         } else {
-            s.console.line("input: \(name) \(p.width)x\(p.height)" + (padded.h != p.height || padded.w != p.width ? ", padded to \(padded.w)x\(padded.h) by repeating edge pixels (sizes must be multiples of 32)" : ""))
+            let wasPadded = padded.h != p.height || padded.w != p.width
+            s.console.line("input: \(name) \(p.width)x\(p.height)"
+                           + (wasPadded ? ", padded to \(padded.w)x\(padded.h) by repeating edge pixels (sizes must be multiples of 32)" : ""))
         }
         s.console.line("next: \(p.nextStepName!) — `step` runs it, `step 5` five steps, `step to hdr.latent` up to a layer")
     }
@@ -152,7 +162,11 @@ enum ModelCommands {
     static let step = Command(
         "step", summary: "Run the next layer(s) of the two-stage pipeline and keep each output.",
         usage: "step [N | to LAYER]", example: "step to hdr.latent",
-        details: "Each step prints the layer, what it computes, its input and output shapes, its time and its activation statistics, and keeps the output as a variable named after the layer (hdr.enc1 ... hdr.head, transform, transform.H, ldr.enc1 ... ldr.head). "
+        details: """
+            Each step prints the layer, what it computes, its input and output shapes, its time and its \
+            activation statistics, and keeps the output as a variable named after the layer (hdr.enc1 ... \
+            hdr.head, transform, transform.H, ldr.enc1 ... ldr.head).
+            """ + " "
             + "Ctrl-C stops after the current layer.",
         arguments: [.words(["to"]), .layer]
     ) { s, a in
@@ -214,7 +228,8 @@ enum ModelCommands {
         let st = out.stats
         let flops = r.flops > 0 ? ", \(formatFlops(r.flops))FLOP" : ""
         s.console.line("\(String(format: "%2d", index)) \(s.console.bold(r.name))  \(r.operation)")
-        s.console.line("   \(shape(r.inputShape)) -> \(shape(r.outputShape))  \(String(format: "%.1f", r.milliseconds)) ms\(flops)  min \(formatNumber(Double(st.min))) max \(formatNumber(Double(st.max))) mean \(formatNumber(st.mean)) std \(formatNumber(st.std))")
+        let stats = "min \(formatNumber(Double(st.min))) max \(formatNumber(Double(st.max))) mean \(formatNumber(st.mean)) std \(formatNumber(st.std))"
+        s.console.line("   \(shape(r.inputShape)) -> \(shape(r.outputShape))  \(String(format: "%.1f", r.milliseconds)) ms\(flops)  \(stats)")
         if let skip = s.variables[r.name + ".skip"] {
             let k = skip.tensor.stats
             s.console.line("   \(r.name).skip = d + e + d*e: min \(formatNumber(Double(k.min))) max \(formatNumber(Double(k.max))) mean \(formatNumber(k.mean))")

@@ -30,7 +30,13 @@ enum ResultCommands {
         synopsis: "NAME", example: "infer scene as fixed",
         details: "Runs all 25 steps and keeps OUT (the corrected LDR image) and OUT.hdr (the estimated linear HDR radiance). "
             + "OUT defaults to NAME.out. "
-            + "In gain mode (the default, `set mode` changes it) the network sees a copy of NAME reduced to the working size (128 px on its long side); the ratio of its output's luminance to its input's, in linear light, is the gain map OUT.gain (in stops: red brightened, blue darkened), which is upsampled and applied to every pixel of NAME: the network decides how bright, the photo keeps its detail. "
+            + """
+                In gain mode (the default, `set mode` changes it) the network sees a copy of NAME reduced to the \
+                working size (128 px on its long side); the ratio of its output's luminance to its input's, in \
+                linear light, is the gain map OUT.gain (in stops: red brightened, blue darkened), which is \
+                upsampled and applied to every pixel of NAME: the network decides how bright, the photo keeps its \
+                detail.
+                """ + " "
             + "In direct mode (the paper's way) the network runs on NAME at full resolution and its output is the result. "
             + "Ctrl-C stops between layers and keeps nothing.",
         arguments: [.variable], options: correctionOptions, namesResult: true
@@ -45,7 +51,10 @@ enum ResultCommands {
             // Inference frees each activation after its last use: about 0.8 KB per pixel at its peak.
             let need = 0.8e3 * pixels
             guard need <= 14e9 else {
-                throw REPLError(String(format: "%@ is %dx%d: direct inference would need about %.0f GB; use gain mode (infer %@ --mode gain) or a smaller copy (load PATH --max 2048)", name, v.tensor.w, v.tensor.h, need / 1e9, name))
+                throw REPLError(String(format: """
+                    %@ is %dx%d: direct inference would need about %.0f GB; use gain mode (infer %@ --mode gain) or a \
+                    smaller copy (load PATH --max 2048)
+                    """, name, v.tensor.w, v.tensor.h, need / 1e9, name))
             }
         }
         let m = try s.model()
@@ -73,7 +82,8 @@ enum ResultCommands {
         if case .gain(let size) = mode {
             let w = c.working
             s.console.line("\(s.console.bold(out)): corrected \(v.tensor.w)x\(v.tensor.h) in \(String(format: "%.2f", seconds)) s in gain mode: "
-                           + (c.isReduced ? "the network saw a \(w.w)x\(w.h) copy (\(networks)) and its gain map was applied to every pixel (\(String(format: "%.0f", c.gainMilliseconds)) ms)"
+                           + (c.isReduced ? "the network saw a \(w.w)x\(w.h) copy (\(networks)) and its gain map was applied to every "
+                                            + "pixel (\(String(format: "%.0f", c.gainMilliseconds)) ms)"
                                           : "\(name) is no larger than the working size \(size), so the network saw it whole (\(networks))"))
         } else {
             s.console.line("\(s.console.bold(out)): corrected \(p.width)x\(p.height) in \(String(format: "%.2f", seconds)) s, direct (\(networks))")
@@ -154,7 +164,11 @@ enum ResultCommands {
         "grid", summary: "The 32-pixel grid score of an image: are the deconvolutions' dots visible?",
         usage: "grid NAME", example: "grid fixed",
         details: "The fine detail of the image's luma (minus a Gaussian blur, sigma 1 px) is folded onto one 32x32 tile by averaging every tile-aligned 32x32 block. "
-            + "Without a pattern that repeats every 32 pixels the blocks average out and the score (the tile's RMS over what chance leaves) is about 1; the dots that DRHT's five stride-2 deconvolutions print once per latent cell survive the averaging and raise it (1.5 and more is visible). "
+            + """
+                Without a pattern that repeats every 32 pixels the blocks average out and the score (the tile's RMS \
+                over what chance leaves) is about 1; the dots that DRHT's five stride-2 deconvolutions print once \
+                per latent cell survive the averaging and raise it (1.5 and more is visible).
+                """ + " "
             + "Peak: the tile's largest value over chance. The tile is drawn blown up, blue-white-red.",
         arguments: [.variable]
     ) { s, a in
@@ -234,7 +248,10 @@ enum ResultCommands {
             let png = raster.png()
             try AtomicFile.write(png, to: expanded)
             s.console.picture(terminal: "", png: png, caption: path)
-            s.console.line("wrote \(path) (\(raster.width)x\(raster.height), blue-white-red from \(formatNumber(Double(range.lowerBound))) to \(formatNumber(Double(range.upperBound))) stops)")
+            s.console.line("""
+                wrote \(path) (\(raster.width)x\(raster.height), blue-white-red from \
+                \(formatNumber(Double(range.lowerBound))) to \(formatNumber(Double(range.upperBound))) stops)
+                """)
         } else {
             guard ext == "png" else { throw REPLError("\(name) is \(v.kind.rawValue); export it as .png (a grid) or .npy (the raw tensor)") }
             let (g, note) = try ExploreCommands.grid(s, name, v.tensor, a, defaultCount: min(v.tensor.c, 64))

@@ -74,14 +74,23 @@ enum SessionCommands {
     static let set = Command(
         "set", summary: "Change a setting: display, colormap, threads, width, colour, pauses, mode, work-size.",
         usage: "set [KEY VALUE]", example: "set display kitty",
-        details: "display blocks|kitty|sixel|ascii|none — how pictures are drawn (blocks: colour half blocks). colormap auto|viridis|gray|diverging. threads N — worker threads. width N|auto — picture width in columns. colour on|off. pauses on|off — whether lessons wait at `pause`. mode gain|direct — how `infer` corrects (gain: the network on a small copy, a gain map to every pixel; direct: the network at full resolution). work-size N — the long side of gain mode's copy (32..2048, default 128). "
+        details: """
+            display blocks|kitty|sixel|ascii|none — how pictures are drawn (blocks: colour half blocks). \
+            colormap auto|viridis|gray|diverging. threads N — worker threads. width N|auto — picture width in \
+            columns. colour on|off. pauses on|off — whether lessons wait at `pause`. mode gain|direct — how \
+            `infer` corrects (gain: the network on a small copy, a gain map to every pixel; direct: the network \
+            at full resolution). work-size N — the long side of gain mode's copy (32..2048, default 128).
+            """ + " "
             + "`set` alone shows the current values.",
-        arguments: [.words(["display", "colormap", "threads", "width", "colour", "pauses", "mode", "work-size"]), .words(Settings.Display.allCases.map(\.rawValue) + Settings.ColourMap.allCases.map(\.rawValue) + ["on", "off", "auto", "gain", "direct"])]
+        arguments: [.words(["display", "colormap", "threads", "width", "colour", "pauses", "mode", "work-size"]),
+                    .words(Settings.Display.allCases.map(\.rawValue) + Settings.ColourMap.allCases.map(\.rawValue)
+                           + ["on", "off", "auto", "gain", "direct"])]
     ) { s, a in
         try a.expectAtMost(2)
         guard let key = a.positional.first else {
             s.console.line("display \(s.settings.display.rawValue), colormap \(s.settings.colourMap.rawValue), threads \(EngineThreads.count), "
-                           + "width \(s.console.fixedWidth.map(String.init) ?? "auto (\(s.console.width))"), colour \(s.console.colour ? "on" : "off"), pauses \(s.settings.pauses ? "on" : "off"), "
+                           + "width \(s.console.fixedWidth.map(String.init) ?? "auto (\(s.console.width))"), "
+                           + "colour \(s.console.colour ? "on" : "off"), pauses \(s.settings.pauses ? "on" : "off"), "
                            + "mode \(s.settings.correction.name), work-size \(s.settings.workSize)")
             return
         }
@@ -168,7 +177,12 @@ enum SessionCommands {
         "expect", summary: "Check a fact about the session (lessons use it as a test).",
         usage: "expect EXPR", example: "expect hdr.latent.shape == 1x512x8x8",
         details: "EXPR compares two values with == != < <= > >=. "
-            + "Values: numbers, shapes (1x512x8x8), NAME.shape/.min/.max/.mean/.std/.channels/.height/.width, psnr(A, B), ssim(A, B), mean(A), grid(A) (the 32-pixel grid score, see `grid`), clipped(A) (share of pixels at 0 or 1), cosine(A, B) (of two images' HDR latents), heldout_before(), heldout_after(), and + - * / ( ).",
+            + """
+                Values: numbers, shapes (1x512x8x8), NAME.shape/.min/.max/.mean/.std/.channels/.height/.width, \
+                psnr(A, B), ssim(A, B), mean(A), grid(A) (the 32-pixel grid score, see `grid`), clipped(A) (share \
+                of pixels at 0 or 1), cosine(A, B) (of two images' HDR latents), heldout_before(), heldout_after(), \
+                and + - * / ( ).
+                """,
         arguments: [.variable]
     ) { s, a in
         let text = a.positional.joined(separator: " ")

@@ -50,7 +50,11 @@ enum TrainCommands {
         let trainer = try Trainer(model: model, config: config, output: "")
         trainer.writesFiles = false
         let before = trainer.validationLoss()
-        s.console.line("training \(config.steps) steps, batch \(config.batch), \(config.size)x\(config.size) (\(config.framing.rawValue)), lr \(formatNumber(Double(config.learningRate))), data \(config.data.description)")
+        s.console.line("""
+            training \(config.steps) steps, batch \(config.batch), \(config.size)x\(config.size) \
+            (\(config.framing.rawValue)), lr \(formatNumber(Double(config.learningRate))), data \
+            \(config.data.description)
+            """)
         s.console.line("held-out loss before: \(formatNumber(before))")
         var lastValidation = before
         try trainer.run(report: { p in

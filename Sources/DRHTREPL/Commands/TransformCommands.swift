@@ -84,7 +84,8 @@ enum TransformCommands {
         let outName = a.asName ?? name + ".transform"
         s.set(outName + ".H", Variable(h, kind: .hdr, origin: "transform \(name) (H)"))
         s.set(outName, Variable(x2, kind: .logHDR, origin: "transform \(name)"))
-        s.console.line("step 1  \(s.console.bold(outName + ".H")) = \(formatNumber(Double(c.scale))) * max(\(name), 0)^\(formatNumber(Double(c.gamma)))   (gamma: back to linear HDR radiance)")
+        let formula = "\(formatNumber(Double(c.scale))) * max(\(name), 0)^\(formatNumber(Double(c.gamma)))"
+        s.console.line("step 1  \(s.console.bold(outName + ".H")) = \(formula)   (gamma: back to linear HDR radiance)")
         s.console.line("        \(stats(v.tensor))  ->  \(stats(h))")
         s.console.line("step 2  \(s.console.bold(outName)) = log(\(outName).H + \(formatNumber(Double(c.epsilon))))   (log: what the LDR network reads)")
         s.console.line("        \(stats(h))  ->  \(stats(x2))")
