@@ -18,6 +18,19 @@ public final class DRHT {
     /// The weights file's free-form metadata (training notes), if any.
     public var notes: [String: String]
 
+    /// Notes that describe the training run that made these weights (not the model itself).
+    public static let runNotes = ["stage", "started_from", "averaged", "steps", "val_loss", "loss", "date"]
+
+    /// Turns the notes of loaded weights into the start of a new training run from them: the
+    /// old run's notes (and any loss_* terms) go, `started_from` names the file and what it was
+    /// (its step or average, its stage).
+    public func startNewRun(from path: String) {
+        let origin = [notes["averaged"] ?? notes["steps"].map { "step \($0)" }, notes["stage"]].compactMap { $0 }
+        for key in Array(notes.keys) where DRHT.runNotes.contains(key) || key.hasPrefix("loss_") { notes[key] = nil }
+        let name = URL(fileURLWithPath: path).lastPathComponent
+        notes["started_from"] = origin.isEmpty ? name : "\(name) (\(origin.joined(separator: "; ")))"
+    }
+
     /// The `format` metadata this implementation reads and writes.
     public static let format = "drht-1"
 

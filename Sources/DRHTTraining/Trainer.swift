@@ -241,8 +241,6 @@ public final class Trainer {
         model.notes["framing"] = config.framing.rawValue
         model.notes["learning_rate"] = "\(config.learningRate)"
         model.notes["date"] = ISO8601DateFormatter().string(from: Date())
-        // Training on from averaged weights makes a new, single run: the note no longer holds.
-        if let averaged = model.notes.removeValue(forKey: "averaged") { model.notes["started_from"] = averaged }
         if let last {
             model.notes["loss"] = "\(last.loss)"
             for (term, value) in zip(Losses.terms, last.terms) { model.notes["loss_\(term.name)"] = "\(value)" }

@@ -20,8 +20,21 @@ struct ConvertCommand: ParsableCommand {
     @Flag(help: "Store F16 (half the size; values are rounded to F16).")
     var f16 = false
 
+    @Option(name: .customLong("note"), help: ArgumentHelp("Set a metadata note, e.g. --note stage='5: ...' (repeatable; an empty value removes it).", valueName: "key=value"))
+    var notes: [String] = []
+
     func run() throws {
         let model = try DRHT.load(input)
+        for note in notes {
+            guard let eq = note.firstIndex(of: "="), eq != note.startIndex else {
+                throw UserError("--note takes key=value (got \(note))")
+            }
+            let key = String(note[..<eq]), value = String(note[note.index(after: eq)...])
+            guard !["format", "gamma", "scale", "epsilon"].contains(key) else {
+                throw UserError("--note cannot change \(key): it describes the model, not the run")
+            }
+            model.notes[key] = value.isEmpty ? nil : value
+        }
         try model.save(to: output, dtype: f16 ? .f16 : .f32)
         print("wrote \(output) (\(f16 ? "F16" : "F32"), \(model.parameterCount.formatted(.number.grouping(.automatic))) parameters) from \(input)")
     }

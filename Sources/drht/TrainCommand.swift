@@ -80,6 +80,7 @@ struct TrainCommand: ParsableCommand {
             }
         } else {
             let model = try weights.map { try DRHT.load($0) } ?? DRHT.initialized(seed: seed, deconv: deconvInit)
+            if let weights { model.startNewRun(from: weights) }
             trainer = try Trainer(model: model, config: config, output: output)
         }
         let tty = isatty(2) != 0

@@ -60,6 +60,22 @@ final class ModelCLITests: CLITestCase {
         XCTAssertLessThan(try size(w16), try size(w32) / 2 + 100_000)
     }
 
+    func testConvertSetsAndRemovesNotesButNotTheModelsOwn() throws {
+        let w = dir + "/w.safetensors", out = dir + "/noted.safetensors"
+        XCTAssertEqual(try drht("init", "--seed", "4", "-o", w).status, 0)
+        let r = try drht("convert", w, "-o", out, "--note", "stage=5: a test", "--note", "init=")
+        XCTAssertEqual(r.status, 0, r.err)
+        let info = try drht("info", out).out
+        XCTAssertTrue(info.contains("stage = 5: a test"), info)
+        XCTAssertFalse(info.contains("init ="), info)
+        for bad in ["gamma=3", "novalue", "=x"] {
+            let refused = try drht("convert", w, "-o", dir + "/bad.safetensors", "--note", bad)
+            XCTAssertNotEqual(refused.status, 0, bad)
+            XCTAssertTrue(refused.err.contains("--note"), refused.err)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/bad.safetensors"), bad)
+        }
+    }
+
     func testCorrectInGainAndDirectMode() throws {
         let weights = dir + "/w.safetensors"
         XCTAssertEqual(try drht("init", "--seed", "1", "-o", weights).status, 0)

@@ -80,11 +80,17 @@ final class TrainingLoopTests: TempDirTestCase {
     func testTrainingOnFromAveragedWeightsDropsTheAveragedNote() throws {
         let model = DRHT.initialized(seed: 1)
         model.notes["averaged"] = "mean of 3 checkpoints, steps 10–30"
+        model.notes["stage"] = "4: an earlier stage"
+        model.notes["started_from"] = "what stage 4 started from"
+        model.notes["loss_hdr"] = "0.5"
+        model.startNewRun(from: "/some/where/avg.safetensors")     // what `drht train --weights` does
         let out = dir + "/on.safetensors"
         try Trainer(model: model, config: small(steps: 2), output: out).run()
         let m = try DRHT.load(out)
         XCTAssertNil(m.notes["averaged"])
-        XCTAssertEqual(m.notes["started_from"], "mean of 3 checkpoints, steps 10–30")
+        XCTAssertNil(m.notes["stage"])
+        XCTAssertEqual(m.notes["started_from"], "avg.safetensors (mean of 3 checkpoints, steps 10–30; 4: an earlier stage)")
+        XCTAssertNotEqual(m.notes["loss_hdr"], "0.5")
         XCTAssertEqual(m.notes["framing"], "whole")
         XCTAssertEqual(m.trainingSummary, "trained 2 steps")
     }
