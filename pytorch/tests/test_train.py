@@ -164,7 +164,12 @@ class FixtureTests(unittest.TestCase):
             self.assertEqual(set(new.keys()), set(old.keys()))
             for key in new.keys():
                 a, b = new.get_tensor(key), old.get_tensor(key)
-                self.assertTrue(torch.allclose(a, b, rtol=1e-4, atol=1e-6), key)
+                # Relative to the tensor's scale, not elementwise: another CPU (AVX2 vs AVX-512
+                # kernels) sums in another order, moving values near zero by ~1e-6 of the
+                # tensor's largest value; a change to the model moves them by far more.
+                scale = b.abs().max().item() if b.numel() else 0.0
+                worst = (a - b).abs().max().item() if b.numel() else 0.0
+                self.assertLessEqual(worst, 1e-4 * scale + 1e-6, f"{key}: max |new - committed| {worst:.3g}, scale {scale:.3g}")
 
 
 class DrhtRoundTripTests(unittest.TestCase):
