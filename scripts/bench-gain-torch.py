@@ -12,11 +12,12 @@ are not timed. Not part of the test suite; needs `pip install torch`.
 """
 import argparse
 import math
-import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from benchtime import median_ms  # scripts/benchtime.py
 
 LAYERS = [  # name, kind, kernel, cin, cout, skip
     ("enc1", "conv", 9, 3, 64, None), ("enc2", "conv", 5, 64, 64, None), ("enc3", "conv", 3, 64, 128, None),
@@ -103,16 +104,10 @@ def main():
     W, H = map(int, args.size.split("x"))
     hdr, ldr = Autoencoder().eval(), Autoencoder().eval()
     photo = torch.rand(1, 3, H, W)
-    times = []
     with torch.inference_mode():
-        for run in range(4):
-            t0 = time.perf_counter()
-            correct(hdr, ldr, photo)
-            if run:
-                times.append(time.perf_counter() - t0)
-    times.sort()
+        ms = median_ms(lambda: correct(hdr, ldr, photo), runs=3, warmup=1)
     print(f"PyTorch {torch.__version__}, {args.threads} threads: gain-mode correction of a {W}x{H} photo, "
-          f"median of 3: {times[1] * 1000:.1f} ms")
+          f"median of 3: {ms:.1f} ms")
 
 
 if __name__ == "__main__":

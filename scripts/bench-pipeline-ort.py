@@ -14,7 +14,6 @@ import argparse
 import os
 import sys
 import tempfile
-import time
 
 import numpy as np
 import onnxruntime as ort
@@ -23,6 +22,7 @@ from safetensors.torch import load_file
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "pytorch"))
 import model as M  # noqa: E402
+from benchtime import median_ms  # noqa: E402  (scripts/benchtime.py)
 
 
 class Corrected(torch.nn.Module):
@@ -63,14 +63,9 @@ def main():
         y = sess.run(None, feed)[0]
         with torch.no_grad():
             ref = net.correct(x).numpy()
-        times = []
-        for _ in range(a.runs):
-            t0 = time.perf_counter()
-            sess.run(None, feed)
-            times.append(time.perf_counter() - t0)
-    times.sort()
+        ms = median_ms(lambda: sess.run(None, feed), runs=a.runs, warmup=0)   # the run above warmed up
     print(f"onnxruntime {ort.__version__}, {a.threads} threads: two-stage inference at {a.size}x{a.size}: "
-          f"{1000 * times[len(times) // 2]:.0f} ms (median of {a.runs}); max |onnxruntime - torch| = {np.abs(y - ref).max():.1e}")
+          f"{ms:.0f} ms (median of {a.runs}); max |onnxruntime - torch| = {np.abs(y - ref).max():.1e}")
 
 
 if __name__ == "__main__":

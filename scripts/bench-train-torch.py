@@ -3,7 +3,7 @@
 joint loss, backward, Adam) in PyTorch on the CPU, to compare on the same machine in the same
 sitting. Uses pytorch/model.py (MODEL.md with the same state_dict names). Random inputs: the
 time does not depend on the data. Prints the median step time of each configuration.
-Not part of the test suite; needs the pytorch/ virtual environment (make torch-venv).
+Not part of the test suite; needs the pytorch/ virtual environment (make torch-deps).
 
     pytorch/.venv/bin/python scripts/bench-train-torch.py --threads 2
 """
@@ -17,6 +17,7 @@ import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "pytorch"))
 import model as M  # noqa: E402
+from benchtime import median_ms  # noqa: E402  (scripts/benchtime.py)
 
 
 def step_ms(batch, size, threads, steps=8):
@@ -28,17 +29,13 @@ def step_ms(batch, size, threads, steps=8):
     x = torch.rand(batch, 3, size, size)
     hdr = torch.rand(batch, 3, size, size) * 4
     target = torch.rand(batch, 3, size, size)
-    times = []
-    for i in range(steps + 2):
-        t0 = time.perf_counter()
+
+    def step():
         opt.zero_grad(set_to_none=True)
         loss, _, _ = net.loss(x, hdr, target)
         loss.backward()
         opt.step()
-        if i >= 2:   # two warm-up steps
-            times.append((time.perf_counter() - t0) * 1000)
-    times.sort()
-    return times[len(times) // 2]
+    return median_ms(step, runs=steps, warmup=2)
 
 
 def main():

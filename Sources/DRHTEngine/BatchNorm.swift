@@ -40,6 +40,16 @@ public struct BatchNorm2D {
         public let mode: Mode
     }
 
+    /// BN of one channel as y = scale * x + shift, for statistics (mean, variance): scale =
+    /// gamma / sqrt(variance + eps), shift = beta - mean * scale. The forward and the fused
+    /// inference epilogue (BlockEpilogue) both use it.
+    @inline(__always)
+    public func scaleShift(channel ch: Int, mean mu: Float, variance: Float) -> (scale: Float, shift: Float) {
+        let r = 1 / (variance + epsilon).squareRoot()
+        let gamma = weight.data[ch]
+        return (r * gamma, bias.data[ch] - mu * r * gamma)
+    }
+
     /// y = BN(x).  x, y: (N, C, H, W). In training mode the running statistics are updated.
     public func forward(_ x: Tensor, mode: Mode) -> (output: Tensor, cache: Cache) {
         precondition(x.shape.count == 4 && x.c == channels, "batch norm expects (N, \(channels), H, W), got \(x.shapeString)")
@@ -48,7 +58,7 @@ public struct BatchNorm2D {
         let mean = Tensor(zeros: [c]), rstd = Tensor(zeros: [c])
         let y = Tensor(zeros: x.shape)
         let eps = epsilon, m = momentum
-        let (rm, rv, gamma, beta) = (runningMean.data, runningVar.data, weight.data, bias.data)
+        let (rm, rv) = (runningMean.data, runningVar.data)
         parallelFor(c) { ch in
             var mu: Float, variance: Float
             switch mode {
@@ -67,9 +77,8 @@ public struct BatchNorm2D {
             case .inference:
                 mu = rm[ch]; variance = rv[ch]
             }
-            let r = 1 / (variance + eps).squareRoot()
-            mean.data[ch] = mu; rstd.data[ch] = r
-            let scale = r * gamma[ch], shift = beta[ch] - mu * r * gamma[ch]
+            mean.data[ch] = mu; rstd.data[ch] = 1 / (variance + eps).squareRoot()
+            let (scale, shift) = scaleShift(channel: ch, mean: mu, variance: variance)
             for b in 0..<nb {
                 let src = x.data + (b * c + ch) * plane, dst = y.data + (b * c + ch) * plane
                 for i in 0..<plane { dst[i] = src[i] * scale + shift }

@@ -16,8 +16,8 @@ public enum BlockEpilogue {
         precondition(z.shape.count == 4 && z.c == bn.channels, "batch norm expects (N, \(bn.channels), H, W), got \(z.shapeString)")
         if let base { checkSameShape(z, base, "head base") }
         if let encoder { checkSameShape(z, encoder, "skip fusion") }
-        let c = z.c, plane = z.h * z.w, eps = bn.epsilon
-        let (rm, rv, gamma, beta) = (bn.runningMean.data, bn.runningVar.data, bn.weight.data, bn.bias.data)
+        let c = z.c, plane = z.h * z.w
+        let (rm, rv) = (bn.runningMean.data, bn.runningVar.data)
         let pz = z.data, pb = base?.data, pe = encoder?.data
         // Tasks: (image, channel, a part of the plane) so two workers share even one plane.
         let parts = max(1, min(8, plane / (1 << 14)))
@@ -26,8 +26,7 @@ public enum BlockEpilogue {
             let i = task / parts, ch = i % c
             let lo = (task % parts) * partSize, hi = min(plane, lo + partSize)
             guard lo < hi else { return }
-            let r = 1 / (rv[ch] + eps).squareRoot()
-            let scale = r * gamma[ch], shift = beta[ch] - rm[ch] * r * gamma[ch]
+            let (scale, shift) = bn.scaleShift(channel: ch, mean: rm[ch], variance: rv[ch])
             let p = pz + i * plane
             switch (pb.map { $0 + i * plane }, pe.map { $0 + i * plane }) {
             case (nil, nil):

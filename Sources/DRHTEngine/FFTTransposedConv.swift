@@ -244,7 +244,6 @@ struct FFTTransposedConv {
 /// them, while a training step, which changes the weights, computes new ones.
 final class KernelSpectra: @unchecked Sendable {
     let blocks: UnsafeMutablePointer<Float>
-    let count: Int
     let key: Key
 
     struct Key: Equatable {
@@ -254,7 +253,7 @@ final class KernelSpectra: @unchecked Sendable {
     }
 
     private init(key: Key, count: Int) {
-        self.key = key; self.count = count
+        self.key = key
         blocks = .allocate(capacity: count)
     }
 

@@ -3,9 +3,10 @@
 // Forward: four ordinary stride-1 convolutions, one per output phase (the pixels with a given
 // row and column parity), each a gather of the taps that land on it + GEMM ("sub-pixel
 // convolution"; no col2im, no overlapping writes) — or, for large kernels on large inputs
-// (dec5 at 256^2 and more), the same four through small FFTs (FFTTransposedConv.swift). Backward: the layer is the adjoint of a
-// stride-2 conv from (Cout, 2H, 2W) to (Cin, H, W) with the same weight tensor, so dInput is
-// that conv's forward, im2col over dy + GEMM, and dWeight a GEMM against the same columns.
+// (dec5 at 256^2 and more), the same four through small FFTs (FFTTransposedConv.swift).
+// Backward: the layer is the adjoint of a stride-2 conv from (Cout, 2H, 2W) to (Cin, H, W)
+// with the same weight tensor, so dInput is that conv's forward, im2col over dy + GEMM, and
+// dWeight a GEMM against the same columns.
 //
 // Size letters: N batch, Cin/Cout channels, H x W input, Ho = 2H x Wo = 2W output, k kernel,
 // K = Cout*k*k rows of the backward's column matrix, Kp = Cin*taps of one phase, T the input
