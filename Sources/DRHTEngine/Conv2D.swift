@@ -93,7 +93,7 @@ public struct Conv2D {
 
     /// Gradients of a loss with respect to x, W and b, given dL/dy.
     /// dy (N, Cout, Ho, Wo), x (N, Cin, H, W) as passed to `forward`.
-    public func backward(dOutput dy: Tensor, input x: Tensor, inputGradient: Bool = true,
+    public func backward(dOutput dy: Tensor, input x: Tensor, inputGradient: Bool = true, weightGradient: Bool = true,
                          workspace: Workspace = .shared) -> ConvGradients {
         let g = geometry(height: x.h, width: x.w)
         let ho = g.outHeight, wo = g.outWidth, kk = g.columnRows
@@ -117,10 +117,12 @@ public struct Conv2D {
                     // cols (K, T): the tile's windows; a 1x1 stride-1 conv's are the image itself
                     let tileCols = pointwise ? UnsafePointer(xb + r0 * wo) : UnsafePointer(cols)
                     let ldCols = pointwise ? ho * wo : t
-                    if !pointwise { im2col(cols, image: xb, geometry: g, rows: rows, parallel: false) }
-                    // dW (Cout, K) += dy[:, tile] (Cout, T) * cols^T (T, K)
-                    gemmSerial(dWPart, ldc: kk, dyb + r0 * wo, lda: ho * wo, transposeA: false,
-                               tileCols, ldb: ldCols, transposeB: true, m: outChannels, n: kk, k: t, beta: 1)
+                    if weightGradient {
+                        if !pointwise { im2col(cols, image: xb, geometry: g, rows: rows, parallel: false) }
+                        // dW (Cout, K) += dy[:, tile] (Cout, T) * cols^T (T, K)
+                        gemmSerial(dWPart, ldc: kk, dyb + r0 * wo, lda: ho * wo, transposeA: false,
+                                   tileCols, ldb: ldCols, transposeB: true, m: outChannels, n: kk, k: t, beta: 1)
+                    }
                     if let dX {
                         let dxb = dX.data + b * inChannels * x.h * x.w
                         // dCols (K, T) = W^T (K, Cout) * dy[:, tile] (Cout, T), folded into dx
@@ -144,10 +146,12 @@ public struct Conv2D {
             while r0 < ho {
                 let rows = r0..<min(ho, r0 + tileRows)
                 let t = rows.count * wo
-                im2col(cols, image: xb, geometry: g, rows: rows) // (K, T)
-                // dW (Cout, K) += dy[:, tile] (Cout, T) * cols^T (T, K)
-                gemm(dW.data, ldc: kk, dyb + r0 * wo, lda: ho * wo, transposeA: false,
-                     cols, ldb: t, transposeB: true, m: outChannels, n: kk, k: t, beta: 1)
+                if weightGradient {
+                    im2col(cols, image: xb, geometry: g, rows: rows) // (K, T)
+                    // dW (Cout, K) += dy[:, tile] (Cout, T) * cols^T (T, K)
+                    gemm(dW.data, ldc: kk, dyb + r0 * wo, lda: ho * wo, transposeA: false,
+                         cols, ldb: t, transposeB: true, m: outChannels, n: kk, k: t, beta: 1)
+                }
                 if let dX {
                     // dCols (K, T) = W^T (K, Cout) * dy[:, tile] (Cout, T)
                     gemm(dCols, ldc: t, weight.data, lda: kk, transposeA: true,
@@ -165,7 +169,7 @@ public struct Conv2D {
 public struct ConvGradients {
     /// Same shape as the input; nil when not requested.
     public var dInput: Tensor?
-    /// Same shape as the weight.
+    /// Same shape as the weight (zero when not asked for).
     public var dWeight: Tensor
     /// (Cout)
     public var dBias: Tensor

@@ -11,9 +11,10 @@ public protocol ConvolutionLayer {
     var bias: Tensor { get }
     /// y = layer(x) + b.  x (N, Cin, H, W) -> y (N, Cout, Ho, Wo).
     func forward(_ x: Tensor, workspace: Workspace) -> Tensor
-    /// dInput (unless `inputGradient` is false), dWeight and dBias given dL/dy, with x as passed
-    /// to `forward`.
-    func backward(dOutput dy: Tensor, input x: Tensor, inputGradient: Bool, workspace: Workspace) -> ConvGradients
+    /// dInput (unless `inputGradient` is false), dWeight (unless `weightGradient` is false:
+    /// attribution needs only dInput) and dBias given dL/dy, with x as passed to `forward`.
+    func backward(dOutput dy: Tensor, input x: Tensor, inputGradient: Bool, weightGradient: Bool,
+                  workspace: Workspace) -> ConvGradients
     /// (N, Cout, Ho, Wo) for an input of shape (N, Cin, H, W).
     func outputShape(for input: [Int]) -> [Int]
     /// 2 x multiply-adds of one forward over an input of shape (N, Cin, H, W).

@@ -125,7 +125,7 @@ public struct TransposedConv2D {
 
     /// Gradients with respect to x, W and b, given dL/dy.
     /// dy (N, Cout, 2H, 2W), x (N, Cin, H, W) as passed to `forward`.
-    public func backward(dOutput dy: Tensor, input x: Tensor, inputGradient: Bool = true,
+    public func backward(dOutput dy: Tensor, input x: Tensor, inputGradient: Bool = true, weightGradient: Bool = true,
                          workspace: Workspace = .shared) -> ConvGradients {
         precondition(dy.shape == outputShape(for: x.shape), "dOutput shape mismatch")
         let g = geometry(height: x.h, width: x.w)
@@ -144,9 +144,11 @@ public struct TransposedConv2D {
                     let rows = r0..<min(x.h, r0 + tileRows)
                     let t = rows.count * x.w
                     im2col(cols, image: dyb, geometry: g, rows: rows, parallel: false)   // (K, T)
-                    // dW (Cin, K) += x[:, tile] (Cin, T) * cols^T (T, K)
-                    gemmSerial(dWPart, ldc: kk, xb + r0 * x.w, lda: hw, transposeA: false,
-                               cols, ldb: t, transposeB: true, m: inChannels, n: kk, k: t, beta: 1)
+                    if weightGradient {
+                        // dW (Cin, K) += x[:, tile] (Cin, T) * cols^T (T, K)
+                        gemmSerial(dWPart, ldc: kk, xb + r0 * x.w, lda: hw, transposeA: false,
+                                   cols, ldb: t, transposeB: true, m: inChannels, n: kk, k: t, beta: 1)
+                    }
                     if let dX {
                         // dx[:, tile] (Cin, T) = W (Cin, K) * cols (K, T)
                         gemmSerial(dX.data + b * inChannels * hw + r0 * x.w, ldc: hw, weight.data, lda: kk, transposeA: false,
@@ -167,9 +169,11 @@ public struct TransposedConv2D {
                 let rows = r0..<min(x.h, r0 + tileRows)
                 let t = rows.count * x.w
                 im2col(cols, image: dyb, geometry: g, rows: rows)   // (K, T)
-                // dW (Cin, K) += x[:, tile] (Cin, T) * cols^T (T, K)
-                gemm(dW.data, ldc: kk, xb + r0 * x.w, lda: hw, transposeA: false,
-                     cols, ldb: t, transposeB: true, m: inChannels, n: kk, k: t, beta: 1)
+                if weightGradient {
+                    // dW (Cin, K) += x[:, tile] (Cin, T) * cols^T (T, K)
+                    gemm(dW.data, ldc: kk, xb + r0 * x.w, lda: hw, transposeA: false,
+                         cols, ldb: t, transposeB: true, m: inChannels, n: kk, k: t, beta: 1)
+                }
                 if let dX {
                     // dx[:, tile] (Cin, T) = W (Cin, K) * cols (K, T)
                     gemm(dX.data + b * inChannels * hw + r0 * x.w, ldc: hw,

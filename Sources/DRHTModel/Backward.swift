@@ -16,11 +16,14 @@ extension Autoencoder {
     /// y = net(x, base) with BN in `mode`; in training mode BN uses batch statistics and
     /// updates its running statistics, like PyTorch's `model.train()`.
     /// x (N, Cin, H, W), base and y (N, 3, H, W).
-    public func forward(_ x: Tensor, base: Tensor, mode: Mode) -> (output: Tensor, tape: AutoencoderTape) {
+    /// With `through` set, stops after that block (the tape then ends there and `output` is
+    /// its output), for gradients of something inside the network (Attribution.swift).
+    public func forward(_ x: Tensor, base: Tensor, mode: Mode, through last: Int? = nil)
+        -> (output: Tensor, tape: AutoencoderTape) {
         var tape = AutoencoderTape()
         var outputs: [String: Tensor] = [:]      // by block name, for the skips
         var h = x
-        for block in blocks {
+        for block in blocks.prefix((last ?? blocks.count - 1) + 1) {
             let spec = block.spec
             let r = block.forward(h, base: spec.kind == .head ? base : nil,
                                   encoder: spec.skipFrom.map { outputs[$0]! }, mode: .differentiable(mode))
@@ -31,19 +34,24 @@ extension Autoencoder {
         return (h, tape)
     }
 
-    /// Gradients of a loss given dL/dy: every parameter's (named `prefix.block.…`), the input's
-    /// (when `inputGradient`), and the base's.
-    public func backward(dOutput dy: Tensor, tape: AutoencoderTape, prefix: String,
-                         inputGradient: Bool) -> (dInput: Tensor?, dBase: Tensor, gradients: Gradients) {
+    /// Gradients of a loss given dL/dy, y the output of the tape's last block: every
+    /// parameter's (named `prefix.block.…`), the input's (when `inputGradient`), and the base's
+    /// (nil when the tape stops before the head). `dActivation` adds a gradient on the last
+    /// block's activation, before its skip sum (a decoder's own output). Without
+    /// `parameterGradients` the conv weights' gradients are not computed (zero).
+    public func backward(dOutput dy: Tensor, dActivation: Tensor? = nil, tape: AutoencoderTape, prefix: String,
+                         inputGradient: Bool, parameterGradients: Bool = true) -> (dInput: Tensor?, dBase: Tensor?, gradients: Gradients) {
         var grads: Gradients = [:]
         var dEncoder: [String: Tensor] = [:]     // gradients reaching encoder outputs through skips
         var g = dy
-        var dBase = dy
+        var dBase: Tensor? = nil
         var dInput: Tensor? = nil
-        for (index, block) in blocks.enumerated().reversed() {
+        let last = tape.blocks.count - 1
+        if let dActivation { dEncoder[blocks[last].spec.name] = dActivation }
+        for (index, block) in blocks.prefix(last + 1).enumerated().reversed() {
             let spec = block.spec
             let bg = block.backward(dOutput: g, dActivationExtra: dEncoder[spec.name], cache: tape.blocks[index],
-                                    inputGradient: index > 0 || inputGradient)
+                                    inputGradient: index > 0 || inputGradient, weightGradient: parameterGradients)
             if let from = spec.skipFrom { dEncoder[from] = bg.dEncoder }
             if let d = bg.dBase { dBase = d }
             let name = "\(prefix).\(spec.name)"
@@ -124,7 +132,7 @@ extension DRHT {
         let (dx2, dBaseLDR, ldrGrads) = ldr.backward(dOutput: dy2, tape: ldrTape, prefix: "ldr", inputGradient: true)
         let dh = Log.backward(dOutput: dx2!, input: h, epsilon: constants.epsilon)
         let dTransform = Pow.backward(dOutput: dh, input: y1, exponent: constants.gamma, scale: constants.scale)
-        let dy1 = add(add(dTransform, dBaseLDR), MSELoss.backward(prediction: y1, target: hdrTarget))
+        let dy1 = add(add(dTransform, dBaseLDR!), MSELoss.backward(prediction: y1, target: hdrTarget))
         let (_, _, hdrGrads) = hdr.backward(dOutput: dy1, tape: hdrTape, prefix: "hdr", inputGradient: false)
         return (losses, hdrGrads.merging(ldrGrads) { a, _ in a })
     }

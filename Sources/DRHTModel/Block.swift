@@ -97,7 +97,7 @@ public struct Block {
     /// reaches this block's activation from elsewhere (an encoder's gradient through the skip
     /// sums that read it).
     public func backward(dOutput: Tensor, dActivationExtra: Tensor? = nil, cache: BlockCache,
-                         inputGradient: Bool) -> BlockGradients {
+                         inputGradient: Bool, weightGradient: Bool = true) -> BlockGradients {
         var dActivation = dOutput
         var dEncoder: Tensor? = nil
         if let e = cache.encoder {
@@ -108,7 +108,8 @@ public struct Block {
         if let extra = dActivationExtra { dActivation = add(dActivation, extra) }
         let dn = ELU.backward(dOutput: dActivation, output: cache.activation)
         let (dz, dGamma, dBeta) = bn.backward(dOutput: dn, input: cache.convOut, cache: cache.bn)
-        let g = conv.backward(dOutput: dz, input: cache.input, inputGradient: inputGradient, workspace: .shared)
+        let g = conv.backward(dOutput: dz, input: cache.input, inputGradient: inputGradient, weightGradient: weightGradient,
+                              workspace: .shared)
         return BlockGradients(dInput: g.dInput, dBase: spec.kind == .head ? dn : nil, dEncoder: dEncoder,
                               dWeight: g.dWeight, dBias: g.dBias, dGamma: dGamma, dBeta: dBeta)
     }

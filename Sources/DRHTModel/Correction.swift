@@ -69,10 +69,11 @@ public final class Correction {
     public private(set) var gainMilliseconds = 0.0
 
     public init(model: DRHT, photo: Tensor, mode: CorrectionMode, options: GainOptions = GainOptions(),
-                retention: Pipeline.Retention = .needed) {
+                retention: Pipeline.Retention = .needed, interventions: [Intervention] = []) {
         self.mode = mode; self.options = options; self.photo = photo
         working = Correction.workingCopy(of: photo, mode: mode)
         pipeline = Pipeline(model: model, image: working, retention: retention)
+        pipeline.interventions = interventions
     }
 
     /// The photo reduced to the mode's working size (the photo itself when it is no larger).

@@ -38,6 +38,8 @@ public final class Pipeline {
     /// The input image's size before padding.
     public let height: Int, width: Int
     public private(set) var outputs: [String: Tensor] = [:]
+    /// Changes to what blocks pass on (Intervention.swift), applied from the next step run.
+    public var interventions: [Intervention] = []
     public private(set) var records: [Record] = []
     /// Index into `stepNames` of the next step to run.
     public private(set) var position = 0
@@ -140,7 +142,9 @@ public final class Pipeline {
         // Block.forward reads the base (head) and the encoder output (decoders) from `reads`.
         let base = spec.kind == .head ? outputs[inputs.last!]! : nil
         let encoder = spec.skipFrom.map { outputs["\(parts[0]).\($0)"]! }
-        let r = block.forward(x, base: base, encoder: encoder, mode: .inference(inPlace: retention == .needed))
+        let active = interventions.filter { $0.step == name }
+        let r = active.isEmpty ? block.forward(x, base: base, encoder: encoder, mode: .inference(inPlace: retention == .needed))
+            : Intervention.run(block, x, base: base, encoder: encoder, active: active)
         if spec.skipFrom != nil {
             if let a = r.activation { outputs[name] = a }
             outputs[name + ".skip"] = r.output

@@ -301,7 +301,7 @@ struct LayerBench {
         let skip = spec.skipFrom != nil ? Tensor.uniform(y.shape, -1, 1, rng: &rng) : nil
         let dy = Tensor.uniform(y.shape, -1, 1, rng: &rng)
         let forwardMS = Timing.medianMS { _ = block.conv.forward(x, workspace: .shared) }
-        let backwardMS = Timing.medianMS { _ = block.conv.backward(dOutput: dy, input: x, inputGradient: true, workspace: .shared) }
+        let backwardMS = Timing.medianMS { _ = block.conv.backward(dOutput: dy, input: x, inputGradient: true, weightGradient: true, workspace: .shared) }
         // Exactly what inference runs (Pipeline, retention .needed): Block.forward in place.
         let blockMS = Timing.medianMS { _ = block.forward(x, base: base, encoder: skip, mode: .inference(inPlace: true)) }
         var gemmMS: Double? = nil

@@ -156,6 +156,12 @@ final class ConvTests: XCTestCase {
             let noInput = conv.backward(dOutput: dy, input: x, inputGradient: false, workspace: ws)
             XCTAssertNil(noInput.dInput)
             assertClose(noInput.dWeight, serial.dWeight, rtol: 1e-5, atol: 1e-5, "conv k\(k) s\(s) dWeight alone")
+            for threads in [1, 2] {        // dInput alone (attribution), on both paths
+                EngineThreads.set(threads)
+                let inputOnly = conv.backward(dOutput: dy, input: x, weightGradient: false, workspace: ws)
+                assertClose(inputOnly.dInput!, serial.dInput!, rtol: 1e-5, atol: 1e-5, "conv k\(k) s\(s) dInput alone")
+                XCTAssertEqual(inputOnly.dWeight.stats.max, 0); XCTAssertEqual(inputOnly.dWeight.stats.min, 0)
+            }
         }
     }
 
@@ -173,6 +179,12 @@ final class ConvTests: XCTestCase {
             let parallel = t.backward(dOutput: dy, input: x, workspace: ws)
             assertClose(parallel.dWeight, serial.dWeight, rtol: 1e-5, atol: 1e-5, "convT k\(k) dWeight")
             assertClose(parallel.dInput!, serial.dInput!, rtol: 1e-5, atol: 1e-5, "convT k\(k) dInput")
+            for threads in [1, 2] {
+                EngineThreads.set(threads)
+                let inputOnly = t.backward(dOutput: dy, input: x, weightGradient: false, workspace: ws)
+                assertClose(inputOnly.dInput!, serial.dInput!, rtol: 1e-5, atol: 1e-5, "convT k\(k) dInput alone")
+                XCTAssertEqual(inputOnly.dWeight.stats.max, 0); XCTAssertEqual(inputOnly.dWeight.stats.min, 0)
+            }
         }
     }
 
