@@ -26,11 +26,11 @@ struct LessonCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lesson",
         abstract: "Run a lesson from Lessons/ (or any command file) from start to end.",
-        discussion: "Examples: drht lesson list\n          drht lesson 1 --notebook lesson1.html"
+        discussion: "Examples: drht lesson list\n          drht lesson 1 --notebook lesson1.ipynb"
     )
 
     @Argument(help: "A lesson number, name or file, or `list`.") var which: String = "list"
-    @Option(help: "Also save the run as a notebook (.html or .md).", completion: .file(extensions: ["html", "md"]))
+    @Option(help: "Also save the run as a notebook (.ipynb for Jupyter, .html or .md).", completion: .file(extensions: ["ipynb", "html", "md"]))
     var notebook: String?
     @OptionGroup var common: SessionOptions
 

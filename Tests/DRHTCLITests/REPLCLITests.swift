@@ -45,15 +45,31 @@ final class REPLCLITests: CLITestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/drht-lessons/02-log.png"))
     }
 
+    func testLessonNotebookForJupyter() throws {
+        let r = try drht(arguments: ["lesson", "10", "--notebook", "l10.ipynb"], directory: dir)
+        XCTAssertEqual(r.status, 0, r.out + r.err)
+        XCTAssertTrue(r.out.contains("wrote l10.ipynb:"), r.out)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/l10.ipynb"))) as? [String: Any])
+        let cells = try XCTUnwrap(json["cells"] as? [[String: Any]])
+        XCTAssertEqual((cells.first?["source"] as? [String])?.first, "# Lesson 10: what does a unit look at? Saliency and receptive fields")
+        let code = cells.filter { $0["cell_type"] as? String == "code" }
+        XCTAssertEqual(code.compactMap { $0["execution_count"] as? Int }, Array(1...code.count))
+        XCTAssertTrue(code.contains { ($0["source"] as? [String]) == ["saliency hdr.latent:133"] })
+        let pictures = code.flatMap { ($0["outputs"] as? [[String: Any]]) ?? [] }.filter { $0["output_type"] as? String == "display_data" }
+        XCTAssertGreaterThanOrEqual(pictures.count, 6)
+    }
+
     func testLessonListAndUnknownLesson() throws {
         let list = try drht(arguments: ["lesson", "list"], directory: dir)
         XCTAssertEqual(list.status, 0)
         XCTAssertTrue(list.out.contains("  1  Lesson 1: LDR and HDR"), list.out)
         XCTAssertTrue(list.out.contains("  8  Lesson 8: a small training run"), list.out)
         XCTAssertTrue(list.out.contains("  9  Lesson 9: a photo of any size"), list.out)
+        XCTAssertTrue(list.out.contains(" 10  Lesson 10: what does a unit look at?"), list.out)
+        XCTAssertTrue(list.out.contains(" 11  Lesson 11: what do the skips and the latent carry?"), list.out)
         let missing = try drht(arguments: ["lesson", "42"], directory: dir)
         XCTAssertEqual(missing.status, 1)
-        XCTAssertEqual(missing.err, "drht: no lesson \"42\"; `lesson list` shows lessons 1-9\n")
+        XCTAssertEqual(missing.err, "drht: no lesson \"42\"; `lesson list` shows lessons 1-11\n")
     }
 
     func testABrokenImageKeepsTheSessionGoingInteractivelyButStopsAPipe() throws {

@@ -21,7 +21,7 @@ final class CompletionTests: XCTestCase {
 
     func testCommandNames() {
         XCTAssertEqual(words("", "sy"), ["synth"])
-        XCTAssertEqual(words("", "s"), ["synth", "show", "step", "set"])
+        XCTAssertEqual(words("", "s"), ["synth", "show", "step", "sweep", "saliency", "scale", "set"])
         XCTAssertEqual(words("", "zz"), [])
         XCTAssertEqual(words("help ", "ma"), ["maps"])
     }
@@ -32,6 +32,16 @@ final class CompletionTests: XCTestCase {
         XCTAssertEqual(words("step to ", "hdr.e"), ["hdr.enc1", "hdr.enc2", "hdr.enc3", "hdr.enc4", "hdr.enc5"])
         XCTAssertEqual(words("maps ", "ldr.l"), ["ldr.latent"])
         XCTAssertEqual(words("step ", "t"), ["to"])
+        // saliency's targets: a layer and a colon, the output region, a score against a variable.
+        XCTAssertEqual(words("saliency ", "hdr.la"), ["hdr.latent:"])
+        XCTAssertEqual(words("saliency ", "o"), ["out", "out["])
+        XCTAssertEqual(words("saliency ", "psnr:da"), ["psnr:dark", "psnr:dark.hdr_gt", "psnr:dark.target"])
+        XCTAssertEqual(words("saliency hdr.latent:3 --method ", "g"), ["grad", "gradxinput"])
+        XCTAssertEqual(words("rf ", "ldr.d"), ["ldr.dec1", "ldr.dec2", "ldr.dec3", "ldr.dec4", "ldr.dec5"])
+        XCTAssertEqual(words("ablate ", "ldr.dec4"), ["ldr.dec4", "ldr.dec4.skip"])
+        XCTAssertEqual(words("ablate ", "o"), ["off"])
+        XCTAssertEqual(words("latent ", "s"), ["swap"])
+        XCTAssertEqual(words("sweep ", "da"), ["dark", "dark.hdr_gt", "dark.target"])
     }
 
     func testOptionsAndTheirValues() {

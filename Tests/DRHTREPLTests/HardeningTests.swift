@@ -39,6 +39,28 @@ final class HardeningTests: XCTestCase {
         }
     }
 
+    /// Ctrl-C (the flag the SIGINT handler sets) during the long look-inside commands: one
+    /// line, nothing kept, the session goes on.
+    func testCtrlCStopsSaliencySweepAndAblateKeepingNothing() throws {
+        let (s, _) = session()
+        try s.execute("model init --seed 1")
+        try s.execute("synth --size 256 as scene")
+        try s.execute("use scene")
+        for (line, kept) in [("saliency scene.target:0 --method integrated --steps 256", "saliency"),
+                             ("saliency hdr.latent:3 --method integrated --steps 256", "saliency"),
+                             ("sweep scene.target --ev -6,-5,-4,-3,-2,-1,1,2,3,4,5,6", "scene.target.sweep"),
+                             ("set mode direct", ""), ("sweep scene.target --ev -6,-5,-4,-3,-2,-1,1,2,3,4,5,6", "scene.target.sweep")] {
+            guard !kept.isEmpty else { try s.execute(line); continue }
+            if line.contains("scene.target:0") { expectOneLineError(s, line, containing: "unknown target"); continue }
+            DispatchQueue.global().asyncAfter(deadline: .now() + 0.15) { Interrupt.requested = 1 }
+            expectOneLineError(s, line, containing: "stopped (Ctrl-C)")
+            XCTAssertNil(s.variables[kept], line)
+        }
+        XCTAssertTrue(s.lastSweep.isEmpty)
+        Interrupt.clear()
+        try s.execute("synth --size 32 as after")
+    }
+
     func testACommandFileThatRunsItselfStopsAtTheNestingLimit() throws {
         try inTemporaryDirectory {
             try "synth --size 32 as a\nrun self.drht\n".write(toFile: "self.drht", atomically: true, encoding: .utf8)

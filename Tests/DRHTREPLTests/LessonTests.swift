@@ -147,6 +147,53 @@ final class NotebookTests: XCTestCase {
         }
     }
 
+    /// nbformat 4.5's required fields (what its JSON schema checks: `make test-torch` runs the
+    /// schema itself on lesson notebooks), counts in order, and every picture decodes.
+    func testJupyterNotebookHasNbformatsFieldsAndDecodableImages() throws {
+        try inTemporaryDirectory {
+            let session = try runSession()
+            try session.execute("notebook save nb.ipynb")
+            let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "nb.ipynb"))) as? [String: Any])
+            XCTAssertEqual(json["nbformat"] as? Int, 4)
+            XCTAssertEqual(json["nbformat_minor"] as? Int, 5)
+            let metadata = try XCTUnwrap(json["metadata"] as? [String: Any])
+            XCTAssertEqual((metadata["language_info"] as? [String: Any])?["name"] as? String, "drht")
+            let cells = try XCTUnwrap(json["cells"] as? [[String: Any]])
+            XCTAssertEqual(cells.map { $0["cell_type"] as? String }, ["markdown"] + Array(repeating: "code", count: 7) + ["markdown"])
+            let ids = cells.compactMap { $0["id"] as? String }
+            XCTAssertEqual(Set(ids).count, cells.count, "unique ids")
+            for id in ids { XCTAssertNotNil(id.range(of: "^[a-zA-Z0-9_-]{1,64}$", options: .regularExpression), id) }
+            var images = 0
+            for (i, cell) in cells.enumerated() {
+                XCTAssertNotNil(cell["metadata"] as? [String: Any])
+                let source = try XCTUnwrap(cell["source"] as? [String])
+                guard cell["cell_type"] as? String == "code" else { continue }
+                XCTAssertEqual(cell["execution_count"] as? Int, i, "counts 1, 2, ... after the title cell")
+                XCTAssertEqual(source.count, 1)
+                for output in try XCTUnwrap(cell["outputs"] as? [[String: Any]]) {
+                    switch output["output_type"] as? String {
+                    case "stream":
+                        XCTAssertEqual(output["name"] as? String, "stdout")
+                        let text = try XCTUnwrap(output["text"] as? [String])
+                        XCTAssertTrue(text.dropLast().allSatisfy { $0.hasSuffix("\n") })
+                    case "display_data":
+                        let data = try XCTUnwrap(output["data"] as? [String: Any])
+                        let png = try XCTUnwrap(Data(base64Encoded: try XCTUnwrap(data["image/png"] as? String)))
+                        XCTAssertGreaterThan(try PNG.decode([UInt8](png), path: "notebook image").width, 0)
+                        XCTAssertNotNil(data["text/plain"] as? [String])
+                        XCTAssertNotNil(output["metadata"] as? [String: Any])
+                        images += 1
+                    default: XCTFail("unexpected output \(output)")
+                    }
+                }
+            }
+            XCTAssertEqual(images, 2)       // show scene, maps
+            XCTAssertEqual((cells[1]["source"] as? [String]), ["model init --seed 1"])
+            XCTAssertEqual((cells[2]["source"] as? [String]), ["synth --size 64"])
+            XCTAssertEqual((cells.last?["source"] as? [String]), ["A paragraph with <html> & \"quotes\"."])
+        }
+    }
+
     func testMarkdownWritesPicturesBesideIt() throws {
         try inTemporaryDirectory {
             let session = try runSession()

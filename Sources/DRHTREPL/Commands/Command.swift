@@ -35,8 +35,8 @@ public struct Command {
 /// Every command, in the order `help` lists them.
 public enum Registry {
     public static let commands: [Command] =
-        ImageCommands.all + TransformCommands.all + ModelCommands.all + ExploreCommands.all
-        + ResultCommands.all + TrainCommands.all + SessionCommands.all
+        ImageCommands.all + TransformCommands.all + ModelCommands.all + ExploreCommands.all + AttributionCommands.all
+        + InterventionCommands.all + ResultCommands.all + TrainCommands.all + SessionCommands.all
 
     public static func find(_ name: String) -> Command? { commands.first { $0.name == name } }
 

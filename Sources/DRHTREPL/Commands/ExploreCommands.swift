@@ -4,7 +4,7 @@ import DRHTModel
 import Foundation
 
 enum ExploreCommands {
-    static let all: [Command] = [maps, latent]
+    static let all: [Command] = [maps, latent, sweep]
 
     static let scale = Options.choice("--scale", "colour range per channel, for the layer, or over every layer so far",
                                       default: FeatureGrid.Scale.channel)
@@ -84,17 +84,26 @@ enum ExploreCommands {
 
     static let latent = Command(
         "latent", summary: "The 512-dim latent: statistics, bars, top channels; or compare two images' latents.",
-        usage: "latent [--at X Y | --mean] [--net hdr|ldr]  |  latent compare A B [--net hdr|ldr]", example: "latent compare dark bright",
+        usage: "latent [--at X Y | --mean] [--net hdr|ldr]  |  latent compare A B [--net hdr|ldr]  |  latent swap A B [--net hdr|ldr] [as OUT]",
+        example: "latent compare dark bright",
         details: "The bottleneck (layer `latent`) holds one 512-dim vector per cell of an H/32 x W/32 grid. "
             + "Without --at the vectors are averaged over the grid. "
             + """
                 `latent compare A B` runs the HDR network's encoder on both images and reports the cosine \
                 similarity and L2 distance of their mean latents (and per cell, when the sizes match).
+                """ + " "
+            + """
+                `latent swap A B` corrects A with its latent replaced by B's (resampled to A's grid when the sizes                 differ), as `infer` would, and shows it beside A's own correction: what the decoder makes of                 another photo's summary with this photo's skips. Keeps A.intact and OUT (default A.swapped).
                 """,
-        arguments: [.words(["compare"]), .variable, .variable],
-        options: [at, mean, net]
+        arguments: [.words(["compare", "swap"]), .variable, .variable],
+        options: [at, mean, net], namesResult: true
     ) { s, a in
         let net = try a.value(Self.net).rawValue
+        if a.positional.first == "swap" {
+            try swap(s, a, net: net)
+            return
+        }
+        if a.asName != nil { throw REPLError("`as OUT` is for latent swap A B") }
         if a.positional.first == "compare" {
             try compare(s, a, net: net)
             return
@@ -171,6 +180,44 @@ enum ExploreCommands {
         let diff = zip(va, vb).map { abs($0 - $1) }
         let top = diff.indices.sorted { diff[$0] > diff[$1] }.prefix(5)
         s.console.line("  channels that differ most: " + top.map { "\($0) (\(formatNumber(va[$0], digits: 3)) vs \(formatNumber(vb[$0], digits: 3)))" }.joined(separator: ", "))
+    }
+
+    static func swap(_ s: Session, _ a: Arguments, net: String) throws {
+        let nameA = try a.positional(1, "two image variables")
+        let nameB = try a.positional(2, "a second image variable")
+        try a.expectAtMost(3)
+        let images = try [nameA, nameB].map { name -> Tensor in
+            let v = try s.image(name)
+            guard v.kind == .image else { throw REPLError("\(name) is \(v.kind.rawValue); latent swap takes LDR images") }
+            return v.tensor
+        }
+        let layer = "\(net).latent", mode = s.settings.correction
+        let b = Correction(model: try s.model(), photo: images[1], mode: mode, retention: .everything, interventions: s.interventions)
+        try b.pipeline.step(to: layer)
+        let working = Correction.workingCopy(of: images[0], mode: mode)
+        let (gh, gw) = ((working.h + 31) / 32, (working.w + 31) / 32)
+        let latentB = resampleNearest(b.pipeline.outputs[layer]!, height: gh, width: gw)
+        let swapped = Intervention(.activation(step: layer, channels: nil), .replace(latentB, from: nameB))
+        let intact = try ResultCommands.correct(s, images[0], mode: mode, interventions: s.interventions, what: "latent swap", progress: (0, 2)).corrected()
+        let changed = try ResultCommands.correct(s, images[0], mode: mode, interventions: s.interventions + [swapped], what: "latent swap",
+                                                 progress: (1, 2)).corrected()
+        let out = a.asName ?? nameA + ".swapped"
+        s.set(nameA + ".intact", Variable(intact, kind: .image, origin: "\(nameA) through the intact network (\(mode))"))
+        s.set(out, Variable(changed, kind: .image, origin: "\(nameA) with \(nameB)'s \(layer)"))
+        let bGrid = b.pipeline.outputs[layer]!
+        s.console.line("\(s.console.bold(out)): \(nameA) corrected with \(nameB)'s \(layer) (\(mode))"
+                       + (bGrid.h != gh || bGrid.w != gw ? "; \(nameB)'s \(bGrid.w)x\(bGrid.h) grid resampled to \(gw)x\(gh)" : ""))
+        InterventionCommands.report(s, intact: intact, changed: changed, name: nameA, out: out)
+    }
+
+    /// t (N, C, h, w) sampled at the nearest cell to (height, width).
+    static func resampleNearest(_ t: Tensor, height: Int, width: Int) -> Tensor {
+        if t.h == height && t.w == width { return t }
+        let out = Tensor(zeros: [t.n, t.c, height, width])
+        for n in 0..<t.n { for c in 0..<t.c { for y in 0..<height { for x in 0..<width {
+            out[n, c, y, x] = t[n, c, min(t.h - 1, (2 * y + 1) * t.h / (2 * height)), min(t.w - 1, (2 * x + 1) * t.w / (2 * width))]
+        } } } }
+        return out
     }
 
     static func norm(_ v: [Double]) -> Double { v.map { $0 * $0 }.reduce(0, +).squareRoot() }

@@ -214,17 +214,11 @@ enum ImageCommands {
             guard v.isImage else { throw REPLError("\(name) is \(v.kind.rawValue); side by side takes images (show \(name) alone draws it)") }
             return s.imageRaster(v).0
         }
-        let height = min(512, rasters.map(\.height).min()!)
-        let scaled = rasters.map { $0.resized(width: max(1, $0.width * height / $0.height), height: height) }
-        let gap = max(2, height / 25)
-        let all = Raster(width: scaled.map(\.width).reduce(0, +) + gap * (scaled.count - 1), height: height, fill: (1, 1, 1))
-        var x = 0
-        for r in scaled { all.paste(r, x: x, y: 0); x += r.width + gap }
         s.console.line("left to right: " + names.map { name in
             let t = s.variables[name]!.tensor
             return "\(s.console.bold(name)) (\(t.w)x\(t.h))"
         }.joined(separator: ", "))
-        s.showRaster(all, caption: names.joined(separator: " | "))
+        s.showRaster(Raster.sideBySide(rasters), caption: names.joined(separator: " | "))
     }
 
     static let info = Command(
@@ -271,7 +265,7 @@ enum ImageCommands {
             values = luminance(v.tensor).map { log10(max($0, 1e-6)) }
             let sorted = values.sorted()
             (lo, hi) = (Double(sorted.first ?? -6), Double(sorted.last ?? 0)); what = "log10 luminance"
-        case .logHDR, .features, .gain:
+        case .logHDR, .features, .gain, .attribution:
             values = Array(UnsafeBufferPointer(start: v.tensor.data, count: v.tensor.count))
             let st = v.tensor.stats
             (lo, hi) = (Double(st.min), Double(st.max)); what = "values"

@@ -138,7 +138,7 @@ enum ModelCommands {
         let m = try s.model()
         s.pipelineInput = name
         s.pipelineWorkSize = reduce ? workSize : nil
-        s.pipeline = Pipeline(model: m, image: input, retention: .everything)
+        s.pipeline = s.makePipeline(m, input)
         s.clearStepVariables()
         let p = s.pipeline!
         let padded = s.pipeline!.outputs["input"]!

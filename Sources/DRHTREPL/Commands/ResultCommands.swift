@@ -57,20 +57,9 @@ enum ResultCommands {
                     """, name, v.tensor.w, v.tensor.h, need / 1e9, name))
             }
         }
-        let m = try s.model()
-        let c = Correction(model: m, photo: v.tensor, mode: mode)
-        let p = c.pipeline
-        let total = Pipeline.stepNames.count
         let start = DispatchTime.now().uptimeNanoseconds
-        while !p.isFinished {
-            if Interrupt.isRequested {
-                if s.console.isTTY { s.console.terminalOnly("\r\u{1B}[2K") }
-                throw REPLError("inference stopped (Ctrl-C) before \(p.nextStepName!); nothing was kept")
-            }
-            if s.console.isTTY { s.console.terminalOnly("\r\u{1B}[2K" + ProgressBar.line(done: p.position, total: total, label: p.nextStepName!)) }
-            p.step()
-        }
-        if s.console.isTTY { s.console.terminalOnly("\r\u{1B}[2K") }
+        let c = try correct(s, v.tensor, mode: mode, interventions: s.interventions, what: "inference")
+        let p = c.pipeline
         let corrected = c.corrected(), estimate = c.hdrEstimate(), gain = c.gainStops()
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let out = a.asName ?? name + ".out"
@@ -90,10 +79,41 @@ enum ResultCommands {
         }
         s.console.line("  " + ImageCommands.summary(corrected, kind: .image))
         s.console.line("\(s.console.bold(out + ".hdr")): the HDR estimate; " + ImageCommands.summary(estimate, kind: .hdr))
+        if !s.interventions.isEmpty {
+            s.console.line(s.console.yellow("  with interventions: " + s.interventions.map(\.description).joined(separator: ", ") + " (`ablate off` restores)"))
+        }
+        // Before and after: drawn at a terminal, always kept in the notebook.
+        let pair = Raster.sideBySide([Raster.image(v.tensor), Raster.image(corrected)])
+        if s.console.isTTY {
+            s.console.line("left: \(name), right: \(out)")
+            s.showRaster(pair, caption: "\(name) | \(out)")
+        } else {
+            s.console.picture(terminal: "", png: pair.png(), caption: "\(name) | \(out)")
+        }
         if let gain {
             s.set(out + ".gain", Variable(gain, kind: .gain, origin: "infer \(name) (gain map, \(mode))"))
             s.showGain(out + ".gain", gain)
         }
+    }
+
+    /// Runs the network on `photo` step by step (a progress bar at a terminal; Ctrl-C stops
+    /// between layers and throws, saying `what` was stopped).
+    static func correct(_ s: Session, _ photo: Tensor, mode: CorrectionMode, interventions: [Intervention], what: String,
+                        progress: (done: Int, total: Int)? = nil) throws -> Correction {
+        let c = Correction(model: try s.model(), photo: photo, mode: mode, interventions: interventions)
+        let p = c.pipeline
+        let steps = Pipeline.stepNames.count
+        let (before, total) = progress.map { ($0.done * steps, $0.total * steps) } ?? (0, steps)
+        while !p.isFinished {
+            if Interrupt.isRequested {
+                if s.console.isTTY { s.console.terminalOnly("\r\u{1B}[2K") }
+                throw REPLError("\(what) stopped (Ctrl-C) before \(p.nextStepName!); nothing was kept")
+            }
+            if s.console.isTTY { s.console.terminalOnly("\r\u{1B}[2K" + ProgressBar.line(done: before + p.position, total: total, label: p.nextStepName!)) }
+            p.step()
+        }
+        if s.console.isTTY { s.console.terminalOnly("\r\u{1B}[2K") }
+        return c
     }
 
     /// Variable-name suffix of each baseline (names cannot hold '-').

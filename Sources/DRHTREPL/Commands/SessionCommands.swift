@@ -159,15 +159,17 @@ enum SessionCommands {
     }
 
     static let notebook = Command(
-        "notebook", summary: "Save the session as a notebook: HTML (self-contained) or Markdown.",
-        usage: "notebook save PATH.html|PATH.md", example: "notebook save session.html",
+        "notebook", summary: "Save the session as a notebook: Jupyter (.ipynb), HTML (self-contained) or Markdown.",
+        usage: "notebook save PATH.ipynb|PATH.html|PATH.md", example: "notebook save session.ipynb",
         details: "Every command becomes a cell with its output and its pictures. "
+            + "A .ipynb is a Jupyter notebook (nbformat 4): it opens in Jupyter, nbviewer, VS Code and on GitHub, "
+            + "narration as markdown cells, commands as code cells with their outputs (the cells hold drht commands, not Python). "
             + "HTML embeds the pictures, so the one file opens in any browser; "
             + "Markdown writes them into a PATH_files folder beside it.",
         arguments: [.words(["save"]), .path]
     ) { s, a in
         guard a.positional.first == "save" else { throw REPLError("usage: \(a.usage)") }
-        let path = try a.positional(1, "a .html or .md path")
+        let path = try a.positional(1, "a .ipynb, .html or .md path")
         try a.expectAtMost(2)
         let n = try NotebookExport.save(s.notebook, to: (path as NSString).expandingTildeInPath, title: "drht session")
         s.console.line("wrote \(path): \(n.cells) cells, \(n.images) pictures")
@@ -181,7 +183,8 @@ enum SessionCommands {
                 Values: numbers, shapes (1x512x8x8), NAME.shape/.min/.max/.mean/.std/.channels/.height/.width, \
                 psnr(A, B), ssim(A, B), mean(A), grid(A) (the 32-pixel grid score, see `grid`), clipped(A) (share \
                 of pixels at 0 or 1), cosine(A, B) (of two images' HDR latents), heldout_before(), heldout_after(), \
-                and + - * / ( ).
+                rf_theoretical() and rf_effective() (the last `rf`'s field sides in pixels), similarity(LAYER, EV) \
+                (the last `sweep`'s cosine similarity of LAYER at EV to 0 EV), and + - * / ( ).
                 """,
         arguments: [.variable]
     ) { s, a in

@@ -210,8 +210,23 @@ enum Expectation {
                 try arity(0)
                 guard let t = session.lastTraining else { throw REPLError("\(f)() needs a `train` run first") }
                 return .number(f == "heldout_before" ? t.before : t.after)
+            case "rf_theoretical", "rf_effective":
+                try arity(0)
+                guard let r = session.lastReceptiveField else { throw REPLError("\(f)() needs an `rf` first") }
+                return .number(Double(f == "rf_theoretical" ? r.theoretical : r.effective))
+            case "similarity":
+                // similarity(LAYER, EV): EV may be negative, which tokenises as "-" and the number.
+                let words = args.count == 3 && args[1] == "-" ? [args[0], "-" + args[2]] : args
+                guard words.count == 2, let ev = Double(words[1]) else { throw REPLError("similarity takes a layer and an exposure, e.g. similarity(hdr.latent, -2)") }
+                guard !session.lastSweep.isEmpty else { throw REPLError("similarity() needs a `sweep` first") }
+                guard let byEV = session.lastSweep[words[0]] else { throw REPLError("similarity: no layer \(words[0]) in the last sweep") }
+                guard let v = byEV[ev] else {
+                    throw REPLError("similarity: the last sweep has no \(formatNumber(ev)) EV (it has \(byEV.keys.sorted().map { formatNumber($0) }.joined(separator: ", ")))")
+                }
+                return .number(v)
             default:
-                throw REPLError("unknown function \(f); functions: psnr, ssim, mean, grid, clipped, cosine, heldout_before, heldout_after")
+                throw REPLError("unknown function \(f); functions: psnr, ssim, mean, grid, clipped, cosine, heldout_before, heldout_after, "
+                                + "rf_theoretical, rf_effective, similarity")
             }
         }
     }

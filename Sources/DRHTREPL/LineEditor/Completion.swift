@@ -13,6 +13,8 @@ public enum Completion {
         case layer
         case path
         case lesson
+        /// A number to explain (`saliency`): `hdr.latent:`, `out[`, `psnr:NAME`, ...
+        case target
         case words([String])
     }
 
@@ -62,6 +64,11 @@ public enum Completion {
         case .lesson:
             let lessons = LessonLibrary.lessons().flatMap { [String($0.number), $0.name] } + ["list"]
             return .words(filter(lessons, word))
+        case .target:
+            for prefix in ["psnr:", "mse:"] where word.hasPrefix(prefix) {
+                return .words(filter(session.variableNames.map { prefix + $0 }, word))
+            }
+            return .words(filter(DRHT.probeSteps.map { $0 + ":" } + ["out", "out[", "psnr:", "mse:"], word))
         case .words(let list): return .words(filter(list, word))
         }
     }

@@ -89,6 +89,8 @@ public final class LineEditor {
             return rl_completion_matches(text, rl_filename_completion_function)
         case .words(let words):
             guard !words.isEmpty else { return nil }
+            // A word that wants more after it (`hdr.latent:`, `out[`) gets no space.
+            rl_completion_append_character = words.count == 1 && (words[0].hasSuffix(":") || words[0].hasSuffix("[")) ? 0 : 32
             LineEditor.candidates = words
             LineEditor.candidateIndex = 0
             return rl_completion_matches(text) { _, _ in

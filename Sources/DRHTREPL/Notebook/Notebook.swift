@@ -1,6 +1,7 @@
 // The session as a notebook: each command a cell with its text output and its pictures, and the
-// lessons' narration between them. Saved as one self-contained HTML page (pictures as data
-// URIs) or as Markdown with the pictures in a folder beside it.
+// lessons' narration between them. Saved as a Jupyter notebook (nbformat 4.5 JSON: opens in
+// Jupyter, nbviewer, VS Code, GitHub), one self-contained HTML page (pictures as data URIs) or
+// Markdown with the pictures in a folder beside it.
 import DRHTImageIO
 import Foundation
 
@@ -31,7 +32,7 @@ public final class NotebookRecorder {
 public enum NotebookExport {
     public struct Summary { public let cells: Int; public let images: Int }
 
-    /// Writes `.html` or `.md` by the path's extension (atomically; pictures first).
+    /// Writes `.ipynb`, `.html` or `.md` by the path's extension (atomically; pictures first).
     @discardableResult
     public static func save(_ notebook: NotebookRecorder, to path: String, title: String) throws -> Summary {
         var cells = notebook.savedCells
@@ -39,6 +40,8 @@ public enum NotebookExport {
         if case .narration(let first)? = cells.first?.kind, first == title { cells.removeFirst() }
         let images = cells.reduce(0) { $0 + $1.images.count }
         switch URL(fileURLWithPath: path).pathExtension.lowercased() {
+        case "ipynb":
+            try write(jupyter(cells, title: title), to: path)
         case "html", "htm":
             try write(html(cells, title: title), to: path)
         case "md", "markdown":
@@ -62,7 +65,7 @@ public enum NotebookExport {
             }
             try write(markdown(cells, imagePaths: names, title: title), to: path)
         default:
-            throw REPLError("\(path): a notebook is .html or .md")
+            throw REPLError("\(path): a notebook is .ipynb, .html or .md")
         }
         return Summary(cells: cells.count, images: images)
     }
@@ -107,6 +110,44 @@ public enum NotebookExport {
             }
         }
         return out + "</body></html>\n"
+    }
+
+    /// nbformat 4.5: markdown cells for the narration (and the title), a code cell per command
+    /// with its text as a `stream` output and each picture as `display_data` (image/png in
+    /// base64, the caption as text/plain), execution counts 1, 2, ... in order. The code is drht
+    /// commands, not Python: `language_info` says so and no kernel is named.
+    static func jupyter(_ cells: [NotebookRecorder.Cell], title: String) -> String {
+        /// Multi-line text as nbformat writes it: a list of lines, each but the last ending in \n.
+        func lines(_ text: String) -> [String] {
+            var parts = text.components(separatedBy: "\n")
+            if parts.last == "" { parts.removeLast() }
+            return parts.enumerated().map { $0.offset < parts.count - 1 || text.hasSuffix("\n") ? $0.element + "\n" : $0.element }
+        }
+        var json: [[String: Any]] = [["cell_type": "markdown", "id": "title", "metadata": [String: Any](), "source": ["# \(title)"]]]
+        var count = 0
+        for (i, cell) in cells.enumerated() {
+            let id = "cell-\(i + 1)"
+            switch cell.kind {
+            case .narration(let p):
+                json.append(["cell_type": "markdown", "id": id, "metadata": [String: Any](), "source": lines(p)])
+            case .command(let c):
+                count += 1
+                var outputs: [[String: Any]] = []
+                if !cell.text.isEmpty { outputs.append(["output_type": "stream", "name": "stdout", "text": lines(cell.text)]) }
+                for image in cell.images {
+                    outputs.append(["output_type": "display_data", "metadata": [String: Any](),
+                                    "data": ["image/png": Data(image.png).base64EncodedString(), "text/plain": [image.caption]]])
+                }
+                json.append(["cell_type": "code", "id": id, "metadata": [String: Any](), "execution_count": count,
+                             "source": lines(c), "outputs": outputs])
+            }
+        }
+        let notebook: [String: Any] = [
+            "nbformat": 4, "nbformat_minor": 5, "cells": json,
+            "metadata": ["title": title, "language_info": ["name": "drht", "file_extension": ".drht"]],
+        ]
+        let data = (try? JSONSerialization.data(withJSONObject: notebook, options: [.prettyPrinted, .sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self) + "\n"
     }
 
     static func markdown(_ cells: [NotebookRecorder.Cell], imagePaths: [[String]], title: String) -> String {

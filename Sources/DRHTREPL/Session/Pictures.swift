@@ -38,7 +38,7 @@ extension Session {
         case .hdr:
             let t = Pow.forward(v.tensor, exponent: 1 / 2.2, scale: 1)
             return (Raster.image(t), "shown as H^(1/2.2), clipped at 1")
-        case .logHDR, .features, .gain:
+        case .logHDR, .features, .gain, .attribution:
             let s = v.tensor.stats
             let t = Tensor(zeros: v.tensor.shape)
             let span = max(s.max - s.min, 1e-12)

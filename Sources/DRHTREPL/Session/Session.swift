@@ -41,6 +41,12 @@ public final class Session {
     public var pipelineWorkSize: Int?
     /// Held-out loss before and after the last `train` (for lessons' `expect`).
     public var lastTraining: (before: Double, after: Double)?
+    /// The last `rf`: the theoretical and the effective field's side in pixels (for `expect`).
+    public var lastReceptiveField: (theoretical: Int, effective: Int)?
+    /// The last `sweep`: per step, per exposure, the cosine similarity to the 0 EV activations.
+    public var lastSweep: [String: [Double: Double]] = [:]
+    /// Interventions (`ablate`, `scale`) applied to every run of the network until `ablate off`.
+    public var interventions: [Intervention] = []
 
     public init(console: Console) {
         self.console = console
@@ -104,9 +110,16 @@ public final class Session {
         modelSource = source
         if let input = pipelineInput, let v = variables[input] {
             let image = pipelineWorkSize.map { Correction.workingCopy(of: v.tensor, mode: .gain(workSize: $0)) } ?? v.tensor
-            pipeline = Pipeline(model: model, image: image, retention: .everything)
+            pipeline = makePipeline(model, image)
             clearStepVariables()
         }
+    }
+
+    /// A stepping pipeline on `image` that keeps every output, with the session's interventions.
+    func makePipeline(_ model: DRHT, _ image: Tensor) -> Pipeline {
+        let p = Pipeline(model: model, image: image, retention: .everything)
+        p.interventions = interventions
+        return p
     }
 
     public var hasModel: Bool { loadedModel != nil }

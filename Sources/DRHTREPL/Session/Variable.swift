@@ -15,6 +15,8 @@ public struct Variable {
         case features = "feature maps"
         /// A gain map in stops (log2 of the brightening), (1, 1, H, W).
         case gain = "gain map"
+        /// How much each input pixel matters to one number (`saliency`, `rf`), (1, 1, H, W).
+        case attribution = "attribution map"
     }
     public var tensor: Tensor
     public var kind: Kind

@@ -1,0 +1,112 @@
+// `sweep`: one photo at several exposures through the network, and how similar each layer's
+// activations stay to the 0 EV version's — where does exposure stop mattering?
+import DRHTEngine
+import DRHTModel
+import DRHTTraining
+import Foundation
+
+extension ExploreCommands {
+    static let sweepEVs = Options.words("--ev", ["E1,E2,..."], "the exposures in stops, -6..6 (default -3,-2,-1,0,1,2,3; 0 is always added)") { words in
+        try words[0].split(separator: ",", omittingEmptySubsequences: false).map { try Arguments.number(String($0), what: "--ev", range: -6...6) }
+    }
+    static let sweepCamera = Options.int("--seed", "N", "which simulated camera (the same for every exposure)", default: 1, range: 0...Int(Int32.max))
+
+    static let sweep = Command(
+        "sweep", summary: "One photo at several exposures: how similar each layer stays to the 0 EV version.",
+        synopsis: "NAME", example: "sweep garden --ev -3,-2,-1,0,1,2,3",
+        details: "Photographs NAME (a well-exposed LDR photo) again at each exposure with one simulated camera (as `expose`), "
+            + "runs each through the network as `infer` would (`set mode`; the interventions of `ablate` included), "
+            + """
+                and compares every layer's activations with those of the 0 EV photo: cosine similarity (1: the \
+                same pattern, whatever its scale) and relative L2 distance (|a - a0| / |a0|, 0: identical). A \
+                chart draws the cosine per layer for each exposure, and the photos and their corrections are \
+                shown side by side. Keeps NAME.sweep (that picture). Ctrl-C stops between layers.
+                """,
+        arguments: [.variable], options: [sweepEVs, sweepCamera]
+    ) { s, a in
+        let (name, v) = try a.onlyVariable(s, "a well-exposed photo")
+        guard v.kind == .image else { throw REPLError("\(name) is \(v.kind.rawValue); sweep takes a well-exposed LDR photo (load one)") }
+        var evs = try a.value(sweepEVs) ?? [-3, -2, -1, 0, 1, 2, 3]
+        if !evs.contains(0) { evs.append(0) }
+        evs = Array(Set(evs)).sorted()
+        guard evs.count >= 2, evs.count <= 13 else { throw REPLError("--ev takes 1 to 12 exposures besides 0 (got \(evs.count - 1))") }
+        let seed = try a.value(sweepCamera)
+        let mode = s.settings.correction
+        let start = DispatchTime.now().uptimeNanoseconds
+        // The 0 EV run first: every other exposure is compared with it, layer by layer.
+        let order = [0.0] + evs.filter { $0 != 0 }
+        var reference: [String: Tensor] = [:]
+        var cosine: [String: [Double: Double]] = [:], relative: [String: [Double: Double]] = [:]
+        var inputs: [Double: Tensor] = [:], outputs: [Double: Tensor] = [:]
+        for (k, ev) in order.enumerated() {
+            var rng = SeededRandom(seed: UInt64(seed))
+            let photo = PhotoTriplet.make(from: v.tensor, rng: &rng, ev: Float(ev)).input
+            let c = Correction(model: try s.model(), photo: photo, mode: mode, retention: .everything, interventions: s.interventions)
+            let p = c.pipeline
+            while !p.isFinished {
+                if Interrupt.isRequested {
+                    if s.console.isTTY { s.console.terminalOnly("\r\u{1B}[2K") }
+                    throw REPLError("sweep stopped (Ctrl-C) at \(formatNumber(ev)) EV; nothing was kept")
+                }
+                if s.console.isTTY {
+                    s.console.terminalOnly("\r\u{1B}[2K" + ProgressBar.line(done: k * Pipeline.stepNames.count + p.position,
+                                                                            total: order.count * Pipeline.stepNames.count,
+                                                                            label: "\(formatNumber(ev)) EV \(p.nextStepName!)"))
+                }
+                let name = p.nextStepName!
+                p.step()
+                let out = p.outputs[name]!
+                if ev == 0 { reference[name] = out } else if let r = reference[name], r.shape == out.shape {
+                    let (cs, rl) = similarity(out, r)
+                    cosine[name, default: [:]][ev] = cs; relative[name, default: [:]][ev] = rl
+                }
+            }
+            inputs[ev] = photo; outputs[ev] = c.corrected()
+        }
+        if s.console.isTTY { s.console.terminalOnly("\r\u{1B}[2K") }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        s.lastSweep = cosine
+        let others = evs.filter { $0 != 0 }
+        s.console.line("\(s.console.bold(name)) at \(evs.map { String(format: "%+g", $0) }.joined(separator: ", ")) EV (camera \(seed)), \(mode), "
+                       + "\(String(format: "%.1f", seconds)) s" + (s.interventions.isEmpty ? "" : "; with " + s.interventions.map(\.description).joined(separator: ", ")))
+        s.console.line("each layer vs the 0 EV photo's: cosine similarity / relative L2 distance")
+        let header = ["layer"] + others.map { String(format: "%+g EV", $0) } + ["cosine by EV"]
+        var rows: [[String]] = []
+        for step in Pipeline.stepNames {
+            guard let cs = cosine[step], let rl = relative[step] else { continue }
+            rows.append([step] + others.map { String(format: "%.3f/%.2f", cs[$0] ?? .nan, rl[$0] ?? .nan) }
+                        + [Charts.sparkline(others.map { cs[$0] ?? 0 }, lo: 0, hi: 1)])
+        }
+        for line in ModelCommands.formatTable(header: header, rows: rows) { s.console.line(line) }
+        // The chart: per exposure, the cosine along the layers (left: hdr.enc1, right: ldr.head).
+        s.console.line("cosine along the layers, hdr.enc1 ... transform ... ldr.head (▁ 0, █ 1):")
+        for ev in others {
+            s.console.line(String(format: "  %+5g EV ", ev) + Charts.sparkline(Pipeline.stepNames.map { cosine[$0]?[ev] ?? 0 }, lo: 0, hi: 1))
+        }
+        let mean = Pipeline.stepNames.compactMap { step in cosine[step].map { (step, $0.values.reduce(0, +) / Double($0.count)) } }
+        if let least = mean.min(by: { $0.1 < $1.1 }), let most = mean.max(by: { $0.1 < $1.1 }) {
+            s.console.line(String(format: "most exposure-dependent: %@ (mean cosine %.3f); least: %@ (%.3f)", least.0, least.1, most.0, most.1))
+        }
+        // The photos (top) and their corrections (bottom).
+        let height = min(160, v.tensor.h)
+        let top = Raster.sideBySide(evs.map { Raster.image(inputs[$0]!) }, maxHeight: height)
+        let bottom = Raster.sideBySide(evs.map { Raster.image(outputs[$0]!) }, maxHeight: height)
+        let gap = max(2, top.height / 25)
+        let picture = Raster(width: top.width, height: top.height + gap + bottom.height, fill: (1, 1, 1))
+        picture.paste(top, x: 0, y: 0); picture.paste(bottom, x: 0, y: top.height + gap)
+        s.set(name + ".sweep", Variable(picture.pixels, kind: .image, origin: "sweep \(name)"))
+        s.console.line("top: \(name) at " + evs.map { String(format: "%+g", $0) }.joined(separator: ", ") + " EV; bottom: corrected")
+        s.showRaster(picture, caption: "\(name) at " + evs.map { String(format: "%+g EV", $0) }.joined(separator: ", ") + ": photos and corrections")
+    }
+
+    /// Cosine similarity of a and b (flattened) and |a - b| / |b|.
+    static func similarity(_ a: Tensor, _ b: Tensor) -> (cosine: Double, relative: Double) {
+        var ab = 0.0, aa = 0.0, bb = 0.0, dd = 0.0
+        for i in 0..<a.count {
+            let x = Double(a.data[i]), y = Double(b.data[i])
+            ab += x * y; aa += x * x; bb += y * y; dd += (x - y) * (x - y)
+        }
+        let n = (aa * bb).squareRoot()
+        return (n > 0 ? ab / n : (aa == bb ? 1 : 0), bb > 0 ? (dd / bb).squareRoot() : 0)
+    }
+}

@@ -1,0 +1,47 @@
+// A single-channel map laid over a photo: the photo in gray, dimmed, and the map's colour on
+// top, opaque where the map is strong — how attribution and receptive fields are drawn.
+
+extension Raster {
+    /// `map` (photo.width x photo.height values) over `photo`: magnitudes (>= 0) through viridis,
+    /// signed values through blue-white-red centred on 0.
+    static func overlay(_ map: UnsafePointer<Float>, on photo: Raster, signed: Bool) -> (raster: Raster, range: ClosedRange<Float>) {
+        let n = photo.width * photo.height
+        var peak: Float = 0
+        for i in 0..<n where map[i].isFinite { peak = max(peak, abs(map[i])) }
+        peak = max(peak, 1e-30)
+        let range: ClosedRange<Float> = signed ? -peak...peak : 0...peak
+        let colourMap: ColourMap = signed ? .diverging : .viridis
+        let out = Raster(width: photo.width, height: photo.height)
+        for y in 0..<photo.height {
+            for x in 0..<photo.width {
+                let v = map[y * photo.width + x]
+                let (r, g, b) = photo.rgb(x, y)
+                let gray = 0.55 * (0.2126 * r + 0.7152 * g + 0.0722 * b)
+                let alpha = v.isFinite ? min(1, abs(v) / peak).squareRoot() : 0
+                let c = colourMap.colour(v, range: range)
+                out.set(x, y, (gray * (1 - alpha) + c.0 * alpha, gray * (1 - alpha) + c.1 * alpha, gray * (1 - alpha) + c.2 * alpha))
+            }
+        }
+        return (out, range)
+    }
+
+    /// Draws the outline of rows x columns (inclusive pixel ranges), `thickness` px wide.
+    func outline(rows: ClosedRange<Int>, columns: ClosedRange<Int>, colour: (Float, Float, Float), thickness: Int = 1) {
+        for t in 0..<thickness {
+            for x in columns { set(x, rows.lowerBound + t, colour); set(x, rows.upperBound - t, colour) }
+            for y in rows { set(columns.lowerBound + t, y, colour); set(columns.upperBound - t, y, colour) }
+        }
+    }
+
+    /// Rasters side by side at one height (at most `maxHeight`), a gap of 4% of it between them,
+    /// on white.
+    static func sideBySide(_ rasters: [Raster], maxHeight: Int = 512) -> Raster {
+        let height = min(maxHeight, rasters.map(\.height).min()!)
+        let scaled = rasters.map { $0.resized(width: max(1, $0.width * height / $0.height), height: height) }
+        let gap = max(2, height / 25)
+        let all = Raster(width: scaled.map(\.width).reduce(0, +) + gap * (scaled.count - 1), height: height, fill: (1, 1, 1))
+        var x = 0
+        for r in scaled { all.paste(r, x: x, y: 0); x += r.width + gap }
+        return all
+    }
+}
