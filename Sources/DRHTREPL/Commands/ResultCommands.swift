@@ -96,21 +96,27 @@ enum ResultCommands {
         }
     }
 
-    /// Runs the network on `photo` step by step (a progress bar at a terminal; Ctrl-C stops
-    /// between layers and throws, saying `what` was stopped).
+    /// Runs the network on `photo` step by step (a progress bar at a terminal, this run being
+    /// number `progress.done` of `progress.total`; Ctrl-C stops between layers and throws,
+    /// saying `what` was stopped). `afterStep` sees each step's name and the pipeline.
     static func correct(_ s: Session, _ photo: Tensor, mode: CorrectionMode, interventions: [Intervention], what: String,
-                        progress: (done: Int, total: Int)? = nil) throws -> Correction {
-        let c = Correction(model: try s.model(), photo: photo, mode: mode, interventions: interventions)
+                        progress: (done: Int, total: Int)? = nil, label: String = "", retention: Pipeline.Retention = .needed,
+                        afterStep: ((String, Pipeline) -> Void)? = nil) throws -> Correction {
+        let c = Correction(model: try s.model(), photo: photo, mode: mode, retention: retention, interventions: interventions)
         let p = c.pipeline
         let steps = Pipeline.stepNames.count
         let (before, total) = progress.map { ($0.done * steps, $0.total * steps) } ?? (0, steps)
         while !p.isFinished {
             if Interrupt.isRequested {
                 if s.console.isTTY { s.console.terminalOnly("\r\u{1B}[2K") }
-                throw REPLError("\(what) stopped (Ctrl-C) before \(p.nextStepName!); nothing was kept")
+                throw REPLError("\(what) stopped (Ctrl-C) before \(label)\(p.nextStepName!); nothing was kept")
             }
-            if s.console.isTTY { s.console.terminalOnly("\r\u{1B}[2K" + ProgressBar.line(done: before + p.position, total: total, label: p.nextStepName!)) }
+            if s.console.isTTY {
+                s.console.terminalOnly("\r\u{1B}[2K" + ProgressBar.line(done: before + p.position, total: total, label: label + p.nextStepName!))
+            }
+            let name = p.nextStepName!
             p.step()
+            afterStep?(name, p)
         }
         if s.console.isTTY { s.console.terminalOnly("\r\u{1B}[2K") }
         return c

@@ -41,20 +41,8 @@ extension ExploreCommands {
         for (k, ev) in order.enumerated() {
             var rng = SeededRandom(seed: UInt64(seed))
             let photo = PhotoTriplet.make(from: v.tensor, rng: &rng, ev: Float(ev)).input
-            let c = Correction(model: try s.model(), photo: photo, mode: mode, retention: .everything, interventions: s.interventions)
-            let p = c.pipeline
-            while !p.isFinished {
-                if Interrupt.isRequested {
-                    if s.console.isTTY { s.console.terminalOnly("\r\u{1B}[2K") }
-                    throw REPLError("sweep stopped (Ctrl-C) at \(formatNumber(ev)) EV; nothing was kept")
-                }
-                if s.console.isTTY {
-                    s.console.terminalOnly("\r\u{1B}[2K" + ProgressBar.line(done: k * Pipeline.stepNames.count + p.position,
-                                                                            total: order.count * Pipeline.stepNames.count,
-                                                                            label: "\(formatNumber(ev)) EV \(p.nextStepName!)"))
-                }
-                let name = p.nextStepName!
-                p.step()
+            let c = try ResultCommands.correct(s, photo, mode: mode, interventions: s.interventions, what: "sweep", progress: (k, order.count),
+                                               label: "\(formatNumber(ev)) EV ", retention: .everything) { name, p in
                 let out = p.outputs[name]!
                 if ev == 0 { reference[name] = out } else if let r = reference[name], r.shape == out.shape {
                     let (cs, rl) = similarity(out, r)
@@ -63,7 +51,6 @@ extension ExploreCommands {
             }
             inputs[ev] = photo; outputs[ev] = c.corrected()
         }
-        if s.console.isTTY { s.console.terminalOnly("\r\u{1B}[2K") }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         s.lastSweep = cosine
         let others = evs.filter { $0 != 0 }
