@@ -126,8 +126,9 @@ enum AttributionCommands {
                 gradxinput weighs that by the pixel's own value, signed (red raises it, blue lowers it); \
                 integrated averages the gradient along the path from a black image to the photo (Sundararajan et \
                 al. 2017), so the map sums to how much the number changes from black to the photo. Keeps OUT \
-                (default saliency, the map) and OUT.overlay (the picture, for export). Interventions (`ablate`) \
-                are not applied here.
+                (default saliency, the map) and OUT.overlay (the picture, for export). For one cell the picture \
+                also outlines its theoretical receptive field in white (see `rf`). Interventions (`ablate`) are \
+                not applied here.
                 """,
         arguments: [.target], options: [method, steps], namesResult: true
     ) { s, a in
@@ -180,7 +181,11 @@ enum AttributionCommands {
         if !note.isEmpty { s.console.line("  " + note) }
         let photo = Raster.image(crop(x, height: p.height, width: p.width))
         let (picture, range) = Raster.overlay(map.data, on: photo, signed: method != .grad)
-        if let cell = t.cell { markCell(picture, step: t.step, cell: cell, padded: x, colour: (1, 0.2, 0.6)) }
+        if let cell = t.cell, t.step != "transform", t.step != "transform.H" {
+            // The cell's theoretical receptive field: nothing outside it can move the number.
+            let f = ReceptiveField.theoretical(step: t.step, x: cell.x, y: cell.y, height: x.h, width: x.w)
+            picture.outline(rows: f.rows.clamped(to: 0...(p.height - 1)), columns: f.columns.clamped(to: 0...(p.width - 1)), colour: (1, 1, 1))
+        }
         s.set(out, Variable(map, kind: .attribution, origin: "saliency \(text) --method \(method.rawValue)"))
         s.set(out + ".overlay", Variable(picture.pixels, kind: .image, origin: "saliency \(text) (the picture)"))
         s.showRaster(picture, caption: "\(out): saliency of \(text)")
@@ -214,15 +219,6 @@ enum AttributionCommands {
         for y in 0..<map.h { for x in 0..<map.w { let v = values[y * map.w + x]; cx += v * Double(x); cy += v * Double(y) } }
         let share = 100 * Double(count) / Double(values.count)
         return "half of the attribution lies in \(String(format: share < 1 ? "%.2f" : "%.0f", share))% of the pixels; its centre of mass is at x \(Int(cx / total)), y \(Int(cy / total))"
-    }
-
-    /// Outlines the pixels under one cell of `step` (its stride's square).
-    static func markCell(_ r: Raster, step: String, cell: (x: Int, y: Int), padded: Tensor, colour: (Float, Float, Float)) {
-        let shape = outputShape(step, h: padded.h, w: padded.w)
-        let d = padded.h / shape.h
-        guard d > 1 else { return }
-        let rows = (cell.y * d)...min(r.height - 1, cell.y * d + d - 1), cols = (cell.x * d)...min(r.width - 1, cell.x * d + d - 1)
-        if rows.lowerBound < r.height && cols.lowerBound < r.width { r.outline(rows: rows, columns: cols, colour: colour) }
     }
 
     static let channel = Options.int("--channel", "C", "follow one channel of the unit instead of the mean of all")
