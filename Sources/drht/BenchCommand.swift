@@ -16,6 +16,7 @@ struct BenchCommand: ParsableCommand {
         Examples: drht bench --size 256 --threads 2 --json
                   drht bench --pipeline --size 1024
                   drht bench --pipeline --mode gain            (a 4000 x 3000 photo, as a phone takes)
+                  drht bench --inside                          (saliency, rf and sweep at 256 x 256)
         """
     )
 
@@ -33,6 +34,9 @@ struct BenchCommand: ParsableCommand {
 
     @Flag(help: "Time full training steps (forward, backward, Adam) instead of single layers.")
     var train = false
+
+    @Flag(help: "Time the look-inside commands (saliency, rf, sweep) on an N x N scene (default 256).")
+    var inside = false
 
     @Option(help: "Batch size for --train.")
     var batch = 8
@@ -52,6 +56,7 @@ struct BenchCommand: ParsableCommand {
     var n: Int { dims.h }
 
     func validate() throws {
+        if [pipeline, train, inside].filter({ $0 }).count > 1 { throw ValidationError("choose one of --pipeline, --train and --inside") }
         if pipeline {
             let parts = size.map { $0.lowercased().split(separator: "x", omittingEmptySubsequences: false).map { Int($0) } } ?? []
             guard size == nil || ((parts.count == 1 || parts.count == 2) && parts.allSatisfy { $0 != nil }),
@@ -77,6 +82,7 @@ struct BenchCommand: ParsableCommand {
         let progress = Progress(enabled: !json && isatty(2) != 0)
         if pipeline { return try runPipeline(progress) }
         if train { return try runTraining(progress) }
+        if inside { return try runInside(progress) }
         // The reference is sampled before, halfway and after the layers, and the median of all
         // samples is used, so a busy spell on a shared machine skews both sides alike.
         let reference = SgemmReference(n: 2048)

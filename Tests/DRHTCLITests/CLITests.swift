@@ -116,6 +116,19 @@ final class CLITests: CLITestCase {
         XCTAssertGreaterThan(try XCTUnwrap(json["total_forward_gflops"] as? Double), 0)
     }
 
+    func testBenchInsideTimesEachLookInsideCommand() throws {
+        let r = try drht("bench", "--inside", "--size", "64", "--threads", "1", "--json")
+        XCTAssertEqual(r.status, 0, r.err)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
+        XCTAssertEqual(json["size"] as? Int, 64)
+        let commands = try XCTUnwrap(json["commands"] as? [[String: Any]])
+        XCTAssertEqual(commands.compactMap { ($0["command"] as? String)?.split(separator: " ").first.map(String.init) },
+                       ["saliency", "saliency", "saliency", "saliency", "saliency", "rf", "rf", "sweep", "sweep"])
+        for c in commands { XCTAssertGreaterThan(try XCTUnwrap(c["ms"] as? Double), 0) }
+        XCTAssertTrue((commands.last?["command"] as? String)?.hasSuffix("(direct)") == true)
+        XCTAssertNotEqual(try drht("bench", "--inside", "--train").status, 0)
+    }
+
     func testBadArgumentsAreRefused() throws {
         let r = try drht("bench", "--size", "33")
         XCTAssertNotEqual(r.status, 0)
