@@ -38,6 +38,19 @@ public enum ReceptiveField {
         (span(step, y...y, networkInput: height), span(step, x...x, networkInput: width))
     }
 
+    /// The size (rows, columns) of the unit's field were it far from every border: the same
+    /// unit moved by 4096 input pixels (a multiple of 32, so every layer's sampling phase is
+    /// unchanged) in an 8192 x 8192 input. A stride-2 transposed conv's even and odd outputs
+    /// read different numbers of inputs, so decoder units' fields differ by a pixel or two
+    /// from `Architecture.receptiveFields` (which counts ceil(k/2) taps for all); the second
+    /// network's fields are larger, as it sees through the first.
+    public static func unclipped(step: String, x: Int, y: Int) -> (rows: Int, columns: Int) {
+        let name = String(step.split(separator: ".", maxSplits: 1)[1])
+        let shift = 4096 / Architecture.layers.first { $0.name == name }!.scaleDivisor
+        let f = theoretical(step: step, x: x + shift, y: y + shift, height: 8192, width: 8192)
+        return (f.rows.count, f.columns.count)
+    }
+
     /// One axis of `theoretical`: input pixels (0..<n) behind cells `cells` of `step`.
     static func span(_ step: String, _ cells: CellSpan, networkInput n: Int) -> CellSpan {
         let parts = step.split(separator: ".", maxSplits: 1).map(String.init)

@@ -71,6 +71,17 @@ final class AttributionTests: XCTestCase {
         let dec5 = Architecture.layers.first { $0.name == "dec5" }!
         XCTAssertEqual(dec5.inputSpan(0...0, inputCells: 32), 0...2)
         XCTAssertEqual(dec5.inputSpan(7...7, inputCells: 32), 2...5)
+        // Away from the border: the table's size for encoders, at most that for decoders (a
+        // transposed conv's odd outputs read one input fewer), more for the second network.
+        for spec in Architecture.layers {
+            for cell in 0..<3 {
+                let f = ReceptiveField.unclipped(step: "hdr.\(spec.name)", x: cell, y: cell)
+                let table = Architecture.receptiveFields[spec.name]!
+                if spec.scaleDivisor > 1 && spec.kind == .conv { XCTAssertEqual(f.columns, table, spec.name) }
+                XCTAssertLessThanOrEqual(f.columns, table, spec.name)
+                XCTAssertGreaterThan(ReceptiveField.unclipped(step: "ldr.\(spec.name)", x: cell, y: cell).columns, f.columns, spec.name)
+            }
+        }
         // An interior unit's field has the table's size.
         for layer in ["enc3", "enc4"] {
             let n = 512, cell = n / Architecture.layers.first { $0.name == layer }!.scaleDivisor / 2

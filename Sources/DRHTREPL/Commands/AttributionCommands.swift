@@ -266,7 +266,7 @@ enum AttributionCommands {
         let f = ReceptiveField.theoretical(step: layer, x: cx, y: cy, height: x.h, width: x.w)
         let rows = f.rows.clamped(to: 0...(p.height - 1)), cols = f.columns.clamped(to: 0...(p.width - 1))
         let theory = max(rows.count, cols.count)
-        let full = Architecture.receptiveFields[String(layer.split(separator: ".")[1])]!
+        let full = ReceptiveField.unclipped(step: layer, x: cx, y: cy)
         guard let eff = effectiveField(map, share: effectiveShare) else {
             throw REPLError("the gradient of \(layer) at (\(cx), \(cy)) is zero everywhere: the unit is flat here (try --channel C or another cell)")
         }
@@ -276,7 +276,8 @@ enum AttributionCommands {
         let unit = "\(layer) cell (\(cx), \(cy))" + (c.map { ", channel \($0)" } ?? "")
         s.console.line("\(s.console.bold(out)): receptive field of \(unit) on \(s.pipelineInput ?? "the input") (\(p.width)x\(p.height)), \(String(format: "%.2f", seconds)) s")
         s.console.line("  theoretical: rows \(rows.lowerBound)...\(rows.upperBound), columns \(cols.lowerBound)...\(cols.upperBound) "
-                       + "(\(cols.count)x\(rows.count) px; \(full) px a side away from the border, `model` RF column)")
+                       + "(\(cols.count)x\(rows.count) px; \(full.columns)x\(full.rows) away from the border"
+                       + (layer.hasPrefix("hdr.") ? ", `model`'s RF column)" : ": it sees through the first network too)"))
         s.console.line("  effective:   \(Int(effectiveShare * 100))% of |gradient| within a \(eff.side)x\(eff.side) px square around x \(eff.x), y \(eff.y) "
                        + "— \(String(format: "%.0f", 100 * Double(eff.side) / Double(theory)))% of the theoretical side, "
                        + "\(String(format: "%.1f", 100 * Double(eff.side * eff.side) / Double(rows.count * cols.count)))% of its area")
