@@ -1,6 +1,6 @@
 // What every convolution kind offers a block: the forward, its backward, and the arithmetic
-// the architecture table derives from it (output shape, FLOPs, how it moves the sampling grid
-// and grows the receptive field). Conv2D and TransposedConv2D conform; a new kind is one file
+// the architecture table derives from it (output shape, FLOPs, how it moves the sampling
+// grid). Conv2D and TransposedConv2D conform; a new kind is one file
 // that conforms plus a case of `LayerSpec.Kind` that builds it.
 
 /// A convolution of some kind with a weight and a bias.
@@ -21,28 +21,16 @@ public protocol ConvolutionLayer {
     func flops(for input: [Int]) -> Double
 }
 
-/// How a layer kind changes the sampling grid and the receptive field, in the recurrence of
-/// Araujo et al. ("Computing receptive fields of CNNs", Distill 2019): with `jump` j the input
-/// pixels between neighbouring units and `field` r one unit's field in input pixels,
-///   conv, kernel k, stride s:      r += (k - 1) j,            j *= s
-///   stride-2 transposed, kernel k: r += (ceil(k / 2) - 1) j,  j /= 2
-/// (each output of a stride-2 transposed conv reads ceil(k/2) input pixels per axis).
+/// How a layer kind changes the sampling grid: output size = input size * up / down. (Receptive
+/// fields are followed exactly, cell interval by cell interval, in DRHTModel's ReceptiveField:
+/// the textbook recurrence r += (ceil(k/2) - 1) j for a stride-2 transposed conv overstates
+/// them, as its even and odd outputs read different numbers of inputs.)
 public struct Sampling: Equatable, Sendable {
-    /// Input pixels each output pixel reads per axis.
-    public let taps: Int
     /// Output size = input size * up / down.
     public let up: Int, down: Int
 
-    public static func conv(kernel: Int, stride: Int) -> Sampling { Sampling(taps: kernel, up: 1, down: stride) }
-    public static func transposed(kernel: Int, stride: Int) -> Sampling {
-        Sampling(taps: (kernel + stride - 1) / stride, up: stride, down: 1)
-    }
-
-    /// Applies the layer to a field r and jump j (both in network-input pixels).
-    public func grow(field r: inout Double, jump j: inout Double) {
-        r += Double(taps - 1) * j
-        j = j * Double(down) / Double(up)
-    }
+    public static func conv(kernel: Int, stride: Int) -> Sampling { Sampling(up: 1, down: stride) }
+    public static func transposed(kernel: Int, stride: Int) -> Sampling { Sampling(up: stride, down: 1) }
 }
 
 extension Conv2D: ConvolutionLayer {}

@@ -85,17 +85,16 @@ public enum Architecture {
         return out
     }()
 
-    /// The receptive field (input pixels, one side) of each row's output, skips included: a
-    /// decoder's fused output sees what its decoder branch sees and what the encoder it is
-    /// fused with sees, so its field is the larger of the two (see `Sampling.grow`).
+    /// The receptive field (input pixels, one side) of each row's output, skips included: the
+    /// largest over the layer's units of the exact field (ReceptiveField.swift: a decoder's
+    /// fused output sees what its decoder branch sees and what its encoder sees; a stride-2
+    /// transposed conv's even and odd outputs read different numbers of inputs, so units of one
+    /// decoder differ and this is the widest, over all 32 sampling phases).
     public static let receptiveFields: [String: Int] = {
-        var r = 1.0, j = 1.0
-        var fields: [String: Double] = [:]
+        var fields: [String: Int] = [:]
         for spec in layers {
-            spec.sampling.grow(field: &r, jump: &j)
-            if let skip = spec.skipFrom, let e = fields[skip] { r = max(r, e) }
-            fields[spec.name] = r
+            fields[spec.name] = (0..<sizeMultiple).map { ReceptiveField.unclipped(step: "hdr.\(spec.name)", x: $0, y: 0).columns }.max()!
         }
-        return fields.mapValues { Int($0.rounded()) }
+        return fields
     }()
 }

@@ -1,6 +1,6 @@
 // The theoretical receptive field of one unit: the input pixels it can depend on, followed
-// back through the table (`Architecture.receptiveFields` gives its size; this gives where it
-// lies for a unit of a given image). Each block reads the block before it, a decoder's fused
+// back through the table exactly, cell interval by cell interval (`Architecture.receptiveFields`,
+// `model`'s RF column, is the widest unit's of each layer). Each block reads the block before it, a decoder's fused
 // output also reads its encoder's, and the head also reads its base at the same pixel; the
 // second network reads the first network's head pixel by pixel through the transform. Taps
 // that fall on zero padding read nothing, so fields stop at the border.
@@ -41,9 +41,8 @@ public enum ReceptiveField {
     /// The size (rows, columns) of the unit's field were it far from every border: the same
     /// unit moved by 4096 input pixels (a multiple of 32, so every layer's sampling phase is
     /// unchanged) in an 8192 x 8192 input. A stride-2 transposed conv's even and odd outputs
-    /// read different numbers of inputs, so decoder units' fields differ by a pixel or two
-    /// from `Architecture.receptiveFields` (which counts ceil(k/2) taps for all); the second
-    /// network's fields are larger, as it sees through the first.
+    /// read different numbers of inputs, so decoder units' fields depend on their position;
+    /// the second network's fields are larger, as it sees through the first.
     public static func unclipped(step: String, x: Int, y: Int) -> (rows: Int, columns: Int) {
         let name = String(step.split(separator: ".", maxSplits: 1)[1])
         let shift = 4096 / Architecture.layers.first { $0.name == name }!.scaleDivisor

@@ -90,6 +90,26 @@ final class AttributionTests: XCTestCase {
         }
     }
 
+    /// `model`'s RF column is the widest unit's field: for each layer of the first network, the
+    /// unit whose exact field is widest has a gradient that reaches exactly that many columns
+    /// (an unclipped unit of a 256 x 256 image; the textbook recurrence said 145 for the head,
+    /// the gradient says 137).
+    func testTheWidestUnitsGradientSpansTheTablesField() {
+        let m = model()
+        var rng = SeededRandom(seed: 8)
+        let x = Tensor.uniform([1, 3, 256, 256], 0.2, 0.8, rng: &rng)
+        XCTAssertEqual(Architecture.receptiveFields["head"], 137)
+        for spec in Architecture.layers where spec.scaleDivisor <= 8 {
+            let centre = 128 / spec.scaleDivisor
+            let phase = (0..<(32 / spec.scaleDivisor)).max { ReceptiveField.unclipped(step: "hdr.\(spec.name)", x: centre + $0, y: 0).columns
+                < ReceptiveField.unclipped(step: "hdr.\(spec.name)", x: centre + $1, y: 0).columns }!
+            let (_, g) = m.inputGradient(x, step: "hdr.\(spec.name)", probe: .unit(x: centre + phase, y: centre))
+            let cols = (0..<256).filter { xx in (0..<256).contains { y in (0..<3).contains { g[0, $0, y, xx] != 0 } } }
+            XCTAssertEqual(cols.count, Architecture.receptiveFields[spec.name]!, spec.name)
+            XCTAssertEqual(cols.last! - cols.first! + 1, cols.count, spec.name)
+        }
+    }
+
     /// With random weights every weight is nonzero and ELU's slope is never 0, so the input
     /// pixels with a nonzero gradient are exactly the theoretical field.
     func testGradientSupportIsTheTheoreticalField() {

@@ -277,7 +277,8 @@ enum AttributionCommands {
         s.console.line("\(s.console.bold(out)): receptive field of \(unit) on \(s.pipelineInput ?? "the input") (\(p.width)x\(p.height)), \(String(format: "%.2f", seconds)) s")
         s.console.line("  theoretical: rows \(rows.lowerBound)...\(rows.upperBound), columns \(cols.lowerBound)...\(cols.upperBound) "
                        + "(\(cols.count)x\(rows.count) px; \(full.columns)x\(full.rows) away from the border"
-                       + (layer.hasPrefix("hdr.") ? ", `model`'s RF column)" : ": it sees through the first network too)"))
+                       + (layer.hasPrefix("hdr.") ? "; the widest unit of the layer: \(Architecture.receptiveFields[String(layer.dropFirst(4))]!), `model`'s RF column)"
+                                                  : "; it sees through the first network too)"))
         s.console.line("  effective:   \(Int(effectiveShare * 100))% of |gradient| within a \(eff.side)x\(eff.side) px square around x \(eff.x), y \(eff.y) "
                        + "— \(String(format: "%.0f", 100 * Double(eff.side) / Double(theory)))% of the theoretical side, "
                        + "\(String(format: "%.1f", 100 * Double(eff.side * eff.side) / Double(rows.count * cols.count)))% of its area")
