@@ -61,6 +61,25 @@ final class HardeningTests: XCTestCase {
         try s.execute("synth --size 32 as after")
     }
 
+    /// Looking inside a photo too large for memory is refused before anything is allocated.
+    func testLookInsideCommandsRefuseWhatWouldNotFitInMemory() throws {
+        let (s, _) = session()
+        try s.execute("model init --seed 1")
+        let big = Tensor(zeros: [1, 3, 2000, 2000]); big.buffer.update(repeating: 0.5)
+        s.set("big", Variable(big, kind: .image, origin: "test"))
+        try s.execute("use big --full")
+        expectOneLineError(s, "saliency out", containing: "would need about 24 GB")
+        expectOneLineError(s, "rf hdr.enc1 3 3", containing: "would need about 24 GB")
+        try s.execute("set mode direct")
+        expectOneLineError(s, "sweep big --ev -1,1", containing: "sweep in direct mode on a 2000x2000 photo would need about 20 GB")
+        let huge = Tensor(zeros: [1, 3, 4000, 4400]); huge.buffer.update(repeating: 0.5)
+        s.set("huge", Variable(huge, kind: .image, origin: "test"))
+        expectOneLineError(s, "ablate hdr.latent --on huge", containing: "ablate in direct mode on a 4400x4000 photo would need about 14 GB")
+        XCTAssertTrue(s.interventions.isEmpty)
+        expectOneLineError(s, "latent swap huge big", containing: "latent swap in direct mode on a 4400x4000 photo")
+        expectOneLineError(s, "latent swap big huge", containing: "latent swap in direct mode on a 2000x2000 photo")
+    }
+
     func testACommandFileThatRunsItselfStopsAtTheNestingLimit() throws {
         try inTemporaryDirectory {
             try "synth --size 32 as a\nrun self.drht\n".write(toFile: "self.drht", atomically: true, encoding: .utf8)

@@ -27,6 +27,17 @@ enum AttributionCommands {
         against the image NAME, e.g. scene.target).
         """
 
+    /// The backward keeps every block's input, convolution output and activation: about 6 KB
+    /// per pixel of the input (measured: 1.5 GB at 512 x 512).
+    static func checkMemory(_ s: Session, _ p: Pipeline, what: String) throws {
+        let x = p.outputs["input"]!
+        let need = 6e3 * Double(x.h * x.w)
+        guard need <= 12e9 else {
+            throw REPLError(String(format: "%@ on %dx%d would need about %.0f GB; `use %@` without --full works on a small copy",
+                                   what, p.width, p.height, need / 1e9, s.pipelineInput ?? "NAME"))
+        }
+    }
+
     /// (channels, height, width) of `step`'s output for a padded input of `h` x `w`.
     static func outputShape(_ step: String, h: Int, w: Int) -> (c: Int, h: Int, w: Int) {
         if step == "transform" || step == "transform.H" { return (3, h, w) }
@@ -136,6 +147,7 @@ enum AttributionCommands {
         try a.expectAtMost(1)
         let p = try ModelCommands.pipeline(s)
         let t = try target(s, text, p)
+        try checkMemory(s, p, what: "saliency")
         let m = p.model
         let x = p.outputs["input"]!
         let method = try a.value(Self.method)
@@ -258,6 +270,7 @@ enum AttributionCommands {
             throw REPLError("\(layer) is \(shape.w)x\(shape.h) cells for this input: 0 <= X < \(shape.w), 0 <= Y < \(shape.h) (got \(cx) \(cy))")
         }
         let c = try a.value(channel, in: 0...(shape.c - 1))
+        try checkMemory(s, p, what: "rf")
         let start = DispatchTime.now().uptimeNanoseconds
         let probe: Probe = c.map { .channel($0, rows: cy..<(cy + 1), columns: cx..<(cx + 1)) } ?? .unit(x: cx, y: cy)
         let g = crop(p.model.inputGradient(x, step: layer, probe: probe).gradient, height: p.height, width: p.width)

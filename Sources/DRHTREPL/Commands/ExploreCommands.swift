@@ -192,6 +192,7 @@ enum ExploreCommands {
             return v.tensor
         }
         let layer = "\(net).latent", mode = s.settings.correction
+        for image in images { try ResultCommands.checkMemory(image, mode: mode, retention: .everything, what: "latent swap") }
         let b = Correction(model: try s.model(), photo: images[1], mode: mode, retention: .everything, interventions: s.interventions)
         try b.pipeline.step(to: layer)
         let working = Correction.workingCopy(of: images[0], mode: mode)

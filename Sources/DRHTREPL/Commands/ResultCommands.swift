@@ -102,6 +102,7 @@ enum ResultCommands {
     static func correct(_ s: Session, _ photo: Tensor, mode: CorrectionMode, interventions: [Intervention], what: String,
                         progress: (done: Int, total: Int)? = nil, label: String = "", retention: Pipeline.Retention = .needed,
                         afterStep: ((String, Pipeline) -> Void)? = nil) throws -> Correction {
+        try checkMemory(photo, mode: mode, retention: retention, what: what)
         let c = Correction(model: try s.model(), photo: photo, mode: mode, retention: retention, interventions: interventions)
         let p = c.pipeline
         let steps = Pipeline.stepNames.count
@@ -120,6 +121,18 @@ enum ResultCommands {
         }
         if s.console.isTTY { s.console.terminalOnly("\r\u{1B}[2K") }
         return c
+    }
+
+    /// Refuses a direct-mode run that would not fit in memory. Inference frees each activation
+    /// after its last use (~0.8 KB per pixel at its peak); keeping every layer costs ~2.5 KB per
+    /// pixel, and `sweep` keeps two such runs.
+    static func checkMemory(_ photo: Tensor, mode: CorrectionMode, retention: Pipeline.Retention, what: String) throws {
+        guard mode == .direct else { return }
+        let need = (retention == .everything ? 5e3 : 0.8e3) * Double(photo.h * photo.w)
+        guard need <= 14e9 else {
+            throw REPLError(String(format: "%@ in direct mode on a %dx%d photo would need about %.0f GB; `set mode gain`, or a smaller copy (load PATH --max 1024)",
+                                   what, photo.w, photo.h, need / 1e9))
+        }
     }
 
     /// Variable-name suffix of each baseline (names cannot hold '-').
