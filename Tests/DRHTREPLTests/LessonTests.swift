@@ -191,6 +191,12 @@ final class NotebookTests: XCTestCase {
             XCTAssertEqual((cells[1]["source"] as? [String]), ["model init --seed 1"])
             XCTAssertEqual((cells[2]["source"] as? [String]), ["synth --size 64"])
             XCTAssertEqual((cells.last?["source"] as? [String]), ["A paragraph with <html> & \"quotes\"."])
+            // Consecutive paragraphs (one narration block of a lesson) make one markdown cell.
+            session.notebook.narration("A second paragraph.")
+            try session.execute("notebook save two.ipynb")
+            let two = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "two.ipynb"))) as? [String: Any])
+            let last = try XCTUnwrap((two["cells"] as? [[String: Any]])?.last)
+            XCTAssertEqual(last["source"] as? [String], ["A paragraph with <html> & \"quotes\".\n", "\n", "A second paragraph."])
         }
     }
 

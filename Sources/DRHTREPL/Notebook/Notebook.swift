@@ -125,11 +125,20 @@ public enum NotebookExport {
         }
         var json: [[String: Any]] = [["cell_type": "markdown", "id": "title", "metadata": [String: Any](), "source": ["# \(title)"]]]
         var count = 0
+        var previousWasNarration = false
         for (i, cell) in cells.enumerated() {
             let id = "cell-\(i + 1)"
+            if case .narration = cell.kind {} else { previousWasNarration = false }
             switch cell.kind {
             case .narration(let p):
-                json.append(["cell_type": "markdown", "id": id, "metadata": [String: Any](), "source": lines(p)])
+                // One markdown cell per narration block: its paragraphs joined by blank lines.
+                if previousWasNarration, var last = json.popLast(), let source = last["source"] as? [String] {
+                    last["source"] = lines(source.joined() + "\n\n" + p)
+                    json.append(last)
+                } else {
+                    json.append(["cell_type": "markdown", "id": id, "metadata": [String: Any](), "source": lines(p)])
+                }
+                previousWasNarration = true
             case .command(let c):
                 count += 1
                 var outputs: [[String: Any]] = []
