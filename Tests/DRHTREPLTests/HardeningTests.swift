@@ -78,6 +78,12 @@ final class HardeningTests: XCTestCase {
         XCTAssertTrue(s.interventions.isEmpty)
         expectOneLineError(s, "latent swap huge big", containing: "latent swap in direct mode on a 4400x4000 photo")
         expectOneLineError(s, "latent swap big huge", containing: "latent swap in direct mode on a 2000x2000 photo")
+        // A NaN pixel makes every gradient NaN: said in one line rather than drawn as nothing.
+        let nan = Tensor(zeros: [1, 3, 64, 64]); nan.buffer.update(repeating: 0.5); nan.data[77] = .nan
+        s.set("nan", Variable(nan, kind: .image, origin: "test"))
+        try s.execute("use nan")
+        expectOneLineError(s, "saliency hdr.latent:1", containing: "nan has NaN or infinite pixels")
+        expectOneLineError(s, "rf hdr.enc3 1 1", containing: "nan has NaN or infinite pixels")
     }
 
     func testACommandFileThatRunsItselfStopsAtTheNestingLimit() throws {

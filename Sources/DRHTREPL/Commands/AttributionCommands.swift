@@ -27,10 +27,14 @@ enum AttributionCommands {
         against the image NAME, e.g. scene.target).
         """
 
-    /// The backward keeps every block's input, convolution output and activation: about 6 KB
-    /// per pixel of the input (measured: 1.5 GB at 512 x 512).
-    static func checkMemory(_ s: Session, _ p: Pipeline, what: String) throws {
+    /// The input must be finite (one NaN makes every gradient NaN) and fit in memory: the
+    /// backward keeps every block's input, convolution output and activation, about 6 KB per
+    /// input pixel (measured: 1.5 GB at 512 x 512).
+    static func checkInput(_ s: Session, _ p: Pipeline, what: String) throws {
         let x = p.outputs["input"]!
+        guard x.array.allSatisfy(\.isFinite) else {
+            throw REPLError("\(s.pipelineInput ?? "the input") has NaN or infinite pixels: every gradient through them is NaN; \(what) needs a finite image")
+        }
         let need = 6e3 * Double(x.h * x.w)
         guard need <= 12e9 else {
             throw REPLError(String(format: "%@ on %dx%d would need about %.0f GB; `use %@` without --full works on a small copy",
@@ -147,7 +151,7 @@ enum AttributionCommands {
         try a.expectAtMost(1)
         let p = try ModelCommands.pipeline(s)
         let t = try target(s, text, p)
-        try checkMemory(s, p, what: "saliency")
+        try checkInput(s, p, what: "saliency")
         let m = p.model
         let x = p.outputs["input"]!
         let method = try a.value(Self.method)
@@ -270,7 +274,7 @@ enum AttributionCommands {
             throw REPLError("\(layer) is \(shape.w)x\(shape.h) cells for this input: 0 <= X < \(shape.w), 0 <= Y < \(shape.h) (got \(cx) \(cy))")
         }
         let c = try a.value(channel, in: 0...(shape.c - 1))
-        try checkMemory(s, p, what: "rf")
+        try checkInput(s, p, what: "rf")
         let start = DispatchTime.now().uptimeNanoseconds
         let probe: Probe = c.map { .channel($0, rows: cy..<(cy + 1), columns: cx..<(cx + 1)) } ?? .unit(x: cx, y: cy)
         let g = crop(p.model.inputGradient(x, step: layer, probe: probe).gradient, height: p.height, width: p.width)
