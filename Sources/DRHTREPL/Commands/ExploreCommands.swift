@@ -83,7 +83,7 @@ enum ExploreCommands {
     static let net = Options.choice("--net", "which network's latent", default: Network.hdr)
 
     static let latent = Command(
-        "latent", summary: "The 512-dim latent: statistics, bars, top channels; or compare two images' latents.",
+        "latent", summary: "The 512-dim latent: statistics, bars, top channels; or compare or swap two images' latents.",
         usage: "latent [--at X Y | --mean] [--net hdr|ldr]  |  latent compare A B [--net hdr|ldr]  |  latent swap A B [--net hdr|ldr] [as OUT]",
         example: "latent compare dark bright",
         details: "The bottleneck (layer `latent`) holds one 512-dim vector per cell of an H/32 x W/32 grid. "
