@@ -33,3 +33,21 @@ public func crop(_ x: Tensor, height: Int, width: Int) -> Tensor {
     }
     return y
 }
+
+/// The adjoint of `replicatePad`: dL/dx for x (N, C, height, width) given dL/d(padded) — each
+/// padded pixel's gradient goes back to the edge pixel it repeats. Returns g itself when no
+/// padding was added.
+public func replicatePadBackward(_ g: Tensor, height: Int, width: Int) -> Tensor {
+    if g.h == height && g.w == width { return g }
+    let dx = crop(g, height: height, width: width)
+    for plane in 0..<(g.n * g.c) {
+        let src = g.data + plane * g.h * g.w, dst = dx.data + plane * height * width
+        for row in 0..<g.h {
+            let d = dst + min(row, height - 1) * width
+            let s = src + row * g.w
+            if row >= height { for col in 0..<width { d[col] += s[col] } }
+            for col in width..<g.w { d[width - 1] += s[col] }
+        }
+    }
+    return dx
+}

@@ -45,6 +45,23 @@ final class AttributionTests: XCTestCase {
         }
     }
 
+    /// replicatePadBackward is replicatePad's adjoint: <pad(x), y> = <x, padBackward(y)>, and a
+    /// hand case: a 1x2 row padded to 1x4 sends the two extra columns' gradient to column 1.
+    func testPaddingsAdjoint() {
+        var rng = SeededRandom(seed: 11)
+        let x = Tensor.uniform([2, 3, 37, 45], -1, 1, rng: &rng)
+        let padded = replicatePad(x, toMultipleOf: 32)
+        let y = Tensor.uniform(padded.shape, -1, 1, rng: &rng)
+        let back = replicatePadBackward(y, height: 37, width: 45)
+        XCTAssertEqual(back.shape, x.shape)
+        let lhs = zip(padded.array, y.array).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        let rhs = zip(x.array, back.array).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        XCTAssertEqual(lhs, rhs, accuracy: 1e-4 * abs(lhs) + 1e-4)
+        let g = Tensor(zeros: [1, 1, 2, 4])
+        for (i, v) in [Float(1), 2, 3, 4, 10, 20, 30, 40].enumerated() { g.data[i] = v }
+        XCTAssertEqual(replicatePadBackward(g, height: 1, width: 2).array, [11, 99])
+    }
+
     /// The probe reads the same tensor the pipeline publishes for the step.
     func testProbeValueIsThePipelinesOutput() throws {
         let m = model()

@@ -153,7 +153,10 @@ enum AttributionCommands {
         let t = try target(s, text, p)
         try checkInput(s, p, what: "saliency")
         let m = p.model
-        let x = p.outputs["input"]!
+        let x = p.outputs["input"]!                                  // padded to a multiple of 32
+        let image = crop(x, height: p.height, width: p.width)
+        /// dS/d(image): the padding's gradient goes back to the edge pixels it repeats.
+        let unpad = { (g: Tensor) in replicatePadBackward(g, height: p.height, width: p.width) }
         let method = try a.value(Self.method)
         if a.has(steps) && method != .integrated { throw REPLError("--steps is for --method integrated") }
         let start = DispatchTime.now().uptimeNanoseconds
@@ -163,7 +166,7 @@ enum AttributionCommands {
         case .grad, .gradxinput:
             let (v, g) = m.inputGradient(x, step: t.step, probe: t.probe)
             value = v
-            map = method == .grad ? channelSum(g, x: nil) : channelSum(g, x: x)
+            map = channelSum(unpad(g), x: method == .grad ? nil : image)
         case .integrated:
             let n = try a.value(steps)
             let mean = Tensor(zeros: x.shape)
@@ -182,12 +185,11 @@ enum AttributionCommands {
             if s.console.isTTY { s.console.terminalOnly("\r\u{1B}[2K") }
             value = m.inputGradient(x, step: t.step, probe: t.probe).value
             let black = m.inputGradient(Tensor(zeros: x.shape), step: t.step, probe: t.probe).value
-            map = channelSum(mean, x: x)
+            map = channelSum(unpad(mean), x: image)
             let total = map.array.reduce(0.0) { $0 + Double($1) }
             note = "the map sums to \(formatNumber(total, digits: 3)); S(photo) - S(black) = \(formatNumber(value - black, digits: 3))"
                 + " (they agree as the steps grow: \(n) steps here)"
         }
-        map = crop(map, height: p.height, width: p.width)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let out = a.asName ?? "saliency"
         let input = s.pipelineInput ?? "the input"
@@ -195,8 +197,7 @@ enum AttributionCommands {
                        + "--method \(method.rawValue), \(String(format: "%.2f", seconds)) s")
         s.console.line("  " + concentration(map))
         if !note.isEmpty { s.console.line("  " + note) }
-        let photo = Raster.image(crop(x, height: p.height, width: p.width))
-        let (picture, range) = Raster.overlay(map.data, on: photo, signed: method != .grad)
+        let (picture, range) = Raster.overlay(map.data, on: Raster.image(image), signed: method != .grad)
         if let cell = t.cell, t.step != "transform", t.step != "transform.H" {
             // The cell's theoretical receptive field: nothing outside it can move the number.
             let f = ReceptiveField.theoretical(step: t.step, x: cell.x, y: cell.y, height: x.h, width: x.w)
@@ -277,7 +278,7 @@ enum AttributionCommands {
         try checkInput(s, p, what: "rf")
         let start = DispatchTime.now().uptimeNanoseconds
         let probe: Probe = c.map { .channel($0, rows: cy..<(cy + 1), columns: cx..<(cx + 1)) } ?? .unit(x: cx, y: cy)
-        let g = crop(p.model.inputGradient(x, step: layer, probe: probe).gradient, height: p.height, width: p.width)
+        let g = replicatePadBackward(p.model.inputGradient(x, step: layer, probe: probe).gradient, height: p.height, width: p.width)
         let map = channelSum(g, x: nil)
         // Theory, clipped to the image (the padding beyond it repeats its edge).
         let f = ReceptiveField.theoretical(step: layer, x: cx, y: cy, height: x.h, width: x.w)
