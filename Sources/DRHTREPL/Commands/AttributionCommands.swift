@@ -32,7 +32,7 @@ enum AttributionCommands {
     /// input pixel (measured: 1.5 GB at 512 x 512).
     static func checkInput(_ s: Session, _ p: Pipeline, what: String) throws {
         let x = p.outputs["input"]!
-        guard x.array.allSatisfy(\.isFinite) else {
+        guard x.buffer.allSatisfy(\.isFinite) else {
             throw REPLError("\(s.pipelineInput ?? "the input") has NaN or infinite pixels: every gradient through them is NaN; \(what) needs a finite image")
         }
         let need = 6e3 * Double(x.h * x.w)

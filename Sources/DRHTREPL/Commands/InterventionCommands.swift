@@ -131,17 +131,14 @@ enum InterventionCommands {
     }
 
     static func meanLuma(_ t: Tensor) -> Double {
-        let plane = t.h * t.w
-        var sum = 0.0
-        for c in 0..<3 { for i in 0..<plane { sum += Double(Probe.luma[c] * t.data[c * plane + i]) } }
-        return sum / Double(plane)
+        let luma = ImageCommands.luminance(t)
+        return luma.reduce(0.0) { $0 + Double($1) } / Double(luma.count)
     }
 
     /// The stepping pipeline starts again under the new interventions (its outputs were made
     /// without them).
     static func resetStepping(_ s: Session) {
-        guard s.pipeline != nil, let m = try? s.model() else { return }
-        s.setModel(m, source: s.modelSource)
+        guard s.rebuildPipeline() else { return }
         s.console.line(s.console.dim("(the stepping pipeline was reset to run under the interventions; `step` starts again)"))
     }
 }

@@ -1,5 +1,6 @@
 // A single-channel map laid over a photo: the photo in gray, dimmed, and the map's colour on
 // top, opaque where the map is strong — how attribution and receptive fields are drawn.
+import DRHTImageIO
 
 extension Raster {
     /// `map` (photo.width x photo.height values) over `photo`: magnitudes (>= 0) through viridis,
@@ -16,7 +17,7 @@ extension Raster {
             for x in 0..<photo.width {
                 let v = map[y * photo.width + x]
                 let (r, g, b) = photo.rgb(x, y)
-                let gray = 0.55 * (0.2126 * r + 0.7152 * g + 0.0722 * b)
+                let gray = 0.55 * SRGB.luminance(r, g, b)
                 let alpha = v.isFinite ? min(1, abs(v) / peak).squareRoot() : 0
                 let c = colourMap.colour(v, range: range)
                 out.set(x, y, (gray * (1 - alpha) + c.0 * alpha, gray * (1 - alpha) + c.1 * alpha, gray * (1 - alpha) + c.2 * alpha))

@@ -108,11 +108,18 @@ public final class Session {
     public func setModel(_ model: DRHT, source: String) {
         loadedModel = model
         modelSource = source
-        if let input = pipelineInput, let v = variables[input] {
-            let image = pipelineWorkSize.map { Correction.workingCopy(of: v.tensor, mode: .gain(workSize: $0)) } ?? v.tensor
-            pipeline = makePipeline(model, image)
-            clearStepVariables()
-        }
+        rebuildPipeline()
+    }
+
+    /// Starts the stepping pipeline again on the chosen input with the current model and
+    /// interventions (its outputs were made with the old ones). False when there is none.
+    @discardableResult
+    func rebuildPipeline() -> Bool {
+        guard let model = loadedModel, let input = pipelineInput, let v = variables[input] else { return false }
+        let image = pipelineWorkSize.map { Correction.workingCopy(of: v.tensor, mode: .gain(workSize: $0)) } ?? v.tensor
+        pipeline = makePipeline(model, image)
+        clearStepVariables()
+        return true
     }
 
     /// A stepping pipeline on `image` that keeps every output, with the session's interventions.
