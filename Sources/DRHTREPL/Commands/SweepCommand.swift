@@ -1,13 +1,16 @@
 // `sweep`: one photo at several exposures through the network, and how similar each layer's
 // activations stay to the 0 EV version's — where does exposure stop mattering?
 import DRHTEngine
+import DRHTImageIO
 import DRHTModel
 import DRHTTraining
 import Foundation
 
 extension ExploreCommands {
     static let sweepEVs = Options.words("--ev", ["E1,E2,..."], "the exposures in stops, -6..6 (default -3,-2,-1,0,1,2,3; 0 is always added)") { words in
-        try words[0].split(separator: ",", omittingEmptySubsequences: false).map { try Arguments.number(String($0), what: "--ev", range: -6...6) }
+        let parts = words[0].split(separator: ",", omittingEmptySubsequences: false)
+        guard !parts.contains(where: \.isEmpty) else { throw REPLError("--ev takes exposures separated by commas, e.g. -2,0,2 (got \(printable(words[0], limit: 40)))") }
+        return try parts.map { try Arguments.number(String($0), what: "--ev", range: -6...6) }
     }
     static let sweepCamera = Options.int("--seed", "N", "which simulated camera (the same for every exposure)", default: 1, range: 0...Int(Int32.max))
 
