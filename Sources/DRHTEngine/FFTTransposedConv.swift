@@ -1,7 +1,6 @@
-// The forward of a stride-2 transposed convolution with a large kernel (dec5's 9 x 9) through
-// small FFTs: the same result as the sub-pixel GEMM path in TransposedConv2D.forward, with
-// about a fifth of the arithmetic. Measured at 256^2 -> 512^2, 64 -> 64 channels, 2 threads
-// (`drht bench` prints both paths): 160-190 ms against 270-320 ms for the GEMM path.
+// A stride-2 transposed convolution with a large kernel (dec5's 9 x 9) through small FFTs,
+// forward and backward: the same results as the GEMM paths in TransposedConv2D, with about a
+// fifth of the arithmetic. `drht bench` prints both paths; measured figures at `isFaster`.
 //
 // The four output phases of the layer (see SubPixelPhase) are four stride-1 correlations of
 // the input, each with its own r x r kernel (r = 5 for k = 9, the taps of all phases placed in
@@ -20,9 +19,18 @@
 // Step 2 does 4 F / V^2 = 4 real multiply-adds per output pixel, input channel and output
 // channel where the GEMM path does 81 / 4 ~ 20 (k = 9); the FFTs cost about as much again.
 // Two real inputs share one complex FFT (one in the real part, one in the imaginary part,
-// separated afterwards by conjugate symmetry), as do two real outputs.
+// separated afterwards by conjugate symmetry), as do two real outputs. Tiles are numbered
+// across the images of a batch, so eight 32 x 32 training images fill the lanes and the
+// per-frequency products as one 96 x 96 image would.
 //
-// The kernels' spectra depend only on the weights: they are kept for reuse (KernelSpectra).
+// The backward reuses the three steps (`backward`): dx is the adjoint of step 2 (the same
+// kernel blocks, transposed) on the spectra of dy's phase planes, each tile's result added
+// back where the forward tile read (overlap-add); dW is the cross-correlation of input tiles
+// with dy's tiles, summed over tiles per frequency and brought back by one inverse FFT per
+// pair of (output plane, input channel) at the end.
+//
+// The kernels' spectra depend only on the weights: they are kept for reuse (KernelSpectra):
+// a training step computes them in the forward and finds them again in the backward.
 //
 // The FFTs run on 16 lanes: 16 independent transforms, element i of all of them one
 // SIMD16<Float>, so every butterfly is a vector operation.
@@ -87,151 +95,411 @@ struct LaneFFT {
     }
 
     /// 2-D transform of an n x n block, element (y, x) at index y * n + x. Forward: rows, then
-    /// columns. Inverse: columns, then only the first `keptRows` rows (the others are not read).
+    /// columns; only the first `nonzeroRows` rows are transformed (the others must be zero, and
+    /// stay so). Inverse: columns, then only the first `keptRows` rows (the others are not read).
     func transform2D(_ re: UnsafeMutablePointer<FFTLanes>, _ im: UnsafeMutablePointer<FFTLanes>,
-                     inverse: Bool, keptRows: Int? = nil) {
+                     inverse: Bool, keptRows: Int? = nil, nonzeroRows: Int? = nil) {
         if inverse {
             for x in 0..<n { transform(re + x, im + x, stride: n, inverse: true) }
             for y in 0..<(keptRows ?? n) { transform(re + y * n, im + y * n, stride: 1, inverse: true) }
         } else {
-            for y in 0..<n { transform(re + y * n, im + y * n, stride: 1, inverse: false) }
+            for y in 0..<(nonzeroRows ?? n) { transform(re + y * n, im + y * n, stride: 1, inverse: false) }
             for x in 0..<n { transform(re + x, im + x, stride: n, inverse: false) }
         }
     }
 }
 
-/// The FFT forward of a stride-2 transposed convolution (see the file header).
+/// Real planes read or written tile by tile: plane i of image b, element (a, c) at
+/// base + b * imageStride + offsets[i] + a * rowStride + c * columnStride, for a < height, c < width.
+/// An input's channels are planes; so is each output phase of each channel of a transposed
+/// conv's output (every second row and column).
+struct TiledPlanes {
+    let base: UnsafeMutablePointer<Float>
+    let imageStride: Int
+    let offsets: [Int]
+    let rowStride: Int, columnStride: Int
+    let height: Int, width: Int
+    var count: Int { offsets.count }
+
+    /// The channels of an (N, C, H, W) tensor.
+    init(channelsOf t: Tensor) {
+        base = t.data; imageStride = t.c * t.h * t.w
+        offsets = (0..<t.c).map { $0 * t.h * t.w }
+        rowStride = t.w; columnStride = 1; height = t.h; width = t.w
+    }
+
+    /// The output phases of an (N, Cout, 2H, 2W) tensor: plane q = phase * Cout + co holds
+    /// y[co, 2a + py, 2c + px], a < H, c < W.
+    init(phasesOf t: Tensor, phases: [SubPixelPhase]) {
+        let cout = t.c, h = t.h / 2, w = t.w / 2
+        base = t.data; imageStride = cout * 4 * h * w
+        offsets = phases.flatMap { p in (0..<cout).map { $0 * 4 * h * w + p.py * 2 * w + p.px } }
+        rowStride = 4 * w; columnStride = 2; height = h; width = w
+    }
+
+    func plane(_ i: Int, image b: Int) -> UnsafeMutablePointer<Float> { base + b * imageStride + offsets[i] }
+}
+
+/// Tiles `v` apart over an H x W grid, for every image of a batch, numbered image by image:
+/// the FFT path works on the tiles of all images at once, so a batch of small images fills
+/// the lanes and the per-frequency products as one large image does.
+struct TileGrid {
+    let v: Int, tilesY: Int, tilesX: Int, images: Int
+
+    init(height: Int, width: Int, images: Int, v: Int) {
+        self.v = v; self.images = images
+        tilesY = (height + v - 1) / v; tilesX = (width + v - 1) / v
+    }
+
+    var count: Int { tilesY * tilesX * images }
+
+    /// Tile t's image and the grid position of its first valid point.
+    @inline(__always)
+    func origin(_ t: Int) -> (image: Int, y: Int, x: Int) {
+        let perImage = tilesY * tilesX, r = t % perImage
+        return (t / perImage, (r / tilesX) * v, (r % tilesX) * v)
+    }
+}
+
+/// The FFT steps shared by the forward and the backward: n x n tiles of real planes into
+/// half spectra, and half spectra back into real tiles, two planes per complex FFT. Spectra of
+/// one chunk of tiles are laid out (F, 2C, Tc): per frequency, C real rows then C imaginary
+/// rows, one column per tile of the chunk (lanes beyond the chunk's tiles are zero).
+struct FFTTiles {
+    let fft: LaneFFT
+    let grid: TileGrid
+    /// Per worker: one n x n block of lanes, real and imaginary.
+    let scratch: UnsafeMutablePointer<FFTLanes>
+    var n: Int { fft.n }
+    var nf: Int { fft.n / 2 + 1 }
+    var frequencies: Int { fft.n * nf }
+
+    /// Half spectra (F, 2C, tc) of the tiles chunk0 ..< chunk0 + count: tile t reads its planes
+    /// from (origin + shift) over `extent` x `extent` points (zero outside the planes).
+    func forward(_ planes: TiledPlanes, chunk0: Int, count: Int, shift: Int, extent: Int,
+                 into spectra: UnsafeMutablePointer<Float>, tc: Int) {
+        let c = planes.count, n = self.n, nf = self.nf, lanes = LaneFFT.lanes
+        let groups = (count + lanes - 1) / lanes
+        parallelWorkers((c + 1) / 2 * groups) { worker, range in
+            let re = scratch + worker * 2 * n * n, im = re + n * n
+            for task in range {
+                let c1 = 2 * (task / groups), g = task % groups, second = c1 + 1 < c
+                re.update(repeating: .zero, count: n * n); im.update(repeating: .zero, count: n * n)
+                for l in 0..<min(lanes, count - g * lanes) {
+                    let (b, ty, tx) = grid.origin(chunk0 + g * lanes + l)
+                    let y0 = ty + shift, x0 = tx + shift
+                    let p1 = planes.plane(c1, image: b), p2 = second ? planes.plane(c1 + 1, image: b) : p1
+                    let jlo = max(0, -x0), jhi = min(extent, planes.width - x0), cs = planes.columnStride
+                    guard jlo < jhi else { continue }
+                    for i in max(0, -y0)..<min(extent, planes.height - y0) {
+                        let row = (y0 + i) * planes.rowStride + x0 * cs
+                        for j in jlo..<jhi { re[i * n + j][l] = p1[row + j * cs] }
+                        if second { for j in jlo..<jhi { im[i * n + j][l] = p2[row + j * cs] } }
+                    }
+                }
+                fft.transform2D(re, im, inverse: false, nonzeroRows: extent)
+                // Z = X1 + i X2 -> X1 = (Z(k) + conj Z(-k)) / 2, X2 = (Z(k) - conj Z(-k)) / 2i
+                for fy in 0..<n {
+                    for fx in 0..<nf {
+                        let kk = fy * n + fx, mk = ((n - fy) % n) * n + (n - fx) % n
+                        let a = re[kk], bb = im[kk], cc = re[mk], d = im[mk]
+                        let base = spectra + (fy * nf + fx) * 2 * c * tc + g * lanes
+                        FFTTiles.store(0.5 * (a + cc), base + c1 * tc)
+                        FFTTiles.store(0.5 * (bb - d), base + (c + c1) * tc)
+                        if second {
+                            FFTTiles.store(0.5 * (bb + d), base + (c1 + 1) * tc)
+                            FFTTiles.store(0.5 * (cc - a), base + (c + c1 + 1) * tc)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The real tiles of half spectra (F, 2C, tc), two planes per inverse FFT (unscaled: the
+    /// kernels' spectra carry 1 / n^2). `write(c1, second, t, l, re, im)` receives plane c1's
+    /// tile t in lane l of `re` and plane c1 + 1's (when `second`) in lane l of `im`; only the
+    /// first `keptRows` rows are computed. With `byPlane`, one task handles every tile of a
+    /// pair of planes (for writes that overlap between tiles); otherwise tasks split the tiles.
+    func inverse(_ spectra: UnsafeMutablePointer<Float>, planes c: Int, chunk0: Int, count: Int, tc: Int,
+                 keptRows: Int, byPlane: Bool,
+                 write: (_ c1: Int, _ second: Bool, _ t: Int, _ lane: Int,
+                         _ re: UnsafeMutablePointer<FFTLanes>, _ im: UnsafeMutablePointer<FFTLanes>) -> Void) {
+        let n = self.n, nf = self.nf, lanes = LaneFFT.lanes
+        let groups = (count + lanes - 1) / lanes, pairs = (c + 1) / 2
+        parallelWorkers(byPlane ? pairs : pairs * groups) { worker, range in
+            let re = scratch + worker * 2 * n * n, im = re + n * n
+            for task in range {
+                for g in byPlane ? 0..<groups : (task % groups)..<(task % groups + 1) {
+                    let c1 = 2 * (byPlane ? task : task / groups), second = c1 + 1 < c
+                    for fy in 0..<n {
+                        for fx in 0..<n {
+                            let mirrored = fx >= nf       // Y(fy, fx) = conj(Y(-fy, -fx))
+                            let sy = mirrored ? (n - fy) % n : fy, sx = mirrored ? n - fx : fx
+                            let base = spectra + (sy * nf + sx) * 2 * c * tc + g * lanes
+                            let y1r = FFTTiles.load(base + c1 * tc), y1i = FFTTiles.load(base + (c + c1) * tc)
+                            let y2r = second ? FFTTiles.load(base + (c1 + 1) * tc) : .zero
+                            let y2i = second ? FFTTiles.load(base + (c + c1 + 1) * tc) : .zero
+                            if mirrored {
+                                re[fy * n + fx] = y1r + y2i; im[fy * n + fx] = y2r - y1i
+                            } else {
+                                re[fy * n + fx] = y1r - y2i; im[fy * n + fx] = y1i + y2r
+                            }
+                        }
+                    }
+                    fft.transform2D(re, im, inverse: true, keptRows: keptRows)
+                    for l in 0..<min(lanes, count - g * lanes) { write(c1, second, chunk0 + g * lanes + l, l, re, im) }
+                }
+            }
+        }
+    }
+
+    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> FFTLanes {
+        UnsafeRawPointer(p).loadUnaligned(as: FFTLanes.self)
+    }
+    @inline(__always) static func store(_ value: FFTLanes, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: value, as: FFTLanes.self)
+    }
+}
+
+/// The FFT forward and backward of a stride-2 transposed convolution (see the file header).
 struct FFTTransposedConv {
     static let fftSize = 16
     /// Tiles per chunk (a multiple of 16): the chunk's spectra, 2 (Cin + Q) F Tc floats, are
-    /// ~23 MB for dec5. (N = 32 tiles were measured too: 7% less GEMM work, slower FFTs, no gain.)
-    static let chunkTiles = 64
+    /// ~47 MB for dec5 (the backward's, 2 (2 Cin + Q) F Tc, ~57 MB). 128 rather than 64: the
+    /// per-frequency products are (2Q x 2Cin) x (2Cin x Tc), and OpenBLAS packs the 2Q x 2Cin
+    /// block on every call, which a wider Tc pays for (training, batch 8 at 64^2: 72 tiles in
+    /// one chunk instead of two). (N = 32 tiles were measured too: 7% less GEMM work, slower
+    /// FFTs, no gain.)
+    static let chunkTiles = 128
 
-    /// Whether the FFT path is the faster one. Measured for dec5 (k = 9, 64 -> 64 channels,
-    /// 2 threads; `drht bench --size N` prints both paths): with the kernels' spectra already
-    /// computed, 14.7 vs 18.6 ms at a 64^2 input, 53 vs 80 ms at 128^2, 160-190 vs 270-320 ms
-    /// at 256^2; computing the spectra costs ~20 ms more (the first call, and every training
-    /// step, whose weights are new). So: inputs of 128^2 and more. For k <= 5 the GEMM path
-    /// does fewer operations.
-    static func isFaster(kernel: Int, height: Int, width: Int, outChannels: Int) -> Bool {
-        kernel >= 7 && outChannels % 2 == 0 && height * width >= 128 * 128
+    /// Whether the FFT path is the faster one: for large kernels (for k <= 5 the GEMM path does
+    /// fewer operations) once the batch holds 64^2 input points or more, tiles being taken across
+    /// the images of a batch. Measured for dec5 (k = 9, 64 -> 64 channels, 2 threads, AMD EPYC,
+    /// OpenBLAS Cooperlake), FFT vs GEMM, forward with the kernels' spectra already computed /
+    /// backward (dx and dW), ms:
+    ///   (2, 64, 32, 32)     11.6 vs 10.5 /  22.9 vs  25.9
+    ///   (1, 64, 64, 64)     13.0 vs 17.8 /  25.1 vs  52.5
+    ///   (8, 64, 32, 32)     24.3 vs 40.7 /  40.4 vs  82.9   (training, batch 8 at 64^2)
+    ///   (4, 64, 64, 64)     52.7 vs 79.2 /  80.4 vs 179.3   (training, batch 4 at 128^2)
+    ///   (1, 64, 256, 256)  167 vs 421   / 365 vs 1411       (inference and attribution at 512^2)
+    /// Computing the spectra costs a few ms more (the first call, and every training step's
+    /// forward, whose weights are new; its backward finds them cached).
+    static func isFaster(kernel: Int, batch: Int, height: Int, width: Int, outChannels: Int) -> Bool {
+        kernel >= 7 && outChannels % 2 == 0 && batch * height * width >= 64 * 64
+    }
+
+    /// What one call needs: the phases, the tap window (r x r from dMin), the tile grid.
+    struct Plan {
+        let phases: [SubPixelPhase]
+        let dMin: Int, r: Int
+        let tiles: FFTTiles
+        let tc: Int
+        var n: Int { tiles.n }
+        var v: Int { tiles.grid.v }
+
+        init(kernel k: Int, input x: Tensor, scratch: UnsafeMutablePointer<FFTLanes>) {
+            phases = SubPixelPhase.all(kernel: k)
+            let ds = phases.flatMap { $0.tapsY.map(\.d) }
+            dMin = ds.min()!; r = ds.max()! - dMin + 1
+            let n = FFTTransposedConv.fftSize, v = n - r + 1
+            precondition(v > 0, "kernel too large for the FFT tile")
+            let grid = TileGrid(height: x.h, width: x.w, images: x.n, v: v)
+            tiles = FFTTiles(fft: LaneFFT(size: n), grid: grid, scratch: scratch)
+            // Chunks of at most chunkTiles, of even size (72 tiles: 48 + 24, not 64 + 8).
+            let chunks = (grid.count + FFTTransposedConv.chunkTiles - 1) / FFTTransposedConv.chunkTiles
+            let perChunk = (grid.count + chunks - 1) / chunks
+            tc = (perChunk + LaneFFT.lanes - 1) / LaneFFT.lanes * LaneFFT.lanes
+        }
+
+        /// body(chunk0, count) for each chunk of tiles.
+        func forEachChunk(_ body: (Int, Int) -> Void) {
+            var chunk0 = 0
+            while chunk0 < tiles.grid.count {
+                let count = min(tc, tiles.grid.count - chunk0)
+                body(chunk0, count)
+                chunk0 += count
+            }
+        }
+    }
+
+    static func scratch() -> UnsafeMutablePointer<FFTLanes> {
+        let n = fftSize
+        return .allocate(capacity: EngineThreads.count * 2 * n * n)
     }
 
     /// y (N, Cout, 2H, 2W) = convT(x) + bias, for x (N, Cin, H, W) and weight (Cin, Cout, k, k).
     static func forward(_ x: Tensor, weight: Tensor, bias: Tensor, into y: Tensor) {
-        let cin = weight.shape[0], cout = weight.shape[1], k = weight.shape[2]
-        let h = x.h, w = x.w, q = 4 * cout
+        let cin = weight.shape[0], cout = weight.shape[1], q = 4 * cout
         precondition(cout % 2 == 0, "the FFT path pairs output channels")
-        let phases = SubPixelPhase.all(kernel: k)
-        let ds = phases.flatMap { $0.tapsY.map(\.d) }
-        let dMin = ds.min()!, r = ds.max()! - dMin + 1
-        let n = fftSize, v = n - r + 1, nf = n / 2 + 1, f = n * nf, lanes = LaneFFT.lanes
-        precondition(v > 0, "kernel too large for the FFT tile")
-        let fft = LaneFFT(size: n)
-        let tilesY = (h + v - 1) / v, tilesX = (w + v - 1) / v, tiles = tilesY * tilesX
-        let tc = min(chunkTiles, (tiles + lanes - 1) / lanes * lanes)
-        let workers = EngineThreads.count
-
-        // Per worker: one n x n block of lanes, real and imaginary.
-        let scratch = UnsafeMutablePointer<FFTLanes>.allocate(capacity: workers * 2 * n * n)
+        let scratch = Self.scratch()
         defer { scratch.deallocate() }
-        let spectra = KernelSpectra.cached(weight: weight, phases: phases, dMin: dMin, fft: fft)
+        let plan = Plan(kernel: weight.shape[2], input: x, scratch: scratch)
+        let f = plan.tiles.frequencies, tc = plan.tc, v = plan.v, lanes = LaneFFT.lanes
+        let spectra = KernelSpectra.cached(weight: weight, phases: plan.phases, dMin: plan.dMin, fft: plan.tiles.fft)
         defer { withExtendedLifetime(spectra) {} }
         let kernelBlocks = spectra.blocks
         let xSpectra = UnsafeMutablePointer<Float>.allocate(capacity: f * 2 * cin * tc)   // (F, 2Cin, Tc)
         defer { xSpectra.deallocate() }
         let ySpectra = UnsafeMutablePointer<Float>.allocate(capacity: f * 2 * q * tc)     // (F, 2Q, Tc)
         defer { ySpectra.deallocate() }
-        func load(_ p: UnsafePointer<Float>) -> FFTLanes { UnsafeRawPointer(p).loadUnaligned(as: FFTLanes.self) }
-        func store(_ value: FFTLanes, _ p: UnsafeMutablePointer<Float>) {
-            UnsafeMutableRawPointer(p).storeBytes(of: value, as: FFTLanes.self)
-        }
-        let cinPairs = (cin + 1) / 2
-        for b in 0..<x.n {
-            let xb = x.data + b * cin * h * w, yb = y.data + b * cout * 4 * h * w
-            var chunk0 = 0
-            while chunk0 < tiles {
-                let count = min(tc, tiles - chunk0), activeGroups = (count + lanes - 1) / lanes
-                // 1. input tiles, two channels per FFT -> [Xr; Xi] (F, 2Cin, Tc)
-                parallelWorkers(cinPairs * activeGroups) { worker, range in
-                    let re = scratch + worker * 2 * n * n, im = re + n * n
-                    for task in range {
-                        let c1 = 2 * (task / activeGroups), g = task % activeGroups
-                        let plane1 = xb + c1 * h * w, plane2: UnsafeMutablePointer<Float>? = c1 + 1 < cin ? plane1 + h * w : nil
-                        re.update(repeating: .zero, count: n * n); im.update(repeating: .zero, count: n * n)
-                        for l in 0..<min(lanes, count - g * lanes) {
-                            let t = chunk0 + g * lanes + l
-                            let y0 = (t / tilesX) * v + dMin, x0 = (t % tilesX) * v + dMin
-                            let jlo = max(0, -x0), jhi = min(n, w - x0)
-                            for i in max(0, -y0)..<min(n, h - y0) where jlo < jhi {
-                                let row = (y0 + i) * w + x0
-                                for j in jlo..<jhi { re[i * n + j][l] = plane1[row + j] }
-                                if let plane2 { for j in jlo..<jhi { im[i * n + j][l] = plane2[row + j] } }
-                            }
-                        }
-                        fft.transform2D(re, im, inverse: false)
-                        // Z = X1 + i X2 -> X1 = (Z(k) + conj Z(-k)) / 2, X2 = (Z(k) - conj Z(-k)) / 2i
-                        for fy in 0..<n {
-                            for fx in 0..<nf {
-                                let kk = fy * n + fx, mk = ((n - fy) % n) * n + (n - fx) % n
-                                let a = re[kk], bb = im[kk], c = re[mk], d = im[mk]
-                                let base = xSpectra + (fy * nf + fx) * 2 * cin * tc + g * lanes
-                                store(0.5 * (a + c), base + c1 * tc)
-                                store(0.5 * (bb - d), base + (cin + c1) * tc)
-                                if c1 + 1 < cin {
-                                    store(0.5 * (bb + d), base + (c1 + 1) * tc)
-                                    store(0.5 * (c - a), base + (cin + c1 + 1) * tc)
-                                }
-                            }
-                        }
+        let input = TiledPlanes(channelsOf: x), output = TiledPlanes(phasesOf: y, phases: plan.phases)
+        plan.forEachChunk { chunk0, count in
+            // 1. input tiles, two channels per FFT -> [Xr; Xi] (F, 2Cin, Tc)
+            plan.tiles.forward(input, chunk0: chunk0, count: count, shift: plan.dMin, extent: plan.n, into: xSpectra, tc: tc)
+            // 2. [Yr; Yi] (2Q, Tc) = [Kr -Ki; Ki Kr] (2Q, 2Cin) [Xr; Xi] (2Cin, Tc), per frequency
+            let columns = (count + lanes - 1) / lanes * lanes
+            parallelChunks(f) { range in
+                for fi in range {
+                    gemmSerial(ySpectra + fi * 2 * q * tc, ldc: tc, kernelBlocks + fi * 4 * q * cin, lda: 2 * cin,
+                               transposeA: false, xSpectra + fi * 2 * cin * tc, ldb: tc, transposeB: false,
+                               m: 2 * q, n: columns, k: 2 * cin)
+                }
+            }
+            // 3. two output planes per inverse FFT -> y, plus bias (the V x V points no wrap reached)
+            plan.tiles.inverse(ySpectra, planes: q, chunk0: chunk0, count: count, tc: tc, keptRows: v, byPlane: false) {
+                q1, _, t, l, re, im in
+                let (b, a0, b0) = plan.tiles.grid.origin(t)
+                let bias1 = bias.data[q1 % cout], bias2 = bias.data[(q1 + 1) % cout]
+                let plane1 = output.plane(q1, image: b), plane2 = output.plane(q1 + 1, image: b)
+                for u in 0..<min(v, output.height - a0) {
+                    let o = (a0 + u) * output.rowStride + b0 * 2
+                    for c in 0..<min(v, output.width - b0) {
+                        plane1[o + 2 * c] = re[u * plan.n + c][l] + bias1
+                        plane2[o + 2 * c] = im[u * plan.n + c][l] + bias2
                     }
                 }
-                // 2. [Yr; Yi] (2Q, Tc) = [Kr -Ki; Ki Kr] (2Q, 2Cin) [Xr; Xi] (2Cin, Tc), per frequency
-                let columns = activeGroups * lanes
+            }
+        }
+    }
+
+    /// dx (N, Cin, H, W) and dW (Cin, Cout, k, k) of y = convT(x) given dy (N, Cout, 2H, 2W),
+    /// written into the zeroed `dx` / `dWeight` (either may be nil: not wanted).
+    ///   dx: the adjoint of step 2 (conj(K)^H = K^T per frequency: the same kernel blocks,
+    ///       transposed) applied to the spectra of dy's phase planes, tile by tile; each tile's
+    ///       n x n result is the linear convolution of its V x V points, added to the input
+    ///       points the forward tile read (overlap-add).
+    ///   dW: per frequency G (Q, Cin) = sum over tiles of conj(DY) X: the circular
+    ///       cross-correlation of each input tile with its V x V block of dy, exact at the r x r
+    ///       lags the taps sit at; one inverse FFT per (q, ci) pair of planes at the end.
+    static func backward(dOutput dy: Tensor, input x: Tensor, weight: Tensor, dx: Tensor?, dWeight: Tensor?) {
+        let cin = weight.shape[0], cout = weight.shape[1], k = weight.shape[2], q = 4 * cout
+        precondition(cout % 2 == 0, "the FFT path pairs output channels")
+        let scratch = Self.scratch()
+        defer { scratch.deallocate() }
+        let plan = Plan(kernel: k, input: x, scratch: scratch)
+        let f = plan.tiles.frequencies, tc = plan.tc, n = plan.n, nf = plan.tiles.nf, lanes = LaneFFT.lanes
+        let input = TiledPlanes(channelsOf: x), gradient = TiledPlanes(phasesOf: dy, phases: plan.phases)
+        let dySpectra = UnsafeMutablePointer<Float>.allocate(capacity: f * 2 * q * tc)     // (F, 2Q, Tc)
+        defer { dySpectra.deallocate() }
+        // dx: the kernels' spectra, the spectra of dx's tiles, and where they go.
+        var kernelSpectra: KernelSpectra? = nil
+        var dxSpectra: UnsafeMutablePointer<Float>? = nil                                     // (F, 2Cin, Tc)
+        if dx != nil {
+            kernelSpectra = KernelSpectra.cached(weight: weight, phases: plan.phases, dMin: plan.dMin, fft: plan.tiles.fft)
+            dxSpectra = .allocate(capacity: f * 2 * cin * tc)
+        }
+        defer { dxSpectra?.deallocate(); withExtendedLifetime(kernelSpectra) {} }
+        // dW: the input's spectra and G, real and imaginary: (F, 2, Q, Cin).
+        var xSpectra: UnsafeMutablePointer<Float>? = nil, g: UnsafeMutablePointer<Float>? = nil
+        if dWeight != nil {
+            xSpectra = .allocate(capacity: f * 2 * cin * tc)
+            g = .allocate(capacity: f * 2 * q * cin)
+            g!.update(repeating: 0, count: f * 2 * q * cin)
+        }
+        defer { xSpectra?.deallocate(); g?.deallocate() }
+        let dxPlanes = dx.map { TiledPlanes(channelsOf: $0) }
+
+        plan.forEachChunk { chunk0, count in
+            // dy's phase planes, V x V per tile, two planes per FFT -> [DYr; DYi] (F, 2Q, Tc)
+            plan.tiles.forward(gradient, chunk0: chunk0, count: count, shift: 0, extent: plan.v, into: dySpectra, tc: tc)
+            if let dxSpectra, let kernelSpectra, let dxPlanes {
+                let columns = (count + lanes - 1) / lanes * lanes, blocks = kernelSpectra.blocks
+                // [DXr; DXi] (2Cin, Tc) = [Kr -Ki; Ki Kr]^T (2Cin, 2Q) [DYr; DYi] (2Q, Tc), per frequency
                 parallelChunks(f) { range in
                     for fi in range {
-                        gemmSerial(ySpectra + fi * 2 * q * tc, ldc: tc, kernelBlocks + fi * 4 * q * cin, lda: 2 * cin,
-                                   transposeA: false, xSpectra + fi * 2 * cin * tc, ldb: tc, transposeB: false,
-                                   m: 2 * q, n: columns, k: 2 * cin)
+                        gemmSerial(dxSpectra + fi * 2 * cin * tc, ldc: tc, blocks + fi * 4 * q * cin, lda: 2 * cin,
+                                   transposeA: true, dySpectra + fi * 2 * q * tc, ldb: tc, transposeB: false,
+                                   m: 2 * cin, n: columns, k: 2 * q)
                     }
                 }
-                // 3. two output channels per inverse FFT (Z = Y1 + i Y2) -> y, plus bias
-                parallelWorkers(q / 2 * activeGroups) { worker, range in
-                    let re = scratch + worker * 2 * n * n, im = re + n * n
-                    for task in range {
-                        let q1 = 2 * (task / activeGroups), g = task % activeGroups
-                        for fy in 0..<n {
-                            for fx in 0..<n {
-                                let mirrored = fx >= nf       // Y(fy, fx) = conj(Y(-fy, -fx))
-                                let sy = mirrored ? (n - fy) % n : fy, sx = mirrored ? n - fx : fx
-                                let base = ySpectra + (sy * nf + sx) * 2 * q * tc + g * lanes
-                                let y1r = load(base + q1 * tc), y2r = load(base + (q1 + 1) * tc)
-                                let y1i = load(base + (q + q1) * tc), y2i = load(base + (q + q1 + 1) * tc)
-                                if mirrored {
-                                    re[fy * n + fx] = y1r + y2i; im[fy * n + fx] = y2r - y1i
-                                } else {
-                                    re[fy * n + fx] = y1r - y2i; im[fy * n + fx] = y1i + y2r
-                                }
-                            }
+                // Overlap-add: tiles overlap by r - 1 points, so one task takes every tile of its planes.
+                plan.tiles.inverse(dxSpectra, planes: cin, chunk0: chunk0, count: count, tc: tc, keptRows: n, byPlane: true) {
+                    c1, second, t, l, re, im in
+                    let (b, ty, tx) = plan.tiles.grid.origin(t)
+                    let y0 = ty + plan.dMin, x0 = tx + plan.dMin
+                    let p1 = dxPlanes.plane(c1, image: b), p2 = second ? dxPlanes.plane(c1 + 1, image: b) : p1
+                    let jlo = max(0, -x0), jhi = min(n, dxPlanes.width - x0)
+                    guard jlo < jhi else { return }
+                    for i in max(0, -y0)..<min(n, dxPlanes.height - y0) {
+                        let row = (y0 + i) * dxPlanes.rowStride + x0
+                        for j in jlo..<jhi { p1[row + j] += re[i * n + j][l] }
+                        if second { for j in jlo..<jhi { p2[row + j] += im[i * n + j][l] } }
+                    }
+                }
+            }
+            if let xSpectra, let g {
+                plan.tiles.forward(input, chunk0: chunk0, count: count, shift: plan.dMin, extent: n, into: xSpectra, tc: tc)
+                // G (Q, Cin) += conj(DY) (Q, T) X^T (T, Cin): Gr += P R^T + Qi S^T, Gi += P S^T - Qi R^T,
+                // with DY = P + i Qi and X = R + i S.
+                parallelChunks(f) { range in
+                    for fi in range {
+                        let p = UnsafePointer(dySpectra + fi * 2 * q * tc), qi = p + q * tc
+                        let rr = UnsafePointer(xSpectra + fi * 2 * cin * tc), ss = rr + cin * tc
+                        let gr = g + fi * 2 * q * cin, gi = gr + q * cin
+                        gemmSerial(gr, ldc: cin, p, lda: tc, transposeA: false, rr, ldb: tc, transposeB: true,
+                                   m: q, n: cin, k: count, beta: 1)
+                        gemmSerial(gr, ldc: cin, qi, lda: tc, transposeA: false, ss, ldb: tc, transposeB: true,
+                                   m: q, n: cin, k: count, beta: 1)
+                        gemmSerial(gi, ldc: cin, p, lda: tc, transposeA: false, ss, ldb: tc, transposeB: true,
+                                   m: q, n: cin, k: count, beta: 1)
+                        gemmSerial(gi, ldc: cin, qi, lda: tc, transposeA: false, rr, ldb: tc, transposeB: true,
+                                   m: q, n: cin, k: count, alpha: -1, beta: 1)
+                    }
+                }
+            }
+        }
+        guard let dWeight, let g else { return }
+        // G -> the cross-correlations: planes (q, q + 1) share an inverse FFT, 16 input channels
+        // in the lanes; lag (ty.d - dMin, tx.d - dMin) of plane q = phase * Cout + co is
+        // dW[ci, co, ty.k, tx.k].
+        let cinGroups = (cin + lanes - 1) / lanes, scale = 1 / Float(n * n), fft = plan.tiles.fft
+        parallelWorkers(q / 2 * cinGroups) { worker, range in
+            let re = scratch + worker * 2 * n * n, im = re + n * n
+            for task in range {
+                let q1 = 2 * (task / cinGroups), ci0 = (task % cinGroups) * lanes, active = min(lanes, cin - ci0)
+                for fy in 0..<n {
+                    for fx in 0..<n {
+                        let mirrored = fx >= nf
+                        let sy = mirrored ? (n - fy) % n : fy, sx = mirrored ? n - fx : fx
+                        let gr = g + (sy * nf + sx) * 2 * q * cin, gi = gr + q * cin
+                        let o1 = q1 * cin + ci0, o2 = o1 + cin
+                        var g1r = FFTLanes.zero, g1i = g1r, g2r = g1r, g2i = g1r
+                        if active == lanes {
+                            g1r = FFTTiles.load(gr + o1); g1i = FFTTiles.load(gi + o1)
+                            g2r = FFTTiles.load(gr + o2); g2i = FFTTiles.load(gi + o2)
+                        } else {
+                            for l in 0..<active { g1r[l] = gr[o1 + l]; g1i[l] = gi[o1 + l]; g2r[l] = gr[o2 + l]; g2i[l] = gi[o2 + l] }
                         }
-                        fft.transform2D(re, im, inverse: true, keptRows: v)
-                        let phase = phases[q1 / cout], co1 = q1 % cout
-                        let bias1 = bias.data[co1], bias2 = bias.data[co1 + 1]
-                        let plane1 = yb + co1 * 4 * h * w, plane2 = plane1 + 4 * h * w
-                        for l in 0..<min(lanes, count - g * lanes) {
-                            let t = chunk0 + g * lanes + l
-                            let a0 = (t / tilesX) * v, b0 = (t % tilesX) * v
-                            for u in 0..<min(v, h - a0) {
-                                let o = (2 * (a0 + u) + phase.py) * 2 * w + 2 * b0 + phase.px
-                                for c in 0..<min(v, w - b0) {
-                                    plane1[o + 2 * c] = re[u * n + c][l] + bias1
-                                    plane2[o + 2 * c] = im[u * n + c][l] + bias2
-                                }
+                        if mirrored {
+                            re[fy * n + fx] = g1r + g2i; im[fy * n + fx] = g2r - g1i
+                        } else {
+                            re[fy * n + fx] = g1r - g2i; im[fy * n + fx] = g1i + g2r
+                        }
+                    }
+                }
+                fft.transform2D(re, im, inverse: true, keptRows: plan.r)
+                for (plane, lanesOf) in [(q1, re), (q1 + 1, im)] {
+                    let phase = plan.phases[plane / cout], co = plane % cout
+                    for ty in phase.tapsY {
+                        for tx in phase.tapsX {
+                            let lag = lanesOf[(ty.d - plan.dMin) * n + (tx.d - plan.dMin)] * scale
+                            for l in 0..<active {
+                                dWeight.data[(((ci0 + l) * cout + co) * k + ty.k) * k + tx.k] = lag[l]
                             }
                         }
                     }
                 }
-                chunk0 += count
             }
         }
     }
@@ -244,7 +512,8 @@ struct FFTTransposedConv {
 /// them, while a training step, which changes the weights, computes new ones.
 final class KernelSpectra: @unchecked Sendable {
     let blocks: UnsafeMutablePointer<Float>
-    let key: Key
+    let count: Int
+    private(set) var key: Key
 
     struct Key: Equatable {
         let shape: [Int]
@@ -254,6 +523,7 @@ final class KernelSpectra: @unchecked Sendable {
 
     private init(key: Key, count: Int) {
         self.key = key
+        self.count = count
         blocks = .allocate(capacity: count)
     }
 
@@ -270,6 +540,7 @@ final class KernelSpectra: @unchecked Sendable {
             for i in 0..<weight.count { hash = (hash ^ UInt64(bits[i])) &* 0x100_0000_01b3 }
         }
         let key = Key(shape: weight.shape, hash: hash, fftSize: fft.n)
+        let count = fft.n * (fft.n / 2 + 1) * 4 * 4 * weight.shape[1] * weight.shape[0]
         lock.lock()
         if let i = recent.firstIndex(where: { $0.key == key }) {
             let found = recent.remove(at: i)
@@ -277,19 +548,28 @@ final class KernelSpectra: @unchecked Sendable {
             lock.unlock()
             return found
         }
+        // A training step's new weights: the least recently used entry's memory is reused when
+        // nothing else holds it (38 MB fresh each step would cost page faults).
+        var spare: KernelSpectra? = nil
+        if recent.count >= capacity, recent[0].count == count {
+            spare = recent.removeFirst()
+            if !isKnownUniquelyReferenced(&spare!) { spare = nil }
+        }
         lock.unlock()
-        let spectra = compute(weight: weight, phases: phases, dMin: dMin, fft: fft, key: key)
+        let spectra = spare ?? KernelSpectra(key: key, count: count)
+        spectra.key = key
+        compute(into: spectra, weight: weight, phases: phases, dMin: dMin, fft: fft)
         lock.lock()
         recent.append(spectra)
-        if recent.count > capacity { recent.removeFirst() }
+        while recent.count > capacity { recent.removeFirst() }
         lock.unlock()
         return spectra
     }
 
-    private static func compute(weight: Tensor, phases: [SubPixelPhase], dMin: Int, fft: LaneFFT, key: Key) -> KernelSpectra {
+    private static func compute(into spectra: KernelSpectra, weight: Tensor, phases: [SubPixelPhase], dMin: Int, fft: LaneFFT) {
         let cin = weight.shape[0], cout = weight.shape[1], k = weight.shape[2], q = 4 * cout
         let n = fft.n, nf = n / 2 + 1, lanes = LaneFFT.lanes
-        let spectra = KernelSpectra(key: key, count: n * nf * 4 * q * cin)
+        let r = phases.flatMap { $0.tapsY.map(\.d) }.max()! - dMin + 1
         let kernelBlocks = spectra.blocks
         let workers = EngineThreads.count
         let scratch = UnsafeMutablePointer<FFTLanes>.allocate(capacity: workers * 2 * n * n)
@@ -307,20 +587,24 @@ final class KernelSpectra: @unchecked Sendable {
                         for l in 0..<active { re[cell][l] = weight.data[(((ci0 + l) * cout + co) * k + ty.k) * k + tx.k] }
                     }
                 }
-                fft.transform2D(re, im, inverse: false)
+                fft.transform2D(re, im, inverse: false, nonzeroRows: r)
                 for fy in 0..<n {
                     for fx in 0..<nf {
                         let kr = re[fy * n + fx] * scale, ki = -im[fy * n + fx] * scale
                         let block = kernelBlocks + (fy * nf + fx) * 4 * q * cin
                         let top = block + qi * 2 * cin + ci0, bottom = block + (q + qi) * 2 * cin + ci0
-                        for l in 0..<active {
-                            top[l] = kr[l]; top[cin + l] = -ki[l]
-                            bottom[l] = ki[l]; bottom[cin + l] = kr[l]
+                        if active == lanes {
+                            FFTTiles.store(kr, top); FFTTiles.store(-ki, top + cin)
+                            FFTTiles.store(ki, bottom); FFTTiles.store(kr, bottom + cin)
+                        } else {
+                            for l in 0..<active {
+                                top[l] = kr[l]; top[cin + l] = -ki[l]
+                                bottom[l] = ki[l]; bottom[cin + l] = kr[l]
+                            }
                         }
                     }
                 }
             }
         }
-        return spectra
     }
 }

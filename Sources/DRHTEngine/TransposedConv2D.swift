@@ -3,10 +3,12 @@
 // Forward: four ordinary stride-1 convolutions, one per output phase (the pixels with a given
 // row and column parity), each a gather of the taps that land on it + GEMM ("sub-pixel
 // convolution"; no col2im, no overlapping writes) — or, for large kernels on large inputs
-// (dec5 at 256^2 and more), the same four through small FFTs (FFTTransposedConv.swift).
+// (dec5 once a batch holds 64^2 input points), the same four through small FFTs
+// (FFTTransposedConv.swift).
 // Backward: the layer is the adjoint of a stride-2 conv from (Cout, 2H, 2W) to (Cin, H, W)
 // with the same weight tensor, so dInput is that conv's forward, im2col over dy + GEMM, and
-// dWeight a GEMM against the same columns.
+// dWeight a GEMM against the same columns — or, where the forward takes the FFT path, the
+// FFT backward (dec5 in training, attribution and inference alike).
 //
 // Size letters: N batch, Cin/Cout channels, H x W input, Ho = 2H x Wo = 2W output, k kernel,
 // K = Cout*k*k rows of the backward's column matrix, Kp = Cin*taps of one phase, T the input
@@ -72,7 +74,8 @@ public struct TransposedConv2D {
     /// The algorithm `forward` uses on an input of this shape: `.gemm` or `.fft`.
     public func resolved(_ algorithm: Algorithm = .automatic, for input: [Int]) -> Algorithm {
         guard algorithm == .automatic else { return algorithm }
-        return FFTTransposedConv.isFaster(kernel: kernel, height: input[2], width: input[3], outChannels: outChannels)
+        return FFTTransposedConv.isFaster(kernel: kernel, batch: input[0], height: input[2], width: input[3],
+                                          outChannels: outChannels)
             ? .fft : .gemm
     }
 
@@ -127,7 +130,19 @@ public struct TransposedConv2D {
     /// dy (N, Cout, 2H, 2W), x (N, Cin, H, W) as passed to `forward`.
     public func backward(dOutput dy: Tensor, input x: Tensor, inputGradient: Bool = true, weightGradient: Bool = true,
                          workspace: Workspace = .shared) -> ConvGradients {
+        backward(dOutput: dy, input: x, inputGradient: inputGradient, weightGradient: weightGradient,
+                 algorithm: .automatic, workspace: workspace)
+    }
+
+    /// The backward by the path `algorithm` names (`.automatic`: the one the forward takes).
+    public func backward(dOutput dy: Tensor, input x: Tensor, inputGradient: Bool = true, weightGradient: Bool = true,
+                         algorithm: Algorithm, workspace: Workspace = .shared) -> ConvGradients {
         precondition(dy.shape == outputShape(for: x.shape), "dOutput shape mismatch")
+        if resolved(algorithm, for: x.shape) == .fft {
+            let dW = Tensor(zeros: weight.shape), dX = inputGradient ? Tensor(zeros: x.shape) : nil
+            FFTTransposedConv.backward(dOutput: dy, input: x, weight: weight, dx: dX, dWeight: weightGradient ? dW : nil)
+            return ConvGradients(dInput: dX, dWeight: dW, dBias: sumOverBatchAndSpace(dy))
+        }
         let g = geometry(height: x.h, width: x.w)
         let hw = x.h * x.w, kk = g.columnRows
         let dW = Tensor(zeros: weight.shape)                    // (Cin, Cout, k, k)

@@ -283,8 +283,9 @@ struct LayerResult {
     let forwardMS: Double         // the conv / transposed conv alone
     let backwardMS: Double        // its backward (dInput, dWeight, dBias)
     let blockMS: Double           // Block.forward in inference mode: conv + BN + ELU (+ base, + skip sum)
-    /// For a transposed conv whose forward runs through FFTs: the sub-pixel GEMM path's time.
+    /// For a transposed conv that runs through FFTs: the GEMM path's forward and backward times.
     let gemmForwardMS: Double?
+    let gemmBackwardMS: Double?
     var forwardGFLOPS: Double { flops / forwardMS / 1e6 }
 }
 
@@ -310,12 +311,14 @@ struct LayerBench {
         let backwardMS = Timing.medianMS { _ = block.conv.backward(dOutput: dy, input: x, inputGradient: true, weightGradient: true, workspace: .shared) }
         // Exactly what inference runs (Pipeline, retention .needed): Block.forward in place.
         let blockMS = Timing.medianMS { _ = block.forward(x, base: base, encoder: skip, mode: .inference(inPlace: true)) }
-        var gemmMS: Double? = nil
+        var gemmMS: Double? = nil, gemmBackwardMS: Double? = nil
         if let t = block.conv as? TransposedConv2D, t.resolved(for: x.shape) == .fft {
             gemmMS = Timing.medianMS { _ = t.forward(x, algorithm: .gemm) }
+            gemmBackwardMS = Timing.medianMS { _ = t.backward(dOutput: dy, input: x, algorithm: .gemm) }
         }
         return LayerResult(spec: spec, input: x.shape, output: y.shape, flops: spec.flops(networkInput: size),
-                           forwardMS: forwardMS, backwardMS: backwardMS, blockMS: blockMS, gemmForwardMS: gemmMS)
+                           forwardMS: forwardMS, backwardMS: backwardMS, blockMS: blockMS, gemmForwardMS: gemmMS,
+                           gemmBackwardMS: gemmBackwardMS)
     }
 }
 
@@ -412,9 +415,9 @@ struct BenchReport {
         }
         for l in layers {
             guard let gemmMS = l.gemmForwardMS else { continue }
-            s += String(format: "\n* %@'s forward runs through small FFTs (GFLOP/s counted as the direct method's work); "
-                        + "the sub-pixel GEMM path takes %.2f ms (%.1f GFLOP/s, %.0f%% of sgemm)", l.spec.name, gemmMS,
-                        l.flops / gemmMS / 1e6, 100 * l.flops / gemmMS / 1e6 / sgemmGFLOPS)
+            s += String(format: "\n* %@ runs through small FFTs (GFLOP/s counted as the direct method's work); "
+                        + "the GEMM path takes %.2f ms forward (%.1f GFLOP/s, %.0f%% of sgemm), %.2f ms backward", l.spec.name, gemmMS,
+                        l.flops / gemmMS / 1e6, 100 * l.flops / gemmMS / 1e6 / sgemmGFLOPS, l.gemmBackwardMS ?? .nan)
         }
         s += String(format: "\nconv + deconv forward, one network: %.1f ms for %.1f GFLOP = %.1f GFLOP/s, %.0f%% of sgemm\n",
                     totalForwardMS, totalFlops / 1e9, totalForwardGFLOPS, percentOfSgemm)
@@ -432,7 +435,8 @@ struct BenchReport {
                 + "\"forward_ms\": \(num(l.forwardMS)), \"backward_ms\": \(num(l.backwardMS)), "
                 + "\"block_forward_ms\": \(num(l.blockMS)), \"forward_gflops\": \(num(l.forwardGFLOPS)), "
                 + "\"algorithm\": \"\(l.gemmForwardMS == nil ? "gemm" : "fft")\""
-                + (l.gemmForwardMS.map { ", \"gemm_forward_ms\": \(num($0))" } ?? "") + "}"
+                + (l.gemmForwardMS.map { ", \"gemm_forward_ms\": \(num($0))" } ?? "")
+                + (l.gemmBackwardMS.map { ", \"gemm_backward_ms\": \(num($0))" } ?? "") + "}"
         }
         let machine = Machine.current
         return "{\"size\": \(size), \"batch\": 1, \"threads\": \(threads), \"sgemm_gflops\": \(num(sgemmGFLOPS)), "

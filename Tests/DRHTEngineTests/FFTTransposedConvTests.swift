@@ -2,8 +2,9 @@ import XCTest
 import DRHTTestSupport
 @testable import DRHTEngine
 
-/// The FFT forward of the stride-2 transposed convolution (FFTTransposedConv.swift) against
-/// the direct reference and the GEMM path, and its FFT against a plain DFT.
+/// The FFT forward and backward of the stride-2 transposed convolution (FFTTransposedConv.swift)
+/// against the direct reference, the GEMM path and cases worked by hand, and its FFT against a
+/// plain DFT.
 final class FFTTransposedConvTests: XCTestCase {
     func testLaneFFTMatchesDirectDFTForwardAndInverse() {
         let lanes = LaneFFT.lanes
@@ -57,9 +58,9 @@ final class FFTTransposedConvTests: XCTestCase {
 
     func testFFTPathMatchesDirectReference() {
         // Edges that do not fill a tile, a batch of two, kernels 7, 9, 11, and several chunks of
-        // tiles (100 x 100: 9 x 9 = 81 tiles, more than `chunkTiles`).
-        XCTAssertGreaterThan(81, FFTTransposedConv.chunkTiles)
-        for (k, shape) in [(9, [2, 3, 37, 29]), (7, [1, 5, 13, 20]), (11, [1, 2, 30, 17]), (9, [1, 2, 100, 100])] {
+        // tiles (two images of 100 x 100: 2 x 9 x 9 = 162 tiles, more than `chunkTiles`).
+        XCTAssertGreaterThan(162, FFTTransposedConv.chunkTiles)
+        for (k, shape) in [(9, [2, 3, 37, 29]), (7, [1, 5, 13, 20]), (11, [1, 2, 30, 17]), (9, [2, 2, 100, 100])] {
             let x = randomTensor(shape, seed: UInt64(50 + k))
             let t = TransposedConv2D(weight: randomTensor([shape[1], 6, k, k], seed: UInt64(60 + k)),
                                      bias: randomTensor([6], seed: 7))
@@ -79,9 +80,63 @@ final class FFTTransposedConvTests: XCTestCase {
         let dec5 = TransposedConv2D(inChannels: 64, outChannels: 64, kernel: 9)
         XCTAssertEqual(dec5.resolved(for: [1, 64, 256, 256]), .fft)
         XCTAssertEqual(dec5.resolved(for: [1, 64, 128, 128]), .fft)
-        XCTAssertEqual(dec5.resolved(for: [8, 64, 32, 32]), .gemm)       // training at 64^2
+        XCTAssertEqual(dec5.resolved(for: [8, 64, 32, 32]), .fft)        // training at 64^2
+        XCTAssertEqual(dec5.resolved(for: [2, 64, 32, 32]), .gemm)
         XCTAssertEqual(dec5.resolved(.gemm, for: [1, 64, 256, 256]), .gemm)
         let dec4 = TransposedConv2D(inChannels: 128, outChannels: 64, kernel: 5)
         XCTAssertEqual(dec4.resolved(for: [1, 128, 256, 256]), .gemm)
+    }
+
+    func testFFTForwardOnABatchOfSmallImagesMatchesGEMM() {
+        // 8 images of 32 x 32: 72 tiles taken across the batch, in one chunk.
+        let x = randomTensor([8, 5, 32, 32], seed: 80)
+        let t = TransposedConv2D(weight: randomTensor([5, 4, 9, 9], seed: 81), bias: randomTensor([4], seed: 82))
+        assertClose(t.forward(x, algorithm: .fft), t.forward(x, algorithm: .gemm), rtol: 1e-4, atol: 1e-4, "batch of 8")
+    }
+
+    func testFFTBackwardOfAnImpulseByHand() {
+        // One input pixel at (3, 5), one input channel, k = 9 (padding 4): the forward adds
+        // w[0, o, ky, kx] to y[o, 2 + ky, 6 + kx], so dW[0, o, ky, kx] = dy[o, 2 + ky, 6 + kx] and
+        // dx[3, 5] = sum over o, ky, kx of w[0, o, ky, kx] dy[o, 2 + ky, 6 + kx].
+        let k = 9
+        let w = randomTensor([1, 2, k, k], seed: 83)
+        let x = Tensor(zeros: [1, 1, 7, 9]); x[0, 0, 3, 5] = 1
+        let dy = randomTensor([1, 2, 14, 18], seed: 84)
+        let g = TransposedConv2D(weight: w, bias: Tensor(zeros: [2])).backward(dOutput: dy, input: x, algorithm: .fft)
+        var dx35: Float = 0
+        for o in 0..<2 {
+            for ky in 0..<k {
+                for kx in 0..<k {
+                    let oy = 2 + ky, ox = 6 + kx
+                    let expected: Float = oy < 14 && ox < 18 ? dy[0, o, oy, ox] : 0
+                    XCTAssertEqual(g.dWeight[0, o, ky, kx], expected, accuracy: 1e-4, "dW o \(o) (\(ky), \(kx))")
+                    dx35 += w[0, o, ky, kx] * expected
+                }
+            }
+        }
+        XCTAssertEqual(g.dInput![0, 0, 3, 5], dx35, accuracy: 1e-3)
+    }
+
+    func testFFTBackwardMatchesGEMMBackward() {
+        // Edges that do not fill a tile, odd channel counts, kernels 7, 9, 11, a batch of small
+        // images (tiles across images) and several chunks (two images of 100 x 100: 162 tiles).
+        let cases: [(k: Int, x: [Int], cout: Int)] = [(9, [2, 3, 37, 29], 6), (7, [1, 5, 13, 20], 4), (11, [1, 2, 30, 17], 2),
+                                                      (9, [8, 4, 32, 32], 4), (9, [2, 2, 100, 100], 2)]
+        for (i, c) in cases.enumerated() {
+            let x = randomTensor(c.x, seed: UInt64(90 + i))
+            let t = TransposedConv2D(weight: randomTensor([c.x[1], c.cout, c.k, c.k], seed: UInt64(100 + i)),
+                                     bias: randomTensor([c.cout], seed: 7))
+            let dy = randomTensor(t.outputShape(for: c.x), seed: UInt64(110 + i))
+            let fft = t.backward(dOutput: dy, input: x, algorithm: .fft), gemm = t.backward(dOutput: dy, input: x, algorithm: .gemm)
+            assertClose(fft.dInput!, gemm.dInput!, scaledTolerance: 1e-4, "dx k\(c.k) \(c.x)")
+            assertClose(fft.dWeight, gemm.dWeight, scaledTolerance: 1e-4, "dW k\(c.k) \(c.x)")
+            assertClose(fft.dBias, gemm.dBias, rtol: 1e-5, atol: 1e-5, "db k\(c.k) \(c.x)")
+            // Each gradient alone, as attribution (input only) and a frozen input need them.
+            let dxOnly = t.backward(dOutput: dy, input: x, weightGradient: false, algorithm: .fft)
+            assertClose(dxOnly.dInput!, gemm.dInput!, scaledTolerance: 1e-4, "dx alone")
+            let dWOnly = t.backward(dOutput: dy, input: x, inputGradient: false, algorithm: .fft)
+            XCTAssertNil(dWOnly.dInput)
+            assertClose(dWOnly.dWeight, gemm.dWeight, scaledTolerance: 1e-4, "dW alone")
+        }
     }
 }
