@@ -285,6 +285,10 @@ struct FFTTransposedConv {
     ///   (1, 64, 256, 256)  167 vs 421   / 365 vs 1411       (inference and attribution at 512^2)
     /// Computing the spectra costs a few ms more (the first call, and every training step's
     /// forward, whose weights are new; its backward finds them cached).
+    /// enc1 (a stride-1 9 x 9 conv, 3 -> 64) was tried through the same path (one phase holding
+    /// all 81 taps, 32-point FFTs): slower than its GEMM everywhere (batch 8 at 64^2 forward 16
+    /// vs 9 ms, backward 21 vs 16; 512^2 forward 74 vs 62): with 3 input channels the work is
+    /// all in the 64 output channels' inverse FFTs, and its GEMM (K = 243) runs near sgemm speed.
     static func isFaster(kernel: Int, batch: Int, height: Int, width: Int, outChannels: Int) -> Bool {
         kernel >= 7 && outChannels % 2 == 0 && batch * height * width >= 64 * 64
     }

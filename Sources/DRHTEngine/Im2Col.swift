@@ -45,13 +45,14 @@ public struct ConvGeometry: Equatable, Sendable {
 }
 
 /// Unfolds window-grid rows `oy in rows` of `image` (C, H, W) into
-/// `columns` (K, T) with T = rows.count * Wo (row stride T). `parallel: false` runs on the
-/// calling thread (inside a worker that owns the tile).
+/// `columns` (K, T) with T = rows.count * Wo (row stride `rowStride`, T by default: a larger
+/// one writes one image's block of a matrix that holds a whole batch side by side).
+/// `parallel: false` runs on the calling thread (inside a worker that owns the tile).
 public func im2col(_ columns: UnsafeMutablePointer<Float>,
                    image: UnsafePointer<Float>, geometry g: ConvGeometry, rows: Range<Int>,
-                   parallel: Bool = true) {
+                   parallel: Bool = true, rowStride: Int? = nil) {
     let wo = g.outWidth, k = g.kernel, s = g.stride, p = g.padding
-    let t = rows.count * wo
+    let t = rowStride ?? rows.count * wo
     let plane = g.height * g.width
     let chunkBody = { (chunk: Range<Int>) in
         for r in chunk {
@@ -116,13 +117,13 @@ func gatherEven(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>,
 }
 
 /// Folds `columns` (K, T) for window-grid rows `oy in rows` back into `image` (C, H, W),
-/// adding (image += fold(columns)); overlapping windows sum.
+/// adding (image += fold(columns)); overlapping windows sum. `rowStride` as in `im2col`.
 /// `parallel: false` runs on the calling thread (inside a worker that owns the image).
 public func col2im(_ image: UnsafeMutablePointer<Float>,
                    columns: UnsafePointer<Float>, geometry g: ConvGeometry, rows: Range<Int>,
-                   parallel: Bool = true) {
+                   parallel: Bool = true, rowStride: Int? = nil) {
     let wo = g.outWidth, k = g.kernel, s = g.stride, p = g.padding
-    let t = rows.count * wo
+    let t = rowStride ?? rows.count * wo
     let plane = g.height * g.width
     // One channel per task: channels write disjoint planes, so no two threads collide.
     let chunkBody = { (chunk: Range<Int>) in

@@ -90,6 +90,10 @@ public struct TransposedConv2D {
         let h = x.h, w = x.w, cout = outChannels
         let phases = SubPixelPhase.all(kernel: kernel)
         let phaseWeights = phases.map { $0.weightMatrix(weight) }      // each (Cout, Cin * taps)
+        if BatchedColumns.applies(batch: x.n, positions: h * w, workspace: workspace) {
+            forwardBatched(x, into: y, phases: phases, phaseWeights: phaseWeights, workspace: workspace)
+            return y
+        }
         let maxK = phases.map { inChannels * $0.taps }.max()!
         let workers = EngineThreads.count
         let maxRows = max(1, workspace.tileBudget / workers / max(1, (maxK + cout) * w))
@@ -147,6 +151,10 @@ public struct TransposedConv2D {
         let hw = x.h * x.w, kk = g.columnRows
         let dW = Tensor(zeros: weight.shape)                    // (Cin, Cout, k, k)
         let dX = inputGradient ? Tensor(zeros: x.shape) : nil   // (N, Cin, H, W)
+        if BatchedColumns.applies(batch: x.n, positions: hw, workspace: workspace) {
+            backwardBatched(dOutput: dy, input: x, dX: dX, dW: weightGradient ? dW : nil, workspace: workspace)
+            return ConvGradients(dInput: dX, dWeight: dW, dBias: sumOverBatchAndSpace(dy))
+        }
         let workers = EngineThreads.count
         if workers > 1 && x.n >= workers {
             // Batch-parallel, as Conv2D.backward: whole images per worker, dW summed at the end.
@@ -202,6 +210,60 @@ public struct TransposedConv2D {
     }
 }
 
+extension TransposedConv2D {
+    /// The forward with the batch's columns side by side (BatchedColumns, Conv2D.swift): per
+    /// phase one gather per image into (Kp, N * P) and one GEMM for the batch.
+    func forwardBatched(_ x: Tensor, into y: Tensor, phases: [SubPixelPhase], phaseWeights: [Tensor], workspace: Workspace) {
+        let h = x.h, w = x.w, p = h * w, n = x.n, np = n * p, cout = outChannels
+        let maxK = phases.map { inChannels * $0.taps }.max()!
+        let cols = workspace.buffer(0, count: maxK * np), out = workspace.buffer(1, count: cout * np)
+        for phase in phases {
+            let kp = inChannels * phase.taps
+            parallelFor(n) { b in
+                phase.gather(cols + b * p, image: x.data + b * inChannels * p, channels: inChannels, height: h, width: w,
+                             rows: 0..<h, rowStride: np)
+            }
+            // out (Cout, N P) = Wp (Cout, Kp) * cols (Kp, N P)
+            gemm(out, ldc: np, phaseWeights[phase.index].data, lda: kp, transposeA: false, cols, ldb: np, transposeB: false,
+                 m: cout, n: np, k: kp)
+            // y[b, co, 2a + py, 2c + px] = out[co, b P + a W + c] + bias[co]
+            parallelFor(n * cout) { i in
+                let b = i / cout, co = i % cout, bias = self.bias.data[co]
+                let src = out + co * np + b * p, yb = y.data + (b * cout + co) * 4 * p
+                for a in 0..<h {
+                    let dst = yb + (2 * a + phase.py) * 2 * w + phase.px, line = src + a * w
+                    for c in 0..<w { dst[2 * c] = line[c] + bias }
+                }
+            }
+        }
+    }
+
+    /// The backward with the batch's columns side by side: dy's windows of every image in one
+    /// (K, N * P) matrix, one GEMM each for dW and dx.
+    func backwardBatched(dOutput dy: Tensor, input x: Tensor, dX: Tensor?, dW: Tensor?, workspace: Workspace) {
+        let g = geometry(height: x.h, width: x.w)
+        let p = x.h * x.w, n = x.n, np = n * p, kk = g.columnRows
+        let cols = workspace.buffer(0, count: kk * np)                     // (K, N P)
+        parallelFor(n) { b in
+            im2col(cols + b * p, image: dy.data + b * outChannels * 4 * p, geometry: g, rows: 0..<x.h, parallel: false, rowStride: np)
+        }
+        if let dW {
+            let xCat = workspace.buffer(1, count: inChannels * np)         // (Cin, N P)
+            BatchedColumns.gather(xCat, from: x.data, batch: n, channels: inChannels, positions: p)
+            // dW (Cin, K) = x (Cin, N P) * cols^T (N P, K)
+            gemm(dW.data, ldc: kk, xCat, lda: np, transposeA: false, cols, ldb: np, transposeB: true,
+                 m: inChannels, n: kk, k: np)
+        }
+        if let dX {
+            let dxCat = workspace.buffer(2, count: inChannels * np)        // (Cin, N P)
+            // dx (Cin, N P) = W (Cin, K) * cols (K, N P)
+            gemm(dxCat, ldc: np, weight.data, lda: kk, transposeA: false, cols, ldb: np, transposeB: false,
+                 m: inChannels, n: np, k: kk)
+            BatchedColumns.scatter(dX.data, from: dxCat, batch: n, channels: inChannels, positions: p)
+        }
+    }
+}
+
 /// One output phase of a stride-2 transposed convolution with padding p = (k-1)/2:
 /// y[:, 2a + py, 2b + px] = sum over taps (ky, kx) with ky = py + p (mod 2), kx = px + p (mod 2)
 /// of W[:, :, ky, kx]^T x[:, a + dy, b + dx], where dy = (py + p - ky) / 2, dx likewise.
@@ -238,9 +300,10 @@ struct SubPixelPhase {
     }
 
     /// columns (Kp, T): row (ci, ty, tx), column (a - a0, b) = x[ci, a + dy, b + dx] or 0.
+    /// Row stride `rowStride` (T by default), as in `im2col`.
     func gather(_ columns: UnsafeMutablePointer<Float>, image: UnsafePointer<Float>,
-                channels: Int, height h: Int, width w: Int, rows: Range<Int>) {
-        let t = rows.count * w
+                channels: Int, height h: Int, width w: Int, rows: Range<Int>, rowStride: Int? = nil) {
+        let t = rowStride ?? rows.count * w
         var r = 0
         for ci in 0..<channels {
             let plane = image + ci * h * w

@@ -12,6 +12,11 @@ public final class Workspace: @unchecked Sendable {
     /// faster than 4M (tiles stay in cache) and backward was unchanged.
     public var tileBudget: Int = 1 << 20
 
+    /// Convolutions whose window grid has fewer positions per image than this put the columns
+    /// of a whole batch side by side and run each product once (see `BatchedColumns`, Conv2D.swift);
+    /// 0 turns that off (tests compare both paths).
+    public var batchedPositions: Int = BatchedColumns.threshold
+
     private var slots: [(pointer: UnsafeMutablePointer<Float>, capacity: Int)] = []
 
     public init() {}

@@ -104,9 +104,11 @@ final class ConvTests: XCTestCase {
         for (k, s, tile) in [(1, 1, 1 << 22), (3, 1, 1 << 22), (3, 2, 1 << 22), (5, 2, 200), (9, 1, 500), (3, 2, 1)] {
             let x = randomTensor([2, 3, 11, 9], seed: 1)
             let conv = Conv2D(weight: randomTensor([4, 3, k, k], seed: 2), bias: randomTensor([4], seed: 3), stride: s)
-            let ws = Workspace(); ws.tileBudget = tile
-            assertClose(conv.forward(x, workspace: ws), referenceConv(x, conv.weight, conv.bias, stride: s),
-                        rtol: 1e-4, atol: 1e-5, "conv k\(k) s\(s) tile \(tile)")
+            for batched in [false, true] {      // per image, tiled; the batch's columns side by side
+                let ws = Workspace(); ws.tileBudget = tile; ws.batchedPositions = batched ? 1 << 30 : 0
+                assertClose(conv.forward(x, workspace: ws), referenceConv(x, conv.weight, conv.bias, stride: s),
+                            rtol: 1e-4, atol: 1e-5, "conv k\(k) s\(s) tile \(tile) batched \(batched)")
+            }
         }
     }
 
@@ -114,9 +116,11 @@ final class ConvTests: XCTestCase {
         for (k, tile) in [(1, 1 << 22), (3, 1 << 22), (5, 100), (9, 1 << 22), (9, 1)] {
             let x = randomTensor([2, 3, 5, 7], seed: 4)
             let t = TransposedConv2D(weight: randomTensor([3, 4, k, k], seed: 5), bias: randomTensor([4], seed: 6))
-            let ws = Workspace(); ws.tileBudget = tile
-            assertClose(t.forward(x, workspace: ws), referenceTransposedConv(x, t.weight, t.bias),
-                        rtol: 1e-4, atol: 1e-5, "convT k\(k) tile \(tile)")
+            for batched in [false, true] {
+                let ws = Workspace(); ws.tileBudget = tile; ws.batchedPositions = batched ? 1 << 30 : 0
+                assertClose(t.forward(x, workspace: ws), referenceTransposedConv(x, t.weight, t.bias),
+                            rtol: 1e-4, atol: 1e-5, "convT k\(k) tile \(tile) batched \(batched)")
+            }
         }
     }
 
@@ -145,7 +149,7 @@ final class ConvTests: XCTestCase {
         for (k, s, tile) in [(1, 1, 1 << 22), (3, 2, 30), (5, 1, 1 << 22), (9, 2, 200)] {
             let x = randomTensor([3, 3, 9, 8], seed: 20)             // 3 images over 2 workers: uneven
             let conv = Conv2D(weight: randomTensor([4, 3, k, k], seed: 21), bias: randomTensor([4], seed: 22), stride: s)
-            let ws = Workspace(); ws.tileBudget = tile
+            let ws = Workspace(); ws.tileBudget = tile; ws.batchedPositions = 0
             let dy = randomTensor(conv.outputShape(for: x.shape), seed: 23)
             EngineThreads.set(1)
             let serial = conv.backward(dOutput: dy, input: x, workspace: ws)
@@ -171,7 +175,7 @@ final class ConvTests: XCTestCase {
         for (k, tile) in [(1, 1 << 22), (3, 40), (5, 1 << 22), (9, 100)] {
             let x = randomTensor([3, 3, 5, 6], seed: 24)
             let t = TransposedConv2D(weight: randomTensor([3, 4, k, k], seed: 25), bias: randomTensor([4], seed: 26))
-            let ws = Workspace(); ws.tileBudget = tile
+            let ws = Workspace(); ws.tileBudget = tile; ws.batchedPositions = 0
             let dy = randomTensor(t.outputShape(for: x.shape), seed: 27)
             EngineThreads.set(1)
             let serial = t.backward(dOutput: dy, input: x, workspace: ws)
@@ -193,13 +197,16 @@ final class ConvTests: XCTestCase {
             let x = randomTensor([2, 3, 8, 7], seed: 10)
             let conv = Conv2D(weight: randomTensor([4, 3, k, k], seed: 11, -0.5, 0.5),
                               bias: randomTensor([4], seed: 12), stride: s)
-            let ws = Workspace(); ws.tileBudget = tile
-            let r = randomTensor(conv.outputShape(for: x.shape), seed: 13)
-            let g = conv.backward(dOutput: r, input: x, workspace: ws)
-            let loss = { dot(conv.forward(x, workspace: ws), r) }
-            checkGradient("conv k\(k) s\(s) dInput", param: x, analytic: g.dInput!, loss: loss)
-            checkGradient("conv k\(k) s\(s) dWeight", param: conv.weight, analytic: g.dWeight, loss: loss)
-            checkGradient("conv k\(k) s\(s) dBias", param: conv.bias, analytic: g.dBias, loss: loss)
+            for batched in [false, true] {
+                let ws = Workspace(); ws.tileBudget = tile; ws.batchedPositions = batched ? 1 << 30 : 0
+                let r = randomTensor(conv.outputShape(for: x.shape), seed: 13)
+                let g = conv.backward(dOutput: r, input: x, workspace: ws)
+                let loss = { dot(conv.forward(x, workspace: ws), r) }
+                let what = "conv k\(k) s\(s) batched \(batched)"
+                checkGradient("\(what) dInput", param: x, analytic: g.dInput!, loss: loss)
+                checkGradient("\(what) dWeight", param: conv.weight, analytic: g.dWeight, loss: loss)
+                checkGradient("\(what) dBias", param: conv.bias, analytic: g.dBias, loss: loss)
+            }
         }
     }
 
@@ -208,13 +215,16 @@ final class ConvTests: XCTestCase {
             let x = randomTensor([2, 3, 4, 5], seed: 14)
             let t = TransposedConv2D(weight: randomTensor([3, 4, k, k], seed: 15, -0.5, 0.5),
                                      bias: randomTensor([4], seed: 16))
-            let ws = Workspace(); ws.tileBudget = tile
-            let r = randomTensor(t.outputShape(for: x.shape), seed: 17)
-            let g = t.backward(dOutput: r, input: x, workspace: ws)
-            let loss = { dot(t.forward(x, workspace: ws), r) }
-            checkGradient("convT k\(k) dInput", param: x, analytic: g.dInput!, loss: loss)
-            checkGradient("convT k\(k) dWeight", param: t.weight, analytic: g.dWeight, loss: loss)
-            checkGradient("convT k\(k) dBias", param: t.bias, analytic: g.dBias, loss: loss)
+            for batched in [false, true] {
+                let ws = Workspace(); ws.tileBudget = tile; ws.batchedPositions = batched ? 1 << 30 : 0
+                let r = randomTensor(t.outputShape(for: x.shape), seed: 17)
+                let g = t.backward(dOutput: r, input: x, workspace: ws)
+                let loss = { dot(t.forward(x, workspace: ws), r) }
+                let what = "convT k\(k) batched \(batched)"
+                checkGradient("\(what) dInput", param: x, analytic: g.dInput!, loss: loss)
+                checkGradient("\(what) dWeight", param: t.weight, analytic: g.dWeight, loss: loss)
+                checkGradient("\(what) dBias", param: t.bias, analytic: g.dBias, loss: loss)
+            }
         }
     }
 
@@ -224,5 +234,55 @@ final class ConvTests: XCTestCase {
         let conv = Conv2D(inChannels: 3, outChannels: 4, kernel: 9, stride: 1)
         _ = conv.forward(Tensor(zeros: [1, 3, 1024, 1024]), workspace: ws)
         XCTAssertLessThanOrEqual(ws.bytes, ws.tileBudget * 4 + 3 * 81 * 1024 * 4 + 64)
+    }
+
+    /// The batch's columns side by side (BatchedColumns) give what the per-image paths give, on
+    /// the shapes it is used for (a few positions per image), each gradient alone too.
+    func testBatchedColumnsMatchPerImagePaths() {
+        for (k, s, shape) in [(3, 2, [8, 16, 4, 4]), (3, 2, [3, 8, 8, 6]), (5, 2, [2, 4, 6, 6]), (3, 1, [4, 5, 3, 5])] {
+            let x = randomTensor(shape, seed: 30)
+            let conv = Conv2D(weight: randomTensor([6, shape[1], k, k], seed: 31), bias: randomTensor([6], seed: 32), stride: s)
+            let dy = randomTensor(conv.outputShape(for: shape), seed: 33)
+            let on = Workspace(), off = Workspace(); on.batchedPositions = 1 << 30; off.batchedPositions = 0
+            let what = "k\(k) s\(s) \(shape)"
+            assertClose(conv.forward(x, workspace: on), conv.forward(x, workspace: off), rtol: 1e-5, atol: 1e-5, "y \(what)")
+            let a = conv.backward(dOutput: dy, input: x, workspace: on), b = conv.backward(dOutput: dy, input: x, workspace: off)
+            assertClose(a.dInput!, b.dInput!, rtol: 1e-5, atol: 1e-5, "dx \(what)")
+            assertClose(a.dWeight, b.dWeight, rtol: 1e-4, atol: 1e-5, "dW \(what)")
+            assertClose(a.dBias, b.dBias, rtol: 1e-5, atol: 1e-5, "db \(what)")
+            let dxOnly = conv.backward(dOutput: dy, input: x, weightGradient: false, workspace: on)
+            assertClose(dxOnly.dInput!, b.dInput!, rtol: 1e-5, atol: 1e-5, "dx alone \(what)")
+            XCTAssertEqual(dxOnly.dWeight.stats.max, 0); XCTAssertEqual(dxOnly.dWeight.stats.min, 0)
+            let dWOnly = conv.backward(dOutput: dy, input: x, inputGradient: false, workspace: on)
+            XCTAssertNil(dWOnly.dInput)
+            assertClose(dWOnly.dWeight, b.dWeight, rtol: 1e-4, atol: 1e-5, "dW alone \(what)")
+        }
+        // Where it applies by default: the latent's 2 x 2 grid in a batch, not one image or a 16 x 16 grid.
+        let latent = Conv2D(inChannels: 256, outChannels: 512, kernel: 3, stride: 2)
+        let ws = Workspace()
+        XCTAssertTrue(BatchedColumns.applies(batch: 8, positions: 4, workspace: ws))
+        XCTAssertFalse(BatchedColumns.applies(batch: 1, positions: 4, workspace: ws))
+        XCTAssertFalse(BatchedColumns.applies(batch: 8, positions: 256, workspace: ws))
+        XCTAssertEqual(latent.outputShape(for: [8, 256, 4, 4]), [8, 512, 2, 2])
+    }
+
+    func testBatchedColumnsMatchPerImagePathsForTransposedConvs() {
+        for (k, shape) in [(3, [8, 16, 2, 2]), (3, [3, 8, 4, 3]), (5, [2, 4, 4, 4]), (9, [4, 3, 3, 5])] {
+            let x = randomTensor(shape, seed: 34)
+            let t = TransposedConv2D(weight: randomTensor([shape[1], 6, k, k], seed: 35), bias: randomTensor([6], seed: 36))
+            let dy = randomTensor(t.outputShape(for: shape), seed: 37)
+            let on = Workspace(), off = Workspace(); on.batchedPositions = 1 << 30; off.batchedPositions = 0
+            let what = "convT k\(k) \(shape)"
+            assertClose(t.forward(x, workspace: on), t.forward(x, workspace: off), rtol: 1e-5, atol: 1e-5, "y \(what)")
+            let a = t.backward(dOutput: dy, input: x, workspace: on), b = t.backward(dOutput: dy, input: x, workspace: off)
+            assertClose(a.dInput!, b.dInput!, rtol: 1e-5, atol: 1e-5, "dx \(what)")
+            assertClose(a.dWeight, b.dWeight, rtol: 1e-4, atol: 1e-5, "dW \(what)")
+            let dxOnly = t.backward(dOutput: dy, input: x, weightGradient: false, workspace: on)
+            assertClose(dxOnly.dInput!, b.dInput!, rtol: 1e-5, atol: 1e-5, "dx alone \(what)")
+            XCTAssertEqual(dxOnly.dWeight.stats.max, 0); XCTAssertEqual(dxOnly.dWeight.stats.min, 0)
+            let dWOnly = t.backward(dOutput: dy, input: x, inputGradient: false, workspace: on)
+            XCTAssertNil(dWOnly.dInput)
+            assertClose(dWOnly.dWeight, b.dWeight, rtol: 1e-4, atol: 1e-5, "dW alone \(what)")
+        }
     }
 }
