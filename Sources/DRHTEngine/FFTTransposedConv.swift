@@ -351,7 +351,6 @@ struct FFTTransposedConv {
         let f = plan.tiles.frequencies, tc = plan.tc, v = plan.v, lanes = LaneFFT.lanes
         let spectra = KernelSpectra.cached(weight: weight, phases: plan.phases, dMin: plan.dMin, fft: plan.tiles.fft)
         defer { withExtendedLifetime(spectra) {} }
-        let kernelBlocks = spectra.blocks
         let xSpectra = UnsafeMutablePointer<Float>.allocate(capacity: f * 2 * cin * tc)   // (F, 2Cin, Tc)
         defer { xSpectra.deallocate() }
         let ySpectra = UnsafeMutablePointer<Float>.allocate(capacity: f * 2 * q * tc)     // (F, 2Q, Tc)
@@ -361,14 +360,8 @@ struct FFTTransposedConv {
             // 1. input tiles, two channels per FFT -> [Xr; Xi] (F, 2Cin, Tc)
             plan.tiles.forward(input, chunk0: chunk0, count: count, shift: plan.dMin, extent: plan.n, into: xSpectra, tc: tc)
             // 2. [Yr; Yi] (2Q, Tc) = [Kr -Ki; Ki Kr] (2Q, 2Cin) [Xr; Xi] (2Cin, Tc), per frequency
-            let columns = (count + lanes - 1) / lanes * lanes
-            parallelChunks(f) { range in
-                for fi in range {
-                    gemmSerial(ySpectra + fi * 2 * q * tc, ldc: tc, kernelBlocks + fi * 4 * q * cin, lda: 2 * cin,
-                               transposeA: false, xSpectra + fi * 2 * cin * tc, ldb: tc, transposeB: false,
-                               m: 2 * q, n: columns, k: 2 * cin)
-                }
-            }
+            spectra.multiply(xSpectra, into: ySpectra, frequencies: f, q: q, cin: cin, tc: tc,
+                             columns: (count + lanes - 1) / lanes * lanes, adjoint: false)
             // 3. two output planes per inverse FFT -> y, plus bias (the V x V points no wrap reached)
             plan.tiles.inverse(ySpectra, planes: q, chunk0: chunk0, count: count, tc: tc, keptRows: v, byPlane: false) {
                 q1, _, t, l, re, im in
@@ -427,15 +420,9 @@ struct FFTTransposedConv {
             // dy's phase planes, V x V per tile, two planes per FFT -> [DYr; DYi] (F, 2Q, Tc)
             plan.tiles.forward(gradient, chunk0: chunk0, count: count, shift: 0, extent: plan.v, into: dySpectra, tc: tc)
             if let dxSpectra, let kernelSpectra, let dxPlanes {
-                let columns = (count + lanes - 1) / lanes * lanes, blocks = kernelSpectra.blocks
                 // [DXr; DXi] (2Cin, Tc) = [Kr -Ki; Ki Kr]^T (2Cin, 2Q) [DYr; DYi] (2Q, Tc), per frequency
-                parallelChunks(f) { range in
-                    for fi in range {
-                        gemmSerial(dxSpectra + fi * 2 * cin * tc, ldc: tc, blocks + fi * 4 * q * cin, lda: 2 * cin,
-                                   transposeA: true, dySpectra + fi * 2 * q * tc, ldb: tc, transposeB: false,
-                                   m: 2 * cin, n: columns, k: 2 * q)
-                    }
-                }
+                kernelSpectra.multiply(dySpectra, into: dxSpectra, frequencies: f, q: q, cin: cin, tc: tc,
+                                       columns: (count + lanes - 1) / lanes * lanes, adjoint: true)
                 // Overlap-add: tiles overlap by r - 1 points, so one task takes every tile of its planes.
                 plan.tiles.inverse(dxSpectra, planes: cin, chunk0: chunk0, count: count, tc: tc, keptRows: n, byPlane: true) {
                     c1, second, t, l, re, im in
@@ -541,6 +528,21 @@ final class KernelSpectra: @unchecked Sendable {
     }
 
     deinit { blocks.deallocate() }
+
+    /// Step 2 for one chunk, per frequency: out (2Q, Tc) = block (2Q, 2Cin) in (2Cin, Tc), or with
+    /// `adjoint` out (2Cin, Tc) = block^T (2Cin, 2Q) in (2Q, Tc) (the backward's dx). Spectra laid
+    /// out (F, 2C, tc); only the first `columns` columns are computed.
+    func multiply(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, frequencies f: Int,
+                  q: Int, cin: Int, tc: Int, columns: Int, adjoint: Bool) {
+        let (rowsIn, rowsOut) = adjoint ? (2 * q, 2 * cin) : (2 * cin, 2 * q)
+        parallelChunks(f) { range in
+            for fi in range {
+                gemmSerial(output + fi * rowsOut * tc, ldc: tc, blocks + fi * 4 * q * cin, lda: 2 * cin,
+                           transposeA: adjoint, input + fi * rowsIn * tc, ldb: tc, transposeB: false,
+                           m: rowsOut, n: columns, k: rowsIn)
+            }
+        }
+    }
 
     /// At most this many are kept (dec5 of each network: 2 x 38 MB).
     static let capacity = 2

@@ -240,22 +240,11 @@ final class ConvTests: XCTestCase {
     /// the shapes it is used for (a few positions per image), each gradient alone too.
     func testBatchedColumnsMatchPerImagePaths() {
         for (k, s, shape) in [(3, 2, [8, 16, 4, 4]), (3, 2, [3, 8, 8, 6]), (5, 2, [2, 4, 6, 6]), (3, 1, [4, 5, 3, 5])] {
-            let x = randomTensor(shape, seed: 30)
             let conv = Conv2D(weight: randomTensor([6, shape[1], k, k], seed: 31), bias: randomTensor([6], seed: 32), stride: s)
-            let dy = randomTensor(conv.outputShape(for: shape), seed: 33)
-            let on = Workspace(), off = Workspace(); on.batchedPositions = 1 << 30; off.batchedPositions = 0
-            let what = "k\(k) s\(s) \(shape)"
-            assertClose(conv.forward(x, workspace: on), conv.forward(x, workspace: off), rtol: 1e-5, atol: 1e-5, "y \(what)")
-            let a = conv.backward(dOutput: dy, input: x, workspace: on), b = conv.backward(dOutput: dy, input: x, workspace: off)
-            assertClose(a.dInput!, b.dInput!, rtol: 1e-5, atol: 1e-5, "dx \(what)")
-            assertClose(a.dWeight, b.dWeight, rtol: 1e-4, atol: 1e-5, "dW \(what)")
-            assertClose(a.dBias, b.dBias, rtol: 1e-5, atol: 1e-5, "db \(what)")
-            let dxOnly = conv.backward(dOutput: dy, input: x, weightGradient: false, workspace: on)
-            assertClose(dxOnly.dInput!, b.dInput!, rtol: 1e-5, atol: 1e-5, "dx alone \(what)")
-            XCTAssertEqual(dxOnly.dWeight.stats.max, 0); XCTAssertEqual(dxOnly.dWeight.stats.min, 0)
-            let dWOnly = conv.backward(dOutput: dy, input: x, inputGradient: false, workspace: on)
-            XCTAssertNil(dWOnly.dInput)
-            assertClose(dWOnly.dWeight, b.dWeight, rtol: 1e-4, atol: 1e-5, "dW alone \(what)")
+            assertBatchedMatchesPerImage(input: randomTensor(shape, seed: 30), outputShape: conv.outputShape(for: shape),
+                                         "conv k\(k) s\(s) \(shape)", forward: conv.forward) {
+                conv.backward(dOutput: $0, input: $1, inputGradient: $2, weightGradient: $3, workspace: $4)
+            }
         }
         // Where it applies by default: the latent's 2 x 2 grid in a batch, not one image or a 16 x 16 grid.
         let latent = Conv2D(inChannels: 256, outChannels: 512, kernel: 3, stride: 2)
@@ -268,21 +257,33 @@ final class ConvTests: XCTestCase {
 
     func testBatchedColumnsMatchPerImagePathsForTransposedConvs() {
         for (k, shape) in [(3, [8, 16, 2, 2]), (3, [3, 8, 4, 3]), (5, [2, 4, 4, 4]), (9, [4, 3, 3, 5])] {
-            let x = randomTensor(shape, seed: 34)
             let t = TransposedConv2D(weight: randomTensor([shape[1], 6, k, k], seed: 35), bias: randomTensor([6], seed: 36))
-            let dy = randomTensor(t.outputShape(for: shape), seed: 37)
-            let on = Workspace(), off = Workspace(); on.batchedPositions = 1 << 30; off.batchedPositions = 0
-            let what = "convT k\(k) \(shape)"
-            assertClose(t.forward(x, workspace: on), t.forward(x, workspace: off), rtol: 1e-5, atol: 1e-5, "y \(what)")
-            let a = t.backward(dOutput: dy, input: x, workspace: on), b = t.backward(dOutput: dy, input: x, workspace: off)
-            assertClose(a.dInput!, b.dInput!, rtol: 1e-5, atol: 1e-5, "dx \(what)")
-            assertClose(a.dWeight, b.dWeight, rtol: 1e-4, atol: 1e-5, "dW \(what)")
-            let dxOnly = t.backward(dOutput: dy, input: x, weightGradient: false, workspace: on)
-            assertClose(dxOnly.dInput!, b.dInput!, rtol: 1e-5, atol: 1e-5, "dx alone \(what)")
-            XCTAssertEqual(dxOnly.dWeight.stats.max, 0); XCTAssertEqual(dxOnly.dWeight.stats.min, 0)
-            let dWOnly = t.backward(dOutput: dy, input: x, inputGradient: false, workspace: on)
-            XCTAssertNil(dWOnly.dInput)
-            assertClose(dWOnly.dWeight, b.dWeight, rtol: 1e-4, atol: 1e-5, "dW alone \(what)")
+            assertBatchedMatchesPerImage(input: randomTensor(shape, seed: 34), outputShape: t.outputShape(for: shape),
+                                         "convT k\(k) \(shape)", forward: t.forward) {
+                t.backward(dOutput: $0, input: $1, inputGradient: $2, weightGradient: $3, workspace: $4)
+            }
         }
+    }
+
+    /// A layer's forward and backward with the batch's columns side by side against the per-image
+    /// paths: y, dx, dW, db, and dx and dW each alone.
+    private func assertBatchedMatchesPerImage(input x: Tensor, outputShape: [Int], _ what: String,
+                                              forward: (Tensor, Workspace) -> Tensor,
+                                              backward: (Tensor, Tensor, Bool, Bool, Workspace) -> ConvGradients,
+                                              file: StaticString = #filePath, line: UInt = #line) {
+        let dy = randomTensor(outputShape, seed: 33)
+        let on = Workspace(), off = Workspace(); on.batchedPositions = 1 << 30; off.batchedPositions = 0
+        assertClose(forward(x, on), forward(x, off), rtol: 1e-5, atol: 1e-5, "y \(what)", file: file, line: line)
+        let a = backward(dy, x, true, true, on), b = backward(dy, x, true, true, off)
+        assertClose(a.dInput!, b.dInput!, rtol: 1e-5, atol: 1e-5, "dx \(what)", file: file, line: line)
+        assertClose(a.dWeight, b.dWeight, rtol: 1e-4, atol: 1e-5, "dW \(what)", file: file, line: line)
+        assertClose(a.dBias, b.dBias, rtol: 1e-5, atol: 1e-5, "db \(what)", file: file, line: line)
+        let dxOnly = backward(dy, x, true, false, on)
+        assertClose(dxOnly.dInput!, b.dInput!, rtol: 1e-5, atol: 1e-5, "dx alone \(what)", file: file, line: line)
+        XCTAssertEqual(dxOnly.dWeight.stats.max, 0, file: file, line: line)
+        XCTAssertEqual(dxOnly.dWeight.stats.min, 0, file: file, line: line)
+        let dWOnly = backward(dy, x, false, true, on)
+        XCTAssertNil(dWOnly.dInput, file: file, line: line)
+        assertClose(dWOnly.dWeight, b.dWeight, rtol: 1e-4, atol: 1e-5, "dW alone \(what)", file: file, line: line)
     }
 }
