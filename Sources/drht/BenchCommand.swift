@@ -57,6 +57,9 @@ struct BenchCommand: ParsableCommand {
 
     func validate() throws {
         if [pipeline, train, inside].filter({ $0 }).count > 1 { throw ValidationError("choose one of --pipeline, --train and --inside") }
+        if let threads, threads < 1 || threads > 64 { throw ValidationError("--threads must be 1...64") }
+        if batch != 8 && !train { throw ValidationError("--batch goes with --train") }
+        if !(1...64).contains(batch) { throw ValidationError("--batch must be 1...64 (got \(batch))") }
         if pipeline {
             let parts = size.map { $0.lowercased().split(separator: "x", omittingEmptySubsequences: false).map { Int($0) } } ?? []
             guard size == nil || ((parts.count == 1 || parts.count == 2) && parts.allSatisfy { $0 != nil }),
@@ -73,8 +76,13 @@ struct BenchCommand: ParsableCommand {
             guard v >= 32, v % 32 == 0, v <= 4096 else {
                 throw ValidationError("--size must be a multiple of 32 between 32 and 4096 (got \(v))")
             }
+            // A training step keeps every activation of both networks for the backward: about 15 KB
+            // per pixel (490 MB at batch 8, 64^2), so batch x size^2 is held to 8 x 256^2 (~8 GB).
+            if train && batch * v * v > 8 * 256 * 256 {
+                throw ValidationError("--train at batch \(batch) and \(v)x\(v) would need about \(batch * v * v * 15 / 1_000_000) GB; "
+                                      + "keep batch x size^2 within 8 x 256^2")
+            }
         }
-        if let threads, threads < 1 || threads > 64 { throw ValidationError("--threads must be 1...64") }
     }
 
     func run() throws {

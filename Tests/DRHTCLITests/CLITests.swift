@@ -133,6 +133,13 @@ final class CLITests: CLITestCase {
         let r = try drht("bench", "--size", "33")
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.err.contains("multiple of 32"), r.err)
+        for (args, message) in [(["--train", "--batch", "0"], "--batch must be 1...64"), (["--batch", "4"], "--batch goes with --train"),
+                                (["--train", "--size", "1024"], "would need about"), (["--threads", "0"], "--threads must be")] {
+            let b = try drht(arguments: ["bench"] + args)
+            XCTAssertNotEqual(b.status, 0, "\(args)")
+            XCTAssertTrue(b.err.contains(message), "\(args): \(b.err)")
+            XCTAssertFalse(b.err.contains("crashed"), b.err)
+        }
         let u = try drht("frobnicate")
         XCTAssertNotEqual(u.status, 0)
         XCTAssertTrue(u.err.lowercased().contains("unexpected argument") || u.err.contains("Usage"), u.err)
