@@ -3,7 +3,7 @@
 W x H photo written with PyTorch (CPU), to compare on the same machine in the same sitting.
 
 The network is ../shared/MODEL.md with random weights (time does not depend on them), run on
-the working copy (area-average resize, long side 128); the gain map is computed, blurred
+the working copy (area-average resize, long side 256, drht's default); the gain map is computed, blurred
 (sigma 2), fitted with the guided filter (radius 4, eps 0.05), upsampled bilinearly and applied
 in linear light to every pixel, as Sources/DRHTModel/GainMap.swift does. Decoding and encoding
 are not timed. Not part of the test suite; needs `pip install torch`.
@@ -67,7 +67,7 @@ def box(x, r):
     return F.avg_pool2d(F.pad(x, (r, r, r, r), mode="replicate"), 2 * r + 1, stride=1)
 
 
-def correct(hdr, ldr, photo, work=128, delta=0.05):
+def correct(hdr, ldr, photo, work=256, delta=0.5):
     _, _, H, W = photo.shape
     s = work / max(H, W)
     h, w = max(1, round(H * s)), max(1, round(W * s))

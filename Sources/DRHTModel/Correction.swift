@@ -20,9 +20,11 @@ public enum CorrectionMode: Equatable, Sendable, CustomStringConvertible {
     case direct
     case gain(workSize: Int)
 
-    /// The working copy's long side in gain mode: chosen by `drht evaluate` on held-out photos
-    /// and procedural scenes (see README, "Correction modes").
-    public static let defaultWorkSize = 128
+    /// The working copy's long side in gain mode: chosen by `drht evaluate` on the validation
+    /// photos and 32 procedural scenes with the shipped weights (README, "Correction modes"):
+    /// 256 px beat 128, 192 and 384 there. (It was 128 while the gain map's delta was 0.05,
+    /// which carried more of the network's local errors to the photo.)
+    public static let defaultWorkSize = 256
     public static let `default` = CorrectionMode.gain(workSize: defaultWorkSize)
     public static let workSizes = 32...2048
 

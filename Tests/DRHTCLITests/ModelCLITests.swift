@@ -104,8 +104,8 @@ final class ModelCLITests: CLITestCase {
         XCTAssertEqual(r.status, 0, r.err)
         let o = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as! [String: Any]
         XCTAssertEqual(o["width"] as? Int, 1200)
-        XCTAssertEqual(o["work_width"] as? Int, 128)
-        XCTAssertEqual(o["work_height"] as? Int, 96)
+        XCTAssertEqual(o["work_width"] as? Int, 256)
+        XCTAssertEqual(o["work_height"] as? Int, 192)
         for key in ["correction_ms", "network_ms", "gain_ms", "decode_jpeg_ms", "encode_png_ms", "peak_rss_mb"] {
             XCTAssertGreaterThan(o[key] as? Double ?? 0, 0, key)
         }

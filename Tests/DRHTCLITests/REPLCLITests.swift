@@ -90,12 +90,12 @@ final class EvaluateCLITests: CLITestCase {
         XCTAssertEqual(r.status, 0, r.err)
         let lines = r.out.split(separator: "\n")
         XCTAssertTrue(lines[0].hasPrefix("method"))
-        for m in ["input", "auto-exposure", "histeq", "reinhard", "DRHT stage 1 (direct)", "DRHT stage 1 (gain, 128 px)",
-                  "DRHT (direct)", "DRHT (gain, 128 px)"] {
+        for m in ["input", "auto-exposure", "histeq", "reinhard", "DRHT stage 1 (direct)", "DRHT stage 1 (gain, 256 px)",
+                  "DRHT (direct)", "DRHT (gain, 256 px)"] {
             XCTAssertTrue(lines.contains { $0.hasPrefix(m) }, "row \(m) missing:\n\(r.out)")
         }
         XCTAssertTrue(lines[0].contains("grid (peak)"), r.out)
-        XCTAssertTrue(lines.contains { $0.hasPrefix("DRHT (gain, 128 px) ") && ($0.contains("does not beat:") || $0.contains("is ahead of every baseline")) }, "the verdict line:\n\(r.out)")
+        XCTAssertTrue(lines.contains { $0.hasPrefix("DRHT (gain, 256 px) ") && ($0.contains("does not beat:") || $0.contains("is ahead of every baseline")) }, "the verdict line:\n\(r.out)")
         let html = try String(contentsOfFile: dir + "/r.html", encoding: .utf8)
         XCTAssertTrue(html.contains("<h3>scene 0</h3>") && html.contains("<h3>scene 1</h3>"))
         let json = try drht("evaluate", "--count", "1", "--size", "32", "--weights", weights, "--json")
@@ -120,7 +120,7 @@ final class EvaluateCLITests: CLITestCase {
         let blocks = object["exposures"] as! [[String: Any]]
         XCTAssertEqual(blocks.map { $0["ev"] as! Double }, [-2, 1.5])
         let rows = blocks[0]["results"] as! [[String: Any]]
-        XCTAssertEqual(rows.map { $0["method"] as! String }, ["input", "auto-exposure", "histeq", "reinhard", "DRHT stage 1 (gain, 128 px)", "DRHT (gain, 128 px)"])
+        XCTAssertEqual(rows.map { $0["method"] as! String }, ["input", "auto-exposure", "histeq", "reinhard", "DRHT stage 1 (gain, 256 px)", "DRHT (gain, 256 px)"])
         XCTAssertNotNil(rows[5]["grid"] as? Double)
         for bad in [["--ev", "-2,x"], ["--ev", "20"], ["--mode", "bilateral"], ["--work-size", "8"], ["--mode", "direct", "--work-size", "64,x"]] {
             let e = try drht(arguments: ["evaluate", "--weights", weights] + bad)

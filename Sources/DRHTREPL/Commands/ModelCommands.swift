@@ -114,7 +114,7 @@ enum ModelCommands {
         details: "Images up to 512 px on their long side are stepped through at full resolution. "
             + """
                 A larger photo is stepped through the copy that `infer` in gain mode gives the network (long side \
-                128 px, `set work-size` changes it), and `use` says so: that is all the network ever sees of it.
+                \(CorrectionMode.defaultWorkSize) px, `set work-size` changes it), and `use` says so: that is all the network ever sees of it.
                 """ + " "
             + "--full steps at full resolution (memory permitting), --work through the working copy whatever the size.",
         arguments: [.variable],

@@ -32,7 +32,7 @@ enum ResultCommands {
             + "OUT defaults to NAME.out. "
             + """
                 In gain mode (the default, `set mode` changes it) the network sees a copy of NAME reduced to the \
-                working size (128 px on its long side); the ratio of its output's luminance to its input's, in \
+                working size (\(CorrectionMode.defaultWorkSize) px on its long side, `set work-size`); the ratio of its output's luminance to its input's, in \
                 linear light, is the gain map OUT.gain (in stops: red brightened, blue darkened), which is \
                 upsampled and applied to every pixel of NAME: the network decides how bright, the photo keeps its \
                 detail.

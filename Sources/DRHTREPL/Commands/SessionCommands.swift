@@ -79,7 +79,7 @@ enum SessionCommands {
             colormap auto|viridis|gray|diverging. threads N — worker threads. width N|auto — picture width in \
             columns. colour on|off. pauses on|off — whether lessons wait at `pause`. mode gain|direct — how \
             `infer` corrects (gain: the network on a small copy, a gain map to every pixel; direct: the network \
-            at full resolution). work-size N — the long side of gain mode's copy (32..2048, default 128).
+            at full resolution). work-size N — the long side of gain mode's copy (32..2048, default \(CorrectionMode.defaultWorkSize)).
             """ + " "
             + "`set` alone shows the current values.",
         arguments: [.words(["display", "colormap", "threads", "width", "colour", "pauses", "mode", "work-size"]),
