@@ -95,10 +95,48 @@ public struct Conv2D {
         return y
     }
 
+    /// How the backward computes dx: `.columns` (dCols = W^T dy, then col2im), `.adjoint` (a
+    /// stride-2 conv's dx is the transposed conv of dy with the same weight tensor, computed as
+    /// TransposedConv2D's forward: four sub-pixel GEMMs with K = Cout * taps, no col2im), or the
+    /// faster of the two for the layer (`.automatic`).
+    public enum InputGradientAlgorithm: Sendable { case automatic, columns, adjoint }
+
+    /// The dx algorithm `backward` uses on an input of this shape. The adjoint needs stride 2 and
+    /// an even H and W (the transposed conv's output is exactly 2 Ho x 2 Wo). Measured (AMD EPYC,
+    /// OpenBLAS Zen): see `adjointIsFaster`.
+    public func resolved(_ algorithm: InputGradientAlgorithm, for input: [Int]) -> InputGradientAlgorithm {
+        let possible = stride == 2 && input[2] % 2 == 0 && input[3] % 2 == 0
+        switch algorithm {
+        case .columns: return .columns
+        case .adjoint:
+            precondition(possible, "the adjoint dx needs stride 2 and an even input size")
+            return .adjoint
+        case .automatic: return possible && Conv2D.adjointIsFaster(kernel: kernel) ? .adjoint : .columns
+        }
+    }
+
+    static func adjointIsFaster(kernel: Int) -> Bool { kernel >= 5 }
+
     /// Gradients of a loss with respect to x, W and b, given dL/dy.
     /// dy (N, Cout, Ho, Wo), x (N, Cin, H, W) as passed to `forward`.
     public func backward(dOutput dy: Tensor, input x: Tensor, inputGradient: Bool = true, weightGradient: Bool = true,
                          workspace: Workspace = .shared) -> ConvGradients {
+        backward(dOutput: dy, input: x, inputGradient: inputGradient, weightGradient: weightGradient,
+                 inputAlgorithm: .automatic, workspace: workspace)
+    }
+
+    /// The backward with dx by the path `inputAlgorithm` names.
+    public func backward(dOutput dy: Tensor, input x: Tensor, inputGradient: Bool = true, weightGradient: Bool = true,
+                         inputAlgorithm: InputGradientAlgorithm, workspace: Workspace = .shared) -> ConvGradients {
+        if inputGradient && resolved(inputAlgorithm, for: x.shape) == .adjoint {
+            precondition(dy.shape == outputShape(for: x.shape), "dOutput shape mismatch")
+            let adjoint = TransposedConv2D(weight: weight, bias: Tensor(zeros: [inChannels]))
+            let dX = adjoint.forward(dy, algorithm: .gemm, workspace: workspace)
+            var gradients = backward(dOutput: dy, input: x, inputGradient: false, weightGradient: weightGradient,
+                                     inputAlgorithm: .columns, workspace: workspace)
+            gradients.dInput = dX
+            return gradients
+        }
         let g = geometry(height: x.h, width: x.w)
         let ho = g.outHeight, wo = g.outWidth, kk = g.columnRows
         precondition(dy.shape == outputShape(for: x.shape), "dOutput shape mismatch")

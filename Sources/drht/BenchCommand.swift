@@ -38,8 +38,11 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Time the look-inside commands (saliency, rf, sweep) on an N x N scene (default 256).")
     var inside = false
 
-    @Option(help: "Batch size for --train.")
-    var batch = 8
+    @Option(name: .customLong("batch"), help: "Images per batch: the layer table's inputs (default 1) or --train's (default 8).")
+    var batchSize: Int?
+
+    /// --batch, or its default for the benchmark chosen.
+    var batch: Int { batchSize ?? (train ? 8 : 1) }
 
     @Option(help: "Worker threads for the engine's loops; OpenBLAS runs single-threaded inside each (default: all cores).")
     var threads: Int?
@@ -58,7 +61,7 @@ struct BenchCommand: ParsableCommand {
     func validate() throws {
         if [pipeline, train, inside].filter({ $0 }).count > 1 { throw ValidationError("choose one of --pipeline, --train and --inside") }
         if let threads, threads < 1 || threads > 64 { throw ValidationError("--threads must be 1...64") }
-        if batch != 8 && !train { throw ValidationError("--batch goes with --train") }
+        if batchSize != nil && (pipeline || inside) { throw ValidationError("--batch goes with --train or the layer table") }
         if !(1...64).contains(batch) { throw ValidationError("--batch must be 1...64 (got \(batch))") }
         if pipeline {
             let parts = size.map { $0.lowercased().split(separator: "x", omittingEmptySubsequences: false).map { Int($0) } } ?? []
@@ -69,18 +72,25 @@ struct BenchCommand: ParsableCommand {
             do { _ = try CorrectionMode.parse(mode, workSize: workSize) } catch let e as CorrectionError { throw ValidationError(e.description) }
         } else {
             guard mode == "direct", workSize == nil else { throw ValidationError("--mode and --work-size go with --pipeline") }
-            guard let size, let v = Int(size) else {
-                if self.size != nil { throw ValidationError("--size takes one number N for layer and training benchmarks") }
-                return
-            }
-            guard v >= 32, v % 32 == 0, v <= 4096 else {
-                throw ValidationError("--size must be a multiple of 32 between 32 and 4096 (got \(v))")
+            var v = dims.h
+            if let size {
+                guard let parsed = Int(size) else { throw ValidationError("--size takes one number N for layer and training benchmarks") }
+                guard parsed >= 32, parsed % 32 == 0, parsed <= 4096 else {
+                    throw ValidationError("--size must be a multiple of 32 between 32 and 4096 (got \(parsed))")
+                }
+                v = parsed
             }
             // A training step keeps every activation of both networks for the backward: about 15 KB
             // per pixel (490 MB at batch 8, 64^2), so batch x size^2 is held to 8 x 256^2 (~8 GB).
+            // The layer table keeps one layer's input, output and gradients: batch x size^2 is held
+            // to what one 4096^2 image needs.
             if train && batch * v * v > 8 * 256 * 256 {
                 throw ValidationError("--train at batch \(batch) and \(v)x\(v) would need about \(batch * v * v * 15 / 1_000_000) GB; "
                                       + "keep batch x size^2 within 8 x 256^2")
+            }
+            if !train && !inside && batch * v * v > 4096 * 4096 {
+                throw ValidationError("the layer table at batch \(batch) and \(v)x\(v) is more than one 4096x4096 image; "
+                                      + "keep batch x size^2 within 4096^2")
             }
         }
     }
@@ -99,14 +109,14 @@ struct BenchCommand: ParsableCommand {
         var results: [LayerResult] = []
         for (i, spec) in Architecture.layers.enumerated() {
             progress.say("[\(i + 1)/\(Architecture.layers.count)] \(spec.name)")
-            results.append(LayerBench(spec: spec, size: n).run())
+            results.append(LayerBench(spec: spec, size: n, batch: batch).run())
             if i == Architecture.layers.count / 2 - 1 { reference.sample() }
         }
         progress.say("measuring cblas_sgemm at 2048^3")
         reference.sample()
         progress.done()
         let sgemm = reference.gflops
-        let report = BenchReport(size: n, threads: EngineThreads.count, sgemmGFLOPS: sgemm, layers: results,
+        let report = BenchReport(size: n, batch: batch, threads: EngineThreads.count, sgemmGFLOPS: sgemm, layers: results,
                                  peakRSSMB: Timing.peakRSSMB())
         print(json ? report.json : report.table)
     }
@@ -294,6 +304,10 @@ struct LayerResult {
     /// For a transposed conv that runs through FFTs: the GEMM path's forward and backward times.
     let gemmForwardMS: Double?
     let gemmBackwardMS: Double?
+    /// For a stride-2 conv: how its backward computes dx (Conv2D.InputGradientAlgorithm,
+    /// "columns" or "adjoint") and the backward's time by the other way.
+    let inputGradientPath: String?
+    let otherPathBackwardMS: Double?
     var forwardGFLOPS: Double { flops / forwardMS / 1e6 }
 }
 
@@ -301,11 +315,12 @@ struct LayerResult {
 struct LayerBench {
     let spec: LayerSpec
     let size: Int
+    let batch: Int
 
     func run() -> LayerResult {
         var rng = SeededRandom(seed: 1)
         let inSize = spec.inputSize(networkInput: size)
-        let x = Tensor.uniform([1, spec.inChannels, inSize, inSize], -1, 1, rng: &rng)
+        let x = Tensor.uniform([batch, spec.inChannels, inSize, inSize], -1, 1, rng: &rng)
         let fanIn = Float(spec.inChannels * spec.kernel * spec.kernel)
         let block = Block(spec: spec)                      // zero bias, identity BN
         let w = block.conv.weight
@@ -324,9 +339,17 @@ struct LayerBench {
             gemmMS = Timing.medianMS { _ = t.forward(x, algorithm: .gemm) }
             gemmBackwardMS = Timing.medianMS { _ = t.backward(dOutput: dy, input: x, algorithm: .gemm) }
         }
-        return LayerResult(spec: spec, input: x.shape, output: y.shape, flops: spec.flops(networkInput: size),
+        var path: String? = nil, otherMS: Double? = nil
+        if let c = block.conv as? Conv2D, c.stride == 2, x.h % 2 == 0, x.w % 2 == 0 {
+            let chosen = c.resolved(.automatic, for: x.shape)
+            path = chosen == .adjoint ? "adjoint" : "columns"
+            otherMS = Timing.medianMS {
+                _ = c.backward(dOutput: dy, input: x, inputAlgorithm: chosen == .adjoint ? .columns : .adjoint, workspace: .shared)
+            }
+        }
+        return LayerResult(spec: spec, input: x.shape, output: y.shape, flops: spec.flops(networkInput: size, batch: batch),
                            forwardMS: forwardMS, backwardMS: backwardMS, blockMS: blockMS, gemmForwardMS: gemmMS,
-                           gemmBackwardMS: gemmBackwardMS)
+                           gemmBackwardMS: gemmBackwardMS, inputGradientPath: path, otherPathBackwardMS: otherMS)
     }
 }
 
@@ -393,6 +416,7 @@ final class Progress {
 
 struct BenchReport {
     let size: Int
+    let batch: Int
     let threads: Int
     let sgemmGFLOPS: Double
     let layers: [LayerResult]
@@ -408,7 +432,7 @@ struct BenchReport {
     var table: String {
         func pad(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }
         let machine = Machine.current
-        var s = "drht bench: \(size)x\(size), batch 1, \(threads) thread\(threads == 1 ? "" : "s")\n"
+        var s = "drht bench: \(size)x\(size), batch \(batch), \(threads) thread\(threads == 1 ? "" : "s")\n"
         s += "machine: \(machine.cpu), OpenBLAS core \(machine.blasCore)\n"
         s += String(format: "cblas_sgemm 2048^3: %.1f GFLOP/s (the reference)\n\n", sgemmGFLOPS)
         s += "layer   kind     kernel  channels   output     GFLOP   fwd ms  GFLOP/s  %sgemm   bwd ms  block ms\n"
@@ -427,6 +451,13 @@ struct BenchReport {
                         + "the GEMM path takes %.2f ms forward (%.1f GFLOP/s, %.0f%% of sgemm), %.2f ms backward", l.spec.name, gemmMS,
                         l.flops / gemmMS / 1e6, 100 * l.flops / gemmMS / 1e6 / sgemmGFLOPS, l.gemmBackwardMS ?? .nan)
         }
+        let paths = layers.compactMap { l in
+            l.inputGradientPath.map { "\(l.spec.name) \($0) (the other way \(String(format: "%.2f", l.otherPathBackwardMS ?? .nan)) ms)" }
+        }
+        if !paths.isEmpty {
+            s += "\nstride-2 convs' dx (backward): columns = W^T dy + col2im, adjoint = the transposed conv of dy; "
+                + paths.joined(separator: ", ")
+        }
         s += String(format: "\nconv + deconv forward, one network: %.1f ms for %.1f GFLOP = %.1f GFLOP/s, %.0f%% of sgemm\n",
                     totalForwardMS, totalFlops / 1e9, totalForwardGFLOPS, percentOfSgemm)
         s += String(format: "backward (dInput, dWeight, dBias), one network: %.1f ms\n", totalBackwardMS)
@@ -444,10 +475,12 @@ struct BenchReport {
                 + "\"block_forward_ms\": \(num(l.blockMS)), \"forward_gflops\": \(num(l.forwardGFLOPS)), "
                 + "\"algorithm\": \"\(l.gemmForwardMS == nil ? "gemm" : "fft")\""
                 + (l.gemmForwardMS.map { ", \"gemm_forward_ms\": \(num($0))" } ?? "")
-                + (l.gemmBackwardMS.map { ", \"gemm_backward_ms\": \(num($0))" } ?? "") + "}"
+                + (l.gemmBackwardMS.map { ", \"gemm_backward_ms\": \(num($0))" } ?? "")
+                + (l.inputGradientPath.map { ", \"dx_algorithm\": \"\($0)\"" } ?? "")
+                + (l.otherPathBackwardMS.map { ", \"other_dx_backward_ms\": \(num($0))" } ?? "") + "}"
         }
         let machine = Machine.current
-        return "{\"size\": \(size), \"batch\": 1, \"threads\": \(threads), \"sgemm_gflops\": \(num(sgemmGFLOPS)), "
+        return "{\"size\": \(size), \"batch\": \(batch), \"threads\": \(threads), \"sgemm_gflops\": \(num(sgemmGFLOPS)), "
             + "\"cpu\": \"\(machine.cpu)\", \"blas_core\": \"\(machine.blasCore)\", "
             + "\"layers\": [" + layerJSON.joined(separator: ", ") + "], "
             + "\"total_forward_ms\": \(num(totalForwardMS)), \"total_forward_gflops\": \(num(totalForwardGFLOPS)), "

@@ -99,10 +99,11 @@ final class CLITests: CLITestCase {
     }
 
     func testBenchJSONHasTheFieldsToolsRelyOn() throws {
-        let r = try drht("bench", "--size", "32", "--threads", "1", "--json")
+        let r = try drht("bench", "--size", "32", "--batch", "2", "--threads", "1", "--json")
         XCTAssertEqual(r.status, 0, r.err)
         let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
         XCTAssertEqual(json["size"] as? Int, 32)
+        XCTAssertEqual(json["batch"] as? Int, 2)
         XCTAssertGreaterThan(try XCTUnwrap(json["sgemm_gflops"] as? Double), 0)
         let layers = try XCTUnwrap(json["layers"] as? [[String: Any]])
         XCTAssertEqual(layers.map { $0["name"] as? String }, ["enc1", "enc2", "enc3", "enc4", "enc5", "latent",
@@ -112,6 +113,12 @@ final class CLITests: CLITestCase {
                 XCTAssertGreaterThan(try XCTUnwrap(l[key] as? Double), 0, "\(l["name"]!) \(key)")
             }
         }
+        // Stride-2 convs say how their dx was computed and time the other way too.
+        let paths = Dictionary(uniqueKeysWithValues: layers.map { ($0["name"] as! String, $0["dx_algorithm"] as? String) })
+        XCTAssertEqual(paths["enc2"], "adjoint")
+        XCTAssertEqual(paths["enc3"], "columns")
+        XCTAssertNil(paths["enc1"] ?? nil, "stride 1: one way only")
+        XCTAssertGreaterThan(try XCTUnwrap(layers[1]["other_dx_backward_ms"] as? Double), 0)
         XCTAssertGreaterThan(try XCTUnwrap(json["total_forward_ms"] as? Double), 0)
         XCTAssertGreaterThan(try XCTUnwrap(json["total_forward_gflops"] as? Double), 0)
     }
@@ -133,7 +140,8 @@ final class CLITests: CLITestCase {
         let r = try drht("bench", "--size", "33")
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.err.contains("multiple of 32"), r.err)
-        for (args, message) in [(["--train", "--batch", "0"], "--batch must be 1...64"), (["--batch", "4"], "--batch goes with --train"),
+        for (args, message) in [(["--train", "--batch", "0"], "--batch must be 1...64"), (["--pipeline", "--batch", "4"], "--batch goes with --train or the layer table"),
+                                (["--batch", "64", "--size", "1024"], "the layer table at batch 64"),
                                 (["--train", "--size", "1024"], "would need about"), (["--threads", "0"], "--threads must be")] {
             let b = try drht(arguments: ["bench"] + args)
             XCTAssertNotEqual(b.status, 0, "\(args)")

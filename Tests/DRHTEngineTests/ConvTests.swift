@@ -210,6 +210,52 @@ final class ConvTests: XCTestCase {
         }
     }
 
+    /// A stride-2 conv's dx both ways (W^T dy + col2im; the transposed conv of dy), each
+    /// checked against finite differences on an even input, where both apply.
+    func testStride2ConvInputGradientBothWays() {
+        for k in [3, 5] {
+            let x = randomTensor([2, 3, 8, 6], seed: 30)
+            let conv = Conv2D(weight: randomTensor([4, 3, k, k], seed: 31, -0.5, 0.5), bias: randomTensor([4], seed: 32), stride: 2)
+            let r = randomTensor(conv.outputShape(for: x.shape), seed: 33)
+            let loss = { dot(conv.forward(x), r) }
+            for path in [Conv2D.InputGradientAlgorithm.columns, .adjoint] {
+                let g = conv.backward(dOutput: r, input: x, inputAlgorithm: path)
+                checkGradient("conv k\(k) s2 dx by \(path)", param: x, analytic: g.dInput!, loss: loss)
+                checkGradient("conv k\(k) s2 dWeight beside \(path)", param: conv.weight, analytic: g.dWeight, loss: loss)
+            }
+        }
+        XCTAssertEqual(Conv2D(inChannels: 3, outChannels: 4, kernel: 5, stride: 2).resolved(.automatic, for: [1, 3, 8, 7]), .columns,
+                       "an odd width has no exact adjoint: the columns path")
+        XCTAssertEqual(Conv2D(inChannels: 3, outChannels: 4, kernel: 5, stride: 1).resolved(.automatic, for: [1, 3, 8, 8]), .columns)
+        XCTAssertEqual(Conv2D(inChannels: 3, outChannels: 4, kernel: 5, stride: 2).resolved(.automatic, for: [1, 3, 8, 8]), .adjoint)
+    }
+
+    /// The adjoint dx equals the columns dx on every path the backward can take (per image,
+    /// batch-parallel over two workers, the batch's columns side by side, tiled).
+    func testAdjointInputGradientMatchesColumns() {
+        let saved = EngineThreads.count
+        defer { EngineThreads.set(saved) }
+        for (k, batch, tile) in [(3, 1, 1 << 22), (5, 3, 1 << 22), (5, 2, 40), (9, 1, 200), (5, 4, 1 << 22)] {
+            let x = randomTensor([batch, 6, 12, 10], seed: 34)
+            let conv = Conv2D(weight: randomTensor([5, 6, k, k], seed: 35), bias: randomTensor([5], seed: 36), stride: 2)
+            let dy = randomTensor(conv.outputShape(for: x.shape), seed: 37)
+            for threads in [1, 2] {
+                EngineThreads.set(threads)
+                for batched in [false, true] {
+                    let ws = Workspace(); ws.tileBudget = tile; ws.batchedPositions = batched ? 1 << 30 : 0
+                    let columns = conv.backward(dOutput: dy, input: x, inputAlgorithm: .columns, workspace: ws)
+                    let adjoint = conv.backward(dOutput: dy, input: x, inputAlgorithm: .adjoint, workspace: ws)
+                    let what = "k\(k) batch \(batch) tile \(tile) threads \(threads) batched \(batched)"
+                    assertClose(adjoint.dInput!, columns.dInput!, rtol: 1e-5, atol: 1e-5, "\(what) dInput")
+                    assertClose(adjoint.dWeight, columns.dWeight, rtol: 1e-5, atol: 1e-5, "\(what) dWeight")
+                    let alone = conv.backward(dOutput: dy, input: x, weightGradient: false, inputAlgorithm: .adjoint, workspace: ws)
+                    assertClose(alone.dInput!, columns.dInput!, rtol: 1e-5, atol: 1e-5, "\(what) dInput alone")
+                    XCTAssertEqual(alone.dWeight.stats.max, 0, what)
+                }
+            }
+        }
+    }
+
     func testTransposedConvGradients() {
         for (k, tile) in [(1, 1 << 22), (3, 1 << 22), (5, 40), (9, 1 << 22)] {
             let x = randomTensor([2, 3, 4, 5], seed: 14)
