@@ -1,24 +1,26 @@
 #!/usr/bin/env bash
 # Real photographs for training, validation and evaluation, from Debian packages anyone can
 # install. Every image of these packages (and of the other wallpaper packages Debian 12 has:
-# gnome-backgrounds, ukui-wallpapers, sway-backgrounds, lomiri-wallpapers, debian-edu-artwork)
-# was looked at; the photographs are listed below by name, illustrations and renders left out.
+# gnome-backgrounds, ukui-wallpapers, sway-backgrounds, lomiri-wallpapers, debian-edu-artwork,
+# enlightenment-data) was looked at; the photographs are listed below by name, illustrations and
+# renders left out.
 #
 #   package                      licence of the photos used                 photos
 #   mate-backgrounds             GPL-2+ (debian/copyright)                  12 (nature/)
 #   plasma-workspace-wallpapers  GPL-2+ (KDE Visual Design Group)           10
 #   lomiri-wallpapers-16.04      CC-BY-4.0 / CC-BY-SA-4.0 (per file)        13 (Ubuntu 18.04 contest)
 #   lomiri-wallpapers-20.04      CC-BY-SA-4.0                               2
+#   lxqt-themes                  LGPL-2.1+ (debian/copyright, Files: *)     10 (wallpapers/)
 #
 # Writes data/photos/{train,val,eval}/ as symbolic links, split by fixed name:
-#   train (16)  the photos every shipped model so far trained on
+#   train (26)  the 16 photos every shipped model up to stage 5 trained on, and lxqt-themes' 10
 #   val   (6)   for choosing checkpoints and settings; never trained on
 #   eval  (15)  for the reported evaluation only; never trained on, never used to choose
 # Usage: bash scripts/photos.sh   (or: make photos)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(mate-backgrounds plasma-workspace-wallpapers lomiri-wallpapers-16.04 lomiri-wallpapers-20.04)
+packages=(mate-backgrounds plasma-workspace-wallpapers lomiri-wallpapers-16.04 lomiri-wallpapers-20.04 lxqt-themes)
 need=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
@@ -35,11 +37,15 @@ fi
 mate=/usr/share/backgrounds/mate/nature
 kde=/usr/share/wallpapers
 ubuntu=/usr/share/backgrounds
+lxqt=/usr/share/lxqt/wallpapers
 # Photographs (not illustrations) among the KDE wallpapers.
 kde_photos=(BytheWater ColdRipple ColorfulCups DarkestHour EveningGlow FallenLeaf Grey OneStandsOut Path summer_1am)
 # Photographs among the Ubuntu contest wallpapers (file names without _by_AUTHOR.jpg).
 ubuntu_photos=(Bridge Dragonfly Picture_0B Picture_1A Wine aitzgorri free friends greentock life picosdeeuropa seeding sunset
                Infinite-Sea Kleiber)
+# Photographs among the LXQt wallpapers (the rest are logos, origami and renders).
+lxqt_photos=(after-the-rain appleflower beam butterfly Butterfly-Kenneth-Wimer cloud drop flowers fog
+             this-is-not-windows)
 # Never trained on. Validation chooses; evaluation only reports.
 val_names=(Path Wine friends seeding Kleiber greentock)
 eval_names=(Storm Garden EveningGlow OneStandsOut summer_1am Bridge Dragonfly Picture_0B Picture_1A aitzgorri free life
@@ -59,6 +65,10 @@ for n in "${kde_photos[@]}"; do
 done
 for n in "${ubuntu_photos[@]}"; do
     f=$(ls "$ubuntu/${n}_by_"*.jpg 2>/dev/null | head -1)
+    [ -n "$f" ] && add "$n" "$f"
+done
+for n in "${lxqt_photos[@]}"; do
+    f=$(ls "$lxqt/$n".* 2>/dev/null | head -1)
     [ -n "$f" ] && add "$n" "$f"
 done
 rm -rf data/photos && mv data/photos.tmp data/photos
