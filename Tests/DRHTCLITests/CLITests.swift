@@ -140,7 +140,8 @@ final class CLITests: CLITestCase {
         let r = try drht("bench", "--size", "33")
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.err.contains("multiple of 32"), r.err)
-        for (args, message) in [(["--train", "--batch", "0"], "--batch must be 1...64"), (["--pipeline", "--batch", "4"], "--batch goes with --train or the layer table"),
+        for (args, message) in [(["--train", "--batch", "0"], "--batch must be 1...64"),
+                                (["--pipeline", "--batch", "4"], "--batch goes with --train or the layer table"),
                                 (["--batch", "64", "--size", "1024"], "the layer table at batch 64"),
                                 (["--train", "--size", "1024"], "would need about"), (["--threads", "0"], "--threads must be")] {
             let b = try drht(arguments: ["bench"] + args)

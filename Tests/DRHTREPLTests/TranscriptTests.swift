@@ -2,9 +2,9 @@
 // output they must print. Numbers are compared with a relative tolerance of 1% (so a different
 // BLAS kernel cannot fail a test by a last digit) and times are ignored; pictures drawn with the
 // ASCII ramp may differ by one shade in a few cells (a value on a shade's edge, on another CPU);
-// every other word must match exactly. DRHT_UPDATE_TRANSCRIPTS=1 rewrites the files from the current output (then
-// read the diff before committing).
-import DRHTREPL
+// every other word must match exactly. DRHT_UPDATE_TRANSCRIPTS=1 rewrites the files from the
+// current output (then read the diff before committing).
+@testable import DRHTREPL
 import Foundation
 import XCTest
 import DRHTTestSupport
@@ -110,13 +110,10 @@ enum Transcript {
         abs(x - y) <= 0.01 * max(abs(x), abs(y)) || abs(x - y) <= 2e-3
     }
 
-    /// The ASCII ramp pictures are drawn with (TerminalPicture), darkest first.
-    static let ramp = Array(" .:-=+*#%@")
-
     /// Two lines of an ASCII-ramp picture that differ by at most one shade, in at most 5% of
     /// their cells (and at least one cell may).
     static func samePicture(_ e: Substring, _ a: Substring) -> Bool {
-        let ce = Array(e), ca = Array(a)
+        let ramp = TerminalPicture.ramp, ce = Array(e), ca = Array(a)
         guard ce.count == ca.count, ce.count >= 8, ce.allSatisfy(ramp.contains), ca.allSatisfy(ramp.contains) else { return false }
         var differing = 0
         for (x, y) in zip(ce, ca) where x != y {
