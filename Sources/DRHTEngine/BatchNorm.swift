@@ -56,7 +56,7 @@ public struct BatchNorm2D {
         let nb = x.n, c = x.c, plane = x.h * x.w
         let count = nb * plane
         let mean = Tensor(zeros: [c]), rstd = Tensor(zeros: [c])
-        let y = Tensor(zeros: x.shape)
+        let y = Tensor(uninitialized: x.shape)   // every element written below
         let eps = epsilon, m = momentum
         let (rm, rv) = (runningMean.data, runningVar.data)
         parallelFor(c) { ch in
@@ -94,7 +94,7 @@ public struct BatchNorm2D {
         -> (dInput: Tensor, dWeight: Tensor, dBias: Tensor) {
         let nb = x.n, c = x.c, plane = x.h * x.w
         let n = Float(nb * plane)
-        let dX = Tensor(zeros: x.shape), dGamma = Tensor(zeros: [c]), dBeta = Tensor(zeros: [c])
+        let dX = Tensor(uninitialized: x.shape), dGamma = Tensor(zeros: [c]), dBeta = Tensor(zeros: [c])
         let gamma = weight.data
         parallelFor(c) { ch in
             let mu = cache.mean.data[ch], r = cache.rstd.data[ch]

@@ -411,7 +411,7 @@ struct FFTTransposedConv {
         if dWeight != nil {
             xSpectra = .allocate(capacity: f * 2 * cin * tc)
             g = .allocate(capacity: f * 2 * q * cin)
-            g!.update(repeating: 0, count: f * 2 * q * cin)
+            Tensor.fillZeros(g!, count: f * 2 * q * cin)
         }
         defer { xSpectra?.deallocate(); g?.deallocate() }
         let dxPlanes = dx.map { TiledPlanes(channelsOf: $0) }

@@ -89,7 +89,11 @@ public struct TransposedConv2D {
         }
         let h = x.h, w = x.w, cout = outChannels
         let phases = SubPixelPhase.all(kernel: kernel)
-        let phaseWeights = phases.map { $0.weightMatrix(weight) }      // each (Cout, Cin * taps)
+        var built = [Tensor?](repeating: nil, count: phases.count)
+        built.withUnsafeMutableBufferPointer { out in
+            parallelFor(phases.count) { i in out[i] = phases[i].weightMatrix(weight) }
+        }
+        let phaseWeights = built.map { $0! }                           // each (Cout, Cin * taps)
         if BatchedColumns.applies(batch: x.n, positions: h * w, workspace: workspace) {
             forwardBatched(x, into: y, phases: phases, phaseWeights: phaseWeights, workspace: workspace)
             return y

@@ -31,7 +31,22 @@ public final class Adam {
             m[name] = mt; v[name] = vt
             let pp = p.data, pg = g.data, pm = mt.data, pv = vt.data
             parallelChunks(p.count, minChunk: 1 << 14) { r in
-                for i in r {
+                // Eight at a time (the compiler cannot vectorise the scalar loop: the four
+                // pointers might alias); the same operations in the same order per element.
+                typealias V = SIMD8<Float>
+                var i = r.lowerBound
+                while i + V.scalarCount <= r.upperBound {
+                    let raw = (UnsafeMutableRawPointer(pp + i), UnsafeRawPointer(pg + i),
+                               UnsafeMutableRawPointer(pm + i), UnsafeMutableRawPointer(pv + i))
+                    let p0 = raw.0.loadUnaligned(as: V.self)
+                    let gi = raw.1.loadUnaligned(as: V.self) + wd * p0
+                    let mi = b1 * raw.2.loadUnaligned(as: V.self) + (1 - b1) * gi
+                    let vi = b2 * raw.3.loadUnaligned(as: V.self) + (1 - b2) * gi * gi
+                    raw.2.storeBytes(of: mi, as: V.self); raw.3.storeBytes(of: vi, as: V.self)
+                    raw.0.storeBytes(of: p0 - lr * (mi / c1) / ((vi / c2).squareRoot() + eps), as: V.self)
+                    i += V.scalarCount
+                }
+                for i in i..<r.upperBound {
                     let gi = pg[i] + wd * pp[i]
                     pm[i] = b1 * pm[i] + (1 - b1) * gi
                     pv[i] = b2 * pv[i] + (1 - b2) * gi * gi

@@ -27,6 +27,31 @@ final class AdamTests: XCTestCase {
         b.update([("p", q)], gradients: ["p": Tensor(shape: [1], values: [1])])
         XCTAssertEqual(p[0], q[0])
     }
+
+    /// The update runs eight elements at a time with a scalar tail and in chunks across threads:
+    /// every element must still be exactly the header's formula (same operations, same order).
+    func testVectorisedUpdateEqualsTheScalarFormulaEverywhere() {
+        let n = 3 * (1 << 14) + 13                                   // several chunks, a tail of 5
+        var rng = SeededRandom(seed: 5)
+        let p = Tensor(shape: [n], values: (0..<n).map { _ in rng.normal() })
+        let grads = (0..<3).map { _ in Tensor(shape: [n], values: (0..<n).map { _ in 0.1 * rng.normal() }) }
+        let adam = Adam(learningRate: 0.01)
+        adam.weightDecay = 0.01
+        var (pr, m, v) = (p.array, [Float](repeating: 0, count: n), [Float](repeating: 0, count: n))
+        for (t, g) in grads.enumerated() {
+            adam.update([("p", p)], gradients: ["p": g])
+            let c1 = 1 - powf(0.9, Float(t + 1)), c2 = 1 - powf(0.999, Float(t + 1))
+            for i in 0..<n {
+                let gi = g[i] + 0.01 * pr[i]
+                m[i] = 0.9 * m[i] + (1 - 0.9) * gi
+                v[i] = 0.999 * v[i] + (1 - 0.999) * gi * gi
+                pr[i] -= 0.01 * (m[i] / c1) / ((v[i] / c2).squareRoot() + 1e-8)
+            }
+        }
+        XCTAssertEqual(p.array, pr)
+        XCTAssertEqual(adam.m["p"]!.array, m)
+        XCTAssertEqual(adam.v["p"]!.array, v)
+    }
 }
 
 final class SyntheticSceneTests: XCTestCase {
