@@ -74,6 +74,13 @@ final class BaselineTests: XCTestCase {
         XCTAssertEqual(e.methods, ["input", "auto-exposure", "histeq", "reinhard", "DRHT stage 1 (direct)", "DRHT stage 1 (gain, 32 px)",
                                    "DRHT (direct)", "DRHT (gain, 32 px)"])
         XCTAssertEqual(e.primary, "DRHT (gain, 32 px)")
+        // The verdict is about the default correction whenever it is among the modes, wherever listed.
+        let both = Evaluation(data: .synthetic(count: 1, size: 64, seed: 0), model: DRHT.initialized(seed: 1),
+                              modes: [.gain(workSize: 128), .default, .direct])
+        XCTAssertEqual(both.primary, "DRHT (gain, \(CorrectionMode.defaultWorkSize) px)")
+        let other = Evaluation(data: .synthetic(count: 1, size: 64, seed: 0), model: DRHT.initialized(seed: 1),
+                               modes: [.direct, .gain(workSize: 128)])
+        XCTAssertEqual(other.primary, "DRHT (gain, 128 px)")
         for m in e.methods where !m.contains("stage 1") {
             XCTAssertEqual(e.scores[m]?.psnr.count, 2, m)
             XCTAssertEqual(e.scores[m]?.grid.count, 2, m)
