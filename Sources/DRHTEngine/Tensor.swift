@@ -77,7 +77,7 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
     }
 
     /// Sets every element to zero.
-    public func zero() { data.update(repeating: 0, count: count) }
+    public func zero() { Tensor.fillZeros(data, count: count) }
 
     /// Element access by flat index.
     public subscript(i: Int) -> Float {

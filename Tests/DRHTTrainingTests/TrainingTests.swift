@@ -31,7 +31,7 @@ final class AdamTests: XCTestCase {
     /// The update runs eight elements at a time with a scalar tail and in chunks across threads:
     /// every element must still be exactly the header's formula (same operations, same order).
     func testVectorisedUpdateEqualsTheScalarFormulaEverywhere() {
-        let n = 3 * (1 << 14) + 13                                   // several chunks, a tail of 5
+        let n = 3 * (1 << 14) + 13        // chunks per thread whose lengths are not multiples of eight
         var rng = SeededRandom(seed: 5)
         let p = Tensor(shape: [n], values: (0..<n).map { _ in rng.normal() })
         let grads = (0..<3).map { _ in Tensor(shape: [n], values: (0..<n).map { _ in 0.1 * rng.normal() }) }
