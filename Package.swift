@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "DRHTEngineTests", dependencies: ["DRHTTestSupport", "DRHTEngine"], path: "Tests/DRHTEngineTests"),
         .testTarget(name: "DRHTCLITests", dependencies: ["DRHTTestSupport", "drht", "DRHTFuzz", "DRHTEngine"], path: "Tests/DRHTCLITests"),
         .testTarget(name: "DRHTTrainingTests", dependencies: ["DRHTTestSupport", "DRHTTraining", "DRHTModel", "DRHTEngine", "DRHTImageIO"],
-                    path: "Tests/DRHTTrainingTests"),
+                    path: "Tests/DRHTTrainingTests", exclude: ["Fixtures"]),
         .testTarget(name: "DRHTModelTests", dependencies: ["DRHTTestSupport", "DRHTModel", "DRHTEngine"], path: "Tests/DRHTModelTests",
                     exclude: ["Fixtures"]),
         .testTarget(name: "DRHTMetricsTests", dependencies: ["DRHTTestSupport", "DRHTMetrics", "DRHTEvaluation", "DRHTEngine", "DRHTImageIO", "DRHTModel"],

@@ -1,12 +1,15 @@
 """Training triplets from well-exposed photographs, with the degradations drht's own trainer uses
-(Sources/DRHTTraining/TrainingData.swift, SyntheticScenes.swift): the photo is the target; its
-linearised sRGB, scaled so its log-average luminance is 0.18, is the HDR target; the input is
-that radiance re-exposed and photographed by a random camera:
+(Sources/DRHTTraining/DataSource.swift `PhotoTriplet`, SyntheticScenes.swift `Camera.reexpose`): the
+photo is the target; its linearised sRGB, scaled so its log-average luminance is 0.18, is the HDR
+target (MODEL.md's H_gt); the input is the photo taken again by a random camera, `ev` stops from
+the photo itself (0 EV is the photo as it is, docs/MODEL.md):
 
-    exposure  2^ev, ev uniform in [-3, 3] (or fixed), in linear light, clipped at 1
-    response  y = x^(1/gamma), gamma uniform in [1.8, 2.6], then an S-curve of strength
-              uniform in [0, 0.6]: y += c (y - 0.5) y (1 - y) 2
-    noise     y += sigma sqrt(y) N(0, 1), sigma uniform in [0, 0.02]
+    camera    ev uniform in [-3, 3] (or fixed), gamma uniform in [1.8, 2.6], S-curve strength c
+              uniform in [0, 0.6], noise sigma uniform in [0, 0.02] (drawn in that order)
+    response  C(x) = S(min(1, x^(1/gamma))), S(y) = y + c (y - 0.5) y (1 - y) 2
+    exposure  C(2^ev C^-1(photo)): linearised through the camera's own curve, scaled, clipped at 1
+    noise     y += sigma sqrt(1 - 2^ev) sqrt(y) N(0, 1) below 0 EV (the shot noise a shorter
+              exposure adds to a photo that has its own), none at 0 EV and above
     8 bits    round(clamp(y, 0, 1) * 255) / 255
 
 Views: `whole` (default) is the photo's largest square at a random place along the long side,
@@ -54,22 +57,51 @@ def normalise(hdr):
     return hdr * np.float32(0.18 / math.exp(log_mean))
 
 
-def photograph(hdr, rng, ev=None):
-    """The 8-bit photo (3, H, W) of linear radiance `hdr` by a random camera."""
+def s_curve(y, contrast):
+    return y + contrast * (y - 0.5) * y * (1 - y) * 2
+
+
+def response(x, gamma, contrast):
+    """The camera's response to linear light x >= 0."""
+    return s_curve(np.minimum(1, np.maximum(0, x) ** (1 / gamma)), contrast)
+
+
+def linearise(y, gamma, contrast):
+    """The linear light whose response is y in [0, 1]: the S-curve inverted by bisection (24
+    halvings, as drht does), then the power gamma."""
+    target = np.clip(y, 0, 1).astype(np.float64)
+    lo, hi = np.zeros_like(target), np.ones_like(target)
+    for _ in range(24):
+        mid = (lo + hi) / 2
+        below = s_curve(mid, contrast) < target
+        lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
+    return ((lo + hi) / 2) ** gamma
+
+
+def reexpose_with(photo, ev, gamma, contrast, noise, rng=None):
+    """`photo` (3, H, W) in [0, 1] taken again `ev` stops over or under by the camera (gamma,
+    contrast, noise); rng is needed only below 0 EV, where noise is added."""
+    y = response(2.0 ** ev * linearise(photo, gamma, contrast), gamma, contrast)
+    sigma = noise * math.sqrt(max(0.0, 1 - 2.0 ** ev))
+    if sigma > 0:
+        y = y + sigma * np.sqrt(np.maximum(y, 0)) * rng.standard_normal(y.shape)
+    return (np.round(np.clip(y, 0, 1) * 255) / 255).astype(np.float32)
+
+
+def reexpose(photo, rng, ev=None):
+    """The photo (3, H, W) taken again by a random camera, `ev` stops from the photo (random in
+    [-3, 3] if None)."""
     ev_ = rng.uniform(-3, 3)
     gamma, contrast, noise = rng.uniform(1.8, 2.6), rng.uniform(0, 0.6), rng.uniform(0, 0.02)
     if ev is not None:
         ev_ = ev
-    y = np.minimum(1, np.maximum(0, hdr * 2.0 ** ev_) ** (1 / gamma))
-    y = y + contrast * (y - 0.5) * y * (1 - y) * 2
-    y = y + noise * np.sqrt(np.maximum(y, 0)) * rng.standard_normal(y.shape).astype(np.float32)
-    return (np.round(np.clip(y, 0, 1) * 255) / 255).astype(np.float32)
+    return reexpose_with(photo, ev_, gamma, contrast, noise, rng)
 
 
 def triplet(photo, rng, ev=None):
     """(input, hdr_gt, ldr_gt) from a photo (3, H, W) in [0, 1]."""
     hdr = normalise(srgb_decode(photo).astype(np.float32))
-    return photograph(hdr, rng, ev), hdr, photo
+    return reexpose(photo, rng, ev), hdr, photo
 
 
 class PhotoCache:

@@ -261,8 +261,9 @@ func randomCrop(_ images: [Tensor], size: Int, rng: inout SeededRandom, path: St
 }
 
 /// Photo triplets: the photo is the target; its linearised sRGB, normalised to log-average
-/// 0.18, is the HDR; the input is that HDR re-exposed by a random EV (or `ev`) through a random
-/// camera.
+/// 0.18, is the HDR ground truth (MODEL.md's H_gt); the input is the photo taken again by a
+/// random camera `ev` stops over or under the photo itself (random in -3...3, or `ev`):
+/// `Camera.reexpose`, so 0 EV is the photo as it is.
 public enum PhotoTriplet {
     public static func make(from photo: Tensor, rng: inout SeededRandom, ev: Float? = nil) -> Triplet {
         let hdr = Tensor(zeros: photo.shape)
@@ -270,7 +271,7 @@ public enum PhotoTriplet {
         SyntheticScenes.normalise(hdr)
         var camera = Camera.random(rng: &rng)
         if let ev { camera.ev = ev }
-        return Triplet(input: camera.photograph(hdr, rng: &rng), hdr: hdr, target: photo.copy())
+        return Triplet(input: camera.reexpose(photo, rng: &rng), hdr: hdr, target: photo.copy())
     }
 }
 

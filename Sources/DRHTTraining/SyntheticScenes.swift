@@ -138,8 +138,16 @@ public enum SyntheticScenes {
 }
 
 /// A simulated camera: exposure, response curve, clipping, noise, 8-bit quantisation.
+///
+/// Two ways to use it, with two meanings of "0 EV":
+/// - `photograph(_:)` takes a scene's linear radiance (procedural scenes, which have no photo):
+///   0 EV is auto-exposure, the radiance as `SyntheticScenes.normalise` scaled it (log-average
+///   luminance 0.18).
+/// - `reexpose(_:)` takes a photograph: 0 EV is the photo as it is. The photo is linearised
+///   through this camera's own response curve, its light multiplied by 2^ev, and photographed
+///   again through the same curve, so `ev = 0` gives the photo back within quantisation.
 public struct Camera {
-    /// Exposure relative to auto-exposure (which maps the log-average 0.18 to itself), in EV.
+    /// Exposure in stops: relative to auto-exposure (`photograph`) or to the photo (`reexpose`).
     public var ev: Float
     /// Response curve y = x^(1/gamma), then a mild S-curve of strength `contrast`.
     public var gamma: Float
@@ -147,20 +155,70 @@ public struct Camera {
     /// Noise standard deviation at full scale (shot-noise-like: scaled by sqrt(y)).
     public var noise: Float
 
+    public init(ev: Float, gamma: Float, contrast: Float, noise: Float) {
+        self.ev = ev; self.gamma = gamma; self.contrast = contrast; self.noise = noise
+    }
+
     public static func random(rng: inout SeededRandom) -> Camera {
         Camera(ev: rng.uniform(-3, 3), gamma: rng.uniform(1.8, 2.6), contrast: rng.uniform(0, 0.6), noise: rng.uniform(0, 0.02))
     }
 
-    /// The 8-bit photo of linear radiance `hdr` (1, 3, H, W).
+    /// The S-curve on [0, 1]: y + 2 c (y - 0.5) y (1 - y), fixed at 0, 0.5 and 1; increasing
+    /// for c < 1 (its slope is at least 1 - c).
+    @inline(__always)
+    func sCurve(_ y: Float) -> Float { y + contrast * (y - 0.5) * y * (1 - y) * 2 }
+
+    /// The response to linear light x >= 0: x^(1/gamma), clipped at 1, then the S-curve.
+    @inline(__always)
+    public func response(_ x: Float) -> Float { sCurve(min(1, powf(max(0, x), 1 / gamma))) }
+
+    /// The linear light whose response is y in [0, 1] (the S-curve inverted by bisection, to
+    /// 2^-24, then the power gamma).
+    public func linearise(_ y: Float) -> Float {
+        let target = min(1, max(0, y))
+        var lo: Float = 0, hi: Float = 1
+        for _ in 0..<24 {
+            let mid = (lo + hi) / 2
+            if sCurve(mid) < target { lo = mid } else { hi = mid }
+        }
+        return powf((lo + hi) / 2, gamma)
+    }
+
+    /// Noise, then 8 bits: round(clamp(y + sigma sqrt(y) N(0, 1), 0, 1) * 255) / 255.
+    @inline(__always)
+    func record(_ y: Float, sigma: Float, rng: inout SeededRandom) -> Float {
+        let noisy = sigma > 0 ? y + sigma * max(0, y).squareRoot() * rng.normal() : y
+        return (min(1, max(0, noisy)) * 255).rounded() / 255
+    }
+
+    /// The 8-bit photo of linear radiance `hdr` (1, 3, H, W), `ev` stops from auto-exposure.
     public func photograph(_ hdr: Tensor, rng: inout SeededRandom) -> Tensor {
         let out = Tensor(zeros: hdr.shape)
         let exposure = powf(2, ev)
         for i in 0..<hdr.count {
-            var y = powf(max(0, hdr.data[i] * exposure), 1 / gamma)
-            y = min(1, y)
-            y += contrast * (y - 0.5) * y * (1 - y) * 2            // S-curve, fixed at 0, 0.5 and 1
-            y += noise * y.squareRoot() * rng.normal()
-            out.data[i] = (min(1, max(0, y)) * 255).rounded() / 255
+            out.data[i] = record(response(hdr.data[i] * exposure), sigma: noise, rng: &rng)
+        }
+        return out
+    }
+
+    /// The noise a re-exposure adds to a photo that already carries its own: shot noise has a
+    /// variance proportional to the light collected, so an exposure 2^ev shorter (ev < 0) needs
+    /// sigma^2 (1 - 2^ev) more, relative to the signal; a longer one (ev >= 0) none.
+    public func reexposureNoise() -> Float { noise * max(0, 1 - powf(2, ev)).squareRoot() }
+
+    /// `photo` (1, 3, H, W) in [0, 1] taken again `ev` stops over (+) or under (-): linearised
+    /// through this camera's curve, times 2^ev, through the curve again (clipping at 1), with
+    /// `reexposureNoise()` and 8-bit quantisation.
+    public func reexpose(_ photo: Tensor, rng: inout SeededRandom) -> Tensor {
+        let out = Tensor(zeros: photo.shape)
+        let exposure = powf(2, ev), sigma = reexposureNoise()
+        // Photo values are mostly 8-bit: linearise each of the 256 levels once, the rest directly.
+        let levels = (0...255).map { linearise(Float($0) / 255) }
+        for i in 0..<photo.count {
+            let v = min(1, max(0, photo.data[i]))
+            let level = (v * 255).rounded()
+            let linear = abs(level - v * 255) < 1e-3 ? levels[Int(level)] : linearise(v)
+            out.data[i] = record(response(linear * exposure), sigma: sigma, rng: &rng)
         }
         return out
     }

@@ -97,7 +97,7 @@ enum ImageCommands {
     }
 
     static let sceneSeed = Options.int("--seed", "N", "which scene", default: 1, range: 0...Int(Int32.max))
-    static let sceneEV = Options.number("--ev", "E", "exposure in stops", range: -6...6, absent: "the scene's random exposure")
+    static let sceneEV = Options.number("--ev", "E", "exposure in stops from auto-exposure", range: -6...6, absent: "the scene's random exposure")
     static let sceneSize = Options.int("--size", "S", "width and height in pixels", default: 256, range: 32...1024)
 
     static let synth = Command(
@@ -107,7 +107,8 @@ enum ImageCommands {
             Creates NAME (the camera's 8-bit photo), NAME.hdr_gt (the scene's linear radiance) and NAME.target \
             (the well-exposed rendering the network is trained to produce).
             """ + " "
-            + "--ev sets the exposure: 0 is auto-exposure, -2 two stops under, +2 two stops over (default: the seed's random exposure).",
+            + "--ev sets the exposure relative to auto-exposure (a procedural scene has no photo to be relative to): 0 scales the scene so its "
+            + "log-average luminance is 0.18, -2 is two stops under that, +2 two stops over (default: the seed's random exposure).",
         options: [sceneSeed, sceneEV, sceneSize],
         namesResult: true
     ) { s, a in
@@ -134,10 +135,13 @@ enum ImageCommands {
         "expose", summary: "Photograph a well-exposed photo again, badly: a simulated camera at E stops, with the photo as the target.",
         synopsis: "NAME", example: "expose meadow --ev -2 as dark",
         details: """
-            What `drht evaluate --data photos:DIR` does to each held-out photo: the photo is linearised (sRGB \
-            decoded) and normalised to a log-average of 0.18, which becomes OUT.hdr_gt; a camera with a random \
-            but plausible response curve (chosen by --seed, default 1) photographs it E stops over (+) or under \
-            (-) in linear light, clipping at 1, with noise and 8-bit quantisation, which becomes OUT;
+            What `drht evaluate --data photos:DIR` and training do to each photo. 0 EV is the photo as it is: \
+            a camera with a random but plausible response curve (chosen by --seed, default 1) linearises the \
+            photo through its own curve, multiplies its light by 2^E (E stops over, +, or under, -), and \
+            photographs it again through the same curve, clipping at 1, with 8-bit quantisation and, below \
+            0 EV, the shot noise a shorter exposure adds; that is OUT (at --ev 0, the photo within \
+            quantisation). OUT.hdr_gt is the photo's sRGB-decoded light normalised to a log-average luminance \
+            of 0.18 (the HDR ground truth training uses);
             """ + " "
             + "OUT.target is the original photo, so `compare`, `baseline` and `expect psnr(...)` can score a correction. "
             + "OUT defaults to NAME_dark (E < 0), NAME_bright (E > 0) or NAME_shot.",
@@ -158,9 +162,9 @@ enum ImageCommands {
         s.set(out, Variable(t.input, kind: .image, origin: origin))
         s.set(out + ".hdr_gt", Variable(t.hdr, kind: .hdr, origin: origin + " (linearised photo)"))
         s.set(out + ".target", Variable(t.target, kind: .image, origin: origin + " (the original photo)"))
-        s.console.line("\(s.console.bold(out)): \(name) photographed at \(String(format: "%+g", ev)) EV by simulated camera \(seed), \(t.input.w)x\(t.input.h)")
+        s.console.line("\(s.console.bold(out)): \(name) taken again at \(String(format: "%+g", ev)) EV (0 EV = \(name) as it is) by simulated camera \(seed), \(t.input.w)x\(t.input.h)")
         s.console.line("  " + summary(t.input, kind: .image))
-        s.console.line("\(s.console.bold(out + ".hdr_gt")): \(name) linearised, log-average 0.18; " + summary(t.hdr, kind: .hdr))
+        s.console.line("\(s.console.bold(out + ".hdr_gt")): \(name) linearised (sRGB), scaled to log-average 0.18; " + summary(t.hdr, kind: .hdr))
         s.console.line("\(s.console.bold(out + ".target")): the original photo, the target to score a correction against")
     }
 
