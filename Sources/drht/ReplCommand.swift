@@ -37,7 +37,10 @@ struct LessonCommand: ParsableCommand {
     func run() throws {
         let session = try common.session()
         if isatty(0) != 0 && isatty(1) != 0 {
-            session.waitForEnter = { _ = readLine() ; return }
+            session.waitForEnter = {
+                FileHandle.standardOutput.write(Data(PauseAnswer.prompt.utf8))
+                return PauseAnswer.from(readLine())
+            }
         }
         if which == "list" {
             guard session.executeReporting("lesson list") else { throw ExitCode(1) }

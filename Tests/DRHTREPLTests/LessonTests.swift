@@ -18,6 +18,29 @@ final class LessonTests: XCTestCase {
         for l in lessons { XCTAssertFalse(l.title.isEmpty, "\(l.name) has no title") }
     }
 
+    /// `lesson` takes a number 1...N, or a unique prefix of a name with or without its number:
+    /// every word Tab offers, and nothing else silently.
+    func testLessonLookup() throws {
+        let all = LessonLibrary.lessons()
+        XCTAssertEqual(try LessonLibrary.find("1").number, 1)
+        XCTAssertEqual(try LessonLibrary.find("02").number, 2)
+        XCTAssertEqual(try LessonLibrary.find("gamma").number, 2)
+        XCTAssertEqual(try LessonLibrary.find("ldr").number, 1, "ldr-vs-hdr starts with ldr; transform-ldr only ends with it")
+        XCTAssertEqual(try LessonLibrary.find("08-tr").number, 8)
+        for bad in ["0", "\(all.count + 1)", "zebra"] {
+            XCTAssertThrowsError(try LessonLibrary.find(bad), bad) { error in
+                let text = "\(error)"
+                XCTAssert(text.contains("1 ldr-vs-hdr") && text.contains("\(all.count) "), text)
+            }
+        }
+        XCTAssertThrowsError(try LessonLibrary.find("t")) { XCTAssert("\($0)".contains("several lessons"), "\($0)") }
+        let offered = Completion.complete(before: "lesson ", word: "", session: Session(console: Console { _ in }))
+        guard case .words(let words) = offered else { return XCTFail("lesson offers words") }
+        for word in words where word != "list" {
+            XCTAssertNoThrow(try LessonLibrary.find(word), "Tab offers \(word)")
+        }
+    }
+
     func testEveryLessonRunsEndToEnd() throws {
         for lesson in LessonLibrary.lessons() {
             let text = try String(contentsOfFile: lesson.path, encoding: .utf8)
@@ -102,12 +125,33 @@ final class LessonTests: XCTestCase {
             let session = Session(console: Console { _ in })
             try LessonRunner(session: session).run(file: "p.drht", title: nil)       // no one to wait for: skipped
             var waits = 0
-            session.waitForEnter = { waits += 1 }
+            session.waitForEnter = { waits += 1; return .goOn }
             try LessonRunner(session: session).run(file: "p.drht", title: nil)
             XCTAssertEqual(waits, 2)
             session.settings.pauses = false
             try LessonRunner(session: session).run(file: "p.drht", title: nil)
             XCTAssertEqual(waits, 2)
+        }
+    }
+
+    /// `q` (or Ctrl-C, Ctrl-D) at a pause leaves the lesson, not the session: the commands after
+    /// it do not run, the variables made before it stay, and no error is reported.
+    func testLeavingALessonAtAPause() throws {
+        try inTemporaryDirectory {
+            try "synth --size 32 as before\npause\nsynth --size 32 as after\n".write(toFile: "p.drht", atomically: true, encoding: .utf8)
+            try "run p.drht\nsynth --size 32 as outer\n".write(toFile: "outer.drht", atomically: true, encoding: .utf8)
+            var lines: [String] = []
+            let session = Session(console: Console { lines.append($0) })
+            session.waitForEnter = { .leave }
+            try LessonRunner(session: session).run(file: "outer.drht", title: nil)
+            XCTAssertNotNil(session.variables["before"])
+            XCTAssertNil(session.variables["after"])
+            XCTAssertNil(session.variables["outer"], "leaving a nested file leaves the whole lesson")
+            XCTAssert(lines.joined().contains("left outer.drht at line 1"), lines.joined())
+            XCTAssertFalse(session.finished)
+            XCTAssertEqual(PauseAnswer.from(""), .goOn)
+            XCTAssertEqual(PauseAnswer.from(" Q "), .leave)
+            XCTAssertEqual(PauseAnswer.from(nil), .leave)
         }
     }
 }

@@ -198,9 +198,12 @@ enum SessionCommands {
         }
     }
 
-    static let pause = Command("pause", summary: "Wait for Enter (in lessons; skipped when not at a terminal).", usage: "pause", example: "pause") { s, a in
+    static let pause = Command(
+        "pause", summary: "Wait for Enter (in lessons; skipped when not at a terminal); q, Ctrl-C or Ctrl-D leave the lesson.",
+        usage: "pause", example: "pause"
+    ) { s, a in
         try a.expectAtMost(0)
-        if s.settings.pauses, let wait = s.waitForEnter { wait() }
+        if s.settings.pauses, let wait = s.waitForEnter, wait() == .leave { throw LessonLeft() }
     }
 
     static let quit = Command("quit", summary: "Leave drht (Ctrl-D does too).", usage: "quit", example: "quit") { s, a in

@@ -34,20 +34,55 @@ public enum LessonLibrary {
         return ""
     }
 
-    /// A lesson by number ("3", "03"), name ("03-encoder", "encoder") or path.
+    /// A lesson by number (1...N, "03" too), by a unique prefix of its name with or without the
+    /// number ("03-enc", "encoder", "gamma": the names Tab offers), or a command file's path.
     public static func find(_ which: String) throws -> LessonFile {
         let all = lessons()
-        if let n = Int(which), let l = all.first(where: { $0.number == n }) { return l }
-        if let l = all.first(where: { $0.name == which || $0.name.hasSuffix("-" + which) || $0.name.hasPrefix(which) }) { return l }
+        let listing = all.map { "\($0.number) \(topic(of: $0))" }.joined(separator: ", ")
+        guard !all.isEmpty else { throw REPLError("no lessons were found (set DRHT_LESSONS to the Lessons folder)") }
+        if !which.isEmpty, which.allSatisfy(\.isASCII), which.allSatisfy(\.isNumber) {
+            if let n = Int(which), let l = all.first(where: { $0.number == n }) { return l }
+            throw REPLError("no lesson \(printable(which, limit: 20)); the lessons are \(listing)")
+        }
+        let matches = all.filter { $0.name.hasPrefix(which) || topic(of: $0).hasPrefix(which) }
+        if matches.count == 1 { return matches[0] }
         let expanded = (which as NSString).expandingTildeInPath
         var isDir: ObjCBool = false
         if FileManager.default.fileExists(atPath: expanded, isDirectory: &isDir), !isDir.boolValue {
             return LessonFile(number: 0, name: URL(fileURLWithPath: expanded).deletingPathExtension().lastPathComponent,
                               title: title(of: expanded), path: expanded)
         }
-        let known = all.isEmpty ? "no lessons were found (set DRHT_LESSONS to the Lessons folder)" : "`lesson list` shows lessons 1-\(all.last!.number)"
-        throw REPLError("no lesson \"\(which)\"; \(known)")
+        if matches.count > 1 {
+            throw REPLError("\"\(printable(which, limit: 40))\" names several lessons: "
+                            + matches.map { "\($0.number) \(topic(of: $0))" }.joined(separator: ", ") + "; give more of the name or the number")
+        }
+        throw REPLError("no lesson \"\(printable(which, limit: 40))\"; the lessons are \(listing) (a number, the start of a name, or a file)")
     }
+
+    /// The name without its number: "gamma-and-log" for "02-gamma-and-log".
+    static func topic(of lesson: LessonFile) -> String {
+        let rest = lesson.name.drop { $0.isNumber }
+        return String(rest.first == "-" ? rest.dropFirst() : rest)
+    }
+}
+
+/// What a learner answered at a `pause`.
+public enum PauseAnswer: Equatable, Sendable {
+    case goOn, leave
+
+    /// Enter (or anything else) goes on; `q`, `quit`, `exit` leave.
+    public static func from(_ line: String?) -> PauseAnswer {
+        guard let line else { return .leave }
+        return ["q", "quit", "exit"].contains(line.trimmingCharacters(in: .whitespaces).lowercased()) ? .leave : .goOn
+    }
+
+    /// The prompt shown at a pause.
+    public static let prompt = "(Enter to go on, q to leave the lesson) "
+}
+
+/// Thrown by `pause` when the learner leaves: the lesson ends, the session and its variables stay.
+struct LessonLeft: Error, CustomStringConvertible {
+    var description: String { "left the lesson" }
 }
 
 /// Runs a command file in a session: narration printed as paragraphs, commands echoed and run.
@@ -124,6 +159,11 @@ public struct LessonRunner {
                     try session.execute(line)
                 } catch let error as TooDeep {
                     throw error
+                } catch let left as LessonLeft {
+                    // Only the outermost file reports it; nested `run`s pass it up.
+                    guard session.scriptDirectories.count == 1 else { throw left }
+                    console.line("left \(name) at line \(number); the session keeps its variables (`vars` lists them)")
+                    return
                 } catch {
                     throw REPLError("\(name):\(number): `\(line)`: \(Session.describe(error))")
                 }

@@ -62,7 +62,8 @@ public enum Completion {
             let features = session.variableNames.filter { session.variables[$0]?.kind == .features }
             return .words(filter(Array(Set(layers + features)).sorted(), word))
         case .lesson:
-            let lessons = LessonLibrary.lessons().flatMap { [String($0.number), $0.name] } + ["list"]
+            // Every word `lesson` accepts: numbers, names, and names without their number.
+            let lessons = LessonLibrary.lessons().flatMap { [String($0.number), $0.name, LessonLibrary.topic(of: $0)] } + ["list"]
             return .words(filter(lessons, word))
         case .target:
             for prefix in ["psnr:", "mse:"] where word.hasPrefix(prefix) {

@@ -6,7 +6,7 @@
 import Foundation
 
 public final class LineEditor {
-    public enum Input: Equatable { case line(String), endOfInput }
+    public enum Input: Equatable { case line(String), endOfInput, interrupted }
 
     /// readline's C callbacks cannot capture context: they reach the editor through these.
     nonisolated(unsafe) static var pending: Input?
@@ -29,8 +29,9 @@ public final class LineEditor {
         read_history(historyPath)
     }
 
-    /// Reads one line. Ctrl-C clears the line and asks again; Ctrl-D on an empty line ends.
-    public func readLine(prompt: String) -> Input {
+    /// Reads one line. Ctrl-C clears the line and asks again (or, with `interruptEnds`, returns
+    /// `.interrupted`); Ctrl-D on an empty line ends.
+    public func readLine(prompt: String, interruptEnds: Bool = false) -> Input {
         LineEditor.pending = nil
         while true {
             rl_callback_handler_install(prompt) { raw in
@@ -59,6 +60,7 @@ public final class LineEditor {
                 rl_cleanup_after_signal()
                 rl_callback_handler_remove()
                 FileHandle.standardOutput.write(Data("^C\n".utf8))
+                if interruptEnds { return .interrupted }
                 continue
             }
             break

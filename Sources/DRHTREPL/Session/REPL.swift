@@ -10,7 +10,11 @@ public enum REPL {
         let editor = LineEditor(session: session)
         editor.prepareHistoryFile()
         session.waitForEnter = {
-            _ = editor.readLine(prompt: session.console.colour ? "\u{1}\u{1B}[2m\u{2}(Enter to go on)\u{1}\u{1B}[0m\u{2} " : "(Enter to go on) ")
+            let prompt = session.console.colour ? "\u{1}\u{1B}[2m\u{2}" + PauseAnswer.prompt + "\u{1}\u{1B}[0m\u{2}" : PauseAnswer.prompt
+            switch editor.readLine(prompt: prompt, interruptEnds: true) {
+            case .line(let text): return PauseAnswer.from(text)
+            case .endOfInput, .interrupted: return .leave
+            }
         }
         let c = session.console
         c.line(c.bold("drht") + " — see how the DRHT network corrects badly exposed photos. "
@@ -21,6 +25,8 @@ public enum REPL {
             case .endOfInput:
                 FileHandle.standardOutput.write(Data("\n".utf8))
                 return 0
+            case .interrupted:
+                continue
             case .line(let line):
                 session.executeReporting(line)
                 if Interrupt.isRequested { Interrupt.clear() }

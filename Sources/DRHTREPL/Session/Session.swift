@@ -29,8 +29,9 @@ public final class Session {
         let beside = (dir as NSString).appendingPathComponent(expanded)
         return FileManager.default.fileExists(atPath: beside) ? beside : expanded
     }
-    /// Waits for Enter (lessons' `pause`); nil when there is nobody to wait for.
-    public var waitForEnter: (() -> Void)?
+    /// Waits at a lessons' `pause`: Enter goes on, `q`, Ctrl-C or Ctrl-D leave the lesson; nil
+    /// when there is nobody to wait for.
+    public var waitForEnter: (() -> PauseAnswer)?
 
     private var loadedModel: DRHT?
     public private(set) var modelSource = ""
@@ -160,6 +161,8 @@ public final class Session {
             throw e
         } catch let e as LessonRunner.TooDeep {
             throw e                  // passes through every level of `run` unwrapped: one short line
+        } catch let e as LessonLeft {
+            throw e                  // `q` at a pause: up to the outermost lesson, which ends quietly
         } catch {
             throw REPLError(Session.describe(error))
         }
@@ -172,6 +175,8 @@ public final class Session {
         do {
             try execute(line)
             return true
+        } catch is LessonLeft {
+            return true              // `pause` typed at the prompt, then q: nothing to leave
         } catch {
             let message = Session.describe(error)
             console.line(console.red("error: ") + message)
