@@ -1,7 +1,7 @@
 """Training triplets from well-exposed photographs, with the degradations drht's own trainer uses
 (Sources/DRHTTraining/DataSource.swift `PhotoTriplet`, SyntheticScenes.swift `Camera.reexpose`): the
 photo is the target; its linearised sRGB, scaled so its log-average luminance is 0.18, is the HDR
-target (MODEL.md's H_gt); the input is the photo taken again by a random camera, `ev` stops from
+target (docs/MODEL.md's H_gt); the input is the photo taken again by a random camera, `ev` stops from
 the photo itself (0 EV is the photo as it is, docs/MODEL.md):
 
     camera    ev uniform in [-3, 3] (or fixed), gamma uniform in [1.8, 2.6], S-curve strength c
@@ -52,7 +52,7 @@ def luminance(t):
 
 
 def normalise(hdr):
-    """Scale linear radiance (3, H, W) so its log-average luminance is 0.18 (MODEL.md)."""
+    """Scale linear radiance (3, H, W) so its log-average luminance is 0.18 (docs/MODEL.md)."""
     log_mean = np.log(luminance(hdr).astype(np.float64) + 1e-6).mean()
     return hdr * np.float32(0.18 / math.exp(log_mean))
 

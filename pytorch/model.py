@@ -1,5 +1,5 @@
 """DRHT (Yang et al., "Image Correction via Deep Reciprocating HDR Transformation", CVPR 2018)
-exactly as ../shared/MODEL.md defines it, in PyTorch, with the state_dict names drht uses
+exactly as docs/MODEL.md defines it, in PyTorch, with the state_dict names drht uses
 (hdr.enc1.conv.weight, ..., ldr.head.bn.running_var), so weights move between drht and PyTorch
 unchanged.
 
@@ -113,7 +113,7 @@ class DRHT(nn.Module):
         return y1[crop], big_h[crop], y2[crop]
 
     def loss(self, x, hdr_gt, ldr_gt):
-        """MODEL.md: mean((y1 - tau(H_gt))^2) + mean((y2 - L_gt)^2); returns (total, hdr, ldr)."""
+        """docs/MODEL.md: mean((y1 - tau(H_gt))^2) + mean((y2 - L_gt)^2); returns (total, hdr, ldr)."""
         y1, _, y2 = self(x)
         l_hdr = F.mse_loss(y1, tau(hdr_gt))
         l_ldr = F.mse_loss(y2, ldr_gt)
@@ -125,7 +125,7 @@ class DRHT(nn.Module):
 
 
 def named_tensors(model):
-    """Every tensor MODEL.md names, in table order (hdr, then ldr; per block conv.weight,
+    """Every tensor docs/MODEL.md names, in table order (hdr, then ldr; per block conv.weight,
     conv.bias, bn.weight, bn.bias, bn.running_mean, bn.running_var)."""
     out = []
     for net in ("hdr", "ldr"):

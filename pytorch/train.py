@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Scale-out training of DRHT with PyTorch: the MODEL.md joint loss and Adam, on one process or
+"""Scale-out training of DRHT with PyTorch: the docs/MODEL.md joint loss and Adam, on one process or
 many (`torchrun`, distributed data parallel: NCCL on GPUs, gloo on CPUs), bf16 autocast and TF32
 on GPUs, periodic validation on held-out photos, resumable checkpoints, and weights written as
-drht-format safetensors (F16, MODEL.md names and metadata) that `drht` loads unchanged.
+drht-format safetensors (F16, docs/MODEL.md names and metadata) that `drht` loads unchanged.
 
     # one process (CPU or one GPU)
     python3 pytorch/train.py --data photos:data/photos/train --val photos:data/photos/val \\
@@ -72,7 +72,7 @@ def load_drht_weights(model, path):
     with torch.no_grad():
         for name, t in expected.items():
             if tuple(state[name].shape) != tuple(t.shape):
-                raise SystemExit(f"{path}: {name} is {tuple(state[name].shape)}, MODEL.md says {tuple(t.shape)}")
+                raise SystemExit(f"{path}: {name} is {tuple(state[name].shape)}, docs/MODEL.md says {tuple(t.shape)}")
             t.copy_(state[name])
 
 

@@ -2,7 +2,7 @@
 """Reference timing for `drht bench --pipeline --mode gain`: the same gain-mode correction of a
 W x H photo written with PyTorch (CPU), to compare on the same machine in the same sitting.
 
-The network is ../shared/MODEL.md with random weights (time does not depend on them), run on
+The network is docs/MODEL.md with random weights (time does not depend on them), run on
 the working copy (area-average resize, long side 256, drht's default); the gain map is computed, blurred
 (sigma 2), fitted with the guided filter (radius 4, eps 0.05), upsampled bilinearly and applied
 in linear light to every pixel, as Sources/DRHTModel/GainMap.swift does. Decoding and encoding

@@ -14,7 +14,7 @@ public struct BatchNorm2D {
     public var bias: Tensor          // (C) beta
     public var runningMean: Tensor   // (C)
     public var runningVar: Tensor    // (C)
-    /// PyTorch's defaults (MODEL.md).
+    /// PyTorch's defaults (docs/MODEL.md).
     public var epsilon: Float = 1e-5
     public var momentum: Float = 0.1
 

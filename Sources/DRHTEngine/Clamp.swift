@@ -1,5 +1,5 @@
 // Clamp: y = min(max(x, lo), hi). Inference only: the corrected image is clamp(y2, 0, 1), and
-// the loss is taken on y2 before the clamp (MODEL.md), so nothing differentiates through it.
+// the loss is taken on y2 before the clamp (docs/MODEL.md), so nothing differentiates through it.
 
 public enum Clamp {
     /// y = min(max(x, lo), hi); any shape.

@@ -1,4 +1,4 @@
-// The DRHT autoencoder as a table — the one in ../shared/MODEL.md, row for row.
+// The DRHT autoencoder as a table — the one in docs/MODEL.md, row for row.
 // DRHT: Yang, Xu, Song, Zhang, Wei, Lau, "Image Correction via Deep Reciprocating HDR
 // Transformation", CVPR 2018. Both stages (`hdr.*` and `ldr.*`) use this same table.
 import DRHTEngine
@@ -54,7 +54,7 @@ public struct LayerSpec: Sendable, Equatable {
 }
 
 public enum Architecture {
-    /// MODEL.md's table. Every block is conv -> BatchNorm -> ELU except the head (conv -> BN).
+    /// docs/MODEL.md's table. Every block is conv -> BatchNorm -> ELU except the head (conv -> BN).
     public static let layers: [LayerSpec] = [
         LayerSpec(name: "enc1", kind: .conv, kernel: 9, stride: 1, inChannels: 3, outChannels: 64, skipFrom: nil),
         LayerSpec(name: "enc2", kind: .conv, kernel: 5, stride: 2, inChannels: 64, outChannels: 64, skipFrom: nil),

@@ -9,7 +9,7 @@ public struct AutoencoderTape {
     var blocks: [BlockCache] = []
 }
 
-/// Gradients by MODEL.md tensor name ("hdr.enc1.conv.weight", …).
+/// Gradients by docs/MODEL.md tensor name ("hdr.enc1.conv.weight", …).
 public typealias Gradients = [String: Tensor]
 
 extension Autoencoder {
@@ -65,7 +65,7 @@ extension Autoencoder {
     }
 }
 
-/// The losses of one training step: MODEL.md's loss as named terms, L = the sum of the terms.
+/// The losses of one training step: docs/MODEL.md's loss as named terms, L = the sum of the terms.
 /// Everything that reports a loss follows `Losses.terms`: the training CSV's columns
 /// (`loss_<name>`), the checkpoint notes, and the progress lines of `drht train` and `train`.
 public struct Losses: Sendable {
@@ -73,11 +73,11 @@ public struct Losses: Sendable {
     public struct Term: Sendable {
         /// Short name: the CSV column is `loss_<name>`.
         public let name: String
-        /// What it measures, in MODEL.md's symbols.
+        /// What it measures, in docs/MODEL.md's symbols.
         public let formula: String
     }
 
-    /// MODEL.md's terms, in order.
+    /// docs/MODEL.md's terms, in order.
     public static let terms = [Term(name: "hdr", formula: "mse(y1, tau(H_gt))"),
                                Term(name: "ldr", formula: "mse(y2, L_gt)")]
 

@@ -124,7 +124,7 @@ public struct Block {
          ("\(spec.name).bn.running_mean", bn.runningMean), ("\(spec.name).bn.running_var", bn.runningVar)]
     }
 
-    /// The shapes MODEL.md requires, by the same names.
+    /// The shapes docs/MODEL.md requires, by the same names.
     public var expectedShapes: [(String, [Int])] {
         let s = spec, c = s.outChannels
         return [("\(s.name).conv.weight", s.weightShape), ("\(s.name).conv.bias", [c]), ("\(s.name).bn.weight", [c]),

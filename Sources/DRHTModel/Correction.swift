@@ -21,7 +21,7 @@ public enum CorrectionMode: Equatable, Sendable, CustomStringConvertible {
     case gain(workSize: Int)
 
     /// The working copy's long side in gain mode: chosen by `drht evaluate` on the validation
-    /// photos and 32 procedural scenes with the shipped weights (README, "Correction modes"):
+    /// photos and 32 procedural scenes with the shipped weights (docs/CORRECTION-MODES.md):
     /// 256 px beat 128, 192 and 384 there. (It was 128 while the gain map's delta was 0.05,
     /// which carried more of the network's local errors to the photo.)
     public static let defaultWorkSize = 256

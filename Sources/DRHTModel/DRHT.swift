@@ -1,9 +1,9 @@
 // The DRHT model (Yang, Xu, Song, Zhang, Wei, Lau: "Image Correction via Deep Reciprocating
-// HDR Transformation", CVPR 2018) exactly as ../shared/MODEL.md defines it:
+// HDR Transformation", CVPR 2018) exactly as docs/MODEL.md defines it:
 //   y1 = hdr(x, base = x)          HDR estimation, still in the LDR domain (estimates tau(H))
 //   H  = tau_inv(y1); x2 = log(H + eps)
 //   y2 = ldr(x2, base = y1)        LDR correction; the corrected image is clamp(y2, 0, 1)
-// Deviations from the paper (all from MODEL.md): the skip fusion s = d + e + d*e, the
+// Deviations from the paper (all from docs/MODEL.md): the skip fusion s = d + e + d*e, the
 // ELU(head + base) output, and the fixed table of kernel sizes and channels.
 import DRHTEngine
 import DRHTImageIO
@@ -52,7 +52,7 @@ public final class DRHT {
 
     public var parameterCount: Int { hdr.parameterCount + ldr.parameterCount }
 
-    /// Every tensor under its MODEL.md name, in table order.
+    /// Every tensor under its docs/MODEL.md name, in table order.
     public var namedTensors: [(String, Tensor)] {
         networks.flatMap { prefix, net in net.blocks.flatMap { $0.namedTensors.map { ("\(prefix).\($0.0)", $0.1) } } }
     }
@@ -133,7 +133,7 @@ public final class DRHT {
 
     // MARK: - Weights files
 
-    /// Reads and validates a weights file: every tensor MODEL.md requires must be present with
+    /// Reads and validates a weights file: every tensor docs/MODEL.md requires must be present with
     /// its shape (F32, F16 or BF16); `num_batches_tracked` and other extra tensors are ignored.
     public static func load(_ path: String) throws -> DRHT {
         let file = try SafeTensorsFile.read(path)

@@ -23,7 +23,7 @@
 //
 // Where the photo is clipped (a channel above `clipThreshold`) its pixels hold no detail to
 // keep, and a gain cannot bring back colour that the sensor lost: optionally (`blendClipped`,
-// off by default: it measured worse, see README) the network's own upsampled result is blended
+// off by default: it measured worse, see docs/CORRECTION-MODES.md) the network's own upsampled result is blended
 // in there, weight (max channel - threshold) / (1 - threshold), as the official DRHT code blends
 // its HDR prediction with the input above 0.95.
 import DRHTEngine
@@ -32,11 +32,11 @@ import Foundation
 
 /// How a gain map is computed and applied. The defaults were chosen with `drht evaluate` on
 /// the validation photos and procedural scenes, each against the alternatives listed
-/// (README, "Correction modes"); the held-out photos only report the result.
+/// (docs/CORRECTION-MODES.md); the held-out photos only report the result.
 public struct GainOptions: Sendable, Equatable {
     public enum Upsampling: String, CaseIterable, Sendable { case bilinear, guided }
     /// Dark-pixel guard (linear luminance; 0.18 is mid-grey; 1 is white). Swept 0.05 ... 16 with
-    /// the shipped weights (README, "Correction modes"): the validation photos score higher up
+    /// the shipped weights (docs/CORRECTION-MODES.md): the validation photos score higher up
     /// to about 1 (a re-exposed photo's ideal correction is nearly one global gain, which a
     /// large delta tends to), the procedural scenes peak at 0.2 and fall behind auto-exposure
     /// past 0.5. 0.5 keeps most of the photos' gain and the scenes ahead of every baseline.

@@ -1,4 +1,4 @@
-// The reciprocal transform between the two DRHT stages (MODEL.md):
+// The reciprocal transform between the two DRHT stages (docs/MODEL.md):
 //   tau(H)     = (H / k) ** (1 / g)          linear HDR radiance -> the "LDR domain"
 //   tau_inv(y) = k * max(y, 0) ** g           back to linear HDR (gamma correction)
 //   x2         = log(H + eps)                 the logarithmic operation fed to the second network
@@ -7,11 +7,11 @@ import Foundation
 
 /// The transform's constants, stored in the weights file's metadata.
 public struct TransformConstants: Equatable, Sendable {
-    /// gamma g (MODEL.md: 2.2)
+    /// gamma g (docs/MODEL.md: 2.2)
     public var gamma: Float = 2.2
-    /// scale k (MODEL.md: 1.0)
+    /// scale k (docs/MODEL.md: 1.0)
     public var scale: Float = 1.0
-    /// epsilon of the log (MODEL.md: 1/255)
+    /// epsilon of the log (docs/MODEL.md: 1/255)
     public var epsilon: Float = 1.0 / 255
 
     public init() {}

@@ -6,7 +6,7 @@ import DRHTEngine
 import Foundation
 
 public final class Adam {
-    /// Hyper-parameters; defaults are MODEL.md's (beta1 0.9, beta2 0.999, eps 1e-8).
+    /// Hyper-parameters; defaults are docs/MODEL.md's (beta1 0.9, beta2 0.999, eps 1e-8).
     public var learningRate: Float
     public var beta1: Float = 0.9
     public var beta2: Float = 0.999

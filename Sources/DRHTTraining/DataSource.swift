@@ -261,7 +261,7 @@ func randomCrop(_ images: [Tensor], size: Int, rng: inout SeededRandom, path: St
 }
 
 /// Photo triplets: the photo is the target; its linearised sRGB, normalised to log-average
-/// 0.18, is the HDR ground truth (MODEL.md's H_gt); the input is the photo taken again by a
+/// 0.18, is the HDR ground truth (docs/MODEL.md's H_gt); the input is the photo taken again by a
 /// random camera `ev` stops over or under the photo itself (random in -3...3, or `ev`):
 /// `Camera.reexpose`, so 0 EV is the photo as it is.
 public enum PhotoTriplet {

@@ -127,7 +127,7 @@ public enum SyntheticScenes {
         SRGB.luminance(t.data[i], t.data[plane + i], t.data[2 * plane + i])
     }
 
-    /// Scales linear radiance in place so its log-average luminance is 0.18 (MODEL.md).
+    /// Scales linear radiance in place so its log-average luminance is 0.18 (docs/MODEL.md).
     public static func normalise(_ hdr: Tensor) {
         let plane = hdr.h * hdr.w
         var sum = 0.0

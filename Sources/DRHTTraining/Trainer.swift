@@ -20,7 +20,7 @@ public struct TrainingConfig {
     }()
 
     /// Total steps (the run stops after this step). 200: a first run that visibly lowers the
-    /// loss in a few minutes on two cores (README, "Training").
+    /// loss in a few minutes on two cores (docs/TRAINING.md).
     public var steps = 200
     /// Triplets per batch. 8 at 64x64: the best steps-per-second of the sizes measured for
     /// `drht bench --train`; the paper does not state its batch size.
@@ -28,11 +28,11 @@ public struct TrainingConfig {
     /// Sample size S (a multiple of 32: the latent is S/32). 64: fast steps; the shipped weights
     /// fine-tune at 128, gain mode's working size.
     public var size = 64
-    /// Adam's learning rate. The paper uses 1e-2. Measured here (README, "Training"; 200 steps,
+    /// Adam's learning rate. The paper uses 1e-2. Measured here (docs/TRAINING.md; 200 steps,
     /// batch 8, 64x64, synth): both 1e-2 and 1e-3 reach the same training loss, but with 1e-2
     /// the held-out loss (BN running statistics) spiked to 6.8e5 at step 20; 1e-3 never did.
     public var learningRate: Float = 1e-3
-    /// L2 weight decay added to gradients (PyTorch Adam's weight_decay); off as in MODEL.md.
+    /// L2 weight decay added to gradients (PyTorch Adam's weight_decay); off as in docs/MODEL.md.
     public var weightDecay: Float = 0
     /// Seed of the initialisation and of the training samples' order.
     public var seed: UInt64 = 1

@@ -1,4 +1,4 @@
-// `drht bench`: times every layer shape of the DRHT table (MODEL.md) at N x N, forward and
+// `drht bench`: times every layer shape of the DRHT table (docs/MODEL.md) at N x N, forward and
 // forward+backward, against the machine's measured cblas_sgemm rate.
 import ArgumentParser
 import CBLAS

@@ -21,7 +21,7 @@ struct InitCommand: ParsableCommand {
 
     @Option(help: """
         How the transposed convolutions start: icnr (their four output phases identical: no grid of dots at \
-        step 0, and fewer after training; see README) or kaiming (like every other conv).
+        step 0, and fewer after training; see docs/TRAINING.md) or kaiming (like every other conv).
         """)
     var deconv: DRHT.DeconvInit = .standard
 

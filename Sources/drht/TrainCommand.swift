@@ -33,7 +33,7 @@ struct TrainCommand: ParsableCommand {
         image's own scale (procedural scenes 256 px, photos a shorter side of 400).
         """)
     var framing = TrainingConfig.defaults.framing.rawValue
-    @Option(help: "Adam learning rate (the paper's 1e-2 makes the held-out loss spike early; see README).")
+    @Option(help: "Adam learning rate (the paper's 1e-2 makes the held-out loss spike early; see docs/TRAINING.md).")
     var lr = TrainingConfig.defaults.learningRate
     @Option(help: "Start from these weights instead of a fresh initialisation.", completion: .file(extensions: ["safetensors"]))
     var weights: String?

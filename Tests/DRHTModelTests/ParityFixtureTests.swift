@@ -5,7 +5,7 @@ import DRHTEngine
 
 /// The engine against PyTorch: Tests/DRHTModelTests/Fixtures/parity.safetensors, written by
 /// pytorch/make_fixture.py from pytorch/model.py (itself checked there against an independent
-/// PyTorch build of MODEL.md, the workplace's shared fixture: largest difference 2e-5). Every block
+/// PyTorch build of docs/MODEL.md, the workplace's shared fixture: largest difference 2e-5). Every block
 /// of both networks in eval mode, each fed the fixture's own previous activation so errors do
 /// not compound; the whole pipeline; one training step's losses, gradients and BN statistics.
 /// The weights are not in the file: both sides build them from the same integer hash.

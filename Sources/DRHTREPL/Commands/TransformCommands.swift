@@ -1,4 +1,4 @@
-// The reciprocal transform of MODEL.md one piece at a time: gamma, log, and both together.
+// The reciprocal transform of docs/MODEL.md one piece at a time: gamma, log, and both together.
 import DRHTEngine
 import DRHTModel
 import Foundation
@@ -20,7 +20,7 @@ enum TransformCommands {
         "gamma", summary: "Raise every value to a power: x^G (2.2 linearises, 1/2.2 = 0.4545 encodes).",
         usage: "gamma NAME G [as OUT]", example: "gamma scene 2.2 as linear",
         details: "OUT = max(NAME, 0)^G. "
-            + "With G > 1 an LDR image becomes (approximately) linear radiance: this is tau_inv of MODEL.md with k = 1. "
+            + "With G > 1 an LDR image becomes (approximately) linear radiance: this is tau_inv of docs/MODEL.md with k = 1. "
             + "The result is named NAME.gamma unless you say `as OUT`.",
         arguments: [.variable, .words(["2.2", "0.4545"])], namesResult: true
     ) { s, a in
@@ -40,12 +40,12 @@ enum TransformCommands {
     }
 
     static let eps = Options.number("--eps", "E", "added before the log", default: 1.0 / 255, range: 1e-12...10,
-                                    shown: "1/255 = 0.003922, MODEL.md's")
+                                    shown: "1/255 = 0.003922, docs/MODEL.md's")
 
     static let log = Command(
         "log", summary: "Natural logarithm log(x + eps): compresses a huge range into a small one.",
         synopsis: "NAME", example: "log linear as loglin",
-        details: "OUT = log(max(NAME, 0) + eps), eps defaulting to MODEL.md's 1/255. "
+        details: "OUT = log(max(NAME, 0) + eps), eps defaulting to docs/MODEL.md's 1/255. "
             + "Each doubling of radiance becomes the same step (log 2 = 0.693), which is how the LDR network sees the HDR estimate.",
         arguments: [.variable], options: [eps],
         namesResult: true
@@ -69,7 +69,7 @@ enum TransformCommands {
     }
 
     static let transform = Command(
-        "transform", summary: "MODEL.md's transform between the stages: H = k max(y,0)^g, then log(H + eps).",
+        "transform", summary: "docs/MODEL.md's transform between the stages: H = k max(y,0)^g, then log(H + eps).",
         usage: "transform NAME [as OUT]", example: "transform scene as x2",
         details: "What the pipeline does to the HDR network's output y1 before the LDR network: gamma back to linear HDR radiance (OUT.H), then the log (OUT). "
             + "Uses the loaded model's constants (g = 2.2, k = 1, eps = 1/255 by default).",
