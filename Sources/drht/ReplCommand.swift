@@ -32,6 +32,8 @@ struct LessonCommand: ParsableCommand {
     @Argument(help: "A lesson number, name or file, or `list`.") var which: String = "list"
     @Option(help: "Also save the run as a notebook (.ipynb for Jupyter, .html or .md).", completion: .file(extensions: ["ipynb", "html", "md"]))
     var notebook: String?
+    @Flag(help: "Run every expect even after one fails, list the failures at the end (exit status 1 if any).")
+    var keepGoing = false
     @OptionGroup var common: SessionOptions
 
     func run() throws {
@@ -46,7 +48,7 @@ struct LessonCommand: ParsableCommand {
             guard session.executeReporting("lesson list") else { throw ExitCode(1) }
             return
         }
-        let status = REPL.lesson(which, session: session, notebook: notebook)
+        let status = REPL.lesson(which, session: session, notebook: notebook, keepGoing: keepGoing)
         if status != 0 { throw ExitCode(status) }
     }
 }

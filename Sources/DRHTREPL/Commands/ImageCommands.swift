@@ -169,15 +169,18 @@ enum ImageCommands {
     }
 
     static let channel = Options.int("--channel", "C", "draw channel C alone through a colour map")
+    static let linear = Options.flag("--linear", "HDR radiance drawn as it is (0 black, 1 white, above 1 clipped), not through H^(1/2.2)")
 
     static let show = Command(
         "show", summary: "Draw an image or one channel in the terminal, with its value range; several images side by side.",
         synopsis: "NAME [NAME...]", example: "show scene",
         details: "Pictures use 24-bit colour half blocks (256 colours when COLORTERM lacks truecolor); "
             + "`set display kitty|sixel|ascii|none` changes that. "
-            + "HDR radiance is drawn through H^(1/2.2); feature maps, gain maps and single channels through a colour map with a colour bar. "
+            + "HDR radiance is drawn through H^(1/2.2), as a screen would show the photo it stands for "
+            + "(--linear draws its values as they are, so dark values look as small as they are in linear light); "
+            + "feature maps, gain maps and single channels through a colour map with a colour bar. "
             + "`show A B C` draws images side by side, left to right, each scaled to the same height.",
-        arguments: [.variable], options: [channel]
+        arguments: [.variable], options: [channel, linear]
     ) { s, a in
         if a.positional.count > 1 { try sideBySide(s, a.positional); return }
         let (name, v) = try a.onlyVariable(s)
@@ -200,7 +203,10 @@ enum ImageCommands {
             s.console.line(TerminalPicture.colourBar(map, range: range, console: s.console, label: map.rawValue))
             return
         }
-        let (raster, note) = s.imageRaster(v)
+        if a.has(linear) && v.kind != .hdr {
+            throw REPLError("--linear is for HDR radiance; \(name) is \(v.kind.rawValue)\(v.kind == .image ? ", whose values are drawn as they are already" : "")")
+        }
+        let (raster, note) = a.has(linear) ? (Raster.image(v.tensor), "drawn as it is: 0 black, 1 white, above 1 clipped") : s.imageRaster(v)
         s.console.line("\(s.console.bold(name)): \(v.kind.rawValue) \(t.w)x\(t.h)" + (note.isEmpty ? "" : " (\(note))"))
         s.showRaster(raster, caption: name)
         let names = ["R", "G", "B"]

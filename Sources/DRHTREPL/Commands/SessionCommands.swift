@@ -181,8 +181,9 @@ enum SessionCommands {
         details: "EXPR compares two values with == != < <= > >=. "
             + """
                 Values: numbers, shapes (1x512x8x8), NAME.shape/.min/.max/.mean/.std/.channels/.height/.width, \
-                psnr(A, B), ssim(A, B), mean(A), grid(A) (the 32-pixel grid score, see `grid`), clipped(A) (share \
-                of pixels at 0 or 1), cosine(A, B) (of two images' HDR latents), heldout_before(), heldout_after(), \
+                psnr(A, B), ssim(A, B), fsim(A, B), mean(A), grid(A) (the 32-pixel grid score, see `grid`), clipped(A) (share \
+                of pixels at 0 or 1; black(A) and white(A) each alone), stops(A) (dynamic range in stops, as `info` \
+                prints it), cosine(A, B) (of two images' HDR latents), heldout_before(), heldout_after(), \
                 rf_theoretical() and rf_effective() (the last `rf`'s field sides in pixels), similarity(LAYER, EV) \
                 (the last `sweep`'s cosine similarity of LAYER at EV to 0 EV), and + - * / ( ).
                 """,
@@ -193,6 +194,9 @@ enum SessionCommands {
         let result = try Expectation.evaluate(text, session: s)
         if result.holds {
             s.console.line(s.console.green("✓ ") + text + s.console.dim("   (\(result.detail))"))
+        } else if s.expectFailures != nil {
+            s.expectFailures!.append("\(text)  (\(result.detail))")
+            s.console.line(s.console.red("✗ ") + text + s.console.dim("   (\(result.detail))"))
         } else {
             throw REPLError("expectation failed: \(text)  (\(result.detail))")
         }

@@ -192,11 +192,24 @@ enum Expectation {
             case "psnr": try arity(2); return .number(try PSNR.compute(try image(0), try image(1)))
             case "ssim": try arity(2); return .number(try SSIM.compute(try image(0), try image(1)))
             case "mean": try arity(1); return .number(try session.variable(args[0]).tensor.stats.mean)
-            case "grid": try arity(1); return .number(try GridScore.compute(try image(0)).score)
+            case "grid":
+                // Images, and one-channel maps (a saliency map, a gain map): the dots are a pattern in either.
+                try arity(1)
+                let v = try session.variable(args[0])
+                guard v.isImage || (v.tensor.shape.count == 4 && v.tensor.c == 1) else { return .number(try GridScore.compute(try image(0)).score) }
+                return .number(try GridScore.compute(v.tensor).score)
             case "clipped":
                 try arity(1)
                 let (lo, hi) = ImageCommands.clipped(try image(0))
                 return .number(lo + hi)
+            case "black", "white":
+                try arity(1)
+                let (lo, hi) = ImageCommands.clipped(try image(0))
+                return .number(f == "black" ? lo : hi)
+            case "fsim": try arity(2); return .number(try FSIM.compute(try image(0), try image(1)).fsim)
+            case "stops":
+                try arity(1)
+                return .number(ImageCommands.dynamicRangeStops(try session.variable(args[0]).tensor))
             case "cosine":
                 try arity(2)
                 let m = try session.model()
@@ -225,7 +238,7 @@ enum Expectation {
                 }
                 return .number(v)
             default:
-                throw REPLError("unknown function \(f); functions: psnr, ssim, mean, grid, clipped, cosine, heldout_before, heldout_after, "
+                throw REPLError("unknown function \(f); functions: psnr, ssim, fsim, mean, grid, clipped, black, white, stops, cosine, heldout_before, heldout_after, "
                                 + "rf_theoretical, rf_effective, similarity")
             }
         }

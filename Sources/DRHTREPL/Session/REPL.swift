@@ -50,14 +50,22 @@ public enum REPL {
     }
 
     /// Runs a lesson (number, name or file) without a terminal; optionally saves the notebook.
-    public static func lesson(_ which: String, session: Session, notebook: String?) -> Int32 {
+    /// With `keepGoing`, a failing `expect` is listed and the lesson goes on; the status is 1
+    /// if any failed.
+    public static func lesson(_ which: String, session: Session, notebook: String?, keepGoing: Bool = false) -> Int32 {
         Interrupt.catchSIGINT(secondExits: true)
+        if keepGoing { session.expectFailures = [] }
         do {
             let file = try LessonLibrary.find(which)
             try LessonRunner(session: session).run(file: file.path, title: file.title)
             if let notebook {
                 let n = try NotebookExport.save(session.notebook, to: notebook, title: file.title)
                 session.console.line("wrote \(notebook): \(n.cells) cells, \(n.images) pictures")
+            }
+            if let failed = session.expectFailures, !failed.isEmpty {
+                FileHandle.standardError.write(Data(("drht: \(failed.count) expectation\(failed.count == 1 ? "" : "s") failed in \(file.name):\n"
+                                                     + failed.map { "  ✗ " + $0 + "\n" }.joined()).utf8))
+                return 1
             }
             return 0
         } catch {

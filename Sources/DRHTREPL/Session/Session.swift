@@ -42,6 +42,9 @@ public final class Session {
     public var pipelineWorkSize: Int?
     /// Held-out loss before and after the last `train` (for lessons' `expect`).
     public var lastTraining: (before: Double, after: Double)?
+    /// When set (`drht lesson --keep-going`), a failing `expect` is recorded here and the lesson
+    /// goes on, so one run lists every claim that does not hold; nil: the first failure stops.
+    public var expectFailures: [String]?
     /// The last `rf`: the theoretical and the effective field's side in pixels (for `expect`).
     public var lastReceptiveField: (theoretical: Int, effective: Int)?
     /// The last `sweep`: per step, per exposure, the cosine similarity to the 0 EV activations.
