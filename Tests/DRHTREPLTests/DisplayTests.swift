@@ -89,10 +89,25 @@ final class DisplayTests: XCTestCase {
         XCTAssertEqual([r.width, r.height], [17, 17])
         XCTAssertEqual(r.rgb(8, 0).0, 0.12, accuracy: 1e-6)        // the gap
         let png = try PNGDecode(grid.png())
-        // 8x8 maps are drawn as 64-pixel tiles, 4 across with 4-pixel gaps; under them a label
-        // row (8) and the colour bar with its numbers (36).
-        XCTAssertEqual(png.width, 4 * 64 + 3 * 4)
-        XCTAssertEqual(png.height, 64 + 8 + 36)
+        // 8x8 maps are drawn as 64-pixel tiles, 4 across with 4-pixel gaps; above them the title
+        // and the legend (24), under them a label row (8) and the colour bar with its numbers (36).
+        XCTAssertGreaterThanOrEqual(png.width, 4 * 64 + 3 * 4)      // wider if the legend needs it
+        XCTAssertEqual(png.height, 24 + 64 + 8 + 36)
+        XCTAssertEqual(grid.legend, "one range for every tile, 0 to 1 (viridis: dark low, bright high)")
+    }
+
+    /// Tiles with their own ranges say so: the range under each tile (a second label row), the
+    /// bar's ends in words, and the legend.
+    func testPerTileRangesAreLabelled() throws {
+        let t = Tensor(zeros: [1, 2, 8, 8])
+        for i in 0..<64 { t.data[i] = Float(i) / 63; t.data[64 + i] = -2 + 4 * Float(i) / 63 }
+        let grid = FeatureGrid(tensor: t, channels: [0, 1], map: .diverging, range: nil, title: "x.enc1 of photo")
+        XCTAssertEqual(grid.rangeText(0), "-1..1")
+        XCTAssertEqual(grid.rangeText(1), "-2..2")
+        XCTAssert(grid.legend.hasPrefix("each tile its own range, -m to +m"), grid.legend)
+        let png = try PNGDecode(grid.png())
+        XCTAssertEqual(png.height, 24 + 64 + 14 + 36)
+        XCTAssertGreaterThanOrEqual(png.width, TinyFont.width("x.enc1 of photo: 2 of 2 channels", scale: 2) + 16)
     }
 }
 

@@ -155,8 +155,11 @@ enum AttributionCommands {
         let m = p.model
         let x = p.outputs["input"]!                                  // padded to a multiple of 32
         let image = crop(x, height: p.height, width: p.width)
-        /// dS/d(image): the padding's gradient goes back to the edge pixels it repeats.
-        let unpad = { (g: Tensor) in replicatePadBackward(g, height: p.height, width: p.width) }
+        /// dS/d(pixel) at each pixel's own place. The network sees an input padded to a multiple of
+        /// 32 by repeating the edge pixels; the gradient reaching those copies is left out of the
+        /// map (folded back, it would pile onto the edge rows and outshine the rest) and reported.
+        let unpad = { (g: Tensor) in crop(g, height: p.height, width: p.width) }
+        var paddingShare = 0.0
         let method = try a.value(Self.method)
         if a.has(steps) && method != .integrated { throw REPLError("--steps is for --method integrated") }
         let start = DispatchTime.now().uptimeNanoseconds
@@ -167,6 +170,7 @@ enum AttributionCommands {
             let (v, g) = m.inputGradient(x, step: t.step, probe: t.probe)
             value = v
             map = channelSum(unpad(g), x: method == .grad ? nil : image)
+            paddingShare = AttributionCommands.paddingShare(g, height: p.height, width: p.width)
         case .integrated:
             let n = try a.value(steps)
             let mean = Tensor(zeros: x.shape)
@@ -186,8 +190,11 @@ enum AttributionCommands {
             value = m.inputGradient(x, step: t.step, probe: t.probe).value
             let black = m.inputGradient(Tensor(zeros: x.shape), step: t.step, probe: t.probe).value
             map = channelSum(unpad(mean), x: image)
-            let total = map.array.reduce(0.0) { $0 + Double($1) }
-            note = "the map sums to \(formatNumber(total, digits: 3)); S(photo) - S(black) = \(formatNumber(value - black, digits: 3))"
+            paddingShare = AttributionCommands.paddingShare(mean, height: p.height, width: p.width)
+            // Completeness holds for the whole padded input: count the padding's copies too.
+            let folded = channelSum(replicatePadBackward(mean, height: p.height, width: p.width), x: image)
+            let total = folded.array.reduce(0.0) { $0 + Double($1) }
+            note = "the map sums to \(formatNumber(total, digits: 3)) (with the padding's copies); S(photo) - S(black) = \(formatNumber(value - black, digits: 3))"
                 + " (they agree as the steps grow: \(n) steps here)"
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
@@ -197,18 +204,42 @@ enum AttributionCommands {
                        + "--method \(method.rawValue), \(String(format: "%.2f", seconds)) s")
         s.console.line("  " + concentration(map))
         if !note.isEmpty { s.console.line("  " + note) }
-        let (picture, range) = Raster.overlay(map.data, on: Raster.image(image), signed: method != .grad)
+        if paddingShare > 0 {
+            s.console.line("  not drawn: \(String(format: "%.1f", 100 * paddingShare))% of |gradient| reached S through the edge pixels' copies "
+                           + "in the padding (the input is padded to \(x.w)x\(x.h), a multiple of 32)")
+        }
+        let (picture, range, largest) = Raster.overlay(map.data, on: Raster.image(image), signed: method != .grad)
         if let cell = t.cell, t.step != "transform", t.step != "transform.H" {
             // The cell's theoretical receptive field: nothing outside it can move the number.
             let f = ReceptiveField.theoretical(step: t.step, x: cell.x, y: cell.y, height: x.h, width: x.w)
             picture.outline(rows: f.rows.clamped(to: 0...(p.height - 1)), columns: f.columns.clamped(to: 0...(p.width - 1)), colour: (1, 1, 1))
         }
         s.set(out, Variable(map, kind: .attribution, origin: "saliency \(text) --method \(method.rawValue)"))
-        s.set(out + ".overlay", Variable(picture.pixels, kind: .image, origin: "saliency \(text) (the picture)"))
+        // The kept picture carries its own title, legend and colour bar, for `export`.
+        let framed = picture.framed(title: "saliency of \(t.text) on \(input)",
+                                    legend: (method == .grad ? "|dS/dx| over the photo (grey)" : "contribution to S: blue lowers, red raises")
+                                        + "; " + Raster.overlayScale(range, largest: largest),
+                                    map: method == .grad ? .viridis : .diverging, range: range)
+        s.set(out + ".overlay", Variable(framed.pixels, kind: .image, origin: "saliency \(text) (the picture, with its colour bar)"))
         s.showRaster(picture, caption: "\(out): saliency of \(text)")
         s.console.line(TerminalPicture.colourBar(method == .grad ? .viridis : .diverging, range: range, console: s.console,
-                                                 label: method == .grad ? "|dS/dx|" : "contribution to S"))
+                                                 label: (method == .grad ? "|dS/dx| summed over R, G, B" : "contribution to S, blue lowers, red raises")
+                                                     + "; " + Raster.overlayScale(range, largest: largest)))
         s.console.line(s.console.dim("kept \(out) (the map) and \(out).overlay (the picture: `export \(out).overlay FILE.png`)"))
+    }
+
+    /// The share of |g| (over the padded input) that falls on the padding, outside height x width.
+    static func paddingShare(_ g: Tensor, height: Int, width: Int) -> Double {
+        guard g.h != height || g.w != width else { return 0 }
+        var total = 0.0, inside = 0.0
+        for plane in 0..<(g.n * g.c) {
+            for y in 0..<g.h { for x in 0..<g.w {
+                let v = Double(abs(g.data[(plane * g.h + y) * g.w + x]))
+                total += v
+                if y < height && x < width { inside += v }
+            }}
+        }
+        return total > 0 ? (total - inside) / total : 0
     }
 
     /// Per pixel: the sum over R, G, B of |g| (x nil), or of x * g.  (1, 3, H, W) -> (1, 1, H, W)
@@ -301,15 +332,19 @@ enum AttributionCommands {
                        + "— \(String(format: "%.0f", 100 * Double(eff.side) / Double(theory)))% of the theoretical side, "
                        + "\(String(format: "%.1f", 100 * Double(eff.side * eff.side) / Double(rows.count * cols.count)))% of its area")
         let photo = Raster.image(crop(x, height: p.height, width: p.width))
-        let (picture, range) = Raster.overlay(map.data, on: photo, signed: false)
+        let (picture, range, largest) = Raster.overlay(map.data, on: photo, signed: false)
         picture.outline(rows: rows, columns: cols, colour: (1, 1, 1))
         let h = eff.side / 2
         picture.outline(rows: max(0, eff.y - h)...min(p.height - 1, eff.y + h), columns: max(0, eff.x - h)...min(p.width - 1, eff.x + h),
                         colour: (1, 0.2, 0.6))
         s.set(out, Variable(map, kind: .attribution, origin: "rf \(layer) \(cx) \(cy)"))
-        s.set(out + ".overlay", Variable(picture.pixels, kind: .image, origin: "rf \(layer) \(cx) \(cy) (the picture)"))
+        let framed = picture.framed(title: "receptive field of \(unit)",
+                                    legend: "|d unit / dx|; white square: theoretical, magenta: effective; " + Raster.overlayScale(range, largest: largest),
+                                    map: .viridis, range: range)
+        s.set(out + ".overlay", Variable(framed.pixels, kind: .image, origin: "rf \(layer) \(cx) \(cy) (the picture, with its colour bar)"))
         s.showRaster(picture, caption: "\(out): receptive field of \(unit)")
-        s.console.line(TerminalPicture.colourBar(.viridis, range: range, console: s.console, label: "|d unit / dx|; white: theoretical, magenta: effective"))
+        s.console.line(TerminalPicture.colourBar(.viridis, range: range, console: s.console,
+                                                 label: "|d unit / dx|; white: theoretical, magenta: effective; " + Raster.overlayScale(range, largest: largest)))
     }
 
     /// The smallest square (odd side) around the map's centre of mass holding `share` of its

@@ -8,12 +8,31 @@ enum ExploreCommands {
 
     static let scale = Options.choice("--scale", "colour range per channel, for the layer, or over every layer so far",
                                       default: FeatureGrid.Scale.channel)
-    static let top = Options.int("--top", "K", "the K channels with the highest mean activation (default 16, at most 256)")
+    /// How many channels `maps` draws without --top or --channels.
+    static let mapsCount = 16
+    static let top = Options.int("--top", "K", "the K channels with the highest mean activation, at most 256", absent: "\(mapsCount)")
     static let channels = Options.words("--channels", ["A-B"], "channels A to B (e.g. 0-15)") { $0[0] }
     static let selectionOptions: [any DeclaredOption] = [top, channels, scale]
 
+    /// A layer's name for pictures: "hdr.enc3 of dark" when it came from stepping `dark`.
+    static func title(_ s: Session, _ name: String) -> String {
+        guard let input = s.pipelineInput, s.variables[name]?.origin.hasPrefix("step ") == true else { return name }
+        return "\(name) of \(input)"
+    }
+
+    /// A pipeline layer (or its .skip) not computed yet is stepped to first, as `latent` does;
+    /// other names are left to `Session.variable` to report.
+    static func stepIfNeeded(_ s: Session, _ name: String) throws {
+        guard s.variables[name] == nil, let p = s.pipeline else { return }
+        let step = name.hasSuffix(".skip") ? String(name.dropLast(5)) : name
+        guard let target = Pipeline.stepNames.firstIndex(of: step) else { return }
+        guard p.position <= target else { throw REPLError("\(name) is missing; `reset` and step again") }
+        s.console.line(s.console.dim("(stepping to \(step) first)"))
+        for r in try p.step(to: step) { ModelCommands.publish(s, r.name) }
+    }
+
     /// The channels and grid chosen by --top / --channels / --scale for tensor `t`.
-    static func grid(_ s: Session, _ name: String, _ t: Tensor, _ a: Arguments, defaultCount: Int = 16) throws -> (FeatureGrid, String) {
+    static func grid(_ s: Session, _ name: String, _ t: Tensor, _ a: Arguments, defaultCount: Int = mapsCount) throws -> (FeatureGrid, String) {
         guard t.shape.count == 4, t.n == 1 else { throw REPLError("\(name) is \(t.shapeString); maps draws (1, C, H, W) feature maps") }
         var channels: [Int], note: String
         if a.has(Self.top) && a.has(Self.channels) { throw REPLError("use either --top or --channels, not both") }
@@ -43,7 +62,7 @@ enum ExploreCommands {
         }
         let map = s.colourMap(lo: lo, hi: hi)
         let range: ClosedRange<Float>? = scale == .channel ? nil : map.range(lo: lo, hi: hi)
-        return (FeatureGrid(tensor: t, channels: channels, map: map, range: range), note + ", scale: \(scale.rawValue)")
+        return (FeatureGrid(tensor: t, channels: channels, map: map, range: range, title: title(s, name)), note + ", scale: \(scale.rawValue)")
     }
 
     static let maps = Command(
@@ -58,23 +77,37 @@ enum ExploreCommands {
     ) { s, a in
         let name = try a.positional(0, "a layer name")
         try a.expectAtMost(1)
+        try stepIfNeeded(s, name)
         let v = try s.variable(name)
         let t = v.tensor
         let (g, note) = try grid(s, name, t, a)
         let cols = s.pictureColumns
         let tile = max(6, min(32, max(t.w, 8), cols / min(g.channels.count, 8) - 1))
         let perRow = max(1, min(g.channels.count, (cols + 1) / (tile + 1)))
-        s.console.line("\(s.console.bold(name)): \(t.c) maps of \(t.h)x\(t.w); \(note)")
+        s.console.line("\(s.console.bold(g.title)): \(t.c) maps of \(t.h)x\(t.w); \(note)")
         let raster = g.raster(tile: tile, gap: 1, perRow: perRow, labels: false)
         let text = TerminalPicture.render(raster, display: s.settings.display, console: s.console, columns: raster.width, maxRows: 400)
-        s.console.picture(terminal: text, png: g.png(), caption: "\(name) feature maps")
-        s.console.line("tiles left to right, top to bottom: channels " + g.channels.map(String.init).joined(separator: " "))
+        s.console.picture(terminal: text, raster: g.pngRaster(), caption: "\(g.title) feature maps")
+        for line in legendLines(s, g, perRow: perRow) { s.console.line(line) }
+    }
+
+    /// Under a grid in the terminal: which channel each tile is, and how its values map to colours
+    /// (the shared colour bar, or each tile's own range row by row).
+    static func legendLines(_ s: Session, _ g: FeatureGrid, perRow: Int) -> [String] {
         if let r = g.range {
-            s.console.line(TerminalPicture.colourBar(g.map, range: r, console: s.console, label: g.map.rawValue))
-        } else {
-            let lo = g.channels.map { g.range(of: $0).lowerBound }.min()!, hi = g.channels.map { g.range(of: $0).upperBound }.max()!
-            s.console.line("each tile: its own min (dark) to max (bright), \(g.map.rawValue); values in \(formatNumber(Double(lo)))..\(formatNumber(Double(hi)))")
+            return ["tiles left to right, top to bottom: channels " + g.channels.map(String.init).joined(separator: " "),
+                    TerminalPicture.colourBar(g.map, range: r, console: s.console, label: "\(g.map.rawValue), one range for every tile")]
         }
+        let unit: ClosedRange<Float> = g.map == .diverging ? -1...1 : 0...1
+        let words = g.map == .diverging ? ("-m", "+m", "each tile its own range: m = its largest |value|, 0 white")
+                                        : ("min", "max", "each tile its own range, its min to its max")
+        var lines = [TerminalPicture.colourBar(g.map, range: unit, console: s.console, label: "\(g.map.rawValue): " + words.2 + ", per tile below",
+                                               ends: (words.0, words.1))]
+        for row in stride(from: 0, to: g.channels.count, by: perRow) {
+            let cells = g.channels[row..<min(row + perRow, g.channels.count)].map { "c\($0) \(g.rangeText($0))" }
+            lines.append("  row \(row / perRow + 1): " + cells.joined(separator: "   "))
+        }
+        return lines
     }
 
     enum Network: String, CaseIterable { case hdr, ldr }

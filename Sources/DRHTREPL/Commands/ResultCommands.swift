@@ -88,7 +88,7 @@ enum ResultCommands {
             s.console.line("left: \(name), right: \(out)")
             s.showRaster(pair, caption: "\(name) | \(out)")
         } else {
-            s.console.picture(terminal: "", png: pair.png(), caption: "\(name) | \(out)")
+            s.console.picture(terminal: "", raster: pair, caption: "\(name) | \(out)")
         }
         if let gain {
             s.set(out + ".gain", Variable(gain, kind: .gain, origin: "infer \(name) (gain map, \(mode))"))
@@ -225,6 +225,10 @@ enum ResultCommands {
     }
 
     static let each = Options.text("--each", "DIR", "one PNG per channel into DIR", completion: .path)
+    /// How many channels a grid PNG holds without --top or --channels (--each writes every channel).
+    static let exportGridCount = 64
+    static let exportTop = Options.int("--top", "K", "the K channels with the highest mean activation, at most 256",
+                                       absent: "\(exportGridCount) in a grid PNG, every channel with --each")
     static let export = Command(
         "export", summary: "Write a variable to .png, .jpg, .npy or .hdr; a layer as a grid PNG.",
         synopsis: "NAME PATH",
@@ -234,9 +238,10 @@ enum ResultCommands {
             + "--each DIR writes one PNG per channel. "
             + "Files are written atomically: an interrupted export leaves no half-written file.",
         arguments: [.variable, .path],
-        options: [each] + ExploreCommands.selectionOptions
+        options: [each, exportTop, ExploreCommands.channels, ExploreCommands.scale]
     ) { s, a in
         let name = try a.positional(0, "a variable name")
+        try ExploreCommands.stepIfNeeded(s, name)
         let v = try s.variable(name)
         if let dir = try a.value(each) {
             try a.expectAtMost(1)
@@ -245,7 +250,7 @@ enum ResultCommands {
             let expanded = (dir as NSString).expandingTildeInPath
             do { try FileManager.default.createDirectory(atPath: expanded, withIntermediateDirectories: true) }
             catch { throw REPLError("cannot create \(dir): \(error.localizedDescription)") }
-            let (g, _) = try ExploreCommands.grid(s, name, t, a, defaultCount: t.c)
+            let (g, _) = try ExploreCommands.grid(s, name, t, a, defaultCount: t.c)      // --each: every channel
             let plane = t.h * t.w
             for (k, c) in g.channels.enumerated() {
                 if Interrupt.isRequested { throw REPLError("export stopped (Ctrl-C) after \(k) of \(g.channels.count) files in \(dir)") }
@@ -280,24 +285,26 @@ enum ResultCommands {
                 try ImageIO.write(raster.pixels, to: expanded)
                 s.console.line("wrote \(path) (\(v.tensor.w)x\(v.tensor.h)" + (note.isEmpty ? "" : ", \(note)") + ")")
             }
-            s.console.picture(terminal: "", png: s.imageRaster(v).0.png(), caption: path)
+            s.console.picture(terminal: "", raster: s.imageRaster(v).0, caption: path)
         } else if v.kind == .gain && v.tensor.c == 1 {
             guard ext == "png" else { throw REPLError("\(name) is a gain map; export it as .png (a picture) or .npy (the stops)") }
-            let (raster, range) = s.gainRaster(v.tensor, maxSide: Int.max)
-            let png = raster.png()
-            try AtomicFile.write(png, to: expanded)
-            s.console.picture(terminal: "", png: png, caption: path)
+            let (map, range) = s.gainRaster(v.tensor, maxSide: Int.max)
+            let raster = map.framed(title: "\(name): the gain map, in stops", legend: "blue: darkened, white: unchanged, red: brightened (stops = log2 of the gain)",
+                                    map: .diverging, range: range)
+            try AtomicFile.write(raster.png(), to: expanded)
+            s.console.picture(terminal: "", raster: raster, caption: path)
             s.console.line("""
-                wrote \(path) (\(raster.width)x\(raster.height), blue-white-red from \
+                wrote \(path) (\(map.width)x\(map.height) and a colour bar, blue-white-red from \
                 \(formatNumber(Double(range.lowerBound))) to \(formatNumber(Double(range.upperBound))) stops)
                 """)
         } else {
             guard ext == "png" else { throw REPLError("\(name) is \(v.kind.rawValue); export it as .png (a grid) or .npy (the raw tensor)") }
-            let (g, note) = try ExploreCommands.grid(s, name, v.tensor, a, defaultCount: min(v.tensor.c, 64))
-            let png = g.png()
-            try AtomicFile.write(png, to: expanded)
-            s.console.picture(terminal: "", png: png, caption: path)
-            s.console.line("wrote \(path): a grid of \(g.channels.count) maps (\(note)) with a \(g.map.rawValue) colour bar")
+            let (g, note) = try ExploreCommands.grid(s, name, v.tensor, a, defaultCount: exportGridCount)
+            let raster = g.pngRaster()
+            try AtomicFile.write(raster.png(), to: expanded)
+            s.console.picture(terminal: "", raster: raster, caption: path)
+            let maps = g.channels.count == 1 ? "one map" : "a grid of \(g.channels.count) maps"
+            s.console.line("wrote \(path): \(maps) of \(g.title) (\(note)), each labelled with its channel; colours: \(g.legend)")
         }
     }
 }

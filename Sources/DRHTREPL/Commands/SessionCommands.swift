@@ -158,20 +158,24 @@ enum SessionCommands {
         try LessonRunner(session: s).run(file: s.inputPath(path), title: nil)
     }
 
+    static let fullPictures = Options.flag("--full", "also write pictures larger than the display size at full resolution, into PATH_files")
+
     static let notebook = Command(
         "notebook", summary: "Save the session as a notebook: Jupyter (.ipynb), HTML (self-contained) or Markdown.",
-        usage: "notebook save PATH.ipynb|PATH.html|PATH.md", example: "notebook save session.ipynb",
+        usage: "notebook save PATH.ipynb|PATH.html|PATH.md [--full]", example: "notebook save session.ipynb",
         details: "Every command becomes a cell with its output and its pictures. "
             + "A .ipynb is a Jupyter notebook (nbformat 4): it opens in Jupyter, nbviewer, VS Code and on GitHub, "
             + "narration as markdown cells, commands as code cells with their outputs (the cells hold drht commands, not Python). "
             + "HTML embeds the pictures, so the one file opens in any browser; "
-            + "Markdown writes them into a PATH_files folder beside it.",
-        arguments: [.words(["save"]), .path]
+            + "Markdown writes them into a PATH_files folder beside it. "
+            + "Pictures are embedded at most \(NotebookRecorder.displaySide) pixels on their long side; "
+            + "--full also writes the larger ones at full resolution into PATH_files. A failed command's cell keeps its error.",
+        arguments: [.words(["save"]), .path], options: [fullPictures]
     ) { s, a in
         guard a.positional.first == "save" else { throw REPLError("usage: \(a.usage)") }
         let path = try a.positional(1, "a .ipynb, .html or .md path")
         try a.expectAtMost(2)
-        let n = try NotebookExport.save(s.notebook, to: (path as NSString).expandingTildeInPath, title: "drht session")
+        let n = try NotebookExport.save(s.notebook, to: (path as NSString).expandingTildeInPath, title: "drht session", full: a.has(fullPictures))
         s.console.line("wrote \(path): \(n.cells) cells, \(n.images) pictures")
     }
 

@@ -17,6 +17,12 @@ public struct FeatureGrid {
     public let map: ColourMap
     /// The shared range (layer/global scale); nil = per channel.
     public let range: ClosedRange<Float>?
+    /// What the grid shows, e.g. "hdr.enc3 of dark", written above an exported PNG.
+    public let title: String
+
+    public init(tensor: Tensor, channels: [Int], map: ColourMap, range: ClosedRange<Float>?, title: String = "") {
+        self.tensor = tensor; self.channels = channels; self.map = map; self.range = range; self.title = title
+    }
 
     /// Channel `c`'s range under this grid's scale.
     public func range(of c: Int) -> ClosedRange<Float> {
@@ -25,10 +31,12 @@ public struct FeatureGrid {
         return map.range(lo: s.min, hi: s.max)
     }
 
-    /// The picture: tiles of `tile` x `tile` pixels, `gap` pixels apart, `perRow` across.
+    /// The picture: tiles of `tile` x `tile` pixels, `gap` pixels apart, `perRow` across. With
+    /// `labels`, each tile has its channel number under it and, when tiles have their own ranges,
+    /// that range on a second line.
     public func raster(tile: Int, gap: Int, perRow: Int, labels: Bool) -> Raster {
         let rowsOfTiles = (channels.count + perRow - 1) / perRow
-        let labelHeight = labels ? 8 : 0
+        let labelHeight = labels ? (range == nil ? 14 : 8) : 0
         let w = perRow * tile + (perRow - 1) * gap
         let h = rowsOfTiles * (tile + labelHeight) + (rowsOfTiles - 1) * gap
         let out = Raster(width: w, height: h, fill: (0.12, 0.12, 0.12))
@@ -38,31 +46,44 @@ public struct FeatureGrid {
                 .resized(width: tile, height: tile)
             let x = (k % perRow) * (tile + gap), y = (k / perRow) * (tile + labelHeight + gap)
             out.paste(tileRaster, x: x, y: y)
-            if labels { TinyFont.draw(String(c), into: out, x: x + 1, y: y + tile + 2, scale: 1, colour: (0.9, 0.9, 0.9)) }
+            if labels {
+                TinyFont.draw("c\(c)", into: out, x: x + 1, y: y + tile + 2, scale: 1, colour: (0.9, 0.9, 0.9))
+                if range == nil { TinyFont.draw(rangeText(c), into: out, x: x + 1, y: y + tile + 8, scale: 1, colour: (0.75, 0.75, 0.75)) }
+            }
         }
         return out
     }
 
-    /// The PNG for `export`: tiles at least 64 px, labelled, with a colour bar underneath.
-    public func png() -> [UInt8] {
-        let tile = max(64, min(tensor.h, 256))
-        let perRow = min(channels.count, 8)
-        let grid = raster(tile: tile, gap: 4, perRow: perRow, labels: true)
-        let barHeight = 36
-        let out = Raster(width: max(grid.width, 200), height: grid.height + barHeight, fill: (0.12, 0.12, 0.12))
-        out.paste(grid, x: 0, y: 0)
-        let r = range ?? {
-            let all = channels.map { range(of: $0) }
-            return (all.map(\.lowerBound).min() ?? 0)...(all.map(\.upperBound).max() ?? 1)
-        }()
-        let barWidth = out.width - 16
-        for x in 0..<barWidth {
-            let v = r.lowerBound + (r.upperBound - r.lowerBound) * Float(x) / Float(max(barWidth - 1, 1))
-            for y in 0..<10 { out.set(8 + x, grid.height + 6 + y, map.colour(v, range: r)) }
+    /// Channel `c`'s colour range as printed under its tile: "-0.83..2.1".
+    public func rangeText(_ c: Int) -> String {
+        let r = range(of: c)
+        return FeatureGrid.short(r.lowerBound) + ".." + FeatureGrid.short(r.upperBound)
+    }
+
+    /// Three significant digits, short enough to fit under a 64-pixel tile.
+    static func short(_ v: Float) -> String { formatNumber(Double(v), digits: 3) }
+
+    /// The legend in words: how values map to colours.
+    public var legend: String {
+        let colours = map == .diverging ? "blue negative, white 0, red positive" : "\(map.rawValue): dark low, bright high"
+        if let range {
+            return "one range for every tile, \(FeatureGrid.short(range.lowerBound)) to \(FeatureGrid.short(range.upperBound)) (\(colours))"
         }
-        let lo = TerminalPicture.format(r.lowerBound), hi = TerminalPicture.format(r.upperBound)
-        TinyFont.draw(lo, into: out, x: 8, y: grid.height + 20, scale: 2, colour: (0.9, 0.9, 0.9))
-        TinyFont.draw(hi, into: out, x: out.width - 8 - TinyFont.width(hi, scale: 2), y: grid.height + 20, scale: 2, colour: (0.9, 0.9, 0.9))
-        return out.png()
+        return map == .diverging
+            ? "each tile its own range, -m to +m where m is its largest |value| (\(colours)); the range is under each tile"
+            : "each tile its own range, its min to its max (\(colours)); the range is under each tile"
+    }
+
+    /// The PNG for `export`: a title and the legend above, tiles at least 64 px labelled with their
+    /// channel (and range), a colour bar underneath.
+    public func png() -> [UInt8] { pngRaster().png() }
+
+    public func pngRaster() -> Raster {
+        let tile = max(64, min(tensor.h, 256))
+        let grid = raster(tile: tile, gap: 4, perRow: min(channels.count, 8), labels: true)
+        let header = title.isEmpty ? "\(channels.count) of \(tensor.c) channels" : "\(title): \(channels.count) of \(tensor.c) channels"
+        if let range { return grid.framed(title: header, legend: legend, map: map, range: range) }
+        return grid.framed(title: header, legend: legend, map: map, range: map == .diverging ? -1...1 : 0...1,
+                           ends: map == .diverging ? ("-M", "+M", "0") : ("TILE MIN", "TILE MAX", nil))
     }
 }

@@ -3,12 +3,23 @@
 import DRHTImageIO
 
 extension Raster {
+    /// The percentile of |value| at which overlays' colours saturate: a few extreme pixels would
+    /// otherwise take the whole range and leave the rest of the map nearly invisible.
+    static let overlayPercentile = 99.0
+
     /// `map` (photo.width x photo.height values) over `photo`: magnitudes (>= 0) through viridis,
-    /// signed values through blue-white-red centred on 0.
-    static func overlay(_ map: UnsafePointer<Float>, on photo: Raster, signed: Bool) -> (raster: Raster, range: ClosedRange<Float>) {
+    /// signed values through blue-white-red centred on 0. Colours saturate at the
+    /// `overlayPercentile`th percentile of |value| (`range`); `largest` is the largest |value|.
+    static func overlay(_ map: UnsafePointer<Float>, on photo: Raster, signed: Bool)
+        -> (raster: Raster, range: ClosedRange<Float>, largest: Float) {
         let n = photo.width * photo.height
-        var peak: Float = 0
-        for i in 0..<n where map[i].isFinite { peak = max(peak, abs(map[i])) }
+        var magnitudes: [Float] = []
+        magnitudes.reserveCapacity(n)
+        for i in 0..<n where map[i].isFinite { magnitudes.append(abs(map[i])) }
+        magnitudes.sort()
+        let largest = magnitudes.last ?? 0
+        var peak = magnitudes.isEmpty ? 0 : magnitudes[Int(Double(magnitudes.count - 1) * overlayPercentile / 100)]
+        if peak <= 0 { peak = largest }
         peak = max(peak, 1e-30)
         let range: ClosedRange<Float> = signed ? -peak...peak : 0...peak
         let colourMap: ColourMap = signed ? .diverging : .viridis
@@ -23,7 +34,13 @@ extension Raster {
                 out.set(x, y, (gray * (1 - alpha) + c.0 * alpha, gray * (1 - alpha) + c.1 * alpha, gray * (1 - alpha) + c.2 * alpha))
             }
         }
-        return (out, range)
+        return (out, range, largest)
+    }
+
+    /// The colour bar's words for an overlay: where the colours saturate.
+    static func overlayScale(_ range: ClosedRange<Float>, largest: Float) -> String {
+        "colours saturate at the \(Int(overlayPercentile))th percentile of |value| (\(formatNumber(Double(range.upperBound), digits: 3))); "
+            + "the largest is \(formatNumber(Double(largest), digits: 3))"
     }
 
     /// Draws the outline of rows x columns (inclusive pixel ranges), `thickness` px wide.

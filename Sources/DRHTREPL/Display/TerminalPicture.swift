@@ -131,9 +131,11 @@ public enum TerminalPicture {
     }
 
     /// A colour bar: `lo ▕████…▏ hi` in colour, or an ASCII ramp without colour.
+    /// `ends` replaces the numbers at the two ends with words (e.g. "min", "max" when each tile
+    /// of a grid has its own range).
     public static func colourBar(_ map: ColourMap, range: ClosedRange<Float>, console: Console, width: Int = 32,
-                                 label: String = "") -> String {
-        let lo = format(range.lowerBound), hi = format(range.upperBound)
+                                 label: String = "", ends: (String, String)? = nil) -> String {
+        let lo = ends?.0 ?? format(range.lowerBound), hi = ends?.1 ?? format(range.upperBound)
         var bar = ""
         for i in 0..<width {
             let v = range.lowerBound + (range.upperBound - range.lowerBound) * (Float(i) + 0.5) / Float(width)

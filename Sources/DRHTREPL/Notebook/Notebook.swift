@@ -6,21 +6,48 @@ import DRHTImageIO
 import Foundation
 
 public final class NotebookRecorder {
+    public struct Picture {
+        public var caption: String
+        /// At display size: the long side at most `NotebookRecorder.displaySide`.
+        public var png: [UInt8]
+        /// The full-resolution PNG when the picture was reduced (and the budget allowed).
+        public var full: [UInt8]?
+    }
     public struct Cell {
         public enum Kind: Equatable { case command(String), narration(String) }
         public var kind: Kind
         public var text = ""
-        public var images: [(caption: String, png: [UInt8])] = []
+        public var images: [Picture] = []
+        /// The one-line error the command stopped with, if it failed.
+        public var error: String?
     }
     public private(set) var cells: [Cell] = []
     private var open: [Int] = []
+    private var fullBytes = 0
+
+    /// Pictures go into notebooks at most this many pixels on their long side (a 12-megapixel
+    /// photo or a 64-tile grid would otherwise make a notebook of tens of megabytes).
+    public static let displaySide = 800
+    /// Full-resolution copies kept for `notebook save --full`, at most this many bytes in all.
+    public static let fullBudget = 256 << 20
 
     public init() {}
 
     func beginCell(_ command: String) { cells.append(Cell(kind: .command(command))); open.append(cells.count - 1) }
     func endCell() { _ = open.popLast() }
     func text(_ s: String) { if let i = open.last { cells[i].text += s } }
-    func image(_ png: [UInt8], caption: String) { if let i = open.last, !png.isEmpty { cells[i].images.append((caption, png)) } }
+    func error(_ message: String) { if let i = open.last, cells[i].error == nil { cells[i].error = message } }
+    func image(_ raster: Raster, caption: String) {
+        guard let i = open.last, raster.width > 0, raster.height > 0 else { return }
+        let side = NotebookRecorder.displaySide
+        guard max(raster.width, raster.height) > side else { cells[i].images.append(Picture(caption: caption, png: raster.png())); return }
+        let scale = Double(side) / Double(max(raster.width, raster.height))
+        let small = raster.resized(width: max(1, Int(Double(raster.width) * scale)), height: max(1, Int(Double(raster.height) * scale)))
+        var full: [UInt8]? = raster.png()
+        if fullBytes + full!.count > NotebookRecorder.fullBudget { full = nil } else { fullBytes += full!.count }
+        cells[i].images.append(Picture(caption: caption + " (\(raster.width)x\(raster.height), shown at \(small.width)x\(small.height))",
+                                       png: small.png(), full: full))
+    }
     func narration(_ paragraph: String) { cells.append(Cell(kind: .narration(paragraph))) }
 
     /// The cells to save: everything except the `notebook save` commands themselves.
@@ -34,8 +61,28 @@ public enum NotebookExport {
 
     /// Writes `.ipynb`, `.html` or `.md` by the path's extension (atomically; pictures first).
     @discardableResult
-    public static func save(_ notebook: NotebookRecorder, to path: String, title: String) throws -> Summary {
+    /// With `full`, pictures reduced to display size are also written at full resolution into a
+    /// PATH_files folder beside the notebook, and each reduced picture's caption names its file.
+    public static func save(_ notebook: NotebookRecorder, to path: String, title: String, full: Bool = false) throws -> Summary {
         var cells = notebook.savedCells
+        if full {
+            let folder = URL(fileURLWithPath: path).deletingPathExtension().path + "_files"
+            let relative = URL(fileURLWithPath: folder).lastPathComponent
+            var n = 0
+            for c in cells.indices {
+                for k in cells[c].images.indices {
+                    guard let bytes = cells[c].images[k].full else { continue }
+                    if n == 0 {
+                        do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+                        catch { throw REPLError("cannot create \(folder): \(error.localizedDescription)") }
+                    }
+                    n += 1
+                    let file = String(format: "full-%03d.png", n)
+                    try AtomicFile.write(bytes, to: (folder as NSString).appendingPathComponent(file))
+                    cells[c].images[k].caption += "; full resolution: \(relative)/\(file)"
+                }
+            }
+        }
         // A lesson's first paragraph is its title, already the page's heading.
         if case .narration(let first)? = cells.first?.kind, first == title { cells.removeFirst() }
         let images = cells.reduce(0) { $0 + $1.images.count }
@@ -89,6 +136,7 @@ public enum NotebookExport {
         .narration { margin: 1em 0; line-height: 1.5; }
         pre { font-family: ui-monospace, monospace; font-size: 13px; margin: 0.3em 0; white-space: pre-wrap; }
         pre.in { color: #075; font-weight: bold; }
+        pre.err { color: #b00; }
         img { image-rendering: pixelated; max-width: 100%; display: block; margin: 0.4em 0; border: 1px solid #ccc; }
         figure { margin: 0; } figcaption { font-size: 12px; color: #666; }
         </style></head><body>
@@ -102,6 +150,7 @@ public enum NotebookExport {
             case .command(let c):
                 out += "<section class=\"cell\">\n<pre class=\"in\">drht&gt; \(escape(c))</pre>\n"
                 if !cell.text.isEmpty { out += "<pre class=\"out\">\(escape(cell.text))</pre>\n" }
+                if let error = cell.error { out += "<pre class=\"err\">error: \(escape(error))</pre>\n" }
                 for image in cell.images {
                     let b64 = Data(image.png).base64EncodedString()
                     out += "<figure><img src=\"data:image/png;base64,\(b64)\" alt=\"\(escape(image.caption))\"><figcaption>\(escape(image.caption))</figcaption></figure>\n"
@@ -143,6 +192,9 @@ public enum NotebookExport {
                 count += 1
                 var outputs: [[String: Any]] = []
                 if !cell.text.isEmpty { outputs.append(["output_type": "stream", "name": "stdout", "text": lines(cell.text)]) }
+                if let error = cell.error {
+                    outputs.append(["output_type": "error", "ename": "error", "evalue": error, "traceback": ["error: " + error]])
+                }
                 for image in cell.images {
                     outputs.append(["output_type": "display_data", "metadata": [String: Any](),
                                     "data": ["image/png": Data(image.png).base64EncodedString(), "text/plain": [image.caption]]])
@@ -167,6 +219,7 @@ public enum NotebookExport {
             case .command(let c):
                 out += "```\ndrht> \(c)\n"
                 if !cell.text.isEmpty { out += cell.text + (cell.text.hasSuffix("\n") ? "" : "\n") }
+                if let error = cell.error { out += "error: " + error + "\n" }
                 out += "```\n\n"
                 for (image, path) in zip(cell.images, paths) { out += "![\(image.caption)](\(path))\n\n" }
             }

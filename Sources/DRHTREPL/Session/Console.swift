@@ -65,10 +65,11 @@ public final class Console {
     /// Terminal-only output: progress bars and pictures, never recorded as text.
     public func terminalOnly(_ text: String) { sink(text) }
 
-    /// A picture: `terminal` goes to the screen, `png` (with a caption) into the notebook.
-    public func picture(terminal: String, png: [UInt8]?, caption: String) {
+    /// A picture: `terminal` goes to the screen, `raster` (with a caption) into the notebook
+    /// (encoded there at display size).
+    public func picture(terminal: String, raster: Raster?, caption: String) {
         if !terminal.isEmpty { sink(terminal) }
-        if let png { recorder?.image(png, caption: caption) }
+        if let raster { recorder?.image(raster, caption: caption) }
     }
 
     // MARK: - Styles (no-ops without colour)

@@ -32,8 +32,8 @@ public enum Options {
     }
 
     /// A whole number, nil when absent; its range depends on the data (`Arguments.value(_:in:)`).
-    public static func int(_ name: String, _ placeholder: String, _ help: String) -> REPLOption<Int?> {
-        REPLOption(spec: OptionSpec(name, [placeholder], help)) { words in
+    public static func int(_ name: String, _ placeholder: String, _ help: String, absent: String? = nil) -> REPLOption<Int?> {
+        REPLOption(spec: OptionSpec(name, [placeholder], help + (absent.map { " (default: \($0))" } ?? ""))) { words in
             try words.map { w -> Int in
                 guard let v = Int(w[0]) else { throw REPLError("\(name) takes a whole number (got \(printable(w[0], limit: 40)))") }
                 return v

@@ -18,7 +18,7 @@ extension Session {
         let rows = maxRows ?? max(8, min(60, console.height - 5))
         let text = TerminalPicture.render(raster, display: settings.display, console: console,
                                           columns: columns ?? pictureColumns, maxRows: rows)
-        console.picture(terminal: text, png: raster.png(), caption: caption)
+        console.picture(terminal: text, raster: raster, caption: caption)
     }
 
     /// The colour map for data spanning lo...hi under the `colormap` setting.

@@ -149,6 +149,17 @@ public final class Session {
         history.append(trimmed)
         notebook.beginCell(trimmed)
         defer { notebook.endCell() }
+        do {
+            try run(trimmed)
+        } catch is LessonLeft {
+            throw LessonLeft()
+        } catch {
+            notebook.error(Session.describe(error))     // the cell keeps its error as output
+            throw error
+        }
+    }
+
+    private func run(_ trimmed: String) throws {
         let words = try Arguments.words(trimmed)
         guard let name = words.first else { return }
         guard let command = Registry.find(name) else {
