@@ -39,12 +39,21 @@ public final class DRHT {
         self.hdr = hdr; self.ldr = ldr; self.constants = constants; self.notes = notes
     }
 
-    /// What the weights file's notes say of its training ("trained 3250 steps, mean of 33
-    /// checkpoints, steps 1650–3250"), nil for weights that never trained.
+    /// What the weights file's notes say of its training in a few words ("trained 3250 steps";
+    /// "stage 6, a weight average of checkpoints, its last run 600 steps"), nil for weights that
+    /// never trained. `model info` lists the notes themselves.
     public var trainingSummary: String? {
         guard let steps = notes["steps"] else { return nil }
         // Metadata come from the file: escaped and bounded before anyone prints them.
-        return "trained \(printable(steps, limit: 20)) steps" + (notes["averaged"].map { ", \(printable($0, limit: 120))" } ?? "")
+        let run = printable(steps, limit: 20)
+        var parts: [String] = []
+        if let stage = notes["stage"] { parts.append(printable(stage.prefix { $0 != ":" }, limit: 24)) }
+        if notes["averaged"] != nil {
+            parts.append("a weight average of checkpoints, its last run \(run) steps")
+        } else {
+            parts.append("trained \(run) steps")
+        }
+        return parts.joined(separator: ", ")
     }
 
     /// The two networks with their state_dict prefixes.

@@ -50,6 +50,10 @@ final class CompletionTests: XCTestCase {
         XCTAssertEqual(words("latent --net ", "l"), ["ldr"])
         XCTAssertEqual(words("synth ", "--"), ["--seed", "--ev", "--size"])
         XCTAssertEqual(words("set display ", "k"), ["kitty"])
+        // Each setting offers its own values only.
+        XCTAssertEqual(words("set mode ", ""), ["gain", "direct"])
+        XCTAssertEqual(words("set pauses ", ""), ["on", "off"])
+        XCTAssertEqual(words("set threads ", ""), [])
         // After `as` comes a new name: nothing to complete.
         XCTAssertEqual(words("infer scene as ", "s"), [])
     }

@@ -38,8 +38,14 @@ enum ImageCommands {
         s.console.line("\(s.console.bold(name)): \(kind.rawValue) \(size) (\(image.format.rawValue), \(image.bitDepth)-bit \(channelName(image.channels)))"
                        + ((image.details.isEmpty) ? "" : ", " + image.details.joined(separator: ", ")))
         s.console.line("  " + summary(image.pixels, kind: kind))
+        if image.channels == 2 || image.channels == 4 {
+            s.console.line("  its alpha channel was composited over black (drht works on RGB): transparent parts are black")
+        }
         if max(image.width, image.height) > 1536 {
-            s.console.line(s.console.yellow("  large image: inference takes many seconds and a lot of memory; `load PATH --max 1024` makes a smaller copy"))
+            let mp = String(format: "%.1f", Double(image.width * image.height) / 1e6)
+            s.console.line(s.console.yellow("  large image (\(mp) megapixels): `infer` in gain mode (the default) runs the network on a "
+                + "\(s.settings.workSize)-px copy and carries its gain map to every pixel, a second or two; `use` steps through that copy; "
+                + "direct mode at full size would take minutes and gigabytes (`load PATH --max 1024` makes a smaller copy)"))
         }
     }
 

@@ -1,6 +1,7 @@
 // The network itself: its table (model), which weights (model load/init/save), and stepping
 // through the two-stage pipeline one layer at a time (use, step, reset).
 import DRHTEngine
+import DRHTImageIO
 import DRHTModel
 import Foundation
 
@@ -28,6 +29,11 @@ enum ModelCommands {
         case "info":
             try a.expectAtMost(1)
             try table(s)
+            let notes = try s.model().notes.filter { DRHT.runNotes.contains($0.key) || ["data", "framing", "size", "batch", "learning_rate"].contains($0.key) }
+            if !notes.isEmpty {
+                s.console.line("the weights file's training notes:")
+                for (key, value) in notes.sorted(by: { $0.key < $1.key }) { s.console.line("  \(key): \(printable(value, limit: 200))") }
+            }
         case "load":
             let path = try a.positional(1, "a .safetensors file")
             try a.expectAtMost(2)
@@ -41,7 +47,8 @@ enum ModelCommands {
             let deconv = try a.value(Self.deconv)
             s.setModel(DRHT.initialized(seed: UInt64(seed), deconv: deconv),
                        source: "random initialisation, seed \(seed)" + (deconv == .icnr ? ", ICNR deconvolutions" : ""))
-            s.console.line("model: random weights (seed \(seed)\(deconv == .icnr ? ", ICNR deconvolutions" : "")) — untrained, so its pictures are noise")
+            s.console.line("model: random weights (seed \(seed)\(deconv == .icnr ? ", ICNR deconvolutions" : "")), untrained "
+                           + "(in gain mode, `infer`'s default, the photo keeps its own pixels, so an untrained network's faults show best in `set mode direct`)")
         case "save":
             let path = try a.positional(1, "a .safetensors path")
             try a.expectAtMost(2)

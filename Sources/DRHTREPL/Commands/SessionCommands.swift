@@ -83,8 +83,8 @@ enum SessionCommands {
             """ + " "
             + "`set` alone shows the current values.",
         arguments: [.words(["display", "colormap", "threads", "width", "colour", "pauses", "mode", "work-size"]),
-                    .words(Settings.Display.allCases.map(\.rawValue) + Settings.ColourMap.allCases.map(\.rawValue)
-                           + ["on", "off", "auto", "gain", "direct"])]
+                    .keyed(["display": Settings.Display.allCases.map(\.rawValue), "colormap": Settings.ColourMap.allCases.map(\.rawValue),
+                            "width": ["auto"], "colour": ["on", "off"], "pauses": ["on", "off"], "mode": ["gain", "direct"]])]
     ) { s, a in
         try a.expectAtMost(2)
         guard let key = a.positional.first else {

@@ -16,6 +16,8 @@ public enum Completion {
         /// A number to explain (`saliency`): `hdr.latent:`, `out[`, `psnr:NAME`, ...
         case target
         case words([String])
+        /// Words that depend on the argument before (`set mode <Tab>` offers gain, direct).
+        case keyed([String: [String]])
     }
 
     public enum Result: Equatable {
@@ -48,6 +50,9 @@ public enum Completion {
         }
         guard !command.arguments.isEmpty else { return .words([]) }
         let kind = command.arguments[min(positionalIndex, command.arguments.count - 1)]
+        if case .keyed(let byKey) = kind {
+            return .words(filter(args.last.flatMap { byKey[$0] } ?? [], word))
+        }
         return candidates(kind, word, session)
     }
 
@@ -71,6 +76,7 @@ public enum Completion {
             }
             return .words(filter(DRHT.probeSteps.map { $0 + ":" } + ["out", "out[", "psnr:", "mse:"], word))
         case .words(let list): return .words(filter(list, word))
+        case .keyed: return .words([])
         }
     }
 

@@ -55,11 +55,16 @@ public final class LineEditor {
             }
             if interrupted {
                 Interrupt.clear()
+                // "^C" after what was typed (the cursor moved to the end of the line first), then
+                // a fresh line: readline's cleanup returns the cursor to column 0, so writing
+                // after it would print over the prompt.
+                rl_point = rl_end
+                rl_redisplay()
+                FileHandle.standardOutput.write(Data("^C\n".utf8))
                 rl_free_line_state()
                 rl_callback_sigcleanup()
                 rl_cleanup_after_signal()
                 rl_callback_handler_remove()
-                FileHandle.standardOutput.write(Data("^C\n".utf8))
                 if interruptEnds { return .interrupted }
                 continue
             }
