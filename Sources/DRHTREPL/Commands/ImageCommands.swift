@@ -65,9 +65,9 @@ enum ImageCommands {
         var text = "min \(formatNumber(Double(s.min))) max \(formatNumber(Double(s.max))) mean \(formatNumber(s.mean)) std \(formatNumber(s.std))"
         if kind == .image {
             let (lo, hi) = clipped(t)
-            text += ", \(percent(lo)) at 0, \(percent(hi)) at 1"
+            text += ", \(percent(lo)) black (every channel 0), \(percent(hi)) clipped (a channel at 1)"
         } else if kind == .hdr {
-            text += ", dynamic range \(formatNumber(dynamicRangeStops(t), digits: 3)) stops"
+            text += ", dynamic range \(formatNumber(dynamicRangeStops(t), digits: 3)) stops (luminance, 0.5th to 99.5th percentile)"
         }
         return text
     }
@@ -304,7 +304,8 @@ enum ImageCommands {
         s.console.line("   " + left + String(repeating: " ", count: max(1, bins - left.count - right.count)) + right)
         if v.kind == .image {
             let (c0, c1) = clipped(v.tensor)
-            s.console.line("  clipped: \(percent(c0)) black, \(percent(c1)) white" + (c0 + c1 > 0.05 ? " — detail lost there is what the HDR network must guess" : ""))
+            s.console.line("  \(percent(c0)) black (every channel 0), \(percent(c1)) clipped (a channel at 1)"
+                           + (c0 + c1 > 0.05 ? " — detail lost there is what the HDR network must guess" : ""))
         }
     }
 }

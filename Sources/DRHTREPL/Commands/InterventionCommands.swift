@@ -119,8 +119,9 @@ enum InterventionCommands {
     static func report(_ s: Session, intact: Tensor, changed: Tensor, name: String, out: String) {
         var sum = 0.0, peak: Float = 0
         for i in 0..<intact.count { let d = abs(changed.data[i] - intact.data[i]); sum += Double(d); peak = max(peak, d) }
-        let lumaIntact = meanLuma(intact), lumaChanged = meanLuma(changed)
-        s.console.line(String(format: "  change: mean |difference| %.4f, largest %.3f; mean luma %.3f -> %.3f", sum / Double(intact.count), peak, lumaIntact, lumaChanged))
+        // The mean over R, G and B, as `expect mean(NAME)` measures it.
+        s.console.line(String(format: "  change: mean |difference| %.4f, largest %.3f; mean %.3f -> %.3f",
+                              sum / Double(intact.count), peak, intact.stats.mean, changed.stats.mean))
         if let t = s.variables[name + ".target"], t.tensor.shape == intact.shape,
            let p0 = try? PSNR.compute(intact, t.tensor), let p1 = try? PSNR.compute(changed, t.tensor),
            let s0 = try? SSIM.compute(intact, t.tensor), let s1 = try? SSIM.compute(changed, t.tensor) {
@@ -128,11 +129,6 @@ enum InterventionCommands {
         }
         s.console.line("left: \(name).intact, right: \(out)")
         s.showRaster(Raster.sideBySide([Raster.image(intact), Raster.image(changed)]), caption: "\(name).intact | \(out)")
-    }
-
-    static func meanLuma(_ t: Tensor) -> Double {
-        let luma = ImageCommands.luminance(t)
-        return luma.reduce(0.0) { $0 + Double($1) } / Double(luma.count)
     }
 
     /// The stepping pipeline starts again under the new interventions (its outputs were made

@@ -15,13 +15,13 @@ enum ModelCommands {
 
     static let model = Command(
         "model", summary: "The network's layer table, or load/initialise/save its weights.",
-        usage: "model [info | load FILE | init [--seed N] [--deconv kaiming|icnr] | save FILE]", example: "model info",
+        usage: "model [info | load FILE | default | init [--seed N] [--deconv kaiming|icnr] | save FILE]", example: "model info",
         details: """
             `model` prints one row per layer of one autoencoder (both stages have the same layers, with their \
             own weights): kind, kernel, stride, channels, output size for the current input, parameters, FLOPs \
-            and receptive field in input pixels.
+            and receptive field in input pixels. `model default` goes back to the shipped weights after `init` or `load`.
             """,
-        arguments: [.words(["info", "load", "init", "save"]), .path],
+        arguments: [.words(["info", "load", "default", "init", "save"]), .path],
         options: [seed, deconv]
     ) { s, a in
         let sub = a.positional.first ?? "info"
@@ -41,6 +41,10 @@ enum ModelCommands {
             s.setModel(m, source: path)
             let steps = m.trainingSummary.map { ", \($0)" } ?? ""
             s.console.line("model: \(path) (\(formatCount(m.parameterCount)) parameters\(steps))")
+        case "default":
+            try a.expectAtMost(1)
+            let m = try s.useDefaultModel()
+            s.console.line("model: \(s.modelSource) (\(formatCount(m.parameterCount)) parameters\(m.trainingSummary.map { ", \($0)" } ?? ""))")
         case "init":
             try a.expectAtMost(1)
             let seed = try a.value(Self.seed)
@@ -66,8 +70,9 @@ enum ModelCommands {
 
     static func table(_ s: Session) throws {
         let m = try s.model()
-        let size = s.pipeline.map { max(replicatePaddedSize($0.height), replicatePaddedSize($0.width)) } ?? 256
-        let inputNote = s.pipeline == nil ? "a 256x256 input (`use IMAGE` for yours)" : "the current input, padded to \(size)x\(size)"
+        let height = s.pipeline.map { replicatePaddedSize($0.height) } ?? 256, width = s.pipeline.map { replicatePaddedSize($0.width) } ?? 256
+        let inputNote = s.pipeline == nil ? "a 256x256 input (`use IMAGE` for yours)"
+            : "the current input, \(s.pipeline!.width)x\(s.pipeline!.height)" + (height != s.pipeline!.height || width != s.pipeline!.width ? ", padded to \(width)x\(height)" : "")
         s.console.line("DRHT: two autoencoders with the same layers (hdr.*, then ldr.*), \(formatCount(m.parameterCount)) parameters in all")
         s.console.line("model weights: \(s.modelSource); sizes and FLOPs for \(inputNote)")
         let header = ["layer", "kind", "kernel", "stride", "channels", "output", "params", "FLOPs", "RF"]
@@ -76,12 +81,12 @@ enum ModelCommands {
         var totalParams = 0, totalFlops = 0.0
         for spec in Architecture.layers {
             let params = spec.kernel * spec.kernel * spec.inChannels * spec.outChannels + 3 * spec.outChannels
-            let o = spec.outputSize(networkInput: size)
-            let flops = spec.flops(networkInput: size)
+            let oh = spec.outputSize(networkInput: height), ow = spec.outputSize(networkInput: width)
+            let flops = spec.flops(networkInput: height) * Double(width) / Double(height)     // positions scale with H x W
             totalParams += params; totalFlops += flops
             let kind = spec.kind == .transposedConv ? "deconv" : (spec.kind == .head ? "conv (head)" : "conv")
             rows.append([spec.name + (spec.skipFrom.map { " +\($0)" } ?? ""), kind, "\(spec.kernel)x\(spec.kernel)", "\(spec.stride)",
-                         "\(spec.inChannels)->\(spec.outChannels)", "\(o)x\(o)", formatCount(params),
+                         "\(spec.inChannels)->\(spec.outChannels)", "\(ow)x\(oh)", formatCount(params),
                          formatFlops(flops), "\(rf[spec.name]!)"])
         }
         rows.append(["total (one net)", "", "", "", "", "", formatCount(totalParams), formatFlops(totalFlops), ""])

@@ -200,7 +200,7 @@ enum ResultCommands {
     }
 
     static let grid = Command(
-        "grid", summary: "The 32-pixel grid score of an image: are the deconvolutions' dots visible?",
+        "grid", summary: "The 32-pixel grid score of an image (or a one-channel map): are the deconvolutions' dots visible?",
         usage: "grid NAME", example: "grid fixed",
         details: "The fine detail of the image's luma (minus a Gaussian blur, sigma 1 px) is folded onto one 32x32 tile by averaging every tile-aligned 32x32 block. "
             + """
@@ -212,8 +212,7 @@ enum ResultCommands {
         arguments: [.variable]
     ) { s, a in
         let (name, v) = try a.onlyVariable(s, "an image variable")
-        guard v.kind == .image else { throw REPLError("\(name) is \(v.kind.rawValue); grid scores LDR images (values in [0, 1])") }
-        let r = try GridScore.compute(v.tensor)
+        let r = try GridScore.compute(try gridInput(name, v))
         let verdict = r.score < 1.15 ? "no grid to speak of" : (r.score < 1.5 ? "a faint grid" : "a visible grid")
         s.console.line("\(s.console.bold(name)): grid score \(String(format: "%.2f", r.score)) (peak \(String(format: "%.1f", r.peak))) — \(verdict); about 1.0 for a photo")
         let tile = r.tile.map { Float($0) }
@@ -222,6 +221,20 @@ enum ResultCommands {
         s.showRaster(raster.resized(width: 8 * GridScore.period, height: 8 * GridScore.period), caption: "\(name): its detail folded onto one 32x32 tile",
                      columns: min(s.pictureColumns, 2 * GridScore.period), maxRows: GridScore.period)
         s.console.line(TerminalPicture.colourBar(.diverging, range: -m...m, console: s.console, label: "mean detail per tile pixel (luma)"))
+    }
+
+    /// What the grid score reads: an LDR image as it is; a one-channel map (saliency, a gain map)
+    /// stretched from its min..max to 0..1 first, so neither a sign nor a scale is cut off.
+    static func gridInput(_ name: String, _ v: Variable) throws -> Tensor {
+        if v.kind == .image { return v.tensor }
+        let t = v.tensor
+        guard t.shape.count == 4, t.n == 1, t.c == 1 else {
+            throw REPLError("\(name) is \(v.kind.rawValue) \(t.shapeString); grid scores LDR images and one-channel maps")
+        }
+        let st = t.stats, span = max(st.max - st.min, 1e-30)
+        let out = Tensor(zeros: t.shape)
+        for i in 0..<t.count { out.data[i] = (t.data[i] - st.min) / span }
+        return out
     }
 
     static let each = Options.text("--each", "DIR", "one PNG per channel into DIR", completion: .path)

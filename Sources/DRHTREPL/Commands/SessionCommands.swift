@@ -186,10 +186,11 @@ enum SessionCommands {
             + """
                 Values: numbers, shapes (1x512x8x8), NAME.shape/.min/.max/.mean/.std/.channels/.height/.width, \
                 psnr(A, B), ssim(A, B), fsim(A, B), mean(A), grid(A) (the 32-pixel grid score, see `grid`), clipped(A) (share \
-                of pixels at 0 or 1; black(A) and white(A) each alone), stops(A) (dynamic range in stops, as `info` \
-                prints it), cosine(A, B) (of two images' HDR latents), heldout_before(), heldout_after(), \
+                of pixels black or clipped; black(A): every channel at 0, white(A): a channel at 1), stops(A) (dynamic \
+                range in stops: log2 of luminance's 99.5th over its 0.5th percentile, as `info` prints it), cosine(A, B) (of two images' HDR latents), heldout_before(), heldout_after(), \
                 rf_theoretical() and rf_effective() (the last `rf`'s field sides in pixels), similarity(LAYER, EV) \
-                (the last `sweep`'s cosine similarity of LAYER at EV to 0 EV), and + - * / ( ).
+                (the last `sweep`'s cosine similarity of LAYER at EV to 0 EV; similarity(LAYER) its mean over the \
+                exposures; LAYER `input` is the photos themselves), and + - * / ( ).
                 """,
         arguments: [.variable]
     ) { s, a in

@@ -55,6 +55,14 @@ extension ExploreCommands {
             inputs[ev] = photo; outputs[ev] = c.corrected()
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        // The photos themselves, for scale: cosine ignores brightness, so even they stay close.
+        if let photo0 = inputs[0] {
+            for ev in evs where ev != 0 {
+                guard let photo = inputs[ev] else { continue }
+                let (cs, rl) = similarity(photo, photo0)
+                cosine["input", default: [:]][ev] = cs; relative["input", default: [:]][ev] = rl
+            }
+        }
         s.lastSweep = cosine
         let others = evs.filter { $0 != 0 }
         s.console.line("\(s.console.bold(name)) at \(evs.map { String(format: "%+g", $0) }.joined(separator: ", ")) EV (camera \(seed)), \(mode), "
@@ -62,7 +70,7 @@ extension ExploreCommands {
         s.console.line("each layer vs the 0 EV photo's: cosine similarity / relative L2 distance")
         let header = ["layer"] + others.map { String(format: "%+g EV", $0) } + ["cosine by EV"]
         var rows: [[String]] = []
-        for step in Pipeline.stepNames {
+        for step in ["input"] + Pipeline.stepNames {
             guard let cs = cosine[step], let rl = relative[step] else { continue }
             rows.append([step] + others.map { String(format: "%.3f/%.2f", cs[$0] ?? .nan, rl[$0] ?? .nan) }
                         + [Charts.sparkline(others.map { cs[$0] ?? 0 }, lo: 0, hi: 1)])
@@ -74,8 +82,12 @@ extension ExploreCommands {
             s.console.line(String(format: "  %+5g EV ", ev) + Charts.sparkline(Pipeline.stepNames.map { cosine[$0]?[ev] ?? 0 }, lo: 0, hi: 1))
         }
         let mean = Pipeline.stepNames.compactMap { step in cosine[step].map { (step, $0.values.reduce(0, +) / Double($0.count)) } }
-        if let least = mean.min(by: { $0.1 < $1.1 }), let most = mean.max(by: { $0.1 < $1.1 }) {
-            s.console.line(String(format: "most exposure-dependent: %@ (mean cosine %.3f); least: %@ (%.3f)", least.0, least.1, most.0, most.1))
+            .sorted { $0.1 < $1.1 }
+        if let most = mean.last, mean.count >= 3 {
+            let top = mean.prefix(3).map { String(format: "%@ %.3f", $0.0, $0.1) }.joined(separator: ", ")
+            s.console.line("most exposure-dependent (lowest mean cosine over the exposures): \(top); least: "
+                           + String(format: "%@ (%.3f)", most.0, most.1) + "; the photos themselves: "
+                           + String(format: "%.3f", (cosine["input"]?.values.reduce(0, +) ?? .nan) / Double(max(1, cosine["input"]?.count ?? 1))))
         }
         // The photos (top) and their corrections (bottom).
         let height = min(160, v.tensor.h)

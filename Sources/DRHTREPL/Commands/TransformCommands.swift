@@ -29,7 +29,10 @@ enum TransformCommands {
         try a.expectAtMost(2)
         let v = try s.variable(name)
         let out = Pow.forward(v.tensor, exponent: Float(g), scale: 1)
-        let kind: Variable.Kind = v.kind == .image && g > 1 ? .hdr : (v.kind == .hdr && g < 1 ? .image : v.kind)
+        // An LDR image through G > 1 becomes radiance; radiance through G < 1 an image only if it
+        // stays within 0..1 (otherwise it is still radiance, just compressed).
+        let kind: Variable.Kind = v.kind == .image && g > 1 ? .hdr
+            : (v.kind == .hdr && g < 1 && v.tensor.stats.max <= 1 ? .image : v.kind)
         let outName = a.asName ?? name + ".gamma"
         s.set(outName, Variable(out, kind: kind, origin: "gamma \(name) \(formatNumber(g))"))
         s.console.line("\(outName) = max(\(name), 0)^\(formatNumber(g))")

@@ -195,9 +195,7 @@ enum Expectation {
             case "grid":
                 // Images, and one-channel maps (a saliency map, a gain map): the dots are a pattern in either.
                 try arity(1)
-                let v = try session.variable(args[0])
-                guard v.isImage || (v.tensor.shape.count == 4 && v.tensor.c == 1) else { return .number(try GridScore.compute(try image(0)).score) }
-                return .number(try GridScore.compute(v.tensor).score)
+                return .number(try GridScore.compute(try ResultCommands.gridInput(args[0], try session.variable(args[0]))).score)
             case "clipped":
                 try arity(1)
                 let (lo, hi) = ImageCommands.clipped(try image(0))
@@ -229,10 +227,14 @@ enum Expectation {
                 return .number(Double(f == "rf_theoretical" ? r.theoretical : r.effective))
             case "similarity":
                 // similarity(LAYER, EV): EV may be negative, which tokenises as "-" and the number.
+                // similarity(LAYER) alone: the mean over the sweep's exposures (what its summary ranks).
                 let words = args.count == 3 && args[1] == "-" ? [args[0], "-" + args[2]] : args
-                guard words.count == 2, let ev = Double(words[1]) else { throw REPLError("similarity takes a layer and an exposure, e.g. similarity(hdr.latent, -2)") }
                 guard !session.lastSweep.isEmpty else { throw REPLError("similarity() needs a `sweep` first") }
-                guard let byEV = session.lastSweep[words[0]] else { throw REPLError("similarity: no layer \(words[0]) in the last sweep") }
+                guard let layer = words.first, let byEV = session.lastSweep[layer] else {
+                    throw REPLError("similarity: no layer \(words.first ?? "") in the last sweep")
+                }
+                if words.count == 1 { return .number(byEV.values.reduce(0, +) / Double(byEV.count)) }
+                guard words.count == 2, let ev = Double(words[1]) else { throw REPLError("similarity takes a layer and an exposure, e.g. similarity(hdr.latent, -2), or a layer alone (the mean)") }
                 guard let v = byEV[ev] else {
                     throw REPLError("similarity: the last sweep has no \(formatNumber(ev)) EV (it has \(byEV.keys.sorted().map { formatNumber($0) }.joined(separator: ", ")))")
                 }

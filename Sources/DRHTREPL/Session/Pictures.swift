@@ -34,7 +34,11 @@ extension Session {
     /// The picture of an image variable, and a note on how it was made displayable.
     func imageRaster(_ v: Variable) -> (Raster, String) {
         switch v.kind {
-        case .image: return (Raster.image(v.tensor), "")
+        case .image:
+            let st = v.tensor.stats
+            let note = st.min < 0 || st.max > 1
+                ? "values \(formatNumber(Double(st.min)))..\(formatNumber(Double(st.max))) drawn clipped to 0..1" : ""
+            return (Raster.image(v.tensor), note)
         case .hdr:
             let t = Pow.forward(v.tensor, exponent: 1 / 2.2, scale: 1)
             return (Raster.image(t), "shown as H^(1/2.2), clipped at 1")

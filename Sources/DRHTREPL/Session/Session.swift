@@ -109,6 +109,14 @@ public final class Session {
         return m
     }
 
+    /// Back to the shipped weights (after `model init` or `model load`), as at the session's start.
+    public func useDefaultModel() throws -> DRHT {
+        loadedModel = nil
+        let m = try model()
+        rebuildPipeline()
+        return m
+    }
+
     public func setModel(_ model: DRHT, source: String) {
         loadedModel = model
         modelSource = source
