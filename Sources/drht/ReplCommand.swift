@@ -64,7 +64,10 @@ struct SessionOptions: ParsableArguments {
     func session() throws -> Session {
         if let threads { EngineThreads.set(threads) }
         let session = Session(console: Console.standard())
-        if let weights { try session.execute("model load \"\(weights)\"") }
+        if let weights {
+            session.defaultWeightsPath = (weights as NSString).expandingTildeInPath      // what `model default` returns to
+            try session.execute("model load \"\(weights)\"")
+        }
         return session
     }
 }

@@ -2,6 +2,7 @@
 // it promises; a lesson run saved as a notebook parses back.
 import DRHTEngine
 import DRHTImageIO
+import DRHTModel
 @testable import DRHTREPL
 import Foundation
 import XCTest
@@ -38,6 +39,42 @@ final class LessonTests: XCTestCase {
         guard case .words(let words) = offered else { return XCTFail("lesson offers words") }
         for word in words where word != "list" {
             XCTAssertNoThrow(try LessonLibrary.find(word), "Tab offers \(word)")
+        }
+    }
+
+    /// Claims about what the trained network does, by lesson: each must FAIL when the lessons
+    /// run with untrained weights (`drht init --seed 1`), so the expects that check them have
+    /// teeth (claims about the architecture or arithmetic hold either way and are not listed).
+    static let trainedClaims: [Int: [String]] = [
+        4: ["cosine(under, over) < 0"],
+        5: ["psnr(hdr.head, tauH) > psnr(photo, tauH) + 1", "grid(photo.ablated) > grid(photo.intact) + 0.5"],
+        6: ["psnr(ldr.head, dark.target) > psnr(dark, dark.target) + 3", "psnr(ldr.head, bright.target) > psnr(hdr.head, bright.target) + 1"],
+        7: ["psnr(fixed, dark.target) > psnr(dark, dark.target) + 5", "grid(fixed_bright) > grid(bright) + 0.3",
+            "ssim(fixed_garden, garden_bright.target) > ssim(garden_bright.autoexp, garden_bright.target)"],
+        8: ["psnr(shipped, dark.target) > psnr(dark, dark.target) + 3"],
+        9: ["gain.gain.max < 0", "psnr(gain, bright.target) > psnr(bright, bright.target) + 5", "grid(direct) > grid(bright) + 1"],
+        10: ["region.max < 0.01", "region.min > -0.01"],
+        11: ["mean(swapped) < mean(dark)", "similarity(hdr.head, -3) > 0.9", "similarity(ldr.head, 3) > 0.9",
+             "mean(no_dec4) > mean(dark.intact) + 0.05"],
+    ]
+
+    func testTrainedClaimsFailWithAnUntrainedModel() throws {
+        try inTemporaryDirectory {
+            let untrained = FileManager.default.currentDirectoryPath + "/untrained.safetensors"
+            try DRHT.initialized(seed: 1).save(to: untrained, dtype: .f16)
+            for lesson in LessonLibrary.lessons() {
+                guard let claims = LessonTests.trainedClaims[lesson.number] else { continue }
+                var output = ""
+                let session = Session(console: Console(width: 80) { output += $0 })
+                session.defaultWeightsPath = untrained
+                session.expectFailures = []
+                XCTAssertNoThrow(try LessonRunner(session: session).run(file: lesson.path, title: lesson.title),
+                                 "\(lesson.name) did not run to its end untrained; output:\n\(output.suffix(3000))")
+                let failed = Set((session.expectFailures ?? []).map { $0.components(separatedBy: "  (")[0] })
+                for claim in claims {
+                    XCTAssert(failed.contains(claim), "\(lesson.name): `expect \(claim)` holds even untrained (or is not in the lesson)")
+                }
+            }
         }
     }
 
@@ -164,6 +201,35 @@ final class NotebookTests: XCTestCase {
         }
         session.notebook.narration("A paragraph with <html> & \"quotes\".")
         return session
+    }
+
+    /// A failed command's cell keeps its error (Jupyter: an `error` output), and a picture larger
+    /// than the display size goes in reduced, with its full-resolution copy beside the notebook
+    /// only with --full.
+    func testFailedCellsKeepTheirErrorAndPicturesGoInAtDisplaySize() throws {
+        try inTemporaryDirectory {
+            let session = Session(console: Console { _ in })
+            try session.execute("synth --size 1024 as big")
+            try session.execute("show big")
+            XCTAssertThrowsError(try session.execute("show nothing"))
+            XCTAssertThrowsError(try session.execute("frobnicate"))
+            try session.execute("notebook save nb.ipynb")
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "nb.ipynb"))) as! [String: Any]
+            let code = (json["cells"] as! [[String: Any]]).filter { $0["cell_type"] as? String == "code" }
+            XCTAssertEqual(code.count, 4)
+            let errors = code.compactMap { ($0["outputs"] as! [[String: Any]]).first { $0["output_type"] as? String == "error" } }
+            XCTAssertEqual(errors.count, 2)
+            XCTAssert((errors[0]["evalue"] as! String).contains("nothing"), "\(errors[0])")
+            XCTAssert((errors[1]["evalue"] as! String).contains("unknown command"), "\(errors[1])")
+            let shown = (code[1]["outputs"] as! [[String: Any]]).first { $0["output_type"] as? String == "display_data" }!
+            let png = try PNG.decode([UInt8](Data(base64Encoded: (shown["data"] as! [String: Any])["image/png"] as! String)!), path: "show big")
+            XCTAssertEqual(max(png.width, png.height), NotebookRecorder.displaySide)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: "nb_files"))
+            try session.execute("notebook save full.html --full")
+            let full = try ImageIO.read("full_files/full-001.png")
+            XCTAssertEqual([full.width, full.height], [1024, 1024])
+            XCTAssert(try String(contentsOfFile: "full.html", encoding: .utf8).contains("full_files/full-001.png"))
+        }
     }
 
     func testHTMLIsSelfContainedAndParsesBack() throws {

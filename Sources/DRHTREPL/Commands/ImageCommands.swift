@@ -127,7 +127,7 @@ enum ImageCommands {
         s.set(name, Variable(t.input, kind: .image, origin: "synth --seed \(seed)"))
         s.set(name + ".hdr_gt", Variable(t.hdr, kind: .hdr, origin: "synth --seed \(seed) (ground truth)"))
         s.set(name + ".target", Variable(t.target, kind: .image, origin: "synth --seed \(seed) (target)"))
-        s.console.line("\(s.console.bold(name)): LDR photo \(size)x\(size) of scene \(seed)" + (ev.map { ", exposure \(formatNumber(Double($0))) EV" } ?? ""))
+        s.console.line("\(s.console.bold(name)): LDR photo \(size)x\(size) of scene \(seed)" + (ev.map { ", exposure \(String(format: "%+g", Double($0))) EV from auto-exposure" } ?? ""))
         s.console.line("  " + summary(t.input, kind: .image))
         s.console.line("\(s.console.bold(name + ".hdr_gt")): the scene's linear radiance; " + summary(t.hdr, kind: .hdr))
         s.console.line("\(s.console.bold(name + ".target")): the well-exposed target; " + summary(t.target, kind: .image))
@@ -231,8 +231,10 @@ enum ImageCommands {
             return s.imageRaster(v).0
         }
         s.console.line("left to right: " + names.map { name in
-            let t = s.variables[name]!.tensor
-            return "\(s.console.bold(name)) (\(t.w)x\(t.h))"
+            let v = s.variables[name]!, t = v.tensor, st = t.stats
+            let note = s.imageRaster(v).1
+            return "\(s.console.bold(name)) (\(t.w)x\(t.h), values \(formatNumber(Double(st.min)))..\(formatNumber(Double(st.max)))"
+                + (note.isEmpty ? "" : "; \(note)") + ")"
         }.joined(separator: ", "))
         s.showRaster(Raster.sideBySide(rasters), caption: names.joined(separator: " | "))
     }

@@ -19,7 +19,7 @@ enum ModelCommands {
         details: """
             `model` prints one row per layer of one autoencoder (both stages have the same layers, with their \
             own weights): kind, kernel, stride, channels, output size for the current input, parameters, FLOPs \
-            and receptive field in input pixels. `model default` goes back to the shipped weights after `init` or `load`.
+            and receptive field in input pixels. `model default` goes back to the weights the session started with (the shipped ones, or `drht --weights FILE`) after `init` or `load`.
             """,
         arguments: [.words(["info", "load", "default", "init", "save"]), .path],
         options: [seed, deconv]

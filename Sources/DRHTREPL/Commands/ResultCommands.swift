@@ -213,8 +213,9 @@ enum ResultCommands {
     ) { s, a in
         let (name, v) = try a.onlyVariable(s, "an image variable")
         let r = try GridScore.compute(try gridInput(name, v))
-        let verdict = r.score < 1.15 ? "no grid to speak of" : (r.score < 1.5 ? "a faint grid" : "a visible grid")
-        s.console.line("\(s.console.bold(name)): grid score \(String(format: "%.2f", r.score)) (peak \(String(format: "%.1f", r.peak))) — \(verdict); about 1.0 for a photo")
+        s.console.line("\(s.console.bold(name)): grid score \(String(format: "%.2f", r.score)) (peak \(String(format: "%.1f", r.peak))); "
+                       + "about 1 for most photos, higher where something repeats every 32 pixels (the deconvolutions' dots, but also "
+                       + "a straight edge along a tile row): compare with the input's score")
         let tile = r.tile.map { Float($0) }
         let m = max(tile.map { abs($0) }.max() ?? 0, 1e-6)
         let raster = tile.withUnsafeBufferPointer { Raster.mapped($0.baseAddress!, width: GridScore.period, height: GridScore.period, map: .diverging, range: -m...m) }

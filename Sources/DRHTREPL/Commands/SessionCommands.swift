@@ -134,7 +134,15 @@ enum SessionCommands {
 
     static let lesson = Command(
         "lesson", summary: "List the lessons, or run one (by number, name or file).",
-        usage: "lesson [list | N | FILE]", example: "lesson 1", arguments: [.lesson]
+        usage: "lesson [list | N | NAME | FILE]", example: "lesson 1",
+        details: """
+            N is a lesson's number (1 to the last; `lesson list` shows them), NAME the start of its name, with \
+            or without the number (`lesson gamma`, `lesson 02-gamma`), FILE any command file. At a terminal a \
+            lesson waits at each pause: Enter goes on, q (or Ctrl-C, Ctrl-D) leaves the lesson and keeps the \
+            session and its variables. Ctrl-C during a command stops that command and the lesson. Outside a \
+            terminal (`drht lesson N`, a pipe) pauses are skipped.
+            """,
+        arguments: [.lesson]
     ) { s, a in
         try a.expectAtMost(1)
         let which = a.positional.first ?? "list"
@@ -142,7 +150,7 @@ enum SessionCommands {
             let lessons = LessonLibrary.lessons()
             guard !lessons.isEmpty else { throw REPLError("no lessons found (looked in \(ProjectPaths.lessons() ?? "Lessons/")); set DRHT_LESSONS to the folder") }
             for l in lessons { s.console.line(String(format: "%3d  ", l.number) + l.title + s.console.dim("   (\(l.name))")) }
-            s.console.line("`lesson N` runs one; lessons pause at each step on a terminal (Enter to go on).")
+            s.console.line("`lesson N` runs one; at a terminal lessons pause at each step: Enter goes on, q leaves the lesson.")
             return
         }
         let file = try LessonLibrary.find(which)

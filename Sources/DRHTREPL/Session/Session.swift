@@ -97,7 +97,7 @@ public final class Session {
     /// weights, else a seeded random initialisation (said so once).
     public func model() throws -> DRHT {
         if let loadedModel { return loadedModel }
-        if let path = ProjectPaths.defaultWeights(), FileManager.default.fileExists(atPath: path) {
+        if let path = defaultWeightsPath ?? ProjectPaths.defaultWeights(), FileManager.default.fileExists(atPath: path) {
             let m = try DRHT.load(path)
             setModel(m, source: path)
             console.line(console.dim("(model: \(path))"))
@@ -109,7 +109,11 @@ public final class Session {
         return m
     }
 
-    /// Back to the shipped weights (after `model init` or `model load`), as at the session's start.
+    /// The weights a session starts with and `model default` returns to: `drht --weights FILE`,
+    /// else $DRHT_WEIGHTS, else the project's Weights/drht.safetensors.
+    public var defaultWeightsPath: String?
+
+    /// Back to the session's default weights (after `model init` or `model load`).
     public func useDefaultModel() throws -> DRHT {
         loadedModel = nil
         let m = try model()
