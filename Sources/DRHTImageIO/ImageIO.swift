@@ -14,7 +14,7 @@ public enum ImageIO {
         case .npy:
             let t = try NPY.decode(bytes, path: path)
             guard let pixels = imageTensor(fromNPY: t) else {
-                throw ImageIOError.unsupported(path: path, detail: "a \(t.shapeString) array is not an image; expected HxWx3 or 3xHxW")
+                throw ImageIOError.unsupported(path: path, detail: "a \(t.shapeString) array is not an image; expected HxWx3, 3xHxW or 1x3xHxW")
             }
             guard pixels.h > 0, pixels.w > 0 else {
                 throw ImageIOError.unsupported(path: path, detail: "a \(t.shapeString) array holds no pixels; an image needs at least 1 x 1")

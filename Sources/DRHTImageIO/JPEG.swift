@@ -30,7 +30,7 @@ public enum JPEG {
             }
         }
         return LoadedImage(pixels: pixels, format: .jpeg, bitDepth: 8, channels: Int(info.components),
-                           details: info.progressive != 0 ? ["progressive"] : ["baseline"])
+                           details: info.progressive != 0 ? ["progressive encoding"] : ["baseline encoding"])
     }
 
     private static func classify(_ message: String, path: String) -> ImageIOError {

@@ -47,7 +47,10 @@ public final class DRHT {
         // Metadata come from the file: escaped and bounded before anyone prints them.
         let run = printable(steps, limit: 20)
         var parts: [String] = []
-        if let stage = notes["stage"] { parts.append(printable(stage.prefix { $0 != ":" }, limit: 24)) }
+        if let stage = notes["stage"] {
+            let name = stage.prefix { $0 != ":" }.trimmingCharacters(in: .whitespaces)
+            parts.append(printable(name.first?.isNumber == true ? "stage " + name : name, limit: 24))
+        }
         if notes["averaged"] != nil {
             parts.append("a weight average of checkpoints, its last run \(run) steps")
         } else {

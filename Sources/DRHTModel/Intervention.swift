@@ -39,6 +39,14 @@ public struct Intervention: CustomStringConvertible {
         case .activation(let s, let c?): what = c.count == 1 ? "\(s):\(c.lowerBound)" : "\(s):\(c.lowerBound)-\(c.upperBound)"
         case .skip(let s): what = s + ".skip"
         }
+        if case .skip = site {
+            // The skip's encoder input e, not the fused sum s = d + e + d*e that `step` keeps under this name.
+            switch action {
+            case .scale(0): return "\(what): its encoder input e zeroed (s = d)"
+            case .scale(let k): return "\(what): its encoder input e x\(k)"
+            case .replace(_, let from): return "\(what): its encoder input replaced by \(from)'s"
+            }
+        }
         switch action {
         case .scale(0): return "\(what) zeroed"
         case .scale(let k): return "\(what) x\(k)"

@@ -14,7 +14,11 @@ public struct Triplet {
     public var input: Tensor     // LDR photo in [0, 1]
     public var hdr: Tensor       // linear radiance, log-average luminance 0.18
     public var target: Tensor    // well-exposed LDR in [0, 1]
-    public init(input: Tensor, hdr: Tensor, target: Tensor) { self.input = input; self.hdr = hdr; self.target = target }
+    /// The camera's exposure in EV, when a simulated camera took the input (nil: read from disk).
+    public var ev: Float?
+    public init(input: Tensor, hdr: Tensor, target: Tensor, ev: Float? = nil) {
+        self.input = input; self.hdr = hdr; self.target = target; self.ev = ev
+    }
 }
 
 public enum SyntheticScenes {
@@ -26,7 +30,7 @@ public enum SyntheticScenes {
         normalise(hdr)
         var camera = Camera.random(rng: &rng)
         if let ev { camera.ev = ev }
-        return Triplet(input: camera.photograph(hdr, rng: &rng), hdr: hdr, target: LocalToneMap.apply(hdr))
+        return Triplet(input: camera.photograph(hdr, rng: &rng), hdr: hdr, target: LocalToneMap.apply(hdr), ev: camera.ev)
     }
 
     // MARK: - The scene

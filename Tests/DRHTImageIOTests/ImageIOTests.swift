@@ -98,7 +98,7 @@ final class RoundTripTests: TempDirTestCase {
         for progressive in [false, true] {
             let path = file("rt\(progressive).jpg", try JPEG.encode(t, quality: 98, progressive: progressive))
             let back = try ImageIO.read(path)
-            XCTAssertEqual(back.details, [progressive ? "progressive" : "baseline"])
+            XCTAssertEqual(back.details, [progressive ? "progressive encoding" : "baseline encoding"])
             XCTAssertEqual(back.pixels.shape, [1, 3, 48, 64])
             // Lossy: the mean error stays small.
             var err: Float = 0

@@ -334,9 +334,10 @@ enum AttributionCommands {
         let photo = Raster.image(crop(x, height: p.height, width: p.width))
         let (picture, range, largest) = Raster.overlay(map.data, on: photo, signed: false)
         picture.outline(rows: rows, columns: cols, colour: (1, 1, 1))
+        // The effective square, drawn within the theoretical field (outside it the gradient is 0).
         let h = eff.side / 2
-        picture.outline(rows: max(0, eff.y - h)...min(p.height - 1, eff.y + h), columns: max(0, eff.x - h)...min(p.width - 1, eff.x + h),
-                        colour: (1, 0.2, 0.6))
+        picture.outline(rows: max(rows.lowerBound, eff.y - h)...min(rows.upperBound, eff.y + h),
+                        columns: max(cols.lowerBound, eff.x - h)...min(cols.upperBound, eff.x + h), colour: (1, 0.2, 0.6))
         s.set(out, Variable(map, kind: .attribution, origin: "rf \(layer) \(cx) \(cy)"))
         let framed = picture.framed(title: "receptive field of \(unit)",
                                     legend: "|d unit / dx|; white square: theoretical, magenta: effective; " + Raster.overlayScale(range, largest: largest),

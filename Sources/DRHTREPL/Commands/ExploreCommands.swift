@@ -156,7 +156,12 @@ enum ExploreCommands {
                 throw REPLError("--at X Y: the grid is \(t.w)x\(t.h), so 0 <= X < \(t.w) and 0 <= Y < \(t.h) (got \(at.joined(separator: " ")))")
             }
             vector = (0..<t.c).map { Double(t[0, $0, y, x]) }
-            what = "cell (\(x), \(y)) of the \(t.w)x\(t.h) grid — it sees roughly input pixels \(x * 32)..\(x * 32 + 31), \(y * 32)..\(y * 32 + 31) and far beyond"
+            // The cell's theoretical receptive field in the (padded) input, clipped to the image.
+            let f = ReceptiveField.theoretical(step: layer, x: x, y: y, height: t.h * 32, width: t.w * 32)
+            let (h, w) = (s.pipeline?.height ?? t.h * 32, s.pipeline?.width ?? t.w * 32)
+            let rows = f.rows.clamped(to: 0...(h - 1)), cols = f.columns.clamped(to: 0...(w - 1))
+            what = "cell (\(x), \(y)) of the \(t.w)x\(t.h) grid — it can see input rows \(rows.lowerBound)...\(rows.upperBound), "
+                + "columns \(cols.lowerBound)...\(cols.upperBound) (its receptive field; `rf \(layer) \(x) \(y)` draws it)"
         } else {
             vector = meanVector(t)
             what = "mean over the \(t.w)x\(t.h) grid (\(t.w * t.h) vector\(t.w * t.h == 1 ? "" : "s"))"

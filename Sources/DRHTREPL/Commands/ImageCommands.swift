@@ -10,11 +10,12 @@ enum ImageCommands {
     static let maxSide = Options.int("--max", "N", "shrink until the longer side is at most N pixels (32..16384)")
 
     static let load = Command(
-        "load", summary: "Load a PNG, JPEG or Radiance .hdr image into a variable.",
+        "load", summary: "Load a PNG, JPEG, Radiance .hdr or .npy image into a variable.",
         synopsis: "PATH", example: "load photos/dusk.jpg --max 512 as dusk",
         details: "The name defaults to the file's name without its extension. "
             + "In a lesson or `run` file, a relative path not found from the working directory is read from beside that file. "
-            + "A .hdr file becomes HDR radiance; PNG and JPEG become LDR images in [0, 1]. "
+            + "A .hdr file becomes HDR radiance; PNG and JPEG become LDR images in [0, 1]; a .npy float array shaped "
+            + "HxWx3 or 3xHxW (1x3xHxW as `export NAME x.npy` writes an image) becomes an image, or HDR radiance when its values pass 1. "
             + "--max N shrinks the image (averaging blocks of pixels) until its longer side is at most N: big photos step faster and need less memory.",
         arguments: [.path], options: [maxSide],
         namesResult: true
@@ -124,10 +125,11 @@ enum ImageCommands {
         let ev = try a.value(sceneEV).map { Float($0) }
         let name = a.asName ?? "scene"
         let t = SyntheticScenes.triplet(seed: UInt64(seed), size: size, ev: ev)
-        s.set(name, Variable(t.input, kind: .image, origin: "synth --seed \(seed)"))
-        s.set(name + ".hdr_gt", Variable(t.hdr, kind: .hdr, origin: "synth --seed \(seed) (ground truth)"))
-        s.set(name + ".target", Variable(t.target, kind: .image, origin: "synth --seed \(seed) (target)"))
-        s.console.line("\(s.console.bold(name)): LDR photo \(size)x\(size) of scene \(seed)" + (ev.map { ", exposure \(String(format: "%+g", Double($0))) EV from auto-exposure" } ?? ""))
+        let origin = "synth --seed \(seed) --ev \(formatNumber(Double(t.ev ?? 0), digits: 3))" + (size == 256 ? "" : " --size \(size)")
+        s.set(name, Variable(t.input, kind: .image, origin: origin))
+        s.set(name + ".hdr_gt", Variable(t.hdr, kind: .hdr, origin: origin + " (ground truth)"))
+        s.set(name + ".target", Variable(t.target, kind: .image, origin: origin + " (target)"))
+        s.console.line("\(s.console.bold(name)): LDR photo \(size)x\(size) of scene \(seed)" + ", exposure \(String(format: "%+.3g", Double(t.ev ?? 0))) EV from auto-exposure" + (ev == nil ? " (the seed's own)" : ""))
         s.console.line("  " + summary(t.input, kind: .image))
         s.console.line("\(s.console.bold(name + ".hdr_gt")): the scene's linear radiance; " + summary(t.hdr, kind: .hdr))
         s.console.line("\(s.console.bold(name + ".target")): the well-exposed target; " + summary(t.target, kind: .image))
@@ -172,6 +174,13 @@ enum ImageCommands {
         s.console.line("  " + summary(t.input, kind: .image))
         s.console.line("\(s.console.bold(out + ".hdr_gt")): \(name) linearised (sRGB), scaled to log-average 0.18; " + summary(t.hdr, kind: .hdr))
         s.console.line("\(s.console.bold(out + ".target")): the original photo, the target to score a correction against")
+        // The target is the photo as it is: say so when it is not well exposed itself.
+        let luma = luminance(v.tensor), mean = luma.reduce(0.0) { $0 + Double($1) } / Double(max(1, luma.count))
+        let (_, clippedShare) = clipped(v.tensor)
+        if mean < 0.3 || mean > 0.7 || clippedShare > 0.1 {
+            s.console.line(s.console.yellow("  note: \(name) itself looks \(mean < 0.3 ? "dark" : "bright") (mean luminance \(String(format: "%.2f", mean))"
+                + (clippedShare > 0.1 ? ", \(percent(clippedShare)) clipped" : "") + "); it is the target, so a correction is scored against it as it is"))
+        }
     }
 
     static let channel = Options.int("--channel", "C", "draw channel C alone through a colour map")

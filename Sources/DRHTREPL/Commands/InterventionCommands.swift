@@ -135,6 +135,7 @@ enum InterventionCommands {
     /// without them).
     static func resetStepping(_ s: Session) {
         guard s.rebuildPipeline() else { return }
-        s.console.line(s.console.dim("(the stepping pipeline was reset to run under the interventions; `step` starts again)"))
+        s.console.line(s.console.dim(s.interventions.isEmpty ? "(the stepping pipeline was reset to run the intact network; `step` starts again)"
+                                                             : "(the stepping pipeline was reset to run under the interventions; `step` starts again)"))
     }
 }

@@ -88,7 +88,8 @@ enum SessionCommands {
     ) { s, a in
         try a.expectAtMost(2)
         guard let key = a.positional.first else {
-            s.console.line("display \(s.settings.display.rawValue), colormap \(s.settings.colourMap.rawValue), threads \(EngineThreads.count), "
+            let drawn = s.settings.display == .blocks && !s.console.colour ? " (drawn as ASCII here: no colour)" : ""
+            s.console.line("display \(s.settings.display.rawValue)\(drawn), colormap \(s.settings.colourMap.rawValue), threads \(EngineThreads.count), "
                            + "width \(s.console.fixedWidth.map(String.init) ?? "auto (\(s.console.width))"), "
                            + "colour \(s.console.colour ? "on" : "off"), pauses \(s.settings.pauses ? "on" : "off"), "
                            + "mode \(s.settings.correction.name), work-size \(s.settings.workSize)")

@@ -68,12 +68,13 @@ extension ExploreCommands {
         s.console.line("\(s.console.bold(name)) at \(evs.map { String(format: "%+g", $0) }.joined(separator: ", ")) EV (camera \(seed)), \(mode), "
                        + "\(String(format: "%.1f", seconds)) s" + (s.interventions.isEmpty ? "" : "; with " + s.interventions.map(\.description).joined(separator: ", ")))
         s.console.line("each layer vs the 0 EV photo's: cosine similarity / relative L2 distance")
-        let header = ["layer"] + others.map { String(format: "%+g EV", $0) } + ["cosine by EV"]
+        let header = ["layer"] + others.map { String(format: "%+g EV", $0) } + ["mean cosine", "cosine by EV"]
         var rows: [[String]] = []
         for step in ["input"] + Pipeline.stepNames {
             guard let cs = cosine[step], let rl = relative[step] else { continue }
             rows.append([step] + others.map { String(format: "%.3f/%.2f", cs[$0] ?? .nan, rl[$0] ?? .nan) }
-                        + [Charts.sparkline(others.map { cs[$0] ?? 0 }, lo: 0, hi: 1)])
+                        + [String(format: "%.3f", others.map { cs[$0] ?? 0 }.reduce(0, +) / Double(others.count)),
+                           Charts.sparkline(others.map { cs[$0] ?? 0 }, lo: 0, hi: 1)])
         }
         for line in ModelCommands.formatTable(header: header, rows: rows) { s.console.line(line) }
         // The chart: per exposure, the cosine along the layers (left: hdr.enc1, right: ldr.head).
@@ -94,8 +95,20 @@ extension ExploreCommands {
         let top = Raster.sideBySide(evs.map { Raster.image(inputs[$0]!) }, maxHeight: height)
         let bottom = Raster.sideBySide(evs.map { Raster.image(outputs[$0]!) }, maxHeight: height)
         let gap = max(2, top.height / 25)
-        let picture = Raster(width: top.width, height: top.height + gap + bottom.height, fill: (1, 1, 1))
-        picture.paste(top, x: 0, y: 0); picture.paste(bottom, x: 0, y: top.height + gap)
+        // Labelled for a PNG: a title, the exposure under each column.
+        let head = 16, label = 14
+        let title = "\(name): top the photos, bottom their corrections (\(mode))"
+        let picture = Raster(width: max(top.width, TinyFont.width(title, scale: 2) + 4), height: head + top.height + gap + bottom.height + label,
+                             fill: (1, 1, 1))
+        let ink: (Float, Float, Float) = (0.1, 0.1, 0.1)
+        TinyFont.draw(title, into: picture, x: 2, y: 2, scale: 2, colour: ink)
+        picture.paste(top, x: 0, y: head); picture.paste(bottom, x: 0, y: head + top.height + gap)
+        let column = top.width / evs.count
+        for (k, ev) in evs.enumerated() {
+            let text = String(format: "%+g EV", ev)
+            TinyFont.draw(text, into: picture, x: k * column + max(0, (column - TinyFont.width(text, scale: 2)) / 2),
+                          y: head + top.height + gap + bottom.height + 2, scale: 2, colour: ink)
+        }
         s.set(name + ".sweep", Variable(picture.pixels, kind: .image, origin: "sweep \(name)"))
         s.console.line("top: \(name) at " + evs.map { String(format: "%+g", $0) }.joined(separator: ", ") + " EV; bottom: corrected")
         s.showRaster(picture, caption: "\(name) at " + evs.map { String(format: "%+g EV", $0) }.joined(separator: ", ") + ": photos and corrections")

@@ -15,7 +15,8 @@ extension Raster {
         let n = photo.width * photo.height
         var magnitudes: [Float] = []
         magnitudes.reserveCapacity(n)
-        for i in 0..<n where map[i].isFinite { magnitudes.append(abs(map[i])) }
+        // Exact zeros (outside a receptive field) are left out: they would pull the percentile down.
+        for i in 0..<n where map[i].isFinite && map[i] != 0 { magnitudes.append(abs(map[i])) }
         magnitudes.sort()
         let largest = magnitudes.last ?? 0
         var peak = magnitudes.isEmpty ? 0 : magnitudes[Int(Double(magnitudes.count - 1) * overlayPercentile / 100)]
@@ -39,7 +40,7 @@ extension Raster {
 
     /// The colour bar's words for an overlay: where the colours saturate.
     static func overlayScale(_ range: ClosedRange<Float>, largest: Float) -> String {
-        "colours saturate at the \(Int(overlayPercentile))th percentile of |value| (\(formatNumber(Double(range.upperBound), digits: 3))); "
+        "colours saturate at the \(Int(overlayPercentile))th percentile of the non-zero |values| (\(formatNumber(Double(range.upperBound), digits: 3))); "
             + "the largest is \(formatNumber(Double(largest), digits: 3))"
     }
 

@@ -17,8 +17,8 @@ public enum REPL {
             }
         }
         let c = session.console
-        c.line(c.bold("drht") + " — see how the DRHT network corrects badly exposed photos. "
-               + "`help` lists commands, `lesson 1` starts the first lesson, Ctrl-D leaves.")
+        c.line(c.bold("drht") + " — see how the DRHT network corrects badly exposed photos.")
+        c.line("`help` lists commands, `lesson 1` starts the first lesson, Ctrl-D leaves.")
         let prompt = c.colour ? "\u{1}\u{1B}[1;32m\u{2}drht>\u{1}\u{1B}[0m\u{2} " : "drht> "
         while !session.finished {
             switch editor.readLine(prompt: prompt) {

@@ -116,8 +116,11 @@ public final class Session {
     /// Back to the session's default weights (after `model init` or `model load`).
     public func useDefaultModel() throws -> DRHT {
         loadedModel = nil
-        let m = try model()
-        rebuildPipeline()
+        guard let path = defaultWeightsPath ?? ProjectPaths.defaultWeights(), FileManager.default.fileExists(atPath: path) else {
+            throw REPLError("no default weights found (Weights/drht.safetensors or $DRHT_WEIGHTS); `model load FILE` loads some")
+        }
+        let m = try DRHT.load(path)
+        setModel(m, source: path)
         return m
     }
 
