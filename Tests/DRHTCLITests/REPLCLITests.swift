@@ -8,7 +8,7 @@ final class REPLCLITests: CLITestCase {
                          directory: dir)
         XCTAssertEqual(r.status, 0, r.out + r.err)
         XCTAssertTrue(r.out.hasPrefix("> model init --seed 1\nmodel: random weights (seed 1, ICNR deconvolutions)"), r.out)
-        XCTAssertTrue(r.out.contains("> synth --size 32\nscene: LDR photo 32x32 of scene 1\n"), r.out)
+        XCTAssertTrue(r.out.contains("> synth --size 32\nscene: LDR photo 32x32 of scene 1, exposure -0.638 EV from auto-exposure (the seed's own)\n"), r.out)
         XCTAssertTrue(r.out.contains("# a comment\n"))
         XCTAssertTrue(r.out.contains("✓ scene.shape == 1x3x32x32"))
         XCTAssertFalse(r.out.contains("drht>"), "no prompt without a terminal")

@@ -7,7 +7,9 @@ import DRHTTraining
 import Foundation
 
 extension ExploreCommands {
-    static let sweepEVs = Options.words("--ev", ["E1,E2,..."], "the exposures in stops, -6..6 (default -3,-2,-1,0,1,2,3; 0 is always added)") { words in
+    static let defaultSweepEVs: [Double] = [-3, -2, -1, 0, 1, 2, 3]
+    static let sweepEVs = Options.words("--ev", ["E1,E2,..."], "the exposures in stops, -6..6 (default "
+                                        + defaultSweepEVs.map { formatNumber($0) }.joined(separator: ",") + "; 0 is always added)") { words in
         let parts = words[0].split(separator: ",", omittingEmptySubsequences: false)
         guard !parts.contains(where: \.isEmpty) else { throw REPLError("--ev takes exposures separated by commas, e.g. -2,0,2 (got \(printable(words[0], limit: 40)))") }
         return try parts.map { try Arguments.number(String($0), what: "--ev", range: -6...6) }
@@ -29,7 +31,7 @@ extension ExploreCommands {
     ) { s, a in
         let (name, v) = try a.onlyVariable(s, "a well-exposed photo")
         guard v.kind == .image else { throw REPLError("\(name) is \(v.kind.rawValue); sweep takes a well-exposed LDR photo (load one)") }
-        var evs = try a.value(sweepEVs) ?? [-3, -2, -1, 0, 1, 2, 3]
+        var evs = try a.value(sweepEVs) ?? defaultSweepEVs
         if !evs.contains(0) { evs.append(0) }
         evs = Array(Set(evs)).sorted()
         guard evs.count >= 2, evs.count <= 13 else { throw REPLError("--ev takes 1 to 12 exposures besides 0 (got \(evs.count - 1))") }

@@ -19,8 +19,8 @@ enum TrainCommands {
                                         default: defaults.framing)
     static let lr = Options.number("--lr", "LR", "Adam learning rate", default: Double(defaults.learningRate), range: 1e-7...0.5)
     static let seed = Options.int("--seed", "N", "order of training scenes", default: Int(defaults.seed), range: 0...Int(Int32.max))
-    static let data = Options.text("--data", "D", "synth, photos:DIR or a triplet folder (default synth)", completion: .path)
-    static let valData = Options.text("--val-data", "D", "held-out data for the validation loss, as --data (default synth)", completion: .path)
+    static let data = Options.text("--data", "D", "synth, photos:DIR or a triplet folder", default: "synth", completion: .path)
+    static let valData = Options.text("--val-data", "D", "held-out data for the validation loss, as --data", default: "synth", completion: .path)
     static let save = Options.text("--save", "FILE", "write the trained weights here afterwards", completion: .path)
 
     static let train = Command(
@@ -42,8 +42,8 @@ enum TrainCommands {
         config.framing = try a.value(framing)
         config.learningRate = Float(try a.value(lr))
         config.seed = UInt64(try a.value(seed))
-        config.data = try DataSource.parse(try a.value(data) ?? "synth")
-        config.validationData = try DataSource.parse(try a.value(valData) ?? "synth")
+        config.data = try DataSource.parse(try a.value(data))
+        config.validationData = try DataSource.parse(try a.value(valData))
         config.validateEvery = max(1, config.steps / 8)
         config.validationCount = 8
         let model = try s.model()

@@ -103,6 +103,12 @@ public enum Options {
         REPLOption(spec: OptionSpec(name, [placeholder], help, completion: completion)) { $0?[0] }
     }
 
+    /// Free text; `default` when absent (and said so in the help).
+    public static func text(_ name: String, _ placeholder: String, _ help: String, default value: String,
+                            completion: Completion.Kind = .none) -> REPLOption<String> {
+        REPLOption(spec: OptionSpec(name, [placeholder], "\(help) (default \(value))", completion: completion)) { $0?[0] ?? value }
+    }
+
     /// A flag: true when given.
     public static func flag(_ name: String, _ help: String) -> REPLOption<Bool> {
         REPLOption(spec: OptionSpec(name, [], help)) { $0 != nil }
