@@ -73,6 +73,9 @@ public struct Scores: Sendable {
     /// The 32-pixel grid score and its peak (GridScore: about 1 without a grid).
     public var grid: [Double] = []
     public var gridPeak: [Double] = []
+    /// PSNR over the input's clipped pixels (`ClippedRegion`), for the images where they cover
+    /// at least 0.5% of the picture.
+    public var clippedPSNR: [Double] = []
     /// Stage 1 only: RMS error of log(H + eps) against log(H_gt + eps).
     public var logError: [Double] = []
     public var milliseconds: [Double] = []
@@ -89,7 +92,7 @@ public struct Scores: Sendable {
 public struct EvaluatedImage {
     public let id: String
     public let input: Tensor, target: Tensor
-    public var outputs: [(method: String, image: Tensor, psnr: Double, ssim: Double, fsim: Double, grid: Double)] = []
+    public var outputs: [(method: String, image: Tensor, psnr: Double, ssim: Double, fsim: Double, grid: Double, clipped: Double?)] = []
 }
 
 public final class Evaluation {
@@ -98,6 +101,9 @@ public final class Evaluation {
     public static func stage1Label(_ mode: CorrectionMode) -> String { "DRHT stage 1 (\(mode))" }
     /// The baselines' rows, the input first.
     public static var baselineRows: [String] { Baseline.allCases.map { $0 == .identity ? "input" : $0.rawValue } }
+    /// Photos re-exposed by a known camera: that camera's exact inverse exposure, an oracle that
+    /// knows the exposure but cannot bring back what clipping lost (not a baseline: no verdict).
+    public static let oracleRow = "oracle: exact inverse exposure"
 
     public let data: EvaluationData
     public let model: DRHT
@@ -116,7 +122,10 @@ public final class Evaluation {
     }
 
     /// Row order of the table.
-    public var methods: [String] { Evaluation.baselineRows + modes.map(Evaluation.stage1Label) + modes.map(Evaluation.label) }
+    public var methods: [String] {
+        Evaluation.baselineRows + (scores[Evaluation.oracleRow] == nil ? [] : [Evaluation.oracleRow])
+            + modes.map(Evaluation.stage1Label) + modes.map(Evaluation.label)
+    }
 
     /// The row the baselines are measured against: the default correction (what `drht correct`
     /// does) when it is evaluated, else the first gain mode, else the first mode. (With
@@ -133,11 +142,18 @@ public final class Evaluation {
             let (id, t) = try data.triplet(i)
             var record = EvaluatedImage(id: id, input: t.input, target: t.target)
             let target = try FSIM.Features(t.target)      // once per image, not once per method
+            let clipped = ClippedRegion.mask(t.input)
             for b in Baseline.allCases {
                 let start = DispatchTime.now().uptimeNanoseconds
                 let out = b.apply(t.input)
                 let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
-                try score(b == .identity ? "input" : b.rawValue, out, target, ms: ms, into: &record)
+                try score(b == .identity ? "input" : b.rawValue, out, target, clipped, ms: ms, into: &record)
+            }
+            if t.reexposedPhoto, let camera = t.camera {
+                let start = DispatchTime.now().uptimeNanoseconds
+                let out = camera.undo(t.input)
+                let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+                try score(Evaluation.oracleRow, out, target, clipped, ms: ms, into: &record)
             }
             let eps = model.constants.epsilon
             let truth = Log.forward(t.hdr, epsilon: eps)
@@ -148,7 +164,7 @@ public final class Evaluation {
                 c.run()
                 let out = c.corrected()
                 let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
-                try score(Evaluation.label(mode), out, target, ms: ms, into: &record)
+                try score(Evaluation.label(mode), out, target, clipped, ms: ms, into: &record)
                 let estimate = Log.forward(c.hdrEstimate(), epsilon: eps)
                 var sum = 0.0
                 for k in 0..<estimate.count { let d = Double(estimate.data[k] - truth.data[k]); sum += d * d }
@@ -160,8 +176,11 @@ public final class Evaluation {
         }
     }
 
-    private func score(_ method: String, _ out: Tensor, _ target: FSIM.Features, ms: Double, into record: inout EvaluatedImage) throws {
+    private func score(_ method: String, _ out: Tensor, _ target: FSIM.Features, _ clipped: [Bool], ms: Double,
+                       into record: inout EvaluatedImage) throws {
         let psnr = try PSNR.compute(out, target.pixels), ssim = try SSIM.compute(out, target.pixels)
+        let clippedPSNR = try ClippedRegion.psnr(out, target.pixels, mask: clipped)
+        if let clippedPSNR { scores[method, default: Scores()].clippedPSNR.append(clippedPSNR) }
         let fsim = try FSIM.compute(FSIM.Features(out), target).fsim
         let grid = try GridScore.compute(out)
         scores[method, default: Scores()].psnr.append(psnr)
@@ -170,7 +189,7 @@ public final class Evaluation {
         scores[method, default: Scores()].grid.append(grid.score)
         scores[method, default: Scores()].gridPeak.append(grid.peak)
         scores[method, default: Scores()].milliseconds.append(ms)
-        if keepImages { record.outputs.append((method, out, psnr, ssim, fsim, grid.score)) }
+        if keepImages { record.outputs.append((method, out, psnr, ssim, fsim, grid.score, clippedPSNR)) }
     }
 
     /// The table as text lines.
@@ -179,21 +198,22 @@ public final class Evaluation {
         func left(_ s: String, _ n: Int) -> String { String(repeating: " ", count: max(0, n - s.count)) + s }
         let name = max(20, methods.map(\.count).max()! + 1)
         var lines = [pad("method", name) + left("PSNR dB (std)", 16) + left("SSIM (std)", 18) + left("FSIM (std)", 18)
-                     + left("grid (peak)", 14) + left("ms/image", 10)]
+                     + left("grid (peak)", 14) + left("clipped dB (n)", 16) + left("ms/image", 10)]
         lines.append(String(repeating: "-", count: lines[0].count))
         for m in methods {
             guard let s = scores[m] else { continue }
             let t = left(String(format: "%.1f", Scores.meanStd(s.milliseconds).mean), 10)
             if !s.logError.isEmpty {
                 let e = Scores.meanStd(s.logError)
-                lines.append(pad(m, name) + left(String(format: "log-domain RMSE %.3f (%.3f)", e.mean, e.std), 52) + left("", 14) + t)
+                lines.append(pad(m, name) + left(String(format: "log-domain RMSE %.3f (%.3f)", e.mean, e.std), 52) + left("", 14) + left("", 16) + t)
             } else {
                 let p = Scores.meanStd(s.psnr), q = Scores.meanStd(s.ssim), f = Scores.meanStd(s.fsim)
                 let g = Scores.meanStd(s.grid), gp = Scores.meanStd(s.gridPeak)
                 lines.append(pad(m, name) + left(String(format: "%.2f (%.2f)", p.mean, p.std), 16)
                              + left(String(format: "%.4f (%.3f)", q.mean, q.std), 18)
                              + left(String(format: "%.4f (%.3f)", f.mean, f.std), 18)
-                             + left(String(format: "%.2f (%.1f)", g.mean, gp.mean), 14) + t)
+                             + left(String(format: "%.2f (%.1f)", g.mean, gp.mean), 14)
+                             + left(s.clippedPSNR.isEmpty ? "n/a" : String(format: "%.2f (%d)", Scores.meanStd(s.clippedPSNR).mean, s.clippedPSNR.count), 16) + t)
             }
         }
         return lines
@@ -235,8 +255,10 @@ public final class Evaluation {
                 let g = Scores.meanStd(s.grid), gp = Scores.meanStd(s.gridPeak)
                 parts.append(String(format: """
                     {\"method\": \"%@\", \"psnr\": %.4f, \"psnr_std\": %.4f, \"ssim\": %.5f, \"ssim_std\": %.5f, \
-                    \"fsim\": %.5f, \"fsim_std\": %.5f, \"grid\": %.4f, \"grid_peak\": %.3f, \"ms\": %.2f}
-                    """, m, p.mean, p.std, q.mean, q.std, f.mean, f.std, g.mean, gp.mean, t))
+                    \"fsim\": %.5f, \"fsim_std\": %.5f, \"grid\": %.4f, \"grid_peak\": %.3f, \"psnr_clipped\": %@, \
+                    \"clipped_images\": %d, \"ms\": %.2f}
+                    """, m, p.mean, p.std, q.mean, q.std, f.mean, f.std, g.mean, gp.mean,
+                    s.clippedPSNR.isEmpty ? "null" : String(format: "%.4f", Scores.meanStd(s.clippedPSNR).mean), s.clippedPSNR.count, t))
             }
         }
         return "[" + parts.joined(separator: ", ") + "]"

@@ -43,7 +43,8 @@ public enum EvaluationReport {
             for o in image.outputs {
                 let cls = o.method == best ? " class=\"best\"" : ""
                 out += "<figure><img src=\"\(uri(o.image))\" alt=\"\(esc(o.method))\"><figcaption\(cls)>\(esc(o.method))<br>"
-                    + String(format: "%.2f dB, SSIM %.3f, FSIM %.3f, grid %.2f", o.psnr, o.ssim, o.fsim, o.grid) + "</figcaption></figure>\n"
+                    + String(format: "%.2f dB, SSIM %.3f, FSIM %.3f, grid %.2f", o.psnr, o.ssim, o.fsim, o.grid)
+                    + (o.clipped.map { String(format: "<br>clipped region %.2f dB", $0) } ?? "") + "</figcaption></figure>\n"
             }
             out += "<figure><img src=\"\(uri(image.target))\" alt=\"target\"><figcaption>target</figcaption></figure>\n</div>\n"
         }

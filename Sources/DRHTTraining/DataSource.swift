@@ -271,7 +271,7 @@ public enum PhotoTriplet {
         SyntheticScenes.normalise(hdr)
         var camera = Camera.random(rng: &rng)
         if let ev { camera.ev = ev }
-        return Triplet(input: camera.reexpose(photo, rng: &rng), hdr: hdr, target: photo.copy(), ev: camera.ev)
+        return Triplet(input: camera.reexpose(photo, rng: &rng), hdr: hdr, target: photo.copy(), camera: camera, reexposedPhoto: true)
     }
 }
 

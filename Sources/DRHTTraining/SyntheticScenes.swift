@@ -14,10 +14,15 @@ public struct Triplet {
     public var input: Tensor     // LDR photo in [0, 1]
     public var hdr: Tensor       // linear radiance, log-average luminance 0.18
     public var target: Tensor    // well-exposed LDR in [0, 1]
-    /// The camera's exposure in EV, when a simulated camera took the input (nil: read from disk).
-    public var ev: Float?
-    public init(input: Tensor, hdr: Tensor, target: Tensor, ev: Float? = nil) {
-        self.input = input; self.hdr = hdr; self.target = target; self.ev = ev
+    /// The simulated camera that took the input (nil: read from disk).
+    public var camera: Camera?
+    /// True when `camera` re-exposed a photo that is the target (`PhotoTriplet`): undoing its
+    /// exposure (`Camera.undo`) is then an oracle correction.
+    public var reexposedPhoto = false
+    /// The camera's exposure in EV.
+    public var ev: Float? { camera?.ev }
+    public init(input: Tensor, hdr: Tensor, target: Tensor, camera: Camera? = nil, reexposedPhoto: Bool = false) {
+        self.input = input; self.hdr = hdr; self.target = target; self.camera = camera; self.reexposedPhoto = reexposedPhoto
     }
 }
 
@@ -30,7 +35,7 @@ public enum SyntheticScenes {
         normalise(hdr)
         var camera = Camera.random(rng: &rng)
         if let ev { camera.ev = ev }
-        return Triplet(input: camera.photograph(hdr, rng: &rng), hdr: hdr, target: LocalToneMap.apply(hdr), ev: camera.ev)
+        return Triplet(input: camera.photograph(hdr, rng: &rng), hdr: hdr, target: LocalToneMap.apply(hdr), camera: camera)
     }
 
     // MARK: - The scene
@@ -209,6 +214,16 @@ public struct Camera {
     /// variance proportional to the light collected, so an exposure 2^ev shorter (ev < 0) needs
     /// sigma^2 (1 - 2^ev) more, relative to the signal; a longer one (ev >= 0) none.
     public func reexposureNoise() -> Float { noise * max(0, 1 - powf(2, ev)).squareRoot() }
+
+    /// The exact inverse of `reexpose`'s exposure, applied to what it made: through the same
+    /// curve at -ev, without noise. What clipping lost stays lost (a clipped pixel comes back as
+    /// the flat grey 2^-ev of white): an oracle that knows the exposure, and only that.
+    public func undo(_ taken: Tensor) -> Tensor {
+        var inverse = self
+        inverse.ev = -ev; inverse.noise = 0
+        var rng = SeededRandom(seed: 0)
+        return inverse.reexpose(taken, rng: &rng)
+    }
 
     /// `photo` (1, 3, H, W) in [0, 1] taken again `ev` stops over (+) or under (-): linearised
     /// through this camera's curve, times 2^ev, through the curve again (clipping at 1), with

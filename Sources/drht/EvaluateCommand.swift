@@ -18,9 +18,12 @@ struct EvaluateCommand: ParsableCommand {
                   drht evaluate --data photos:data/photos/eval --ev -2,-1,1,1.5
                   drht evaluate --data triplets/ --html report.html
         Rows: the input itself, auto-exposure + gamma, histogram equalisation, Reinhard 2002 on the \
-        linearised input, then for each correction mode DRHT's stage-1 HDR estimate (RMS error in \
-        the log domain) and DRHT's output. Grid: the 32-pixel grid score (about 1 for a photo; \
-        higher where the deconvolutions' dots show) and, in brackets, its peak.
+        linearised input, for photos an oracle (the exact inverse of the exposure that was applied: \
+        it knows the exposure but cannot bring back what clipping lost), then for each correction \
+        mode DRHT's stage-1 HDR estimate (RMS error in the log domain) and DRHT's output. Grid: the \
+        32-pixel grid score (about 1 for a photo; higher where the deconvolutions' dots show) and, in \
+        brackets, its peak. Clipped: PSNR over the pixels where any input channel is 255 (dilated by \
+        2 px), averaged over the n images where they cover at least 0.5% of the picture; n/a if none.
         """
     )
 
