@@ -329,3 +329,44 @@ struct SubPixelPhase {
         }
     }
 }
+
+// MARK: - Phase balance
+
+extension TransposedConv2D {
+    /// The output phase (row or column parity) that kernel tap `k` lands on: output o = 2i - p + k.
+    public func phase(ofTap k: Int) -> Int { ((k - padding) % 2 + 2) % 2 }
+
+    /// Makes the four output phases' DC gains equal for every (in, out) pair: from each tap
+    /// it subtracts its phase's excess over the mean of the four phase sums, shared evenly by
+    /// that phase's taps (the smallest change, in the L2 sense, that equalises them). A constant
+    /// input then gives a constant output away from the borders, instead of a pattern that
+    /// repeats every 2 pixels, which five such layers stack into the 32-pixel lattice.
+    public func balancePhases() {
+        let k = kernel, cin = inChannels, cout = outChannels
+        var count = [Int](repeating: 0, count: 4)
+        for ky in 0..<k { for kx in 0..<k { count[phase(ofTap: ky) * 2 + phase(ofTap: kx)] += 1 } }
+        let w = weight.data
+        for pair in 0..<(cin * cout) {
+            let base = w + pair * k * k
+            var sum = [Float](repeating: 0, count: 4)
+            for ky in 0..<k { for kx in 0..<k { sum[phase(ofTap: ky) * 2 + phase(ofTap: kx)] += base[ky * k + kx] } }
+            let mean = (sum[0] + sum[1] + sum[2] + sum[3]) / 4
+            for ky in 0..<k { for kx in 0..<k {
+                let g = phase(ofTap: ky) * 2 + phase(ofTap: kx)
+                base[ky * k + kx] -= (sum[g] - mean) / Float(count[g])
+            }}
+        }
+    }
+
+    /// The largest difference between two phases' DC gains over all (in, out) pairs (0 when balanced).
+    public func phaseImbalance() -> Float {
+        let k = kernel
+        var worst: Float = 0
+        for pair in 0..<(inChannels * outChannels) {
+            var sum = [Float](repeating: 0, count: 4)
+            for ky in 0..<k { for kx in 0..<k { sum[phase(ofTap: ky) * 2 + phase(ofTap: kx)] += weight.data[pair * k * k + ky * k + kx] } }
+            worst = max(worst, sum.max()! - sum.min()!)
+        }
+        return worst
+    }
+}

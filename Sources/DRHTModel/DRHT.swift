@@ -199,4 +199,18 @@ public final class DRHT {
             throw SafeTensorsError(path: path, problem: e.description.replacingOccurrences(of: "\(path): ", with: ""))
         }
     }
+
+    // MARK: - The transposed convolutions' phases
+
+    /// Every transposed convolution of both networks, phase-balanced in place
+    /// (`TransposedConv2D.balancePhases`).
+    public func balanceDeconvPhases() {
+        for net in [hdr, ldr] { for b in net.blocks { (b.conv as? TransposedConv2D)?.balancePhases() } }
+    }
+
+    /// The largest phase imbalance of any transposed convolution (0 when balanced).
+    public func deconvPhaseImbalance() -> Float {
+        [hdr, ldr].flatMap(\.blocks).compactMap { ($0.conv as? TransposedConv2D)?.phaseImbalance() }.max() ?? 0
+    }
+
 }

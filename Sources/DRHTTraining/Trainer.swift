@@ -52,6 +52,10 @@ public struct TrainingConfig {
     public var framing: Framing = .whole
     /// Also keep every checkpoint as `<out>.step<N>.safetensors` (for `drht average`).
     public var keepCheckpoints = false
+    /// After every step, balance the transposed convolutions' output phases
+    /// (`DRHT.balanceDeconvPhases`): a projected gradient step that keeps a flat input's output
+    /// flat (no 32-pixel lattice). Off by default: an option, documented in docs/TRAINING.md.
+    public var balancePhases = false
 
     public init() {}
 
@@ -202,6 +206,7 @@ public final class Trainer {
                 throw TrainingError("the loss became \(losses.total) at step \(step + 1); lower --lr (now \(config.learningRate))")
             }
             adam.update(model.parameters, gradients: grads)
+            if config.balancePhases { model.balanceDeconvPhases() }
             step += 1
             elapsed = startElapsed + Date().timeIntervalSince(start)
             let validate = step % config.validateEvery == 0 || step == config.steps
@@ -239,6 +244,7 @@ public final class Trainer {
         model.notes["batch"] = "\(config.batch)"
         model.notes["size"] = "\(config.size)"
         model.notes["framing"] = config.framing.rawValue
+        model.notes["phases"] = config.balancePhases ? "balanced after every step (drht train --balance-phases)" : nil
         model.notes["learning_rate"] = "\(config.learningRate)"
         model.notes["date"] = ISO8601DateFormatter().string(from: Date())
         if let last {

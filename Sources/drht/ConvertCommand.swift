@@ -23,8 +23,17 @@ struct ConvertCommand: ParsableCommand {
     @Option(name: .customLong("note"), help: ArgumentHelp("Set a metadata note, e.g. --note stage='5: ...' (repeatable; an empty value removes it).", valueName: "key=value"))
     var notes: [String] = []
 
+    @Flag(help: "Balance every transposed convolution's four output phases (equal DC gain), so a flat input gives a flat output instead of a 32-pixel lattice; changes what the network computes: evaluate before shipping.")
+    var balancePhases = false
+
     func run() throws {
         let model = try DRHT.load(input)
+        if balancePhases {
+            let before = model.deconvPhaseImbalance()
+            model.balanceDeconvPhases()
+            model.notes["phases"] = "balanced (drht convert --balance-phases)"
+            print(String(format: "balanced the transposed convolutions' phases: largest DC-gain difference %.4g -> %.2g", before, model.deconvPhaseImbalance()))
+        }
         for note in notes {
             guard let eq = note.firstIndex(of: "="), eq != note.startIndex else {
                 throw UserError("--note takes key=value (got \(note))")

@@ -50,6 +50,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
     @Flag(help: "Also keep every checkpoint as OUT.stepN.safetensors (to average them with drht average).")
     var keep = false
+    @Flag(help: "Balance the transposed convolutions' output phases after every step (flat inputs stay flat: no 32-pixel lattice); see docs/TRAINING.md.")
+    var balancePhases = false
 
     func validate() throws {
         guard size >= 32, size % 32 == 0 else { throw ValidationError("--size must be a multiple of 32 (got \(size))") }
@@ -70,6 +72,7 @@ struct TrainCommand: ParsableCommand {
         config.data = try DataSource.parse(data)
         config.validationData = try DataSource.parse(valData)
         config.keepCheckpoints = keep
+        config.balancePhases = balancePhases
         config.framing = Framing(rawValue: framing)!
         let output = out ?? resume ?? "drht-trained.safetensors"
         let trainer: Trainer

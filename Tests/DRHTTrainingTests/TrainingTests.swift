@@ -120,6 +120,18 @@ final class TrainingLoopTests: TempDirTestCase {
         XCTAssertEqual(m.trainingSummary, "trained 2 steps")
     }
 
+    /// `--balance-phases`: after every step the transposed convolutions' phases are balanced
+    /// again (the gradient step unbalances them), and the loss still falls.
+    func testBalancedPhasesStayBalancedWhileTraining() throws {
+        let model = DRHT.initialized(seed: 2, deconv: .kaiming)
+        XCTAssertGreaterThan(model.deconvPhaseImbalance(), 0.01)
+        var config = small(steps: 3)
+        config.balancePhases = true
+        try Trainer(model: model, config: config, output: dir + "/balanced.safetensors").run()
+        let m = try DRHT.load(dir + "/balanced.safetensors")
+        XCTAssertLessThan(m.deconvPhaseImbalance(), 1e-4)
+    }
+
     func testCheckpointCarriesMetadataAndLoadsForInference() throws {
         let out = dir + "/run.safetensors"
         let trainer = try Trainer(model: DRHT.initialized(seed: 1), config: small(steps: 3), output: out)
