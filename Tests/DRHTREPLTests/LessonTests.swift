@@ -47,12 +47,12 @@ final class LessonTests: XCTestCase {
     /// teeth (claims about the architecture or arithmetic hold either way and are not listed).
     static let trainedClaims: [Int: [String]] = [
         4: ["cosine(under, over) < 0"],
-        5: ["psnr(hdr.head, tauH) > psnr(photo, tauH) + 1", "grid(photo.ablated) > grid(photo.intact) + 0.5"],
+        5: ["psnr(hdr.head, tauH) > psnr(photo, tauH) + 1", "ssim(photo.ablated, photo.target) < ssim(photo.intact, photo.target) - 0.05"],
         6: ["psnr(ldr.head, dark.target) > psnr(dark, dark.target) + 3", "psnr(ldr.head, bright.target) > psnr(hdr.head, bright.target) + 1"],
-        7: ["psnr(fixed, dark.target) > psnr(dark, dark.target) + 5", "grid(fixed_bright) > grid(bright) + 0.3",
+        7: ["psnr(fixed, dark.target) > psnr(dark, dark.target) + 3", "grid(fixed_bright) > grid(bright) + 0.3",
             "ssim(fixed_garden, garden_bright.target) > ssim(garden_bright.autoexp, garden_bright.target)"],
         8: ["psnr(shipped, dark.target) > psnr(dark, dark.target) + 3"],
-        9: ["gain.gain.max < 0", "psnr(gain, bright.target) > psnr(bright, bright.target) + 5", "grid(direct) > grid(bright) + 1"],
+        9: ["gain.gain.max < 0", "psnr(gain, bright.target) > psnr(bright, bright.target) + 5"],
         10: ["region.max < 0.01", "region.min > -0.01"],
         11: ["mean(swapped) < mean(dark)", "similarity(hdr.head, -3) > 0.9", "similarity(ldr.head, 3) > 0.9",
              "mean(no_dec4) > mean(dark.intact) + 0.05"],
