@@ -27,7 +27,7 @@ public final class NotebookRecorder {
 
     /// Pictures go into notebooks at most this many pixels on their long side (a 12-megapixel
     /// photo or a 64-tile grid would otherwise make a notebook of tens of megabytes).
-    public static let displaySide = 800
+    public static let displaySide = 640
     /// Full-resolution copies kept for `notebook save --full`, at most this many bytes in all.
     public static let fullBudget = 256 << 20
 
