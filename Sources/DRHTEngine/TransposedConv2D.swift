@@ -338,7 +338,7 @@ extension TransposedConv2D {
 
     /// Makes the four output phases' DC gains equal for every (in, out) pair: from each tap
     /// it subtracts its phase's excess over the mean of the four phase sums, shared evenly by
-    /// that phase's taps (the smallest change, in the L2 sense, that equalises them). A constant
+    /// that phase's taps (each phase keeps its shape, shifted by a constant). A constant
     /// input then gives a constant output away from the borders, instead of a pattern that
     /// repeats every 2 pixels, which five such layers stack into the 32-pixel lattice.
     public func balancePhases() {

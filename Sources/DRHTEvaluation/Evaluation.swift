@@ -149,7 +149,8 @@ public final class Evaluation {
                 let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
                 try score(b == .identity ? "input" : b.rawValue, out, target, clipped, ms: ms, into: &record)
             }
-            if t.reexposedPhoto, let camera = t.camera {
+            // Photos only (a mix would average the oracle over fewer images than the other rows).
+            if case .photos = data.source, t.reexposedPhoto, let camera = t.camera {
                 let start = DispatchTime.now().uptimeNanoseconds
                 let out = camera.undo(t.input)
                 let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6

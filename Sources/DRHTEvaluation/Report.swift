@@ -38,7 +38,7 @@ public enum EvaluationReport {
 
         """
         for image in e.images {
-            let best = image.outputs.max { $0.psnr < $1.psnr }?.method
+            let best = image.outputs.filter { $0.method != Evaluation.oracleRow }.max { $0.psnr < $1.psnr }?.method     // the oracle is no method
             out += "<h3>\(esc(image.id))</h3><div class=\"row\">\n"
             for o in image.outputs {
                 let cls = o.method == best ? " class=\"best\"" : ""

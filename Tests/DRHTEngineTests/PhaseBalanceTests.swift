@@ -1,6 +1,6 @@
 // A stride-2 transposed convolution answers a constant input with a pattern that repeats every
 // 2 pixels unless its four output phases have equal DC gains; five of them stack into the
-// 32-pixel lattice on flat white. `balancePhases` equalises the gains with the smallest change.
+// 32-pixel lattice on flat white. `balancePhases` equalises the gains by shifting each phase's taps by a constant.
 import DRHTEngine
 import XCTest
 import DRHTTestSupport
@@ -36,8 +36,8 @@ final class PhaseBalanceTests: XCTestCase {
     }
 
     /// Tap k of a kernel with padding p lands on output parity (k - p) mod 2 (o = 2i - p + k), and
-    /// the change is the least one: each phase keeps its shape, shifted by a constant.
-    func testPhasesOfTheTapsAndTheSmallestChange() {
+    /// each phase keeps its shape, shifted by a constant.
+    func testPhasesOfTheTapsAndEachPhaseShiftedByAConstant() {
         let t = layer(5)
         XCTAssertEqual((0..<5).map(t.phase(ofTap:)), [0, 1, 0, 1, 0])      // padding 2
         XCTAssertEqual((0..<3).map(layer(3).phase(ofTap:)), [1, 0, 1])     // padding 1

@@ -28,6 +28,7 @@ final class LessonTests: XCTestCase {
         XCTAssertEqual(try LessonLibrary.find("gamma").number, 2)
         XCTAssertEqual(try LessonLibrary.find("ldr").number, 1, "ldr-vs-hdr starts with ldr; transform-ldr only ends with it")
         XCTAssertEqual(try LessonLibrary.find("08-tr").number, 8)
+        XCTAssertEqual(try LessonLibrary.find("latent").number, 4, "an exact topic wins over skips-and-latent")
         for bad in ["0", "\(all.count + 1)", "zebra"] {
             XCTAssertThrowsError(try LessonLibrary.find(bad), bad) { error in
                 let text = "\(error)"
@@ -76,6 +77,18 @@ final class LessonTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// `model default` goes back to the session's starting weights; when they cannot be loaded
+    /// the current model stays.
+    func testModelDefaultKeepsTheModelWhenItFails() throws {
+        let session = Session(console: Console { _ in })
+        session.defaultWeightsPath = "/nonexistent/weights.safetensors"
+        try session.execute("model init --seed 3")
+        let before = session.modelSource
+        XCTAssertThrowsError(try session.execute("model default"))
+        XCTAssertEqual(session.modelSource, before)
+        XCTAssertEqual(try session.model().notes, DRHT.initialized(seed: 3).notes)
     }
 
     func testEveryLessonRunsEndToEnd() throws {

@@ -39,15 +39,24 @@ public enum LessonLibrary {
     public static func find(_ which: String) throws -> LessonFile {
         let all = lessons()
         let listing = all.map { "\($0.number) \(topic(of: $0))" }.joined(separator: ", ")
+        let numeric = !which.isEmpty && which.allSatisfy(\.isASCII) && which.allSatisfy(\.isNumber)
+        // A command file by its path (works without a lessons folder too).
+        let expanded = (which as NSString).expandingTildeInPath
+        var isDir: ObjCBool = false
+        if !numeric, FileManager.default.fileExists(atPath: expanded, isDirectory: &isDir), !isDir.boolValue,
+           which.contains("/") || which.hasSuffix(".drht") {
+            return LessonFile(number: 0, name: URL(fileURLWithPath: expanded).deletingPathExtension().lastPathComponent,
+                              title: title(of: expanded), path: expanded)
+        }
         guard !all.isEmpty else { throw REPLError("no lessons were found (set DRHT_LESSONS to the Lessons folder)") }
-        if !which.isEmpty, which.allSatisfy(\.isASCII), which.allSatisfy(\.isNumber) {
+        if numeric {
             if let n = Int(which), let l = all.first(where: { $0.number == n }) { return l }
             throw REPLError("no lesson \(printable(which, limit: 20)); the lessons are \(listing)")
         }
+        // An exact name or topic wins over longer names that start with it.
+        if let exact = all.first(where: { $0.name == which || topic(of: $0) == which }) { return exact }
         let matches = all.filter { $0.name.hasPrefix(which) || topic(of: $0).hasPrefix(which) }
         if matches.count == 1 { return matches[0] }
-        let expanded = (which as NSString).expandingTildeInPath
-        var isDir: ObjCBool = false
         if FileManager.default.fileExists(atPath: expanded, isDirectory: &isDir), !isDir.boolValue {
             return LessonFile(number: 0, name: URL(fileURLWithPath: expanded).deletingPathExtension().lastPathComponent,
                               title: title(of: expanded), path: expanded)

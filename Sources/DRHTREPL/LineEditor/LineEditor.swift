@@ -31,7 +31,8 @@ public final class LineEditor {
 
     /// Reads one line. Ctrl-C clears the line and asks again (or, with `interruptEnds`, returns
     /// `.interrupted`); Ctrl-D on an empty line ends.
-    public func readLine(prompt: String, interruptEnds: Bool = false) -> Input {
+    /// `remember: false` keeps the answer out of the history (a lesson's pause).
+    public func readLine(prompt: String, interruptEnds: Bool = false, remember: Bool = true) -> Input {
         LineEditor.pending = nil
         while true {
             rl_callback_handler_install(prompt) { raw in
@@ -70,7 +71,7 @@ public final class LineEditor {
             }
             break
         }
-        if case .line(let text) = LineEditor.pending!, !text.trimmingCharacters(in: .whitespaces).isEmpty {
+        if remember, case .line(let text) = LineEditor.pending!, !text.trimmingCharacters(in: .whitespaces).isEmpty {
             add_history(text)
             append_history(1, historyPath)
             history_truncate_file(historyPath, 2000)

@@ -40,13 +40,19 @@ public final class NotebookRecorder {
     func image(_ raster: Raster, caption: String) {
         guard let i = open.last, raster.width > 0, raster.height > 0 else { return }
         let side = NotebookRecorder.displaySide
-        guard max(raster.width, raster.height) > side else { cells[i].images.append(Picture(caption: caption, png: raster.png())); return }
-        let scale = Double(side) / Double(max(raster.width, raster.height))
-        let small = raster.resized(width: max(1, Int(Double(raster.width) * scale)), height: max(1, Int(Double(raster.height) * scale)))
+        guard max(raster.width, raster.height) > side else {
+            let png = raster.png()
+            if !png.isEmpty { cells[i].images.append(Picture(caption: caption, png: png)) }
+            return
+        }
+        let long = max(raster.width, raster.height)
+        let small = raster.resized(width: max(1, (side * raster.width + long / 2) / long), height: max(1, (side * raster.height + long / 2) / long))
+        let smallPNG = small.png()
+        guard !smallPNG.isEmpty else { return }
         var full: [UInt8]? = raster.png()
         if fullBytes + full!.count > NotebookRecorder.fullBudget { full = nil } else { fullBytes += full!.count }
         cells[i].images.append(Picture(caption: caption + " (\(raster.width)x\(raster.height), shown at \(small.width)x\(small.height))",
-                                       png: small.png(), full: full))
+                                       png: smallPNG, full: full?.isEmpty == true ? nil : full))
     }
     func narration(_ paragraph: String) { cells.append(Cell(kind: .narration(paragraph))) }
 

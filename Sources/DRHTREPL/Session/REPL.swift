@@ -11,7 +11,7 @@ public enum REPL {
         editor.prepareHistoryFile()
         session.waitForEnter = {
             let prompt = session.console.colour ? "\u{1}\u{1B}[2m\u{2}" + PauseAnswer.prompt + "\u{1}\u{1B}[0m\u{2}" : PauseAnswer.prompt
-            switch editor.readLine(prompt: prompt, interruptEnds: true) {
+            switch editor.readLine(prompt: prompt, interruptEnds: true, remember: false) {
             case .line(let text): return PauseAnswer.from(text)
             case .endOfInput, .interrupted: return .leave
             }

@@ -115,7 +115,7 @@ public final class Session {
 
     /// Back to the session's default weights (after `model init` or `model load`).
     public func useDefaultModel() throws -> DRHT {
-        loadedModel = nil
+        // Loaded before anything changes: a failure keeps the current model.
         guard let path = defaultWeightsPath ?? ProjectPaths.defaultWeights(), FileManager.default.fileExists(atPath: path) else {
             throw REPLError("no default weights found (Weights/drht.safetensors or $DRHT_WEIGHTS); `model load FILE` loads some")
         }
