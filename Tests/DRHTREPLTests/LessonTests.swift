@@ -29,7 +29,7 @@ final class LessonTests: XCTestCase {
         XCTAssertEqual(try LessonLibrary.find("ldr").number, 1, "ldr-vs-hdr starts with ldr; transform-ldr only ends with it")
         XCTAssertEqual(try LessonLibrary.find("08-tr").number, 8)
         XCTAssertEqual(try LessonLibrary.find("latent").number, 4, "an exact topic wins over skips-and-latent")
-        for bad in ["0", "\(all.count + 1)", "zebra"] {
+        for bad in ["0", "\(all.count + 1)", "zebra", ""] {
             XCTAssertThrowsError(try LessonLibrary.find(bad), bad) { error in
                 let text = "\(error)"
                 XCTAssert(text.contains("1 ldr-vs-hdr") && text.contains("\(all.count) "), text)

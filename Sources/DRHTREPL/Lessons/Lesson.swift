@@ -39,6 +39,9 @@ public enum LessonLibrary {
     public static func find(_ which: String) throws -> LessonFile {
         let all = lessons()
         let listing = all.map { "\($0.number) \(topic(of: $0))" }.joined(separator: ", ")
+        guard !which.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw REPLError("lesson takes a number, the start of a name or a file; the lessons are \(listing)")
+        }
         let numeric = !which.isEmpty && which.allSatisfy(\.isASCII) && which.allSatisfy(\.isNumber)
         // A command file by its path (works without a lessons folder too).
         let expanded = (which as NSString).expandingTildeInPath
