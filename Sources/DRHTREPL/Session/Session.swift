@@ -97,7 +97,7 @@ public final class Session {
     /// weights, else a seeded random initialisation (said so once).
     public func model() throws -> DRHT {
         if let loadedModel { return loadedModel }
-        if let path = defaultWeightsPath ?? ProjectPaths.defaultWeights(), FileManager.default.fileExists(atPath: path) {
+        if let path = startingWeights {
             let m = try DRHT.load(path)
             setModel(m, source: path)
             console.line(console.dim("(model: \(path))"))
@@ -113,10 +113,16 @@ public final class Session {
     /// else $DRHT_WEIGHTS, else the project's Weights/drht.safetensors.
     public var defaultWeightsPath: String?
 
+    /// `defaultWeightsPath`, else the project's default, when the file exists.
+    var startingWeights: String? {
+        guard let path = defaultWeightsPath ?? ProjectPaths.defaultWeights(), FileManager.default.fileExists(atPath: path) else { return nil }
+        return path
+    }
+
     /// Back to the session's default weights (after `model init` or `model load`).
     public func useDefaultModel() throws -> DRHT {
         // Loaded before anything changes: a failure keeps the current model.
-        guard let path = defaultWeightsPath ?? ProjectPaths.defaultWeights(), FileManager.default.fileExists(atPath: path) else {
+        guard let path = startingWeights else {
             throw REPLError("no default weights found (Weights/drht.safetensors or $DRHT_WEIGHTS); `model load FILE` loads some")
         }
         let m = try DRHT.load(path)
