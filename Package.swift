@@ -32,7 +32,7 @@ let package = Package(
                 path: "Sources/DRHTImageIO"),
         .target(name: "DRHTModel", dependencies: ["DRHTEngine", "DRHTImageIO"], path: "Sources/DRHTModel"),
         .target(name: "DRHTTraining", dependencies: ["DRHTEngine", "DRHTImageIO", "DRHTModel"], path: "Sources/DRHTTraining"),
-        .target(name: "DRHTMetrics", dependencies: ["DRHTEngine"], path: "Sources/DRHTMetrics"),
+        .target(name: "DRHTMetrics", dependencies: ["DRHTEngine", "DRHTImageIO"], path: "Sources/DRHTMetrics"),
         .target(name: "DRHTEvaluation", dependencies: ["DRHTEngine", "DRHTImageIO", "DRHTModel", "DRHTTraining", "DRHTMetrics"],
                 path: "Sources/DRHTEvaluation"),
         .target(name: "DRHTREPL", dependencies: ["DRHTEngine", "DRHTImageIO", "DRHTModel", "DRHTTraining", "DRHTMetrics",

@@ -35,6 +35,8 @@ public struct EvaluationData: CustomStringConvertible {
         case .triplets(let ids): return "\(ids.count) triplets from a folder"
         case .photos(let paths):
             return "\(count) simulated exposures of \(paths.count) held-out photos, long side \(size) px, " + exposure
+        case .panoramas(let paths):
+            return "\(count) views (\(size)x\(size)) of \(paths.count) held-out HDR panoramas, " + exposure
         case .mixed: return "\(count) items of \(source.description), " + exposure
         }
     }
@@ -104,6 +106,8 @@ public final class Evaluation {
     /// Photos re-exposed by a known camera: that camera's exact inverse exposure, an oracle that
     /// knows the exposure but cannot bring back what clipping lost (not a baseline: no verdict).
     public static let oracleRow = "oracle: exact inverse exposure"
+    /// The HDR-estimate baseline on real radiance: the photo through the inverse sRGB curve.
+    public static let inverseCurveRow = "inverse sRGB curve"
 
     public let data: EvaluationData
     public let model: DRHT
@@ -112,6 +116,10 @@ public final class Evaluation {
     public let options: GainOptions
     public private(set) var scores: [String: Scores] = [:]
     public private(set) var images: [EvaluatedImage] = []
+    /// Views of real radiance (panoramas, procedural scenes): each HDR estimate's error in stops
+    /// (`HDRStops`) on the input's clipped pixels (images where they cover >= 0.5%) and on the
+    /// rest, per image, by row (`inverseCurveRow`, then each mode's stage-1 row).
+    public private(set) var hdrStops: [String: (clipped: [Double], rest: [Double])] = [:]
     /// Keep every output for a report (costs memory: 5 images + 1 per mode per triplet).
     public var keepImages = false
 
@@ -158,6 +166,15 @@ public final class Evaluation {
             }
             let eps = model.constants.epsilon
             let truth = Log.forward(t.hdr, epsilon: eps)
+            // H_gt is the scene's real radiance (not a photo's linearised pixels): score HDR estimates.
+            let realRadiance = t.camera != nil && !t.reexposedPhoto
+            let clippedPixels = ClippedRegion.mask(t.input, dilation: 0)
+            func stops(_ row: String, _ estimate: Tensor) throws {
+                let e = try HDRStops.error(estimate, t.hdr, clippedMask: clippedPixels)
+                if let c = e.clipped { hdrStops[row, default: ([], [])].clipped.append(c) }
+                if let r = e.rest { hdrStops[row, default: ([], [])].rest.append(r) }
+            }
+            if realRadiance { try stops(Evaluation.inverseCurveRow, HDRStops.inverseCurve(t.input)) }
             for mode in modes {
                 if shouldStop() { break }
                 let start = DispatchTime.now().uptimeNanoseconds
@@ -166,7 +183,9 @@ public final class Evaluation {
                 let out = c.corrected()
                 let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
                 try score(Evaluation.label(mode), out, target, clipped, ms: ms, into: &record)
-                let estimate = Log.forward(c.hdrEstimate(), epsilon: eps)
+                let hdrEstimate = c.hdrEstimate()
+                if realRadiance { try stops(Evaluation.stage1Label(mode), hdrEstimate) }
+                let estimate = Log.forward(hdrEstimate, epsilon: eps)
                 var sum = 0.0
                 for k in 0..<estimate.count { let d = Double(estimate.data[k] - truth.data[k]); sum += d * d }
                 scores[Evaluation.stage1Label(mode), default: Scores()].logError.append((sum / Double(estimate.count)).squareRoot())
@@ -220,6 +239,34 @@ public final class Evaluation {
         return lines
     }
 
+    /// The HDR estimates' errors against the real radiance, as text lines (empty without any).
+    public func hdrStopsTable() -> [String] {
+        let rows = ([Evaluation.inverseCurveRow] + modes.map(Evaluation.stage1Label)).filter { hdrStops[$0] != nil }
+        guard !rows.isEmpty else { return [] }
+        let name = max(28, rows.map(\.count).max()! + 1)
+        func pad(_ s: String) -> String { s.padding(toLength: name, withPad: " ", startingAt: 0) }
+        var lines = ["HDR estimate against the real radiance: mean |error| in stops (luminance, each scaled to log-average 0.18)",
+                     pad("estimate") + "  clipped pixels (images)   other pixels"]
+        for r in rows {
+            let v = hdrStops[r]!
+            let c = v.clipped.isEmpty ? "n/a" : String(format: "%.2f (%d)", Scores.meanStd(v.clipped).mean, v.clipped.count)
+            lines.append(pad(r) + "  " + c.padding(toLength: 24, withPad: " ", startingAt: 0) + "  "
+                         + String(format: "%.2f", Scores.meanStd(v.rest).mean))
+        }
+        return lines
+    }
+
+    /// The same as a JSON array: {"method", "stops_clipped" (null: none), "clipped_images", "stops_other"}.
+    public func jsonHDRStops() -> String {
+        let rows = ([Evaluation.inverseCurveRow] + modes.map(Evaluation.stage1Label)).filter { hdrStops[$0] != nil }
+        return "[" + rows.map { r in
+            let v = hdrStops[r]!
+            return String(format: "{\"method\": \"%@\", \"stops_clipped\": %@, \"clipped_images\": %d, \"stops_other\": %.4f}", r,
+                          v.clipped.isEmpty ? "null" : String(format: "%.4f", Scores.meanStd(v.clipped).mean), v.clipped.count,
+                          Scores.meanStd(v.rest).mean)
+        }.joined(separator: ", ") + "]"
+    }
+
     /// Baselines the primary DRHT row does not beat in mean PSNR and in mean SSIM (empty = ahead of all).
     public func methodsNotBeaten() -> [String] {
         guard let d = scores[primary] else { return [] }
@@ -239,7 +286,8 @@ public final class Evaluation {
 
     /// {"images": N, "results": [...]}: one object per row.
     public func json() -> String {
-        "{\"images\": \(scores[primary]?.psnr.count ?? 0), \"results\": " + jsonResults() + "}"
+        "{\"images\": \(scores[primary]?.psnr.count ?? 0), \"results\": " + jsonResults()
+            + (hdrStops.isEmpty ? "" : ", \"hdr_stops\": " + jsonHDRStops()) + "}"
     }
 
     /// The rows as a JSON array.

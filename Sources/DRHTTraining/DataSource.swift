@@ -52,11 +52,14 @@ public enum DataSource: CustomStringConvertible {
     case photos([String])
     /// Triplet ids (paths without the .input.png suffix).
     case triplets([String])
+    /// Equirectangular HDR panoramas (.hdr): random perspective views, photographed by the
+    /// simulated camera (`PanoramaView`).
+    case panoramas([String])
     /// Several sources, each sample drawn from one of them in turn (by its seed), e.g.
     /// `synth+photos:data/photos/train`.
     indirect case mixed([DataSource])
 
-    /// Parses `synth`, `photos:DIR`, `DIR` (a triplet folder), or several joined by `+`.
+    /// Parses `synth`, `photos:DIR`, `panorama:DIR`, `DIR` (a triplet folder), or several joined by `+`.
     public static func parse(_ spec: String) throws -> DataSource {
         if spec.contains("+") {
             let parts = try spec.split(separator: "+").map { try parse(String($0)) }
@@ -68,7 +71,7 @@ public enum DataSource: CustomStringConvertible {
         func list(_ dir: String) throws -> [String] {
             var isDir: ObjCBool = false
             guard fm.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
-                throw TrainingError("\(dir): no such folder; --data takes synth, photos:DIR or a triplet folder")
+                throw TrainingError("\(dir): no such folder; --data takes synth, photos:DIR, panorama:DIR or a triplet folder")
             }
             return try fm.contentsOfDirectory(atPath: dir).sorted().map { dir + "/" + $0 }
         }
@@ -77,6 +80,12 @@ public enum DataSource: CustomStringConvertible {
             let photos = try list(dir).filter { ["png", "jpg", "jpeg"].contains(URL(fileURLWithPath: $0).pathExtension.lowercased()) }
             guard !photos.isEmpty else { throw TrainingError("\(dir): no PNG or JPEG photos in the folder") }
             return .photos(photos)
+        }
+        if spec.hasPrefix("panorama:") {
+            let dir = String(spec.dropFirst("panorama:".count))
+            let files = try list(dir).filter { URL(fileURLWithPath: $0).pathExtension.lowercased() == "hdr" }
+            guard !files.isEmpty else { throw TrainingError("\(dir): no Radiance .hdr panoramas in the folder (make photos writes data/panoramas/)") }
+            return .panoramas(files)
         }
         let ids = try list(spec).filter { $0.hasSuffix(".input.png") }.map { String($0.dropLast(".input.png".count)) }
         guard !ids.isEmpty else {
@@ -95,6 +104,7 @@ public enum DataSource: CustomStringConvertible {
         case .synthetic: return "synth"
         case .photos(let p): return "photos (\(p.count))"
         case .triplets(let t): return "triplets (\(t.count))"
+        case .panoramas(let p): return "panoramas (\(p.count))"
         case .mixed(let parts): return parts.map(\.description).joined(separator: " + ")
         }
     }
@@ -106,6 +116,7 @@ public enum DataSource: CustomStringConvertible {
         case .synthetic: return nil
         case .photos(let p): return p.count
         case .triplets(let t): return t.count
+        case .panoramas(let p): return p.count * PanoramaView.viewsPerPanorama
         case .mixed(let parts):
             let counts = parts.compactMap(\.itemCount)
             return counts.count == parts.count ? counts.min()! * parts.count : nil
@@ -131,6 +142,14 @@ public enum DataSource: CustomStringConvertible {
             let c = framing == .whole ? wholeSquare(parts, size: size, rng: &rng)
                                       : try randomCrop(parts, size: size, rng: &rng, path: id + ".input.png")
             return Triplet(input: c[0], hdr: c[1], target: c[2])
+        case .panoramas(let paths):
+            let panorama = try PhotoCache.shared.image(paths[Int(rng.next() % UInt64(paths.count))])
+            // crop: a window of a view rendered at the procedural scenes' size, like `syntheticCrop`.
+            let full = framing == .whole ? size : max(DataSource.sceneSize, size)
+            let t = PanoramaView.triplet(panorama, size: full, rng: &rng)
+            if full == size { return t }
+            let c = try randomCrop([t.input, t.hdr, t.target], size: size, rng: &rng, path: "panorama view")
+            return Triplet(input: c[0], hdr: c[1], target: c[2], camera: t.camera)
         case .mixed(let parts):
             return try parts[Int(seed % UInt64(parts.count))].sample(seed: seed, size: size, framing: framing)
         }
@@ -157,6 +176,12 @@ public enum DataSource: CustomStringConvertible {
             let id = ids[i % ids.count]
             let parts = try [".input.png", ".hdr", ".target.png"].map { try ImageIO.read(id + $0).pixels }
             return (URL(fileURLWithPath: id).lastPathComponent, Triplet(input: parts[0], hdr: parts[1], target: parts[2]))
+        case .panoramas(let paths):
+            // Panorama i % count, view i / count: each panorama's views from its own seeds.
+            let path = paths[i % paths.count]
+            var rng = SeededRandom(seed: seed)
+            let t = PanoramaView.triplet(try PhotoCache.shared.image(path), size: size, rng: &rng, ev: ev)
+            return ("\(URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent) view \(i / paths.count + 1)", t)
         case .mixed(let parts):
             return try parts[i % parts.count].item(i / parts.count, size: size, ev: ev)
         }

@@ -27,7 +27,7 @@ struct EvaluateCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "synth (held-out procedural scenes), photos:DIR (held-out photos, e.g. data/photos/eval from `make photos`) or a folder written by `drht synth`.") var data = "synth"
+    @Option(help: "synth (held-out procedural scenes), photos:DIR (held-out photos, e.g. data/photos/eval from `make photos`), panorama:DIR (views of held-out HDR panoramas, e.g. data/panoramas/eval) or a folder written by `drht synth`.") var data = "synth"
     @Option(help: "How many images (default: 64 procedural scenes; each photo 4 times, or once per exposure with --ev).") var count: Int?
     @Option(help: "Procedural scenes: their size (default 256). Photos: the long side they are reduced to (default 512).") var size: Int?
     @Option(help: "First evaluation seed (scenes use seeds never used for training or validation).") var seed = 0
@@ -116,8 +116,11 @@ struct EvaluateCommand: ParsableCommand {
         case .synthetic:
             source = .synthetic(count: count ?? 64, size: size ?? 256, seed: seed)
         case .triplets:
-            if exposures != nil { throw ValidationError("--ev needs synth or photos:DIR data; a triplet folder's exposures are fixed") }
+            if exposures != nil { throw ValidationError("--ev needs synth, photos:DIR or panorama:DIR data; a triplet folder's exposures are fixed") }
             source = EvaluationData(source: parsed, count: count ?? parsed.itemCount!, size: 0, first: seed)
+        case .panoramas:
+            // Each panorama's views once per exposure (12 views of each).
+            source = EvaluationData(source: parsed, count: count ?? parsed.itemCount!, size: size ?? 256, first: seed)
         case .photos, .mixed:
             // Each photo once per exposure; without --ev, four random exposures of each.
             let items = parsed.itemCount ?? 64
@@ -148,7 +151,8 @@ struct EvaluateCommand: ParsableCommand {
                 print(evaluations[0].e.json())
             } else {
                 let blocks = evaluations.map { ev, e in
-                    String(format: "{\"ev\": %g, \"images\": %d, \"results\": ", ev!, e.scores[e.primary]?.psnr.count ?? 0) + e.jsonResults() + "}"
+                    String(format: "{\"ev\": %g, \"images\": %d, \"results\": ", ev!, e.scores[e.primary]?.psnr.count ?? 0) + e.jsonResults()
+                        + (e.hdrStops.isEmpty ? "" : ", \"hdr_stops\": " + e.jsonHDRStops()) + "}"
                 }
                 print("{\"exposures\": [" + blocks.joined(separator: ", ") + "]}")
             }
@@ -158,6 +162,8 @@ struct EvaluateCommand: ParsableCommand {
                 if let ev { print(String(format: "exposure %+g EV (%d images)", ev, e.scores[e.primary]?.psnr.count ?? 0)) }
                 for line in e.table() { print(line) }
                 print(e.verdict())
+                let stops = e.hdrStopsTable()
+                if !stops.isEmpty { print(""); for line in stops { print(line) } }
             }
         }
         if let html {

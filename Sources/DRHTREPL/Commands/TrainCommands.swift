@@ -19,14 +19,14 @@ enum TrainCommands {
                                         default: defaults.framing)
     static let lr = Options.number("--lr", "LR", "Adam learning rate", default: Double(defaults.learningRate), range: 1e-7...0.5)
     static let seed = Options.int("--seed", "N", "order of training scenes", default: Int(defaults.seed), range: 0...Int(Int32.max))
-    static let data = Options.text("--data", "D", "synth, photos:DIR or a triplet folder", default: "synth", completion: .path)
+    static let data = Options.text("--data", "D", "synth, photos:DIR, panorama:DIR or a triplet folder (mix with +)", default: "synth", completion: .path)
     static let valData = Options.text("--val-data", "D", "held-out data for the validation loss, as --data", default: "synth", completion: .path)
     static let save = Options.text("--save", "FILE", "write the trained weights here afterwards", completion: .path)
 
     static let train = Command(
         "train", summary: "Train the session's model for a few steps and watch the loss fall.",
         example: "train --steps 40 --batch 4 --size 64",
-        details: "Joint end-to-end training of both networks with Adam on procedural scenes (or --data photos:DIR / a triplet folder). "
+        details: "Joint end-to-end training of both networks with Adam on procedural scenes (or --data photos:DIR / panorama:DIR / a triplet folder). "
             + "It starts from the session's current model and changes it in place; Ctrl-C stops after the current step and keeps what was learned. "
             + "A held-out set (scenes never trained on) is measured before and during training. "
             + "For long runs use `drht train` outside the REPL, which checkpoints.",
