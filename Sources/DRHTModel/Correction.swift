@@ -65,6 +65,7 @@ public final class Correction {
     /// What the network sees: the photo itself (direct, or a photo no larger than the working
     /// size) or a copy reduced by area averaging to the working size, (1, 3, h, w).
     public let working: Tensor
+    /// The pipeline runs on `working` with `options.margin` mirrored pixels around it.
     public let pipeline: Pipeline
     private var ldrGain: GainMap?, hdrGain: GainMap?
     /// Milliseconds spent making full-resolution results from the gain maps.
@@ -74,7 +75,7 @@ public final class Correction {
                 retention: Pipeline.Retention = .needed, interventions: [Intervention] = []) {
         self.mode = mode; self.options = options; self.photo = photo
         working = Correction.workingCopy(of: photo, mode: mode)
-        pipeline = Pipeline(model: model, image: working, retention: retention)
+        pipeline = Pipeline(model: model, image: mirrorPad(working, margin: options.margin), retention: retention)
         pipeline.interventions = interventions
     }
 
@@ -94,9 +95,9 @@ public final class Correction {
     /// The corrected photo at full resolution, (1, 3, H, W) in [0, 1].
     public func corrected() -> Tensor {
         precondition(pipeline.isFinished, "run the pipeline first")
-        guard case .gain = mode else { return pipeline.corrected! }
+        guard case .gain = mode else { return unpadded(pipeline.corrected!) }
         return timed {
-            let map = ldrGain ?? GainMap(before: linear(working), after: linear(pipeline.corrected!), options: options)
+            let map = ldrGain ?? GainMap(before: linear(working), after: linear(unpadded(pipeline.corrected!)), options: options)
             ldrGain = map
             return map.apply(to: photo, output: .srgb)
         }
@@ -107,9 +108,9 @@ public final class Correction {
     /// the working copy's linear light (so it has the photo's detail).
     public func hdrEstimate() -> Tensor {
         precondition(pipeline.isFinished, "run the pipeline first")
-        guard case .gain = mode else { return pipeline.hdrEstimate! }
+        guard case .gain = mode else { return unpadded(pipeline.hdrEstimate!) }
         return timed {
-            let map = hdrGain ?? GainMap(before: linear(working), after: pipeline.hdrEstimate!, options: options)
+            let map = hdrGain ?? GainMap(before: linear(working), after: unpadded(pipeline.hdrEstimate!), options: options)
             hdrGain = map
             return map.apply(to: photo, output: .linear)
         }
@@ -124,6 +125,12 @@ public final class Correction {
 
     /// The gain map at the working size (log2 gain), nil in direct mode or before `corrected`.
     public var workingGain: GainMap? { ldrGain }
+
+    /// The pipeline's result without the mirrored margin: the working copy's size.
+    private func unpadded(_ t: Tensor) -> Tensor {
+        let m = options.margin
+        return m <= 0 ? t : crop(t, top: m, left: m, height: working.h, width: working.w)
+    }
 
     private func timed<T>(_ body: () -> T) -> T {
         let t0 = DispatchTime.now().uptimeNanoseconds

@@ -51,3 +51,41 @@ public func replicatePadBackward(_ g: Tensor, height: Int, width: Int) -> Tensor
     }
     return dx
 }
+
+/// x (N, C, H, W) with a mirrored margin of `margin` pixels on every side (the edge pixel not
+/// repeated, as PyTorch's "reflect"; margins wider than the image reflect back and forth):
+/// the network then sees more of the same picture around it instead of zero padding's black.
+public func mirrorPad(_ x: Tensor, margin: Int) -> Tensor {
+    if margin <= 0 { return x }
+    let h = x.h, w = x.w, ph = h + 2 * margin, pw = w + 2 * margin
+    func mirror(_ i: Int, _ n: Int) -> Int {
+        if n == 1 { return 0 }
+        let period = 2 * n - 2
+        var k = i % period
+        if k < 0 { k += period }
+        return k < n ? k : period - k
+    }
+    let columns = (0..<pw).map { mirror($0 - margin, w) }
+    let y = Tensor(uninitialized: [x.n, x.c, ph, pw])
+    parallelFor(x.n * x.c) { plane in
+        let src = x.data + plane * h * w, dst = y.data + plane * ph * pw
+        for row in 0..<ph {
+            let s = src + mirror(row - margin, h) * w, d = dst + row * pw
+            for col in 0..<pw { d[col] = s[columns[col]] }
+        }
+    }
+    return y
+}
+
+/// The (N, C, height, width) window of x whose top-left corner is (top, left).
+public func crop(_ x: Tensor, top: Int, left: Int, height: Int, width: Int) -> Tensor {
+    if top == 0 && left == 0 { return crop(x, height: height, width: width) }
+    let y = Tensor(uninitialized: [x.n, x.c, height, width])
+    parallelFor(x.n * x.c) { plane in
+        let src = x.data + plane * x.h * x.w, dst = y.data + plane * height * width
+        for row in 0..<height {
+            (dst + row * width).update(from: src + (row + top) * x.w + left, count: width)
+        }
+    }
+    return y
+}

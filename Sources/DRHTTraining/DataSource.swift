@@ -147,6 +147,7 @@ public enum DataSource: CustomStringConvertible {
             // crop: a window of a view rendered at the procedural scenes' size, like `syntheticCrop`.
             let full = framing == .whole ? size : max(DataSource.sceneSize, size)
             let t = PanoramaView.triplet(panorama, size: full, rng: &rng)
+            PanoramaView.capForTraining(t.hdr)
             if full == size { return t }
             let c = try randomCrop([t.input, t.hdr, t.target], size: size, rng: &rng, path: "panorama view")
             return Triplet(input: c[0], hdr: c[1], target: c[2], camera: t.camera)

@@ -38,6 +38,16 @@ public enum SyntheticScenes {
         return Triplet(input: camera.photograph(hdr, rng: &rng), hdr: hdr, target: LocalToneMap.apply(hdr), camera: camera)
     }
 
+    /// A triplet from real linear radiance (a panorama's view, a loaded .hdr), in place of a
+    /// procedural scene: negative or non-finite values set to 0, normalised to log-average 0.18
+    /// (H_gt), photographed by `camera` (its `ev` from auto-exposure), target `LocalToneMap.apply`.
+    public static func photographed(_ radiance: Tensor, camera: Camera, rng: inout SeededRandom) -> Triplet {
+        let hdr = radiance.copy()
+        for k in 0..<hdr.count where !hdr.data[k].isFinite || hdr.data[k] < 0 { hdr.data[k] = 0 }
+        normalise(hdr)
+        return Triplet(input: camera.photograph(hdr, rng: &rng), hdr: hdr, target: LocalToneMap.apply(hdr), camera: camera)
+    }
+
     // MARK: - The scene
 
     static func scene(size s: Int, rng: inout SeededRandom) -> Tensor {

@@ -9,7 +9,12 @@ struct SynthCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "synth",
         abstract: "Write procedural training triplets: <id>.input.png, <id>.hdr, <id>.target.png.",
-        discussion: "Example: drht synth --count 8 --size 256 -o scenes"
+        discussion: """
+            Example: drht synth --count 8 --size 256 -o scenes
+            With --panorama DIR the triplets are views of the real HDR panoramas in DIR (.hdr, equirectangular; \
+            `make photos` writes data/panoramas/), each at a random yaw, pitch and field of view, photographed by \
+            the simulated camera: what `drht train --data panorama:DIR` trains on (triplet i: the held-out view i).
+            """
     )
 
     @Option(help: "How many triplets.") var count = 8
@@ -17,24 +22,36 @@ struct SynthCommand: ParsableCommand {
     @Option(help: "Seed of the first triplet (triplet i uses seed + i).") var seed: UInt64 = 1
     @Option(name: .shortAndLong, help: "The folder to write into (created if missing).", completion: .directory)
     var output: String
+    @Option(help: "Views of the HDR panoramas in this folder instead of procedural scenes.", completion: .directory)
+    var panorama: String?
+    @Option(parsing: .unconditional, help: "Exposure in EV from auto-exposure (default: each camera's random one).") var ev: Float?
 
     func validate() throws {
         guard count >= 1, count <= 100_000 else { throw ValidationError("--count must be 1...100000") }
         guard size >= 8, size <= 4096 else { throw ValidationError("--size must be 8...4096") }
+        if let ev { guard (-6...6).contains(ev) else { throw ValidationError("--ev must be -6...6") } }
     }
 
     func run() throws {
         do { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) }
         catch { throw UserError("\(output): cannot create the folder (\(error.localizedDescription))") }
+        let views = try panorama.map { dir -> DataSource in
+            do { return try DataSource.parse("panorama:" + dir) } catch { throw UserError("\(error)") }
+        }
         for i in 0..<count {
-            let t = SyntheticScenes.triplet(seed: seed + UInt64(i), size: size)
-            let id = output + "/" + String(format: "%06d", Int(seed) + i)
+            var t = SyntheticScenes.triplet(seed: seed + UInt64(i), size: size, ev: ev)
+            var id = output + "/" + String(format: "%06d", Int(seed) + i)
+            if let views {
+                let item = try views.item(Int(seed) + i, size: size, ev: ev)
+                t = item.triplet
+                id = output + "/" + item.id.replacingOccurrences(of: " ", with: "-")
+            }
             try ImageIO.write(t.input, to: id + ".input.png")
             try ImageIO.write(t.hdr, to: id + ".hdr")
             try ImageIO.write(t.target, to: id + ".target.png")
             if isatty(2) != 0 { FileHandle.standardError.write(Data("\r\u{1B}[2Ksynth: \(i + 1)/\(count)".utf8)) }
         }
         if isatty(2) != 0 { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
-        print("wrote \(count) triplets (\(size)x\(size)) to \(output)/: <id>.input.png (camera), <id>.hdr (linear HDR), <id>.target.png (tone-mapped)")
+        print("wrote \(count) \(panorama == nil ? "" : "panorama view ")triplets (\(size)x\(size)) to \(output)/: <id>.input.png (camera), <id>.hdr (linear HDR), <id>.target.png (tone-mapped)")
     }
 }

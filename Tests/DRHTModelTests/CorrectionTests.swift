@@ -177,6 +177,51 @@ final class CorrectionModeTests: XCTestCase {
 }
 
 final class ResizeTests: XCTestCase {
+    /// Why a flat photo did not come out flat: zero padding. A 256-px input has an 8 x 8
+    /// bottleneck, every cell of it within reach of a border, so the border effect spreads over
+    /// the whole picture in 32-pixel cells; 128 px of mirrored margin (the border effect's
+    /// reach) leave the picture itself exactly flat. The phases are balanced first (no 2-pixel
+    /// pattern from the transposed convolutions), so only padding is left to blame.
+    func testAMirroredMarginKeepsAFlatPhotoFlat() {
+        let model = DRHT.initialized(seed: 5)
+        model.balanceDeconvPhases()
+        let photo = Tensor(shape: [1, 3, 64, 64], repeating: 0.6)
+        func spread(_ margin: Int) -> Float {
+            var options = GainOptions()
+            options.margin = margin
+            let c = Correction(model: model, photo: photo, mode: .direct, options: options)
+            c.run()
+            let out = c.corrected()
+            XCTAssertEqual(out.shape, photo.shape, "the margin is cropped off")
+            var worst: Float = 0
+            for ch in 0..<3 {
+                var lo = Float.infinity, hi = -Float.infinity
+                for i in 0..<(64 * 64) { let v = out.data[ch * 64 * 64 + i]; lo = min(lo, v); hi = max(hi, v) }
+                worst = max(worst, hi - lo)
+            }
+            return worst
+        }
+        let zero = spread(0), mirrored = spread(128)
+        XCTAssertGreaterThan(zero, 1e-3, "zero padding: the border effect reaches every pixel of a 64-px photo")
+        XCTAssertLessThan(mirrored, 1e-5, "128 px of mirrored margin: flat")
+        XCTAssertLessThan(mirrored, zero / 100)
+    }
+
+    func testMirrorPadByHand() {
+        // 1 x 3 row [a b c] with margin 2: [c b | a b c | b a] horizontally, rows likewise.
+        let x = Tensor(zeros: [1, 1, 2, 3])
+        for i in 0..<6 { x.data[i] = Float(i) }                     // rows [0 1 2], [3 4 5]
+        let y = mirrorPad(x, margin: 2)
+        XCTAssertEqual(y.shape, [1, 1, 6, 7])
+        let row0 = (0..<7).map { y[0, 0, 2, $0] }, row1 = (0..<7).map { y[0, 0, 3, $0] }
+        XCTAssertEqual(row0, [2, 1, 0, 1, 2, 1, 0])
+        XCTAssertEqual(row1, [5, 4, 3, 4, 5, 4, 3])
+        XCTAssertEqual((0..<6).map { y[0, 0, $0, 2] }, [0, 3, 0, 3, 0, 3], "a 2-row image reflects back and forth")
+        let back = crop(y, top: 2, left: 2, height: 2, width: 3)
+        XCTAssertEqual((0..<6).map { back.data[$0] }, [0, 1, 2, 3, 4, 5])
+        XCTAssertTrue(mirrorPad(x, margin: 0) === x)
+    }
+
     func testAreaAverageByHand() {
         // 1 x 3 -> 1 x 2: each output covers 1.5 inputs: (a + b/2) / 1.5 and (b/2 + c) / 1.5.
         let t = Tensor(shape: [1, 1, 1, 3], values: [3, 6, 9])

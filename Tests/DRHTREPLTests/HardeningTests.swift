@@ -109,4 +109,30 @@ final class HardeningTests: XCTestCase {
         try s.execute("expect " + String(repeating: "(", count: 30) + "a.max" + String(repeating: ")", count: 30) + " <= 1")
         try s.execute("expect - -1 == 1")
     }
+
+    /// Issue 30's commands on the wrong kind of input: one line each, the session goes on; on the
+    /// right input, `synth --from` photographs the radiance it is given and `hdrerror` of an
+    /// estimate against itself is 0 stops.
+    func testSynthFromAndHDRErrorOnGoodAndBadInput() throws {
+        let (s, output) = session()
+        try s.execute("synth --size 64 as scene")
+        expectOneLineError(s, "synth --from scene", containing: "takes HDR radiance")
+        expectOneLineError(s, "synth --from nothing", containing: "nothing")
+        try s.execute("synth --from scene.hdr_gt --ev 3 --seed 2 as shot")
+        XCTAssertEqual(s.variables["shot"]?.tensor.shape, [1, 3, 64, 64])
+        XCTAssertGreaterThan(ImageCommands.clipped(s.variables["shot"]!.tensor).1, 0.05, "+3 EV clips")
+        XCTAssertTrue(output().contains("exposure +3 EV from auto-exposure"), output())
+        try s.execute("hdrerror scene.hdr_gt shot.hdr_gt shot as same")
+        XCTAssertTrue(output().contains("0.00 stops   elsewhere: 0.00 stops"), output())
+        XCTAssertEqual(s.variables["same"]?.kind, .hdrError)
+        XCTAssertEqual(Double(s.variables["same"]!.tensor.stats.max), 0, accuracy: 1e-5)
+        try s.execute("synth --size 32 as small")
+        expectOneLineError(s, "hdrerror scene.hdr_gt small.hdr_gt shot", containing: "three images of one size")
+        expectOneLineError(s, "hdrerror scene.hdr_gt", containing: "the true HDR radiance")
+        try s.execute("gamma small 4 as dim")       // only a pure white pixel stays at 1
+        try s.execute("log dim as low")              // log(x + eps) <= 0.004: nothing clipped
+        expectOneLineError(s, "expect psnr_clipped(low, low, low) > 0", containing: "too few clipped pixels")
+        try s.execute("show same")
+        XCTAssertTrue(output().contains("blue: estimate too dark"), output())
+    }
 }

@@ -57,6 +57,9 @@ final class LessonTests: XCTestCase {
         10: ["region.max < 0.01", "region.min > -0.01"],
         11: ["mean(swapped) < mean(dark)", "similarity(hdr.head, -3) > 0.9", "similarity(ldr.head, 3) > 0.9",
              "mean(no_dec4) > mean(dark.intact) + 0.05"],
+        12: ["stops_clipped(fixed.hdr, bright.hdr_gt, bright) < stops_clipped(curve, bright.hdr_gt, bright)",
+             "psnr_clipped(fixed, bright.target, bright) > psnr_clipped(bright.autoexp, bright.target, bright)",
+             "psnr(fixed, bright.target) > psnr(bright.autoexp, bright.target)"],
     ]
 
     func testTrainedClaimsFailWithAnUntrainedModel() throws {

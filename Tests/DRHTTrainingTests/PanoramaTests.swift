@@ -119,4 +119,20 @@ final class PanoramaTests: XCTestCase {
         XCTAssertEqual(try source.sample(seed: 5, size: 64, framing: .whole).input.shape, [1, 3, 64, 64])
         XCTAssertEqual(try DataSource.parse("synth+panorama:" + dir).description, "synth + panoramas (1)")
     }
+
+    func testTrainingSamplesCapTheSunEvaluationKeepsIt() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("drht-pano-cap-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let p = Tensor(zeros: [1, 3, 32, 64])
+        for i in 0..<p.count { p.data[i] = 1 }
+        for c in 0..<3 { for v in 12..<20 { for u in 0..<64 { p[0, c, v, u] = 200_000 } } }    // a band of suns on the horizon
+        try ImageIO.write(p, to: dir + "/sun.hdr")
+        let source = try DataSource.parse("panorama:" + dir)
+        let sample = try source.sample(seed: 3, size: 32, framing: .whole)
+        XCTAssertLessThanOrEqual((0..<sample.hdr.count).map { sample.hdr.data[$0] }.max()!, PanoramaView.trainingCap)
+        var maxEval: Float = 0
+        for i in 0..<4 { let t = try source.item(i, size: 32).triplet; maxEval = max(maxEval, (0..<t.hdr.count).map { t.hdr.data[$0] }.max()!) }
+        XCTAssertGreaterThan(maxEval, 1.5 * PanoramaView.trainingCap, "evaluation scores against the real radiance")
+    }
 }

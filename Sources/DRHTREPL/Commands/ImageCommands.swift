@@ -115,14 +115,20 @@ enum ImageCommands {
             (the well-exposed rendering the network is trained to produce).
             """ + " "
             + "--ev sets the exposure relative to auto-exposure (a procedural scene has no photo to be relative to): 0 scales the scene so its "
-            + "log-average luminance is 0.18, -2 is two stops under that, +2 two stops over (default: the seed's random exposure).",
-        options: [sceneSeed, sceneEV, sceneSize],
+            + "log-average luminance is 0.18, -2 is two stops under that, +2 two stops over (default: the seed's random exposure). "
+            + "--from HDR photographs real radiance instead (a loaded .hdr: a view of a real HDR panorama), the same way: "
+            + "--seed then chooses the camera, and OUT defaults to HDR_shot.",
+        options: [sceneSeed, sceneEV, sceneSize, sceneFrom],
         namesResult: true
     ) { s, a in
         try a.expectAtMost(0)
         let seed = try a.value(sceneSeed)
         let size = try a.value(sceneSize)
         let ev = try a.value(sceneEV).map { Float($0) }
+        if let from = try a.value(sceneFrom) {
+            try photographRadiance(s, from: from, seed: seed, ev: ev, name: a.asName ?? from + "_shot")
+            return
+        }
         let name = a.asName ?? "scene"
         let t = SyntheticScenes.triplet(seed: UInt64(seed), size: size, ev: ev)
         let origin = "synth --seed \(seed) --ev \(formatNumber(Double(t.ev ?? 0), digits: 3))" + (size == 256 ? "" : " --size \(size)")
@@ -133,6 +139,30 @@ enum ImageCommands {
         s.console.line("  " + summary(t.input, kind: .image))
         s.console.line("\(s.console.bold(name + ".hdr_gt")): the scene's linear radiance; " + summary(t.hdr, kind: .hdr))
         s.console.line("\(s.console.bold(name + ".target")): the well-exposed target; " + summary(t.target, kind: .image))
+    }
+
+    static let sceneFrom = Options.text("--from", "HDR", "photograph this HDR variable (real radiance, e.g. a loaded .hdr) instead of a procedural scene",
+                                        completion: .variable)
+
+    /// `synth --from HDR`: the simulated camera photographs real radiance, as `panorama:DIR` does.
+    static func photographRadiance(_ s: Session, from: String, seed: Int, ev: Float?, name: String) throws {
+        let v = try s.variable(from)
+        guard v.kind == .hdr, v.tensor.shape.count == 4, v.tensor.c == 3 else {
+            throw REPLError("\(from) is \(v.kind.rawValue) \(v.tensor.shapeString); synth --from takes HDR radiance (load a .hdr file)")
+        }
+        var rng = SeededRandom(seed: UInt64(seed))
+        var camera = Camera.random(rng: &rng)
+        if let ev { camera.ev = ev }
+        let t = SyntheticScenes.photographed(v.tensor, camera: camera, rng: &rng)
+        let origin = "synth --from \(from) --seed \(seed) --ev \(formatNumber(Double(camera.ev), digits: 3))"
+        s.set(name, Variable(t.input, kind: .image, origin: origin))
+        s.set(name + ".hdr_gt", Variable(t.hdr, kind: .hdr, origin: origin + " (ground truth)"))
+        s.set(name + ".target", Variable(t.target, kind: .image, origin: origin + " (target)"))
+        s.console.line("\(s.console.bold(name)): LDR photo \(t.input.w)x\(t.input.h) of \(from) by simulated camera \(seed), exposure "
+                       + String(format: "%+.3g", Double(camera.ev)) + " EV from auto-exposure" + (ev == nil ? " (the camera's own)" : ""))
+        s.console.line("  " + summary(t.input, kind: .image))
+        s.console.line("\(s.console.bold(name + ".hdr_gt")): \(from) scaled to log-average 0.18; " + summary(t.hdr, kind: .hdr))
+        s.console.line("\(s.console.bold(name + ".target")): the well-exposed target (local tone mapping); " + summary(t.target, kind: .image))
     }
 
     static let exposeEV = Options.number("--ev", "E", "exposure in stops over (+) or under (-)", range: -6...6,
@@ -202,6 +232,7 @@ enum ImageCommands {
         let t = v.tensor
         guard t.shape.count == 4, t.n == 1 else { throw REPLError("\(name) is \(t.shapeString); show draws (1, C, H, W) tensors") }
         if v.kind == .gain && t.c == 1 && !a.has(channel) { s.showGain(name, t); return }
+        if v.kind == .hdrError && t.c == 1 && !a.has(channel) { s.showHDRError(name, t); return }
         if a.has(channel) || !v.isImage {
             let c = try a.value(channel, in: 0...(t.c - 1)) ?? 0
             if !a.has(channel) && t.c > 1 {
@@ -292,7 +323,7 @@ enum ImageCommands {
             values = luminance(v.tensor).map { log10(max($0, 1e-6)) }
             let sorted = values.sorted()
             (lo, hi) = (Double(sorted.first ?? -6), Double(sorted.last ?? 0)); what = "log10 luminance"
-        case .logHDR, .features, .gain, .attribution:
+        case .logHDR, .features, .gain, .attribution, .hdrError:
             values = Array(UnsafeBufferPointer(start: v.tensor.data, count: v.tensor.count))
             let st = v.tensor.stats
             (lo, hi) = (Double(st.min), Double(st.max)); what = "values"

@@ -7,7 +7,7 @@ import DRHTModel
 import Foundation
 
 enum ResultCommands {
-    static let all: [Command] = [infer, baseline, compare, grid, export]
+    static let all: [Command] = [infer, baseline, compare, hdrerror, grid, export]
 
     enum ModeName: String, CaseIterable { case gain, direct }
     static let mode: REPLOption<ModeName?> = Options.choice(
@@ -199,6 +199,42 @@ enum ResultCommands {
                        + String(format: "   FSIM %.4f   FSIMc %.4f", fsim.fsim, fsim.fsimc))
     }
 
+    static let hdrerror = Command(
+        "hdrerror", summary: "How far an HDR estimate is from the real radiance, in stops, where the photo was clipped and elsewhere.",
+        usage: "hdrerror ESTIMATE TRUTH PHOTO [as NAME]", example: "hdrerror fixed.hdr bright.hdr_gt bright as error",
+        details: """
+            Both HDR images are scaled to a log-average luminance of 0.18 (only their shape counts, not their \
+            overall brightness); the error at each pixel is log2 of the estimate's luminance over the truth's \
+            (each plus 0.001): +1 means twice too bright, -1 half. Printed: the mean size of the error over the \
+            pixels where PHOTO has a channel at 255 (clipped: the camera lost their light) and over the rest, \
+            beside the simplest estimate, PHOTO through the inverse sRGB curve. NAME (default ESTIMATE_error) \
+            is the signed map, drawn blue (too dark) - white (right) - red (too bright).
+            """,
+        arguments: [.variable, .variable, .variable],
+        namesResult: true
+    ) { s, a in
+        let names = try (0..<3).map { try a.positional($0, ["an HDR estimate", "the true HDR radiance", "the photo it was estimated from"][$0]) }
+        try a.expectAtMost(3)
+        let estimate = try s.image(names[0]).tensor, truth = try s.image(names[1]).tensor, photo = try s.image(names[2]).tensor
+        guard estimate.shape == truth.shape, truth.shape == photo.shape else {
+            throw REPLError("hdrerror needs three images of one size (got \(estimate.shapeString), \(truth.shapeString), \(photo.shapeString))")
+        }
+        let mask = ClippedRegion.mask(photo, dilation: 0)
+        let e = try HDRStops.error(estimate, truth, clippedMask: mask)
+        let curve = try HDRStops.error(HDRStops.inverseCurve(photo), truth, clippedMask: mask)
+        let a0 = HDRStops.normalisedLuminance(estimate), b0 = HDRStops.normalisedLuminance(truth)
+        let map = Tensor(zeros: [1, 1, photo.h, photo.w])
+        for i in 0..<map.count { map.data[i] = log2((a0[i] + HDRStops.epsilon) / (b0[i] + HDRStops.epsilon)) }
+        let out = a.asName ?? names[0] + "_error"
+        s.set(out, Variable(map, kind: .hdrError, origin: "hdrerror \(names.joined(separator: " "))"))
+        let share = Double(mask.lazy.filter { $0 }.count) / Double(max(1, mask.count))
+        func f(_ v: Double?) -> String { v.map { String(format: "%.2f stops", $0) } ?? "n/a (under 0.5% of the picture)" }
+        s.console.line("\(names[0]) against \(names[1]), mean |error| (luminance, log-average 0.18 each):")
+        s.console.line("  clipped pixels of \(names[2]) (\(ImageCommands.percent(share))): \(f(e.clipped))   elsewhere: \(f(e.rest))")
+        s.console.line("  \(names[2]) through the inverse sRGB curve:  clipped \(f(curve.clipped))   elsewhere: \(f(curve.rest))")
+        s.showHDRError(out, map)
+    }
+
     static let grid = Command(
         "grid", summary: "The 32-pixel grid score of an image (or a one-channel map): are the deconvolutions' dots visible?",
         usage: "grid NAME", example: "grid fixed",
@@ -300,11 +336,13 @@ enum ResultCommands {
                 s.console.line("wrote \(path) (\(v.tensor.w)x\(v.tensor.h)" + (note.isEmpty ? "" : ", \(note)") + ")")
             }
             s.console.picture(terminal: "", raster: s.imageRaster(v).0, caption: path)
-        } else if v.kind == .gain && v.tensor.c == 1 {
-            guard ext == "png" else { throw REPLError("\(name) is a gain map; export it as .png (a picture) or .npy (the stops)") }
+        } else if (v.kind == .gain || v.kind == .hdrError) && v.tensor.c == 1 {
+            guard ext == "png" else { throw REPLError("\(name) is \(v.kind == .gain ? "a gain map" : "an HDR error map"); export it as .png (a picture) or .npy (the stops)") }
             let (map, range) = s.gainRaster(v.tensor, maxSide: Int.max)
-            let raster = map.framed(title: "\(name): the gain map, in stops", legend: "blue: darkened, white: unchanged, red: brightened (stops = log2 of the gain)",
-                                    map: .diverging, range: range)
+            let raster = v.kind == .gain
+                ? map.framed(title: "\(name): the gain map, in stops", legend: "blue: darkened, white: unchanged, red: brightened (stops = log2 of the gain)",
+                             map: .diverging, range: range)
+                : map.framed(title: "\(name): HDR estimate / real radiance, in stops", legend: Session.hdrErrorLegend, map: .diverging, range: range)
             try AtomicFile.write(raster.png(), to: expanded)
             s.console.picture(terminal: "", raster: raster, caption: path)
             s.console.line("""

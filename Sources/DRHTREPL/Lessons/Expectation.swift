@@ -208,6 +208,22 @@ enum Expectation {
             case "stops":
                 try arity(1)
                 return .number(ImageCommands.dynamicRangeStops(try session.variable(args[0]).tensor))
+            case "stops_clipped", "stops_other":
+                // stops_clipped(ESTIMATE, TRUTH, PHOTO): `hdrerror`'s mean |error| in stops.
+                try arity(3)
+                let photo = try image(2)
+                let e = try HDRStops.error(try image(0), try image(1), clippedMask: ClippedRegion.mask(photo, dilation: 0))
+                guard let v = f == "stops_clipped" ? e.clipped : e.rest else {
+                    throw REPLError("\(f): \(args[2]) has \(f == "stops_clipped" ? "too few clipped pixels (under 0.5%)" : "no pixels that are not clipped")")
+                }
+                return .number(v)
+            case "psnr_clipped":
+                // psnr_clipped(A, B, PHOTO): PSNR over PHOTO's clipped pixels, dilated 2 px (`drht evaluate`'s column).
+                try arity(3)
+                guard let v = try ClippedRegion.psnr(try image(0), try image(1), mask: ClippedRegion.mask(try image(2))) else {
+                    throw REPLError("psnr_clipped: \(args[2]) has too few clipped pixels (under 0.5%)")
+                }
+                return .number(v)
             case "cosine":
                 try arity(2)
                 let m = try session.model()
@@ -240,7 +256,7 @@ enum Expectation {
                 }
                 return .number(v)
             default:
-                throw REPLError("unknown function \(f); functions: psnr, ssim, fsim, mean, grid, clipped, black, white, stops, cosine, heldout_before, heldout_after, "
+                throw REPLError("unknown function \(f); functions: psnr, ssim, fsim, mean, grid, clipped, black, white, stops, stops_clipped, stops_other, psnr_clipped, cosine, heldout_before, heldout_after, "
                                 + "rf_theoretical, rf_effective, similarity")
             }
         }

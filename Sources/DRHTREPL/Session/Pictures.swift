@@ -42,7 +42,7 @@ extension Session {
         case .hdr:
             let t = Pow.forward(v.tensor, exponent: 1 / 2.2, scale: 1)
             return (Raster.image(t), "shown as H^(1/2.2), clipped at 1")
-        case .logHDR, .features, .gain, .attribution:
+        case .logHDR, .features, .gain, .attribution, .hdrError:
             let s = v.tensor.stats
             let t = Tensor(zeros: v.tensor.shape)
             let span = max(s.max - s.min, 1e-12)
@@ -59,6 +59,18 @@ extension Session {
         let st = small.stats
         let m = max(1, abs(st.min), abs(st.max))
         return (Raster.mapped(small.data, width: small.w, height: small.h, map: .diverging, range: -m...m), -m...m)
+    }
+
+    static let hdrErrorLegend = "blue: estimate too dark, white: right, red: too bright (stops = log2 of estimate / truth)"
+
+    /// Shows an HDR error map (`hdrerror`) with its range and a colour bar in stops.
+    func showHDRError(_ name: String, _ t: Tensor) {
+        let st = t.stats
+        console.line("\(console.bold(name)): \(t.w)x\(t.h), " + String(format: "%+.2f..%+.2f stops, mean %+.2f", st.min, st.max, st.mean)
+                     + " — " + Session.hdrErrorLegend)
+        let (raster, range) = gainRaster(t)
+        showRaster(raster, caption: name)
+        console.line(TerminalPicture.colourBar(.diverging, range: range, console: console, label: "stops"))
     }
 
     /// Shows a gain map with its range and a colour bar in stops.

@@ -17,6 +17,8 @@ public struct Variable {
         case gain = "gain map"
         /// How much each input pixel matters to one number (`saliency`, `rf`), (1, 1, H, W).
         case attribution = "attribution map"
+        /// An HDR estimate's error in stops against the real radiance (`hdrerror`), (1, 1, H, W).
+        case hdrError = "HDR error map"
     }
     public var tensor: Tensor
     public var kind: Kind
