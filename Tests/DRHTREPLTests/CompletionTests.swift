@@ -48,7 +48,8 @@ final class CompletionTests: XCTestCase {
         XCTAssertEqual(words("maps hdr.enc1 ", "--sc"), ["--scale"])
         XCTAssertEqual(words("maps hdr.enc1 --scale ", ""), ["channel", "layer", "global"])
         XCTAssertEqual(words("latent --net ", "l"), ["ldr"])
-        XCTAssertEqual(words("synth ", "--"), ["--seed", "--ev", "--size"])
+        XCTAssertEqual(words("synth ", "--"), ["--seed", "--ev", "--size", "--from"])
+        XCTAssertEqual(words("synth --from ", "da"), ["dark", "dark.hdr_gt", "dark.target"], "--from offers variables")
         XCTAssertEqual(words("set display ", "k"), ["kitty"])
         // Each setting offers its own values only.
         XCTAssertEqual(words("set mode ", ""), ["gain", "direct"])
