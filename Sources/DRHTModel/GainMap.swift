@@ -57,10 +57,11 @@ public struct GainOptions: Sendable, Equatable {
     public var blendClipped = false
     public var clipThreshold: Float = 0.95
     /// Both modes: the network sees what it corrects with a mirrored margin of this many pixels
-    /// on every side (`mirrorPad`), cropped off its output. Zero padding's border effect reaches
-    /// through the whole 8 x 8 bottleneck of a 256-px input (a flat photo comes out with a
-    /// 32-pixel pattern, flat again 128 px from any border); the margin moves it off the picture.
-    public var margin = 0
+    /// on every side (`mirrorPad`), cropped off its output; nil: the mode's own
+    /// (`CorrectionMode.defaultMargin`). Zero padding's border effect reaches through the whole
+    /// 8 x 8 bottleneck of a 256-px input (a flat photo comes out with a 32-pixel pattern, flat
+    /// again 128 px from any border); the margin moves it off the picture.
+    public var margin: Int? = nil
 
     public init() {}
 }

@@ -201,6 +201,8 @@ final class ResizeTests: XCTestCase {
             }
             return worst
         }
+        XCTAssertEqual(Correction(model: model, photo: photo, mode: .direct).margin, 96, "direct mode's default margin")
+        XCTAssertEqual(Correction(model: model, photo: photo, mode: .default).margin, 0, "gain mode's: none")
         let zero = spread(0), mirrored = spread(128)
         XCTAssertGreaterThan(zero, 1e-3, "zero padding: the border effect reaches every pixel of a 64-px photo")
         XCTAssertLessThan(mirrored, 1e-5, "128 px of mirrored margin: flat")

@@ -75,7 +75,8 @@ enum ResultCommands {
                                             + "pixel (\(String(format: "%.0f", c.gainMilliseconds)) ms)"
                                           : "\(name) is no larger than the working size \(size), so the network saw it whole (\(networks))"))
         } else {
-            s.console.line("\(s.console.bold(out)): corrected \(p.width)x\(p.height) in \(String(format: "%.2f", seconds)) s, direct (\(networks))")
+            s.console.line("\(s.console.bold(out)): corrected \(v.tensor.w)x\(v.tensor.h) in \(String(format: "%.2f", seconds)) s, direct"
+                           + (c.margin > 0 ? ", the network seeing it with a mirrored margin of \(c.margin) px (\(networks))" : " (\(networks))"))
         }
         s.console.line("  " + ImageCommands.summary(corrected, kind: .image))
         s.console.line("\(s.console.bold(out + ".hdr")): the HDR estimate; " + ImageCommands.summary(estimate, kind: .hdr))
@@ -128,7 +129,8 @@ enum ResultCommands {
     /// pixel, and `sweep` keeps two such runs.
     static func checkMemory(_ photo: Tensor, mode: CorrectionMode, retention: Pipeline.Retention, what: String) throws {
         guard mode == .direct else { return }
-        let need = (retention == .everything ? 5e3 : 0.8e3) * Double(photo.h * photo.w)
+        let m = 2 * CorrectionMode.direct.defaultMargin
+        let need = (retention == .everything ? 5e3 : 0.8e3) * Double((photo.h + m) * (photo.w + m))
         guard need <= 14e9 else {
             throw REPLError(String(format: "%@ in direct mode on a %dx%d photo would need about %.0f GB; `set mode gain`, or a smaller copy (load PATH --max 1024)",
                                    what, photo.w, photo.h, need / 1e9))
