@@ -16,7 +16,8 @@
 # screenshots, icons and thumbnails dropped:
 #   gcompris-qt-data             per file, in each activity's README (kept   128 (WebP inside Qt
 #                                in data/photos/credits/): CC-BY-SA-4.0,         .rcc resources:
-#                                CC-BY-2.0, CC0-1.0, public domain               scripts/rcc-extract.py)
+#                                CC-BY-SA-3.0, CC-BY-3.0, CC-BY-2.0, CC0-1.0,    scripts/rcc-extract.py)
+#                                public domain
 #   tuxpaint-data                GPL-2+ (debian/copyright, Files: *)        19 (templates/)
 #   kphotoalbum                  GPL-2+ (the demo album)                    24 (demo/; 4 turned as
 #                                                                              its index.xml says)
@@ -25,8 +26,9 @@
 #   sddm-theme-maldives          CC-BY-SA-3.0 (debian/copyright)            1
 #   digikam-data                 GPL-2+ (debian/copyright)                  1 (about/)
 # Real HDR: blender-data's 8 studio-light worlds (OpenEXR equirectangular panoramas, 1024 x 512;
-# Poly Haven's, released CC0; debian/copyright lists them under Files: *, GPL-2+), converted once
-# to Radiance .hdr with pfstools (pfsin | pfsout) into data/panoramas/{train,val,eval}/.
+# Poly Haven's, released CC0; debian/copyright lists them under Files: *, GPL-2+), converted (on
+# every run) to Radiance .hdr with pfstools (pfsin | pfsout) into data/panoramas/{train,val,eval}/.
+# Links are relative, so the checkout can move; data/debs/ holds the unpacked packages they need.
 #
 # Writes data/photos/{train,val,eval}/ (symbolic links, or decoded/turned copies under
 # data/photos/files/), split by fixed name; photos of one scene (kphotoalbum's pairs) share a split:
@@ -61,13 +63,19 @@ fi
 mkdir -p data/debs
 root=data/debs/root
 for p in "${unpacked[@]}"; do
-    if ! ls data/debs/"$p"_*.deb >/dev/null 2>&1; then
-        (cd data/debs && apt-get download "$p" >/dev/null 2>&1) || {
-            [ "$(id -u)" -eq 0 ] && apt-get update -qq && (cd data/debs && apt-get download "$p" >/dev/null)
+    # A .deb that dpkg-deb cannot read (an interrupted download) is fetched again.
+    deb=$(ls data/debs/"$p"_*.deb 2>/dev/null | head -1 || true)
+    if [ -z "$deb" ] || ! dpkg-deb --info "$deb" >/dev/null 2>&1; then
+        rm -f data/debs/"$p"_*.deb data/debs/"$p".unpacked
+        rm -rf data/debs/download && mkdir -p data/debs/download
+        (cd data/debs/download && apt-get download "$p" >/dev/null 2>&1) || {
+            [ "$(id -u)" -eq 0 ] && apt-get update -qq && (cd data/debs/download && apt-get download "$p" >/dev/null)
         } || { echo "photos: could not download $p (apt-get download $p)" >&2; exit 1; }
+        mv data/debs/download/*.deb data/debs/ && rmdir data/debs/download
+        deb=$(ls data/debs/"$p"_*.deb | head -1)
     fi
     stamp=data/debs/$p.unpacked
-    [ -e "$stamp" ] || { dpkg-deb -x data/debs/"$p"_*.deb "$root" && touch "$stamp"; }
+    [ -e "$stamp" ] || { dpkg-deb -x "$deb" "$root" && touch "$stamp"; }
 done
 
 mate=/usr/share/backgrounds/mate/nature
@@ -126,8 +134,9 @@ val_panoramas=(courtyard)
 eval_panoramas=(sunset)
 
 rm -rf data/photos.tmp && mkdir -p data/photos.tmp/train data/photos.tmp/val data/photos.tmp/eval
-add() {  # add NAME FILE
+add() {  # add NAME FILE   (FILE relative to the repository, or absolute)
     local name=$1 file=$2 split=train
+    case $file in /*) ;; *) file=../../../$file ;; esac    # relative to data/photos/SPLIT/
     for e in "${val_names[@]}"; do [ "$e" = "$name" ] && split=val; done
     for e in "${eval_names[@]}"; do [ "$e" = "$name" ] && split=eval; done
     ln -s "$file" "data/photos.tmp/$split/$name.${file##*.}"
@@ -161,11 +170,11 @@ for activity in "${!gcompris[@]}"; do
         [ -n "$src" ] || { echo "photos: $n.webp is not in $activity.rcc" >&2; exit 1; }
         name=${prefix[$activity]}-${n%_background}
         dwebp -quiet "$src" -o "$files/$name.png"
-        add "$name" "$(pwd)/data/photos/files/$name.png"
+        add "$name" "data/photos/files/$name.png"
     done
 done
 rm -rf data/photos.tmp/rcc
-for n in "${tuxpaint_photos[@]}"; do add "tuxpaint-$n" "$(pwd)/$root/usr/share/tuxpaint/templates/$n.jpg"; done
+for n in "${tuxpaint_photos[@]}"; do add "tuxpaint-$n" "$root/usr/share/tuxpaint/templates/$n.jpg"; done
 # kphotoalbum's demo album: the angle its index.xml gives, applied losslessly (jpegtran).
 demo=$root/usr/share/kphotoalbum/demo
 for f in "$demo"/*.jpg; do
@@ -173,15 +182,15 @@ for f in "$demo"/*.jpg; do
     angle=$(grep -o "file=\"$n.jpg\"[^>]*angle=\"[0-9]*\"" "$demo/index.xml" | grep -o 'angle="[0-9]*"' | tr -dc 0-9 || true)
     if [ -n "$angle" ] && [ "$angle" != 0 ]; then
         jpegtran -copy none -trim -rotate "$angle" -outfile "$files/kpa-$n.jpg" "$f"
-        add "kpa-$n" "$(pwd)/data/photos/files/kpa-$n.jpg"
+        add "kpa-$n" "data/photos/files/kpa-$n.jpg"
     else
-        add "kpa-$n" "$(pwd)/$f"
+        add "kpa-$n" "$f"
     fi
 done
-for p in "${scribus_photos[@]}"; do add "scribus-${p/\//-}" "$(pwd)/$root/usr/share/scribus/templates/$p.jpg"; done
-for f in "$root"/usr/share/palapeli/collection/*.jpg; do add "palapeli-$(basename "${f%.jpg}")" "$(pwd)/$f"; done
-add sddm-maldives "$(pwd)/$root/usr/share/sddm/themes/maldives/background.jpg"
-add digikam-about "$(pwd)/$root/usr/share/digikam/about/images/body-background.jpg"
+for p in "${scribus_photos[@]}"; do add "scribus-${p/\//-}" "$root/usr/share/scribus/templates/$p.jpg"; done
+for f in "$root"/usr/share/palapeli/collection/*.jpg; do add "palapeli-$(basename "${f%.jpg}")" "$f"; done
+add sddm-maldives "$root/usr/share/sddm/themes/maldives/background.jpg"
+add digikam-about "$root/usr/share/digikam/about/images/body-background.jpg"
 
 # The panoramas: OpenEXR -> Radiance .hdr, once.
 rm -rf data/panoramas.tmp && mkdir -p data/panoramas.tmp/train data/panoramas.tmp/val data/panoramas.tmp/eval
@@ -189,7 +198,9 @@ for n in "${panoramas[@]}"; do
     split=train
     for e in "${val_panoramas[@]}"; do [ "$e" = "$n" ] && split=val; done
     for e in "${eval_panoramas[@]}"; do [ "$e" = "$n" ] && split=eval; done
-    pfsin "$root/usr/share/blender/datafiles/studiolights/world/$n.exr" 2>/dev/null | pfsout "data/panoramas.tmp/$split/$n.hdr"
+    # pfsinexr warns about a missing Exif channel on every file; anything else is shown.
+    pfsin "$root/usr/share/blender/datafiles/studiolights/world/$n.exr" 2> >(grep -v "Exif" >&2) \
+        | pfsout "data/panoramas.tmp/$split/$n.hdr" || { echo "photos: converting $n.exr to .hdr failed" >&2; exit 1; }
 done
 rm -rf data/panoramas && mv data/panoramas.tmp data/panoramas
 

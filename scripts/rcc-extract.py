@@ -35,13 +35,20 @@ def extract(path, outdir, suffixes=()):
         start = names + offset + 6
         return blob[start:start + 2 * length].decode("utf-16-be")
 
+    visited = set()
+
     def walk(index, prefix, depth):
         if depth > 64:
             raise ValueError(f"{path}: resource tree deeper than 64")
+        if index in visited:
+            raise ValueError(f"{path}: node {index} is reached twice (a corrupt tree)")
+        visited.add(index)
         at = tree + index * node_size
+        if at + node_size > len(blob):
+            raise ValueError(f"{path}: node {index} lies past the end of the file")
         name_offset, flags = struct.unpack(">IH", blob[at:at + 6])
         name = name_at(name_offset) if index else ""
-        if "/" in name or name in ("..", "."):
+        if index and (not name or "/" in name or name in ("..", ".")):
             raise ValueError(f"{path}: unsafe name {name!r}")
         here = os.path.join(prefix, name) if name else prefix
         if flags & DIRECTORY:
@@ -53,6 +60,8 @@ def extract(path, outdir, suffixes=()):
             return
         (offset,) = struct.unpack(">I", blob[at + 10:at + 14])
         (size,) = struct.unpack(">I", blob[data + offset:data + offset + 4])
+        if data + offset + 4 + size > len(blob):
+            raise ValueError(f"{path}: {here} runs past the end of the file (truncated?)")
         payload = blob[data + offset + 4:data + offset + 4 + size]
         if flags & ZSTD:
             raise ValueError(f"{path}: {here} is zstd-compressed; not supported")

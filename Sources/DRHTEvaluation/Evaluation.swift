@@ -251,7 +251,7 @@ public final class Evaluation {
             let v = hdrStops[r]!
             let c = v.clipped.isEmpty ? "n/a" : String(format: "%.2f (%d)", Scores.meanStd(v.clipped).mean, v.clipped.count)
             lines.append(pad(r) + "  " + c.padding(toLength: 24, withPad: " ", startingAt: 0) + "  "
-                         + String(format: "%.2f", Scores.meanStd(v.rest).mean))
+                         + (v.rest.isEmpty ? "n/a" : String(format: "%.2f", Scores.meanStd(v.rest).mean)))
         }
         return lines
     }
@@ -261,9 +261,9 @@ public final class Evaluation {
         let rows = ([Evaluation.inverseCurveRow] + modes.map(Evaluation.stage1Label)).filter { hdrStops[$0] != nil }
         return "[" + rows.map { r in
             let v = hdrStops[r]!
-            return String(format: "{\"method\": \"%@\", \"stops_clipped\": %@, \"clipped_images\": %d, \"stops_other\": %.4f}", r,
+            return String(format: "{\"method\": \"%@\", \"stops_clipped\": %@, \"clipped_images\": %d, \"stops_other\": %@}", r,
                           v.clipped.isEmpty ? "null" : String(format: "%.4f", Scores.meanStd(v.clipped).mean), v.clipped.count,
-                          Scores.meanStd(v.rest).mean)
+                          v.rest.isEmpty ? "null" : String(format: "%.4f", Scores.meanStd(v.rest).mean))
         }.joined(separator: ", ") + "]"
     }
 

@@ -29,13 +29,21 @@ public enum CorrectionMode: Equatable, Sendable, CustomStringConvertible {
     public static let workSizes = 32...2048
 
     /// The mirrored margin around what the network sees (`GainOptions.margin`), by mode. Direct:
-    /// 96 px, so a flat photo comes out flat (the lattice and spots of issue 30: 0.03 levels of
-    /// spread left in the middle of a white photo, against 4.6 with none); on the 27 validation
+    /// 96 px, so a flat photo comes out flat (the lattice and spots of issue 30: a std of 0.3
+    /// levels over a white 256-px photo, against 4.6 with none); on the 27 validation
     /// photos it raised direct mode's SSIM, FSIM and grid score at -2 and +1.5 EV (PSNR -0.84 dB
     /// at -2 EV, +0.19 at +1.5; docs/CORRECTION-MODES.md). Gain: none — 64 px lowered the
     /// validation photos' mean PSNR by 0.5 dB and SSIM by 0.001 (the weights were trained with
     /// zero padding at every border) and costs 2.25 times the time at 256 px.
     public var defaultMargin: Int { self == .direct ? 96 : 0 }
+
+    /// Bytes direct-mode inference needs at its peak for a height x width photo with its margin:
+    /// about 0.8 KB per pixel when each activation is freed after its last use, about 5 KB when
+    /// every layer is kept (`Pipeline.Retention.everything`).
+    public static func directBytes(height: Int, width: Int, keepingEverything: Bool = false) -> Double {
+        let m = 2 * CorrectionMode.direct.defaultMargin
+        return (keepingEverything ? 5e3 : 0.8e3) * Double(height + m) * Double(width + m)
+    }
 
     /// `direct` or `gain`, with the working size for `gain`.
     public static func parse(_ name: String, workSize: Int?) throws -> CorrectionMode {

@@ -60,7 +60,7 @@ public struct GainOptions: Sendable, Equatable {
     /// on every side (`mirrorPad`), cropped off its output; nil: the mode's own
     /// (`CorrectionMode.defaultMargin`). Zero padding's border effect reaches through the whole
     /// 8 x 8 bottleneck of a 256-px input (a flat photo comes out with a 32-pixel pattern, flat
-    /// again 128 px from any border); the margin moves it off the picture.
+    /// again 128 px from any border); the margin moves most of it off the picture.
     public var margin: Int? = nil
 
     public init() {}

@@ -315,7 +315,7 @@ public final class PhotoCache: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         if let t = images[path] { return t }
         var t = try ImageIO.read(path).pixels
-        if !path.hasSuffix(".hdr") && !path.hasSuffix(".input.png") && !path.hasSuffix(".target.png") {
+        if !path.lowercased().hasSuffix(".hdr") && !path.hasSuffix(".input.png") && !path.hasSuffix(".target.png") {
             t = PhotoCache.reduce(t)
         }
         if images.count >= 256 { images.removeAll() }

@@ -79,8 +79,7 @@ struct CorrectCommand: ParsableCommand {
         let (model, weightsPath) = try WeightsLocator.load(weights)
         let correctionMode = try CorrectionMode.parse(mode, workSize: workSize)
         if correctionMode == .direct {
-            // Direct inference frees each activation after its last use: about 0.8 KB per pixel at its peak.
-            let need = 0.8e3 * Double(image.width * image.height)
+            let need = CorrectionMode.directBytes(height: image.height, width: image.width)
             if need > 0.8 * Double(ProcessInfo.processInfo.physicalMemory) {
                 throw UserError(String(format: """
                     %@ is %d x %d: --mode direct would need about %.0f GB of memory; use --mode gain (the default)

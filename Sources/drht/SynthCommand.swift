@@ -39,12 +39,14 @@ struct SynthCommand: ParsableCommand {
             do { return try DataSource.parse("panorama:" + dir) } catch { throw UserError("\(error)") }
         }
         for i in 0..<count {
-            var t = SyntheticScenes.triplet(seed: seed + UInt64(i), size: size, ev: ev)
-            var id = output + "/" + String(format: "%06d", Int(seed) + i)
+            let t: Triplet, id: String
             if let views {
                 let item = try views.item(Int(seed) + i, size: size, ev: ev)
                 t = item.triplet
                 id = output + "/" + item.id.replacingOccurrences(of: " ", with: "-")
+            } else {
+                t = SyntheticScenes.triplet(seed: seed + UInt64(i), size: size, ev: ev)
+                id = output + "/" + String(format: "%06d", Int(seed) + i)
             }
             try ImageIO.write(t.input, to: id + ".input.png")
             try ImageIO.write(t.hdr, to: id + ".hdr")

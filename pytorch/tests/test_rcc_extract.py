@@ -73,6 +73,22 @@ class RccTests(unittest.TestCase):
             open(path, "wb").write(blob)
             self.assertEqual(sorted(R.extract(path, os.path.join(d, "o"), (".webp",))), ["c.webp", "photos/a.webp"])
 
+    def test_truncated_and_looping_resources_are_errors(self):
+        blob, _ = rcc()
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "x.rcc")
+            open(path, "wb").write(blob[:len(blob) - 1])     # the last tree node cut short
+            with self.assertRaises(ValueError):
+                R.extract(path, os.path.join(d, "o"))
+            # The photos folder lists itself as its own child: a loop, not a hang.
+            looping = bytearray(blob)
+            (tree_at,) = struct.unpack(">I", blob[8:12])
+            node1 = tree_at + 22
+            looping[node1 + 10:node1 + 14] = struct.pack(">I", 1)
+            open(path, "wb").write(bytes(looping))
+            with self.assertRaisesRegex(ValueError, "reached twice"):
+                R.extract(path, os.path.join(d, "o2"))
+
     def test_not_a_resource_is_one_clear_error(self):
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "x.rcc")

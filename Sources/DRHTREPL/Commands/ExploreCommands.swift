@@ -233,8 +233,9 @@ enum ExploreCommands {
         for image in images { try ResultCommands.checkMemory(image, mode: mode, retention: .everything, what: "latent swap") }
         let b = Correction(model: try s.model(), photo: images[1], mode: mode, retention: .everything, interventions: s.interventions)
         try b.pipeline.step(to: layer)
-        let working = Correction.workingCopy(of: images[0], mode: mode)
-        let (gh, gw) = ((working.h + 31) / 32, (working.w + 31) / 32)
+        // A's latent grid: its working copy with the same mirrored margin, padded to a multiple of 32.
+        let working = Correction.workingCopy(of: images[0], mode: mode), m = 2 * b.margin
+        let (gh, gw) = ((working.h + m + 31) / 32, (working.w + m + 31) / 32)
         let latentB = resampleNearest(b.pipeline.outputs[layer]!, height: gh, width: gw)
         let swapped = Intervention(.activation(step: layer, channels: nil), .replace(latentB, from: nameB))
         let intact = try ResultCommands.correct(s, images[0], mode: mode, interventions: s.interventions, what: "latent swap", progress: (0, 2)).corrected()

@@ -126,6 +126,7 @@ enum ImageCommands {
         let size = try a.value(sceneSize)
         let ev = try a.value(sceneEV).map { Float($0) }
         if let from = try a.value(sceneFrom) {
+            if a.has(sceneSize) { throw REPLError("synth --from photographs HDR at its own size; --size applies to procedural scenes") }
             try photographRadiance(s, from: from, seed: seed, ev: ev, name: a.asName ?? from + "_shot")
             return
         }

@@ -46,10 +46,8 @@ enum ResultCommands {
         let v = try s.image(name)
         guard v.kind == .image else { throw REPLError("\(name) is \(v.kind.rawValue); the network corrects LDR images in [0, 1]") }
         let mode = try correctionMode(s, a)
-        let pixels = Double(v.tensor.h * v.tensor.w)
         if mode == .direct {
-            // Inference frees each activation after its last use: about 0.8 KB per pixel at its peak.
-            let need = 0.8e3 * pixels
+            let need = CorrectionMode.directBytes(height: v.tensor.h, width: v.tensor.w)
             guard need <= 14e9 else {
                 throw REPLError(String(format: """
                     %@ is %dx%d: direct inference would need about %.0f GB; use gain mode (infer %@ --mode gain) or a \
@@ -129,8 +127,7 @@ enum ResultCommands {
     /// pixel, and `sweep` keeps two such runs.
     static func checkMemory(_ photo: Tensor, mode: CorrectionMode, retention: Pipeline.Retention, what: String) throws {
         guard mode == .direct else { return }
-        let m = 2 * CorrectionMode.direct.defaultMargin
-        let need = (retention == .everything ? 5e3 : 0.8e3) * Double((photo.h + m) * (photo.w + m))
+        let need = CorrectionMode.directBytes(height: photo.h, width: photo.w, keepingEverything: retention == .everything)
         guard need <= 14e9 else {
             throw REPLError(String(format: "%@ in direct mode on a %dx%d photo would need about %.0f GB; `set mode gain`, or a smaller copy (load PATH --max 1024)",
                                    what, photo.w, photo.h, need / 1e9))

@@ -188,6 +188,14 @@ enum Expectation {
                 guard args.count == n else { throw REPLError("\(f) takes \(n) argument\(n == 1 ? "" : "s") (got \(args.count))") }
             }
             func image(_ i: Int) throws -> Tensor { try session.image(args[i]).tensor }
+            /// The third argument of the clipped-region functions: a photo of the first one's size.
+            func photo() throws -> Tensor {
+                let p = try image(2), a = try image(0)
+                guard p.h == a.h, p.w == a.w else {
+                    throw REPLError("\(f): \(args[2]) is \(p.w)x\(p.h) but \(args[0]) is \(a.w)x\(a.h); the photo must be the same size")
+                }
+                return p
+            }
             switch f {
             case "psnr": try arity(2); return .number(try PSNR.compute(try image(0), try image(1)))
             case "ssim": try arity(2); return .number(try SSIM.compute(try image(0), try image(1)))
@@ -211,7 +219,7 @@ enum Expectation {
             case "stops_clipped", "stops_other":
                 // stops_clipped(ESTIMATE, TRUTH, PHOTO): `hdrerror`'s mean |error| in stops.
                 try arity(3)
-                let photo = try image(2)
+                let photo = try photo()
                 let e = try HDRStops.error(try image(0), try image(1), clippedMask: ClippedRegion.mask(photo, dilation: 0))
                 guard let v = f == "stops_clipped" ? e.clipped : e.rest else {
                     throw REPLError("\(f): \(args[2]) has \(f == "stops_clipped" ? "too few clipped pixels (under 0.5%)" : "no pixels that are not clipped")")
@@ -220,7 +228,7 @@ enum Expectation {
             case "psnr_clipped":
                 // psnr_clipped(A, B, PHOTO): PSNR over PHOTO's clipped pixels, dilated 2 px (`drht evaluate`'s column).
                 try arity(3)
-                guard let v = try ClippedRegion.psnr(try image(0), try image(1), mask: ClippedRegion.mask(try image(2))) else {
+                guard let v = try ClippedRegion.psnr(try image(0), try image(1), mask: ClippedRegion.mask(try photo())) else {
                     throw REPLError("psnr_clipped: \(args[2]) has too few clipped pixels (under 0.5%)")
                 }
                 return .number(v)
