@@ -67,10 +67,11 @@ final class REPLCLITests: CLITestCase {
         XCTAssertTrue(list.out.contains("  9  Lesson 9: a photo of any size"), list.out)
         XCTAssertTrue(list.out.contains(" 10  Lesson 10: what does a unit look at?"), list.out)
         XCTAssertTrue(list.out.contains(" 11  Lesson 11: what do the skips and the latent carry?"), list.out)
+        XCTAssertTrue(list.out.contains(" 12  Lesson 12: highlights"), list.out)
         let missing = try drht(arguments: ["lesson", "42"], directory: dir)
         XCTAssertEqual(missing.status, 1)
         XCTAssertTrue(missing.err.hasPrefix("drht: no lesson 42; the lessons are 1 ldr-vs-hdr, 2 gamma-and-log, "), missing.err)
-        XCTAssertTrue(missing.err.hasSuffix(", 11 skips-and-latent\n"), missing.err)
+        XCTAssertTrue(missing.err.hasSuffix(", 12 highlights\n"), missing.err)
     }
 
     func testABrokenImageKeepsTheSessionGoingInteractivelyButStopsAPipe() throws {
