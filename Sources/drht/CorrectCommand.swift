@@ -43,12 +43,16 @@ struct CorrectCommand: ParsableCommand {
     @Option(name: .customLong("work-size"), help: "gain mode: the long side of the copy the network sees, in pixels (default \(CorrectionMode.defaultWorkSize)).")
     var workSize: Int?
 
+    @Option(help: "Mirrored margin (pixels) around what the network sees; default: 96 in direct mode (a flat photo stays flat), 0 in gain mode. 0 in direct mode is the paper's network exactly (zero padding at the borders).")
+    var margin: Int?
+
     @Flag(help: "Print nothing on success.")
     var quiet = false
 
     func validate() throws {
         do { _ = try CorrectionMode.parse(mode, workSize: workSize) } catch let e as CorrectionError { throw ValidationError(e.description) }
         guard bits == 8 || bits == 16 else { throw ValidationError("--bits must be 8 or 16 (got \(bits))") }
+        if let margin { guard (0...256).contains(margin) else { throw ValidationError("--margin must be 0...256 pixels (got \(margin))") } }
         if let output, !["png", "jpg", "jpeg", "npy"].contains(ext(output)) {
             throw ValidationError("the output must end in .png, .jpg or .npy (got '\(output)')")
         }
@@ -88,7 +92,9 @@ struct CorrectCommand: ParsableCommand {
         }
         Interrupt.catchSIGINT(secondExits: true)
         let t0 = DispatchTime.now().uptimeNanoseconds
-        let correction = Correction(model: model, photo: image.pixels, mode: correctionMode)
+        var options = GainOptions()
+        options.margin = margin
+        let correction = Correction(model: model, photo: image.pixels, mode: correctionMode, options: options)
         let pipeline = correction.pipeline
         let showProgress = !quiet && isatty(2) != 0
         while let name = pipeline.nextStepName {

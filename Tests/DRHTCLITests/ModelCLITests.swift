@@ -92,7 +92,12 @@ final class ModelCLITests: CLITestCase {
         let direct = try drht("correct", photo, "--weights", weights, "--mode", "direct", "-o", dir + "/d.png")
         XCTAssertEqual(direct.status, 0, direct.err)
         XCTAssertTrue(direct.err.contains("(direct: HDR estimation"), direct.err)
-        for bad in [["--mode", "direct", "--work-size", "64"], ["--work-size", "8"], ["--mode", "fast"]] {
+        // --margin 0: the paper's network exactly; a different picture from the default margin's.
+        let bare = try drht("correct", photo, "--weights", weights, "--mode", "direct", "--margin", "0", "-o", dir + "/d0.npy", "--quiet")
+        XCTAssertEqual(bare.status, 0, bare.err)
+        XCTAssertEqual(try drht("correct", photo, "--weights", weights, "--mode", "direct", "-o", dir + "/d96.npy", "--quiet").status, 0)
+        XCTAssertNotEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/d0.npy")), try Data(contentsOf: URL(fileURLWithPath: dir + "/d96.npy")))
+        for bad in [["--mode", "direct", "--work-size", "64"], ["--work-size", "8"], ["--mode", "fast"], ["--margin", "999"], ["--margin", "-1"]] {
             let r = try drht(arguments: ["correct", photo, "--weights", weights] + bad)
             XCTAssertNotEqual(r.status, 0, bad.joined(separator: " "))
             XCTAssertFalse(r.err.isEmpty)
