@@ -36,6 +36,10 @@ struct SynthCommand: ParsableCommand {
         do { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) }
         catch { throw UserError("\(output): cannot create the folder (\(error.localizedDescription))") }
         let views = try panorama.map { dir -> DataSource in
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+                throw UserError("\(dir): no such folder; --panorama takes a folder of .hdr panoramas (make photos writes data/panoramas/)")
+            }
             do { return try DataSource.parse("panorama:" + dir) } catch { throw UserError("\(error)") }
         }
         for i in 0..<count {

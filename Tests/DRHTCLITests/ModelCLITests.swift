@@ -104,6 +104,25 @@ final class ModelCLITests: CLITestCase {
         }
     }
 
+    /// `drht synth --panorama DIR`: views of the .hdr files in DIR as triplets (triplet k is the
+    /// held-out item seed + k: with one panorama and the default seed 1, views 2, 3, ...); a missing or
+    /// empty folder is one line.
+    func testSynthWritesPanoramaViews() throws {
+        XCTAssertEqual(try drht("synth", "--count", "1", "--size", "64", "--seed", "3", "-o", dir + "/scene").status, 0)
+        try FileManager.default.createDirectory(atPath: dir + "/pano", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: dir + "/scene/000003.hdr", toPath: dir + "/pano/sky.hdr")
+        let r = try drht("synth", "--panorama", dir + "/pano", "--count", "2", "--size", "32", "--ev", "2", "-o", dir + "/views")
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.contains("wrote 2 panorama view triplets (32x32)"), r.out)
+        for id in ["sky-view-2", "sky-view-3"] { for part in [".input.png", ".hdr", ".target.png"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/views/" + id + part), id + part)
+        }}
+        let missing = try drht(arguments: ["synth", "--panorama", dir + "/nowhere", "-o", dir + "/v2"])
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.err.contains("--panorama takes a folder of .hdr panoramas"), missing.err)
+        XCTAssertEqual(missing.err.split(separator: "\n").count, 1, missing.err)
+    }
+
     func testBenchTimesGainModeOnABigPhoto() throws {
         let r = try drht("bench", "--pipeline", "--mode", "gain", "--size", "1200x900", "--json")
         XCTAssertEqual(r.status, 0, r.err)
