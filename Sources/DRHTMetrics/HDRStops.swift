@@ -15,17 +15,29 @@ public enum HDRStops {
     /// of the estimate counts, not its overall brightness. `clipped` is nil when the clipped
     /// pixels cover less than `ClippedRegion.minimumShare` of the image.
     public static func error(_ estimate: Tensor, _ truth: Tensor, clippedMask mask: [Bool]) throws -> (clipped: Double?, rest: Double?) {
-        try Metrics.checkSameShape(estimate, truth)
-        let plane = estimate.h * estimate.w
-        precondition(mask.count == plane, "the mask is for another image size")
-        let a = normalisedLuminance(estimate), b = normalisedLuminance(truth)
+        summarise(try map(estimate, truth), clippedMask: mask)
+    }
+
+    /// The mean |error| of a `map` on the masked pixels and on the rest (as `error`).
+    public static func summarise(_ e: Tensor, clippedMask mask: [Bool]) -> (clipped: Double?, rest: Double?) {
+        precondition(mask.count == e.count, "the mask is for another image size")
         var sums = (0.0, 0.0), counts = (0, 0)
-        for i in 0..<plane {
-            let e = abs(Double(log2((a[i] + epsilon) / (b[i] + epsilon))))
-            if mask[i] { sums.0 += e; counts.0 += 1 } else { sums.1 += e; counts.1 += 1 }
+        for i in 0..<e.count {
+            let v = abs(Double(e.data[i]))
+            if mask[i] { sums.0 += v; counts.0 += 1 } else { sums.1 += v; counts.1 += 1 }
         }
-        let enough = counts.0 > 0 && Double(counts.0) >= ClippedRegion.minimumShare * Double(plane)
+        let enough = counts.0 > 0 && Double(counts.0) >= ClippedRegion.minimumShare * Double(e.count)
         return (enough ? sums.0 / Double(counts.0) : nil, counts.1 > 0 ? sums.1 / Double(counts.1) : nil)
+    }
+
+    /// The signed error at every pixel, (1, 1, H, W): log2((L_est + eps) / (L_true + eps)), each
+    /// luminance scaled to log-average 0.18 first (`error` averages its size).
+    public static func map(_ estimate: Tensor, _ truth: Tensor) throws -> Tensor {
+        try Metrics.checkSameShape(estimate, truth)
+        let a = normalisedLuminance(estimate), b = normalisedLuminance(truth)
+        let out = Tensor(zeros: [1, 1, estimate.h, estimate.w])
+        for i in 0..<a.count { out.data[i] = log2((a[i] + epsilon) / (b[i] + epsilon)) }
+        return out
     }
 
     /// Luminance of (1, 3, H, W) linear RGB (negative or non-finite values as 0), scaled so its

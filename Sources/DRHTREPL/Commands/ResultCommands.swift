@@ -219,11 +219,9 @@ enum ResultCommands {
             throw REPLError("hdrerror needs three images of one size (got \(estimate.shapeString), \(truth.shapeString), \(photo.shapeString))")
         }
         let mask = ClippedRegion.mask(photo, dilation: 0)
-        let e = try HDRStops.error(estimate, truth, clippedMask: mask)
+        let map = try HDRStops.map(estimate, truth)
+        let e = HDRStops.summarise(map, clippedMask: mask)
         let curve = try HDRStops.error(HDRStops.inverseCurve(photo), truth, clippedMask: mask)
-        let a0 = HDRStops.normalisedLuminance(estimate), b0 = HDRStops.normalisedLuminance(truth)
-        let map = Tensor(zeros: [1, 1, photo.h, photo.w])
-        for i in 0..<map.count { map.data[i] = log2((a0[i] + HDRStops.epsilon) / (b0[i] + HDRStops.epsilon)) }
         let out = a.asName ?? names[0] + "_error"
         s.set(out, Variable(map, kind: .hdrError, origin: "hdrerror \(names.joined(separator: " "))"))
         let share = Double(mask.lazy.filter { $0 }.count) / Double(max(1, mask.count))
