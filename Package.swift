@@ -59,7 +59,7 @@ let package = Package(
                     path: "Tests/DRHTMetricsTests", exclude: ["Fixtures"]),
         .testTarget(name: "DRHTREPLTests", dependencies: ["DRHTTestSupport", "DRHTREPL", "DRHTModel", "DRHTEngine", "DRHTImageIO", "DRHTTraining"],
                     path: "Tests/DRHTREPLTests", exclude: ["Transcripts"]),
-        .testTarget(name: "DRHTImageIOTests", dependencies: ["DRHTTestSupport", "DRHTImageIO", "DRHTEngine"],
+        .testTarget(name: "DRHTImageIOTests", dependencies: ["DRHTTestSupport", "DRHTImageIO", "DRHTEngine", "DRHTFuzz"],
                     path: "Tests/DRHTImageIOTests"),
     ],
     swiftLanguageModes: [.v5]

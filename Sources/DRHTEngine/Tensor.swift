@@ -104,26 +104,35 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
 }
 
 /// Summary statistics of a tensor (or one channel of it), accumulated in Double.
+/// Statistics of the finite values: NaN and infinities are left out and counted (`nonFinite`),
+/// so one bad value cannot hide the rest (drht's rule for non-finite data: statistics skip them,
+/// pictures mark them, computations refuse them).
 public struct TensorStats: Equatable, Sendable {
     public var min: Float
     public var max: Float
     public var mean: Double
     public var std: Double
+    /// How many values were NaN or infinite (left out of the four above; all 0 when none is finite).
+    public var nonFinite: Int
 
     /// Statistics of `count` floats starting at `p`, `stride` apart.
     public init(_ p: UnsafePointer<Float>, count: Int, stride: Int = 1) {
         var lo = Float.infinity, hi = -Float.infinity
-        var sum = 0.0, sumSq = 0.0
+        var sum = 0.0, sumSq = 0.0, skipped = 0
         for i in 0..<count {
             let v = p[i * stride]
+            guard v.isFinite else { skipped += 1; continue }
             lo = Swift.min(lo, v); hi = Swift.max(hi, v)
             sum += Double(v); sumSq += Double(v) * Double(v)
         }
-        let n = Double(Swift.max(count, 1))
-        min = count > 0 ? lo : 0
-        max = count > 0 ? hi : 0
+        let finite = count - skipped
+        let n = Double(Swift.max(finite, 1))
+        min = finite > 0 ? lo : 0
+        max = finite > 0 ? hi : 0
         mean = sum / n
         std = (Swift.max(sumSq / n - mean * mean, 0)).squareRoot()
+        if !std.isFinite { std = .greatestFiniteMagnitude }
+        nonFinite = skipped
     }
 }
 

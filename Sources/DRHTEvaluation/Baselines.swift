@@ -57,14 +57,14 @@ public enum Baseline: String, CaseIterable, Sendable {
         for i in 0..<plane {
             let y = min(max(SyntheticScenes.luminance(input, i, plane: plane), 0), 1)
             ys[i] = y
-            histogram[min(bins - 1, Int(y * Float(bins)))] += 1
+            histogram[Int(clamping: y * Float(bins), to: 0...(bins - 1))] += 1
         }
         var cdf = [Float](repeating: 0, count: bins), running = 0
         for b in 0..<bins { running += histogram[b]; cdf[b] = Float(running) / Float(plane) }
         let out = Tensor(zeros: input.shape)
         for i in 0..<plane {
             let y = ys[i]
-            let target = cdf[min(bins - 1, Int(y * Float(bins)))]
+            let target = cdf[Int(clamping: y * Float(bins), to: 0...(bins - 1))]
             for c in 0..<3 {
                 let v = input.data[c * plane + i]
                 out.data[c * plane + i] = y > 1e-4 ? min(1, max(0, v * target / y)) : target

@@ -51,8 +51,16 @@ public final class FuzzRunner: @unchecked Sendable {
         func outcome(_ failure: String?, _ detail: String = "") -> FuzzOutcome {
             FuzzOutcome(failure: failure, detail: detail, exitStatus: status, peakMB: peakMB)
         }
-        if timedOut { return outcome("hang (no exit in \(String(format: "%g", timeout)) s)") }
-        if signal != 0 { return outcome("crash (signal \(signal))", String(decoding: err.suffix(300), as: UTF8.self)) }
+        /// For REPL input: the last line the session echoed before it ended.
+        let last = c.stdin == nil ? "" : String(decoding: out, as: UTF8.self).split(separator: "\n")
+            .last { $0.hasPrefix("> ") }.map { " after `\($0.dropFirst(2).prefix(160))`" } ?? ""
+        if timedOut { return outcome("hang (no exit in \(String(format: "%g", timeout)) s)", last) }
+        if signal != 0 {
+            // Swift's runtime names the trap on a "Fatal error" line; otherwise the end of stderr.
+            let text = String(decoding: err, as: UTF8.self)
+            let reason = text.split(separator: "\n").first { $0.contains("Fatal error") || $0.contains("Crash") }.map(String.init)
+            return outcome("crash (signal \(signal))", (reason ?? String(text.suffix(300))).prefix(300) + last)
+        }
         if status != 0 && status != 1 { return outcome("exit status \(status)", String(decoding: err.prefix(200), as: UTF8.self)) }
         if let limit = c.memoryLimitMB, peakMB > limit { return outcome("memory over \(limit) MB", "\(peakMB) MB") }
         for (stream, bytes) in [("stdout", out), ("stderr", err)] {
@@ -65,8 +73,17 @@ public final class FuzzRunner: @unchecked Sendable {
             if lines != 1 { return outcome("\(lines)-line error", String(decoding: err.prefix(300), as: UTF8.self)) }
         }
         if c.stdin != nil {
-            let errors = String(decoding: out, as: UTF8.self).split(separator: "\n").filter { $0.hasPrefix("error:") }.count
-            if errors > 1 { return outcome("more than one error line for one REPL line") }
+            // The REPL echoes each line it reads as "> LINE": each echo starts a line's output.
+            var segment = "", errors = 0
+            for l in String(decoding: out, as: UTF8.self).split(separator: "\n") {
+                if l.hasPrefix("> ") { segment = String(l.dropFirst(2)); errors = 0 }
+                if l.hasPrefix("error:") { errors += 1 }
+                if errors > 1 { return outcome("more than one error line for one REPL line", "after `\(segment.prefix(160))`") }
+            }
+            let lines = c.stdin?.split(separator: "\n") ?? []
+            if let expected = lines.last, !lines.contains(where: { $0.hasPrefix("quit") }), !String(decoding: out, as: UTF8.self).contains("> " + expected) {
+                return outcome("the session did not reach its last line", "last line run: `\(segment.prefix(160))`")
+            }
         }
         let inputs = Set(c.files.map(\.0))
         let allowed = status == 0 ? Set(c.outputs) : []

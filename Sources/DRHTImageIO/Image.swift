@@ -57,6 +57,19 @@ func checkPixelCount(_ width: Int, _ height: Int, path: String) throws {
     }
 }
 
+/// Refuses, before anything is allocated, an image whose header declares more pixel data than
+/// the file's compressed data can expand to (a 1-KB PNG may declare 10000 x 10000 16-bit RGBA:
+/// 800 MB). `declared` is what the pixels need as the format counts them (bytes for PNG, pixels
+/// for JPEG); `capacity` the most the data can expand to in the same unit.
+func checkDataCanHold(declared: Int, capacity: Int, dataBytes: Int, width: Int, height: Int,
+                      path: String, format: String, unit: String) throws {
+    guard declared > capacity else { return }
+    throw ImageIOError.truncated(path: path, format: format, detail:
+        "declares \(width) x \(height) (\(declared.formatted(.number.grouping(.automatic))) \(unit)) but holds only "
+        + "\(dataBytes.formatted(.number.grouping(.automatic))) bytes of compressed image data, which expand to at most "
+        + "\(capacity.formatted(.number.grouping(.automatic))) \(unit)")
+}
+
 /// Names for channel counts as the file stores them.
 public func channelName(_ channels: Int) -> String {
     ["", "gray", "gray+alpha", "RGB", "RGBA"][min(max(channels, 0), 4)]

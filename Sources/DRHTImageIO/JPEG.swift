@@ -12,6 +12,12 @@ public enum JPEG {
         }
         try checkPixelCount(Int(info.width), Int(info.height), path: path)
         let w = Int(info.width), h = Int(info.height)
+        // Huffman coding spends at least one bit on every 8x8 block of a component (its DC
+        // difference, in the first scan), so a byte of scan data holds at most 512 pixels.
+        // Arithmetic coding has no such floor; 65536 pixels a byte is far beyond real photos.
+        let (scan, arithmetic) = scanData(bytes)
+        try checkDataCanHold(declared: w * h, capacity: scan * (arithmetic ? 65536 : 512) + 4096, dataBytes: scan,
+                             width: w, height: h, path: path, format: "JPEG", unit: "pixels")
         var rgb = [UInt8](repeating: 0, count: w * h * 3)
         let status = rgb.withUnsafeMutableBufferPointer { out in
             drht_jpeg_decode(bytes, bytes.count, &info, out.baseAddress, out.count)
@@ -31,6 +37,23 @@ public enum JPEG {
         }
         return LoadedImage(pixels: pixels, format: .jpeg, bitDepth: 8, channels: Int(info.components),
                            details: info.progressive != 0 ? ["progressive encoding"] : ["baseline encoding"])
+    }
+
+    /// The bytes after the first start-of-scan marker (the entropy-coded data and what follows),
+    /// and whether the frame is arithmetic-coded (SOF9-11, SOF13-15), walking the marker segments.
+    static func scanData(_ bytes: [UInt8]) -> (bytes: Int, arithmetic: Bool) {
+        var pos = 2, arithmetic = false
+        while pos + 4 <= bytes.count {
+            guard bytes[pos] == 0xFF else { pos += 1; continue }
+            let marker = bytes[pos + 1]
+            if marker == 0xFF { pos += 1; continue }                        // fill byte
+            if marker == 0xD8 || (0xD0...0xD7).contains(marker) || marker == 0x01 { pos += 2; continue }
+            let length = Int(bytes[pos + 2]) << 8 | Int(bytes[pos + 3])
+            if [0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF].contains(marker) { arithmetic = true }
+            if marker == 0xDA { return (max(0, bytes.count - pos - 2 - length), arithmetic) }
+            pos += 2 + max(length, 2)
+        }
+        return (0, arithmetic)
     }
 
     private static func classify(_ message: String, path: String) -> ImageIOError {

@@ -13,6 +13,12 @@ public enum PNG {
         }
         try checkPixelCount(Int(info.width), Int(info.height), path: path)
         let w = Int(info.width), h = Int(info.height)
+        // A deflate stream expands at most 1032:1, so the IDAT chunks bound what the image can hold.
+        let samples = [0: 1, 2: 3, 3: 1, 4: 2, 6: 4][Int(info.color_type)] ?? 4
+        let stored = h * ((w * samples * Int(info.bit_depth) + 7) / 8)
+        let idat = idatBytes(bytes)
+        try checkDataCanHold(declared: stored, capacity: idat * 1033 + 1024, dataBytes: idat, width: w, height: h,
+                             path: path, format: "PNG", unit: "bytes of pixel data")
         let ch = Int(info.out_channels), bytesPerSample = Int(info.out_bit_depth) / 8
         var raw = [UInt8](repeating: 0, count: w * h * ch * bytesPerSample)
         let status = raw.withUnsafeMutableBufferPointer { out in
@@ -38,6 +44,20 @@ public enum PNG {
         let storedChannels = [0: 1, 2: 3, 3: 3, 4: 2, 6: 4][Int(info.color_type)] ?? ch
         return LoadedImage(pixels: pixels, format: .png, bitDepth: Int(info.bit_depth),
                            channels: storedChannels, details: details)
+    }
+
+    /// The total length of the IDAT chunks (the compressed pixel data), walking the chunk list.
+    static func idatBytes(_ bytes: [UInt8]) -> Int {
+        var pos = 8, total = 0
+        while pos + 8 <= bytes.count {
+            let length = Int(bytes[pos]) << 24 | Int(bytes[pos + 1]) << 16 | Int(bytes[pos + 2]) << 8 | Int(bytes[pos + 3])
+            let isIDAT = bytes[pos + 4 ..< pos + 8].elementsEqual("IDAT".utf8)
+            let available = min(length, bytes.count - pos - 8)
+            if isIDAT { total += available }
+            if length > bytes.count - pos - 8 { break }
+            pos += 12 + length
+        }
+        return total
     }
 
     /// Interleaved samples (gray, gray+alpha, RGB or RGBA) -> planar RGB floats.

@@ -133,7 +133,7 @@ public enum RadianceHDR {
         let e = Int(v.exponent) + 1                  // v = m * 2^e with m in [0.5, 1)
         if e > 127 { return (255, 255, 255, 255) }
         let scale = ldexpf(1, Int32(8 - e))          // 256 / 2^e
-        func q(_ c: Float) -> UInt8 { UInt8(min(255, max(0, Int(c * scale)))) }
+        func q(_ c: Float) -> UInt8 { UInt8(Int(clamping: c * scale, to: 0...255)) }
         return (q(r), q(g), q(b), UInt8(e + 128))
     }
 

@@ -1,6 +1,6 @@
 // `drht` with no arguments: the notebook-style REPL. At a terminal it is interactive (readline,
 // Tab completion, history); with commands piped in it runs them, echoing each, and stops with
-// status 1 at the first failing one.
+// status 1 at the first failing one (or, with --keep-going, runs them all and ends with status 1).
 import ArgumentParser
 import DRHTEngine
 import DRHTREPL
@@ -13,11 +13,13 @@ struct ReplCommand: ParsableCommand {
         discussion: "Examples: drht            (at a terminal: interactive)\n          drht < steps.drht   (runs the commands, echoing each)"
     )
 
+    @Flag(help: "With commands piped in: go on after a failing command (the exit status is still 1).")
+    var keepGoing = false
     @OptionGroup var common: SessionOptions
 
     func run() throws {
         let session = try common.session()
-        let status = isatty(0) != 0 && isatty(1) != 0 ? REPL.interactive(session: session) : REPL.piped(session: session)
+        let status = isatty(0) != 0 && isatty(1) != 0 ? REPL.interactive(session: session) : REPL.piped(session: session, keepGoing: keepGoing)
         if status != 0 { throw ExitCode(status) }
     }
 }

@@ -47,10 +47,11 @@ final class FuzzTests: CLITestCase {
 
     /// A bounded sample of the real thing: a few hundred cases, all handled.
     func testASampleOfFuzzCasesIsHandled() throws {
-        let r = try drht("fuzz", "--cases", "200", "--lines", "200", "--seed", "11", "--workers", "2", "--out", dir + "/failures")
+        let r = try drht("fuzz", "--cases", "200", "--lines", "200", "--odd", "40", "--seed", "11", "--workers", "2", "--out", dir + "/failures")
         XCTAssertEqual(r.status, 0, r.out + r.err)
         XCTAssertTrue(r.out.contains("| png | 200 | 200 |"), r.out)
         XCTAssertTrue(r.out.contains("| REPL lines | 200 | 200 |"), r.out)
-        XCTAssertTrue(r.out.contains("1200 cases"), r.out)
+        XCTAssertTrue(r.out.contains("| odd images x commands | 40 | 40 |"), r.out)
+        XCTAssertTrue(r.out.contains("1240 cases"), r.out)
     }
 }

@@ -116,3 +116,32 @@ final class InPlaceTests: XCTestCase {
         }
     }
 }
+
+/// Issue 31: conversions and statistics that cannot be thrown off by NaN or infinities.
+final class NonFiniteTests: XCTestCase {
+    func testSaturatingConversionsNeverTrap() {
+        XCTAssertEqual(Int(saturating: Float.nan), 0)
+        XCTAssertEqual(Int(saturating: Float.infinity), .max)
+        XCTAssertEqual(Int(saturating: -Float.infinity), .min)
+        XCTAssertEqual(Int(saturating: Float(1e30)), .max)
+        XCTAssertEqual(Int(saturating: -2.7), -2)
+        XCTAssertEqual(Int(clamping: Float.nan, to: 0...9), 0)
+        XCTAssertEqual(Int(clamping: Float(1e30), to: 0...9), 9)
+        XCTAssertEqual(Int(clamping: Float(-5), to: 0...9), 0)
+        XCTAssertEqual(Int(clamping: Float(4.9), to: 0...9), 4)
+        XCTAssertEqual(Float.nan.unitClamped, 0)
+        XCTAssertEqual(Float.infinity.unitClamped, 1)
+    }
+
+    /// Hand-computed: the finite values 1, 2, 3, 6 (mean 3, population std sqrt(3.5)); two left out.
+    func testStatisticsLeaveOutAndCountNonFiniteValues() {
+        let t = Tensor(shape: [6], repeating: 0)
+        for (i, v) in [Float(1), .nan, 2, .infinity, 3, 6].enumerated() { t.data[i] = v }
+        let s = t.stats
+        XCTAssertEqual(s.min, 1); XCTAssertEqual(s.max, 6); XCTAssertEqual(s.mean, 3)
+        XCTAssertEqual(s.std, 3.5.squareRoot(), accuracy: 1e-12)
+        XCTAssertEqual(s.nonFinite, 2)
+        let none = Tensor(shape: [3], repeating: .nan).stats
+        XCTAssertEqual(none.nonFinite, 3); XCTAssertEqual(none.min, 0); XCTAssertEqual(none.max, 0)
+    }
+}

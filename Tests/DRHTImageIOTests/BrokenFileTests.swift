@@ -1,6 +1,7 @@
 import XCTest
 import DRHTTestSupport
 import DRHTEngine
+import DRHTFuzz
 @testable import DRHTImageIO
 
 /// Every broken input is rejected with the right typed error (never a crash, hang or
@@ -87,6 +88,46 @@ final class BrokenFileTests: TempDirTestCase {
         let ihdr = MiniPNG.chunk("IHDR", MiniPNG.be32(20000) + MiniPNG.be32(20000) + [8, 2, 0, 0, 0])
         png.replaceSubrange(8..<33, with: ihdr)
         expect(png, isTooMany, "400 MP PNG")
+    }
+
+    /// Issue 31: a 1-KB PNG declaring 10000 x 10000 RGBA 16-bit with no pixel data peaked at
+    /// ~790 MB before saying "truncated"; the IDAT chunks bound what it can hold (deflate
+    /// expands at most ~1032:1), so it is refused before allocating. A real file at the bound passes.
+    func testPNGDeclaringMoreThanItsDataCanHoldIsRefusedBeforeAllocation() throws {
+        var png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+        png += MiniPNG.chunk("IHDR", MiniPNG.be32(10_000) + MiniPNG.be32(10_000) + [16, 6, 0, 0, 0])
+        png += MiniPNG.chunk("IDAT", MiniPNG.zlibStored([]))
+        png += MiniPNG.chunk("IEND", [])
+        let before = peakMB()
+        expect(png, isTruncated, "10000 x 10000 RGBA16 without data")
+        XCTAssertLessThan(peakMB(), max(before, 1024) + 50, "peak memory grew")
+        do {
+            _ = try PNG.decode(png, path: "huge.png")
+            XCTFail("decoded")
+        } catch {
+            XCTAssertTrue("\(error)".contains("800,000,000 bytes of pixel data"), "\(error)")
+            XCTAssertTrue("\(error)".contains("which expand to at most"), "\(error)")
+        }
+        XCTAssertEqual(PNG.idatBytes(png), 11)                         // zlib header, one empty stored block, Adler-32
+        // A flat 2000 x 2000 gray image deflates ~190:1 (libpng's default level) and is read.
+        let flat = try PNG.encode(Tensor(shape: [2000, 2000], repeating: 0.5))
+        XCTAssertLessThan(flat.count, 40_000)
+        XCTAssertEqual(try PNG.decode(flat, path: "flat.png").pixels.shape, [1, 3, 2000, 2000])
+    }
+
+    /// The same for JPEG: Huffman coding spends at least a bit per 8x8 block, so a byte of scan
+    /// data holds at most 512 pixels; a header forged to 9000 x 9000 is refused before decoding.
+    func testJPEGDeclaringMoreThanItsScanDataCanHoldIsRefused() throws {
+        let t = Tensor(zeros: [1, 3, 16, 24])
+        var jpeg = try JPEG.encode(t)
+        let (scan, arithmetic) = JPEG.scanData(jpeg)
+        XCTAssertFalse(arithmetic)
+        XCTAssertGreaterThan(scan, 2)
+        XCTAssertLessThan(scan, jpeg.count)
+        guard let sof = (0..<(jpeg.count - 1)).first(where: { jpeg[$0] == 0xFF && jpeg[$0 + 1] == 0xC0 }) else { return XCTFail("no SOF0") }
+        for (offset, v) in [(5, 9000), (7, 9000)] { jpeg[sof + offset] = UInt8(v >> 8); jpeg[sof + offset + 1] = UInt8(v & 0xFF) }
+        expect(jpeg, name: "forged.jpg", isTruncated, "9000 x 9000 JPEG of 16 x 24 data")
+        XCTAssertEqual(JPEG.scanData(Array(jpeg[0..<sof])).bytes, 0, "no scan: nothing")
     }
 
     /// Peak resident memory of this process so far, in MB.

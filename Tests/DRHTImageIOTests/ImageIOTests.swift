@@ -1,6 +1,7 @@
 import XCTest
 import DRHTTestSupport
 import DRHTEngine
+import DRHTFuzz
 @testable import DRHTImageIO
 
 

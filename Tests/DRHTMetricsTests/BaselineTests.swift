@@ -37,6 +37,16 @@ final class BaselineTests: XCTestCase {
         XCTAssertEqual(ys[3 * plane / 4], 0.75, accuracy: 0.02)
     }
 
+    /// Issue 31: equalisation traps no more on NaN luminance (Float -> Int of a histogram bin).
+    func testEqualisationOfNonFiniteValuesDoesNotTrap() {
+        let t = ramp(scale: 1)
+        t.data[0] = .nan; t.data[1] = .infinity; t.data[2] = -.infinity
+        let out = Baseline.histogramEqualisation.apply(t)
+        XCTAssertEqual(out.shape, t.shape)
+        let allNaN = Tensor(shape: t.shape, repeating: .nan)
+        XCTAssertEqual(Baseline.histogramEqualisation.apply(allNaN).shape, t.shape)
+    }
+
     func testReinhardOperatorThenSRGB() {
         // A grey pixel of luminance 0.18 in an image whose brightest luminance is 1:
         // L_d = 0.18 (1 + 0.18) / 1.18 = 0.18, sRGB(0.18) = 0.4614.

@@ -69,6 +69,27 @@ final class DisplayTests: XCTestCase {
         XCTAssertEqual(ColourMap.automatic(for: 0...2), .viridis)
     }
 
+    /// Issue 31: NaN and infinities are drawn magenta in every map and every image picture, and
+    /// an infinite or NaN range cannot trap (ColourMap.interpolate did, on Float -> Int).
+    func testNonFiniteValuesAreDrawnMagentaAndNeverTrap() {
+        for map in [ColourMap.viridis, .diverging, .gray] {
+            for v in [Float.nan, .infinity, -.infinity] {
+                XCTAssertTrue(map.colour(v, range: 0...1) == ColourMap.nonFinite, "\(map) \(v)")
+            }
+            let wide = map.colour(1e30, range: -3e38...3e38), low = map.colour(-3e38, range: -3e38...3e38)
+            XCTAssertTrue([wide.0, wide.1, wide.2, low.0, low.1, low.2].allSatisfy { $0.isFinite && $0 >= 0 && $0 <= 1 })
+            XCTAssertTrue(map.colour(5, range: 0...1) == map.colour(1, range: 0...1), "clamped at the top")
+        }
+        XCTAssertTrue(ColourMap.interpolate(ColourMap.viridisStops, .nan) == ColourMap.viridisStops[0])
+        let t = Tensor(zeros: [1, 3, 1, 3])
+        t.data[0] = .nan; t.data[4] = .infinity; t.data[2] = 0.25; t.data[5] = 0.25; t.data[8] = 0.25
+        let r = Raster.image(t)
+        XCTAssertTrue(r.rgb(0, 0) == ColourMap.nonFinite && r.rgb(1, 0) == ColourMap.nonFinite)
+        XCTAssertTrue(r.rgb(2, 0) == (0.25, 0.25, 0.25))
+        XCTAssertEqual(Raster.nonFinitePixels(t), 2)
+        XCTAssertEqual(TerminalPicture.byte(.nan), 0)
+    }
+
     func testCharts() {
         XCTAssertEqual(Charts.bars([0, 1, 2], height: 1), [" ▄█"])
         XCTAssertEqual(Charts.bars([4, 8], height: 2), [" █", "██"])

@@ -354,7 +354,7 @@ enum AttributionCommands {
         let w = map.w, h = map.h
         var total = 0.0, cx = 0.0, cy = 0.0
         for y in 0..<h { for x in 0..<w { let v = Double(abs(map.data[y * w + x])); total += v; cx += v * Double(x); cy += v * Double(y) } }
-        guard total > 0 else { return nil }
+        guard total > 0, total.isFinite, cx.isFinite, cy.isFinite else { return nil }
         let (mx, my) = (Int((cx / total).rounded()), Int((cy / total).rounded()))
         // Summed-area table, so each candidate square costs four lookups.
         var sat = [Double](repeating: 0, count: (w + 1) * (h + 1))

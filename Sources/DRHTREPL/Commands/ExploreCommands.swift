@@ -89,6 +89,8 @@ enum ExploreCommands {
         let text = TerminalPicture.render(raster, display: s.settings.display, console: s.console, columns: raster.width, maxRows: 400)
         s.console.picture(terminal: text, raster: g.pngRaster(), caption: "\(g.title) feature maps")
         for line in legendLines(s, g, perRow: perRow) { s.console.line(line) }
+        let bad = t.stats.nonFinite
+        if bad > 0 { s.console.line("magenta: \(bad) NaN or infinite value\(bad == 1 ? "" : "s"), left out of the ranges") }
     }
 
     /// Under a grid in the terminal: which channel each tile is, and how its values map to colours

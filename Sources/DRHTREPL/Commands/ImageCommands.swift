@@ -16,7 +16,9 @@ enum ImageCommands {
             + "In a lesson or `run` file, a relative path not found from the working directory is read from beside that file. "
             + "A .hdr file becomes HDR radiance; PNG and JPEG become LDR images in [0, 1]; a .npy float array shaped "
             + "HxWx3 or 3xHxW (1x3xHxW as `export NAME x.npy` writes an image) becomes an image, or HDR radiance when its values pass 1. "
-            + "--max N shrinks the image (averaging blocks of pixels) until its longer side is at most N: big photos step faster and need less memory.",
+            + "--max N shrinks the image (averaging blocks of pixels) until its longer side is at most N: big photos step faster and need less memory. "
+            + "NaN and infinite values (a .npy may hold them) are kept and counted: statistics leave them out, pictures draw them magenta, "
+            + "and the network, the baselines, the camera and the metrics refuse the image in one line.",
         arguments: [.path], options: [maxSide],
         namesResult: true
     ) { s, a in
@@ -70,6 +72,10 @@ enum ImageCommands {
         } else if kind == .hdr {
             text += ", dynamic range \(formatNumber(dynamicRangeStops(t), digits: 3)) stops (luminance, 0.5th to 99.5th percentile)"
         }
+        if s.nonFinite > 0 {
+            text += "; \(s.nonFinite) value\(s.nonFinite == 1 ? " is" : "s are") NaN or infinite: left out of these figures, "
+                + "drawn magenta, refused by the network, the baselines and the metrics"
+        }
         return text
     }
 
@@ -90,7 +96,7 @@ enum ImageCommands {
 
     /// log2 of the ratio between the 99.5th and 0.5th percentiles of luminance (above 1e-6).
     static func dynamicRangeStops(_ t: Tensor) -> Double {
-        let y = luminance(t).filter { $0 > 1e-6 }.sorted()
+        let y = luminance(t).filter { $0 > 1e-6 && $0.isFinite }.sorted()
         guard y.count > 1 else { return 0 }
         let lo = y[Int(Double(y.count - 1) * 0.005)], hi = y[Int(Double(y.count - 1) * 0.995)]
         return log2(Double(hi) / Double(lo))
@@ -192,6 +198,7 @@ enum ImageCommands {
         guard v.kind == .image, v.tensor.c == 3 else {
             throw REPLError("\(name) is \(v.kind.rawValue) \(v.tensor.shapeString); expose takes a well-exposed LDR photo (load one)")
         }
+        try Session.requireFinite(v.tensor, name)
         let ev = Float(try a.value(exposeEV))
         let seed = try a.value(cameraSeed)
         let out = a.asName ?? name + (ev < 0 ? "_dark" : ev > 0 ? "_bright" : "_shot")

@@ -260,6 +260,7 @@ enum ResultCommands {
     /// What the grid score reads: an LDR image as it is; a one-channel map (saliency, a gain map)
     /// stretched from its min..max to 0..1 first, so neither a sign nor a scale is cut off.
     static func gridInput(_ name: String, _ v: Variable) throws -> Tensor {
+        try Session.requireFinite(v.tensor, name)
         if v.kind == .image { return v.tensor }
         let t = v.tensor
         guard t.shape.count == 4, t.n == 1, t.c == 1 else {

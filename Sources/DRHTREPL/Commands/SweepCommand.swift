@@ -31,6 +31,7 @@ extension ExploreCommands {
     ) { s, a in
         let (name, v) = try a.onlyVariable(s, "a well-exposed photo")
         guard v.kind == .image else { throw REPLError("\(name) is \(v.kind.rawValue); sweep takes a well-exposed LDR photo (load one)") }
+        try Session.requireFinite(v.tensor, name)
         var evs = try a.value(sweepEVs) ?? defaultSweepEVs
         if !evs.contains(0) { evs.append(0) }
         evs = Array(Set(evs)).sorted()

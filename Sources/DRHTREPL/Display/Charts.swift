@@ -14,7 +14,7 @@ public enum Charts {
             var line = ""
             for v in values {
                 let level = top > 0 ? v / top * Double(height * 8) : 0
-                let fill = Int((level - Double(row * 8)).rounded())
+                let fill = Int(saturating: (level - Double(row * 8)).rounded())
                 line.append(eighths[min(8, max(0, fill))])
             }
             while line.hasSuffix(" ") { line.removeLast() }

@@ -20,11 +20,15 @@ public enum ColourMap: String {
         range.lowerBound < 0 && range.upperBound > 0 ? .diverging : .viridis
     }
 
+    /// What NaN and infinite values are drawn in, in every picture: magenta, a colour no map uses.
+    public static let nonFinite: (Float, Float, Float) = (1, 0, 1)
+
     /// For the diverging map the range is made symmetric around 0 by the caller (see `range`).
+    /// Non-finite values are drawn magenta (`nonFinite`).
     public func colour(_ v: Float, range: ClosedRange<Float>) -> (Float, Float, Float) {
-        let span = range.upperBound - range.lowerBound
-        var t = span > 0 ? (v - range.lowerBound) / span : 0.5
-        t = v.isNaN ? 0 : min(max(t, 0), 1)
+        guard v.isFinite else { return ColourMap.nonFinite }
+        let span = Double(range.upperBound) - Double(range.lowerBound)
+        let t = Float(span > 0 ? (Double(v) - Double(range.lowerBound)) / span : 0.5).unitClamped
         switch self {
         case .gray: return (t, t, t)
         case .viridis: return ColourMap.interpolate(ColourMap.viridisStops, t)
@@ -39,8 +43,8 @@ public enum ColourMap: String {
     }
 
     static func interpolate(_ stops: [(Float, Float, Float)], _ t: Float) -> (Float, Float, Float) {
-        let x = t * Float(stops.count - 1)
-        let i = min(Int(x), stops.count - 2), f = x - Float(i)
+        let x = t.unitClamped * Float(stops.count - 1)
+        let i = Int(clamping: x, to: 0...(stops.count - 2)), f = x - Float(i)
         let a = stops[i], b = stops[i + 1]
         return (a.0 + (b.0 - a.0) * f, a.1 + (b.1 - a.1) * f, a.2 + (b.2 - a.2) * f)
     }

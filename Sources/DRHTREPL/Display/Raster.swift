@@ -29,11 +29,28 @@ public struct Raster {
         pixels.data[i] = c.0; pixels.data[plane + i] = c.1; pixels.data[2 * plane + i] = c.2
     }
 
-    /// An LDR image as it is, clamped to [0, 1].
+    /// An LDR image as it is, clamped to [0, 1]; a pixel with a NaN or infinite channel is drawn
+    /// magenta (`ColourMap.nonFinite`). One channel is drawn gray.
     public static func image(_ t: Tensor) -> Raster {
         let out = Tensor(zeros: [1, 3, t.h, t.w])
-        for i in 0..<out.count { out.data[i] = min(max(t.data[i].isNaN ? 0 : t.data[i], 0), 1) }
+        let plane = t.h * t.w, channels = t.shape.count == 4 ? t.c : 1
+        for i in 0..<plane {
+            let rgb = (0..<3).map { t.data[min($0, channels - 1) * plane + i] }
+            let marked = !rgb.allSatisfy(\.isFinite)
+            let mark = ColourMap.nonFinite
+            out.data[i] = marked ? mark.0 : rgb[0].unitClamped
+            out.data[plane + i] = marked ? mark.1 : rgb[1].unitClamped
+            out.data[2 * plane + i] = marked ? mark.2 : rgb[2].unitClamped
+        }
         return Raster(out)
+    }
+
+    /// How many pixels of `t` have a NaN or infinite channel (drawn magenta).
+    public static func nonFinitePixels(_ t: Tensor) -> Int {
+        let plane = t.h * t.w, channels = t.shape.count == 4 ? t.c : 1
+        var n = 0
+        for i in 0..<plane where !(0..<channels).allSatisfy({ t.data[$0 * plane + i].isFinite }) { n += 1 }
+        return n
     }
 
     /// One channel (H x W at `p`) through a colour map, scaled from lo..hi.

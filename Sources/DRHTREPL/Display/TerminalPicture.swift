@@ -33,7 +33,7 @@ public enum TerminalPicture {
         }
     }
 
-    static func byte(_ v: Float) -> Int { Int((min(max(v, 0), 1) * 255).rounded()) }
+    static func byte(_ v: Float) -> Int { Int((v.unitClamped * 255).rounded()) }
 
     static func blocks(_ r: Raster, trueColour: Bool) -> String {
         var out = ""
@@ -104,7 +104,7 @@ public enum TerminalPicture {
     /// DEC sixel with the 6x6x6 colour cube as its palette.
     static func sixel(_ r: Raster) -> String {
         func index(_ c: (Float, Float, Float)) -> Int {
-            36 * Int((min(max(c.0, 0), 1) * 5).rounded()) + 6 * Int((min(max(c.1, 0), 1) * 5).rounded()) + Int((min(max(c.2, 0), 1) * 5).rounded())
+            36 * Int((c.0.unitClamped * 5).rounded()) + 6 * Int((c.1.unitClamped * 5).rounded()) + Int((c.2.unitClamped * 5).rounded())
         }
         var out = "\u{1B}Pq\"1;1;\(r.width);\(r.height)"
         for i in 0..<216 { out += "#\(i);2;\(i / 36 * 20);\(i / 6 % 6 * 20);\(i % 6 * 20)" }

@@ -9,7 +9,15 @@ import DRHTMetrics
 import DRHTModel
 import Foundation
 
-enum Expectation {
+public enum Expectation {
+    /// The functions `expect` knows, with how many variables each takes (the odd-input matrix
+    /// calls every one; `similarity` takes a layer, `heldout_*` and `rf_*` nothing).
+    public static let functions: [(name: String, variables: Int)] = [
+        ("psnr", 2), ("ssim", 2), ("fsim", 2), ("mean", 1), ("grid", 1), ("clipped", 1), ("black", 1), ("white", 1),
+        ("stops", 1), ("stops_clipped", 3), ("stops_other", 3), ("psnr_clipped", 3), ("cosine", 2),
+        ("heldout_before", 0), ("heldout_after", 0), ("rf_theoretical", 0), ("rf_effective", 0), ("similarity", 1),
+    ]
+
     enum Value: CustomStringConvertible {
         case number(Double)
         case shape([Int])
@@ -264,8 +272,7 @@ enum Expectation {
                 }
                 return .number(v)
             default:
-                throw REPLError("unknown function \(f); functions: psnr, ssim, fsim, mean, grid, clipped, black, white, stops, stops_clipped, stops_other, psnr_clipped, cosine, heldout_before, heldout_after, "
-                                + "rf_theoretical, rf_effective, similarity")
+                throw REPLError("unknown function \(f); functions: " + Expectation.functions.map(\.name).joined(separator: ", "))
             }
         }
     }

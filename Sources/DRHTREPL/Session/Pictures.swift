@@ -31,8 +31,17 @@ extension Session {
         }
     }
 
-    /// The picture of an image variable, and a note on how it was made displayable.
+    /// The picture of an image variable, and a note on how it was made displayable (and how many
+    /// pixels are NaN or infinite: those are drawn magenta).
     func imageRaster(_ v: Variable) -> (Raster, String) {
+        let (raster, note) = displayable(v)
+        let bad = Raster.nonFinitePixels(v.tensor)
+        guard bad > 0 else { return (raster, note) }
+        let mark = "\(bad) pixel\(bad == 1 ? "" : "s") NaN or infinite, drawn magenta"
+        return (raster, note.isEmpty ? mark : note + "; " + mark)
+    }
+
+    private func displayable(_ v: Variable) -> (Raster, String) {
         switch v.kind {
         case .image:
             let st = v.tensor.stats
@@ -40,14 +49,19 @@ extension Session {
                 ? "values \(formatNumber(Double(st.min)))..\(formatNumber(Double(st.max))) drawn clipped to 0..1" : ""
             return (Raster.image(v.tensor), note)
         case .hdr:
-            let t = Pow.forward(v.tensor, exponent: 1 / 2.2, scale: 1)
+            // Negative radiance draws black; NaN and infinities stay non-finite, drawn magenta.
+            let t = Tensor(zeros: v.tensor.shape)
+            for i in 0..<t.count { let x = v.tensor.data[i]; t.data[i] = x.isFinite ? powf(max(x, 0), 1 / 2.2) : .nan }
             return (Raster.image(t), "shown as H^(1/2.2), clipped at 1")
         case .logHDR, .features, .gain, .attribution, .hdrError:
             let s = v.tensor.stats
             let t = Tensor(zeros: v.tensor.shape)
-            let span = max(s.max - s.min, 1e-12)
-            for i in 0..<t.count { t.data[i] = (v.tensor.data[i] - s.min) / span }
-            return (Raster(t), "stretched from \(formatNumber(Double(s.min)))..\(formatNumber(Double(s.max))) to 0..1")
+            let span = Double(max(s.max - s.min, 1e-12))
+            for i in 0..<t.count {
+                let x = v.tensor.data[i]
+                t.data[i] = x.isFinite ? Float((Double(x) - Double(s.min)) / span) : .nan
+            }
+            return (Raster.image(t), "stretched from \(formatNumber(Double(s.min)))..\(formatNumber(Double(s.max))) to 0..1")
         }
     }
 

@@ -36,17 +36,24 @@ public enum REPL {
     }
 
     /// Commands from `input` (a pipe or file), echoed as `> command`. Stops at the first
-    /// failing command with status 1.
-    public static func piped(session: Session, readLine: () -> String? = { Swift.readLine(strippingNewline: true) }) -> Int32 {
+    /// failing command with status 1; with `keepGoing`, runs every command and returns 1 at the
+    /// end if any failed.
+    public static func piped(session: Session, keepGoing: Bool = false,
+                             readLine: () -> String? = { Swift.readLine(strippingNewline: true) }) -> Int32 {
         Interrupt.catchSIGINT(secondExits: true)
+        var status: Int32 = 0
         while !session.finished, let line = readLine() {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty { continue }
             if trimmed.hasPrefix("#") { session.console.line(trimmed); continue }
             session.console.terminalOnly("> \(trimmed)\n")
-            if !session.executeReporting(trimmed) { return 1 }
+            if !session.executeReporting(trimmed) {
+                status = 1
+                if !keepGoing { return 1 }
+            }
+            if keepGoing && Interrupt.isRequested { Interrupt.clear() }
         }
-        return 0
+        return status
     }
 
     /// Runs a lesson (number, name or file) without a terminal; optionally saves the notebook.

@@ -82,13 +82,32 @@ public final class Session {
         throw REPLError("no variable named \(name)\(hint)")
     }
 
-    /// A variable that must be a 3-channel image (LDR or HDR).
+    /// A variable that must be a 3-channel image (LDR or HDR) of finite values: what the network,
+    /// the baselines, the camera and the metrics take. drht's rule for NaN and infinities, decided
+    /// here once: computations refuse them (this check), statistics leave them out and count them
+    /// (`TensorStats`), pictures draw them magenta (`ColourMap.nonFinite`).
     public func image(_ name: String) throws -> Variable {
         let v = try variable(name)
         guard v.isImage else {
             throw REPLError("\(name) is \(v.kind.rawValue) \(v.tensor.shapeString), not an image; use `maps \(name)` or `show \(name) --channel C`")
         }
+        try Session.requireFinite(v.tensor, name)
         return v
+    }
+
+    /// Fails with one line naming how many values of `t` are NaN or infinite and where the first is.
+    public static func requireFinite(_ t: Tensor, _ name: String) throws {
+        var nan = 0, infinite = 0, first = -1
+        for i in 0..<t.count where !t.data[i].isFinite {
+            if t.data[i].isNaN { nan += 1 } else { infinite += 1 }
+            if first < 0 { first = i }
+        }
+        guard first >= 0 else { return }
+        let plane = max(1, t.shape.count == 4 ? t.h * t.w : t.count), w = max(1, t.shape.count == 4 ? t.w : 1)
+        let at = t.shape.count == 4 ? " (the first at x \(first % plane % w), y \(first % plane / w))" : ""
+        let what = [nan > 0 ? "\(nan) NaN" : "", infinite > 0 ? "\(infinite) infinite" : ""].filter { !$0.isEmpty }.joined(separator: " and ")
+        throw REPLError("\(name) has \(what) value\(nan + infinite == 1 ? "" : "s")\(at): the network, the baselines and the metrics take "
+                        + "finite values only (`show \(name)` marks them magenta, `info \(name)` counts them)")
     }
 
     // MARK: - The model

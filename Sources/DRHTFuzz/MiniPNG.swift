@@ -1,29 +1,29 @@
-// A tiny, independent PNG writer for tests: every colour type and bit depth, optional Adam7
+// A tiny, independent PNG writer for tests and the odd-image fuzz family: every colour type and bit depth, optional Adam7
 // interlacing and tRNS, zlib "stored" (uncompressed) deflate blocks. It shares no code with
 // libpng, so reading its files back checks the decoder against a second implementation.
 
-enum MiniPNG {
-    static let crcTable: [UInt32] = (0..<256).map { n -> UInt32 in
+public enum MiniPNG {
+    public static let crcTable: [UInt32] = (0..<256).map { n -> UInt32 in
         var c = UInt32(n)
         for _ in 0..<8 { c = (c & 1) != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
         return c
     }
 
-    static func crc32(_ bytes: [UInt8]) -> UInt32 {
+    public static func crc32(_ bytes: [UInt8]) -> UInt32 {
         var c: UInt32 = 0xFFFF_FFFF
         for b in bytes { c = crcTable[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }
         return c ^ 0xFFFF_FFFF
     }
 
-    static func be32(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
+    public static func be32(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
 
-    static func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
+    public static func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
         let body = Array(type.utf8) + data
         return be32(UInt32(data.count)) + body + be32(crc32(body))
     }
 
     /// zlib stream of stored blocks.
-    static func zlibStored(_ data: [UInt8]) -> [UInt8] {
+    public static func zlibStored(_ data: [UInt8]) -> [UInt8] {
         var out: [UInt8] = [0x78, 0x01]
         var i = 0
         repeat {
@@ -39,7 +39,7 @@ enum MiniPNG {
     }
 
     /// `sample(x, y, channel)` gives each sample's integer value (< 2^bitDepth).
-    static func make(width: Int, height: Int, colorType: Int, bitDepth: Int, interlaced: Bool = false,
+    public static func make(width: Int, height: Int, colorType: Int, bitDepth: Int, interlaced: Bool = false,
                      palette: [(UInt8, UInt8, UInt8)] = [], trns: [UInt8] = [],
                      sample: (Int, Int, Int) -> Int) -> [UInt8] {
         let channels = [0: 1, 2: 3, 3: 1, 4: 2, 6: 4][colorType]!
