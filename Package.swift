@@ -50,7 +50,7 @@ let package = Package(
         // finite-difference check, scratch folders. A library only test targets link.
         .target(name: "DRHTTestSupport", dependencies: ["DRHTEngine"], path: "Tests/DRHTTestSupport"),
         .testTarget(name: "DRHTEngineTests", dependencies: ["DRHTTestSupport", "DRHTEngine"], path: "Tests/DRHTEngineTests"),
-        .testTarget(name: "DRHTCLITests", dependencies: ["DRHTTestSupport", "drht", "DRHTFuzz", "DRHTEngine"], path: "Tests/DRHTCLITests"),
+        .testTarget(name: "DRHTCLITests", dependencies: ["DRHTTestSupport", "drht", "DRHTFuzz", "DRHTEngine", "DRHTImageIO"], path: "Tests/DRHTCLITests"),
         .testTarget(name: "DRHTTrainingTests", dependencies: ["DRHTTestSupport", "DRHTTraining", "DRHTModel", "DRHTEngine", "DRHTImageIO"],
                     path: "Tests/DRHTTrainingTests", exclude: ["Fixtures"]),
         .testTarget(name: "DRHTModelTests", dependencies: ["DRHTTestSupport", "DRHTModel", "DRHTEngine"], path: "Tests/DRHTModelTests",

@@ -26,12 +26,25 @@ static void on_emit_message(j_common_ptr cinfo, int level) {
     if (level < 0) on_error_exit(cinfo);
 }
 
+static int decode(const uint8_t *data, size_t size, drht_jpeg_info *info, uint8_t *out,
+                  size_t out_size, drht_jpeg_row_fn each_row, void *row_ctx);
+
 int drht_jpeg_read_header(const uint8_t *data, size_t size, drht_jpeg_info *info) {
-    return drht_jpeg_decode(data, size, info, NULL, 0);
+    return decode(data, size, info, NULL, 0, NULL, NULL);
 }
 
 int drht_jpeg_decode(const uint8_t *data, size_t size, drht_jpeg_info *info, uint8_t *out,
                      size_t out_size) {
+    return decode(data, size, info, out, out_size, NULL, NULL);
+}
+
+int drht_jpeg_decode_rows(const uint8_t *data, size_t size, drht_jpeg_info *info, uint8_t *row,
+                          size_t row_size, drht_jpeg_row_fn each_row, void *row_ctx) {
+    return decode(data, size, info, row, row_size, each_row, row_ctx);
+}
+
+static int decode(const uint8_t *data, size_t size, drht_jpeg_info *info, uint8_t *out,
+                  size_t out_size, drht_jpeg_row_fn each_row, void *row_ctx) {
     memset(info, 0, sizeof *info);
     if (size < 3 || data[0] != 0xFF || data[1] != 0xD8 || data[2] != 0xFF) {
         snprintf(info->message, sizeof info->message, "not a JPEG file (bad signature)");
@@ -68,14 +81,16 @@ int drht_jpeg_decode(const uint8_t *data, size_t size, drht_jpeg_info *info, uin
     cinfo.out_color_space = JCS_RGB;
     jpeg_start_decompress(&cinfo);
     size_t stride = (size_t)cinfo.output_width * 3;
-    if (cinfo.output_components != 3 || stride * cinfo.output_height > out_size) {
+    if (cinfo.output_components != 3 || (each_row ? stride : stride * cinfo.output_height) > out_size) {
         snprintf(info->message, sizeof info->message, "unexpected decoded size");
         jpeg_destroy_decompress(&cinfo);
         return 1;
     }
     while (cinfo.output_scanline < cinfo.output_height) {
-        JSAMPROW row = out + (size_t)cinfo.output_scanline * stride;
+        uint32_t y = cinfo.output_scanline;
+        JSAMPROW row = each_row ? out : out + (size_t)y * stride;
         jpeg_read_scanlines(&cinfo, &row, 1);
+        if (each_row) each_row(row_ctx, out, y);
     }
     jpeg_finish_decompress(&cinfo);
     jpeg_destroy_decompress(&cinfo);

@@ -61,7 +61,7 @@ static void configure(png_structp png, png_infop info_ptr, drht_png_info *info) 
 #define DRHT_PNG_MAX_PIXELS 100000000u
 
 static int decode(const uint8_t *data, size_t size, drht_png_info *info, uint8_t *out,
-                  size_t out_size, int header_only) {
+                  size_t out_size, int header_only, drht_png_row_fn each_row, void *row_ctx) {
     memset(info->message, 0, sizeof info->message);
     if (size < 8 || png_sig_cmp(data, 0, 8) != 0) {
         snprintf(info->message, sizeof info->message, "not a PNG file (bad signature)");
@@ -107,7 +107,25 @@ static int decode(const uint8_t *data, size_t size, drht_png_info *info, uint8_t
         }
     }
     configure(png, info_ptr, info);
-    if (!header_only) {
+    if (!header_only && each_row) {
+        // Row by row through one row buffer (`out`): nothing the size declares is allocated.
+        size_t rowbytes = png_get_rowbytes(png, info_ptr);
+        if (info->interlaced) {
+            png_destroy_read_struct(&png, &info_ptr, NULL);
+            return 2;
+        }
+        if (rowbytes != (size_t)info->width * info->out_channels * (info->out_bit_depth / 8) ||
+            rowbytes > out_size) {
+            snprintf(info->message, sizeof info->message, "unexpected decoded row size");
+            png_destroy_read_struct(&png, &info_ptr, NULL);
+            return 1;
+        }
+        for (uint32_t y = 0; y < info->height; y++) {
+            png_read_row(png, out, NULL);
+            each_row(row_ctx, out, y);
+        }
+        png_read_end(png, NULL);
+    } else if (!header_only) {
         size_t rowbytes = png_get_rowbytes(png, info_ptr);
         size_t need = rowbytes * (size_t)info->height;
         if (rowbytes != (size_t)info->width * info->out_channels * (info->out_bit_depth / 8) ||
@@ -129,12 +147,17 @@ static int decode(const uint8_t *data, size_t size, drht_png_info *info, uint8_t
 }
 
 int drht_png_read_header(const uint8_t *data, size_t size, drht_png_info *info) {
-    return decode(data, size, info, NULL, 0, 1);
+    return decode(data, size, info, NULL, 0, 1, NULL, NULL);
+}
+
+int drht_png_decode_rows(const uint8_t *data, size_t size, drht_png_info *info, uint8_t *row,
+                         size_t row_size, drht_png_row_fn each_row, void *row_ctx) {
+    return decode(data, size, info, row, row_size, 0, each_row, row_ctx);
 }
 
 int drht_png_decode(const uint8_t *data, size_t size, drht_png_info *info, uint8_t *out,
                     size_t out_size) {
-    return decode(data, size, info, out, out_size, 0);
+    return decode(data, size, info, out, out_size, 0, NULL, NULL);
 }
 
 typedef struct {

@@ -117,22 +117,33 @@ public struct TensorStats: Equatable, Sendable {
 
     /// Statistics of `count` floats starting at `p`, `stride` apart.
     public init(_ p: UnsafePointer<Float>, count: Int, stride: Int = 1) {
+        var a = Accumulator()
+        for i in 0..<count { a.add(p[i * stride]) }
+        self = a.stats
+    }
+
+    /// Statistics gathered a value at a time (an image read row by row, never held whole).
+    public struct Accumulator: Sendable {
         var lo = Float.infinity, hi = -Float.infinity
-        var sum = 0.0, sumSq = 0.0, skipped = 0
-        for i in 0..<count {
-            let v = p[i * stride]
-            guard v.isFinite else { skipped += 1; continue }
+        var sum = 0.0, sumSq = 0.0, finite = 0, skipped = 0
+        public init() {}
+
+        @inline(__always) public mutating func add(_ v: Float) {
+            guard v.isFinite else { skipped += 1; return }
             lo = Swift.min(lo, v); hi = Swift.max(hi, v)
-            sum += Double(v); sumSq += Double(v) * Double(v)
+            sum += Double(v); sumSq += Double(v) * Double(v); finite += 1
         }
-        let finite = count - skipped
-        let n = Double(Swift.max(finite, 1))
-        min = finite > 0 ? lo : 0
-        max = finite > 0 ? hi : 0
-        mean = sum / n
-        std = (Swift.max(sumSq / n - mean * mean, 0)).squareRoot()
-        if !std.isFinite { std = .greatestFiniteMagnitude }
-        nonFinite = skipped
+
+        public var stats: TensorStats {
+            let n = Double(Swift.max(finite, 1)), mean = sum / n
+            var std = (Swift.max(sumSq / n - mean * mean, 0)).squareRoot()
+            if !std.isFinite { std = .greatestFiniteMagnitude }
+            return TensorStats(min: finite > 0 ? lo : 0, max: finite > 0 ? hi : 0, mean: mean, std: std, nonFinite: skipped)
+        }
+    }
+
+    init(min: Float, max: Float, mean: Double, std: Double, nonFinite: Int) {
+        self.min = min; self.max = max; self.mean = mean; self.std = std; self.nonFinite = nonFinite
     }
 }
 

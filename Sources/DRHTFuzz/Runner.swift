@@ -44,7 +44,12 @@ public final class FuzzRunner: @unchecked Sendable {
         if let stdin = c.stdin { FileManager.default.createFile(atPath: logs + "/stdin", contents: Data(stdin.utf8)) }
         else { FileManager.default.createFile(atPath: logs + "/stdin", contents: Data()) }
 
-        let (status, signal, timedOut, peakKB) = spawn(c.arguments, in: dir, stdin: logs + "/stdin", stdout: logs + "/out", stderr: logs + "/err")
+        let (status, signal, timedOut, spawnPeakKB) = spawn(c.arguments, in: dir, stdin: logs + "/stdin", stdout: logs + "/out", stderr: logs + "/err",
+                                                            peakFile: logs + "/peak")
+        // drht's own figure (it writes VmHWM at exit); the kernel's, which also counts this
+        // process's peak at the spawn, only when it left none (a crash, a kill).
+        let ownPeakKB = (try? String(contentsOfFile: logs + "/peak", encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        let peakKB = ownPeakKB ?? spawnPeakKB
         let out = (try? Data(contentsOf: URL(fileURLWithPath: logs + "/out"))).map { [UInt8]($0) } ?? []
         let err = (try? Data(contentsOf: URL(fileURLWithPath: logs + "/err"))).map { [UInt8]($0) } ?? []
         let peakMB = peakKB / 1024
@@ -96,7 +101,7 @@ public final class FuzzRunner: @unchecked Sendable {
     }
 
     /// posix_spawn with stdio redirected to files; polls for exit, SIGKILL after `timeout`.
-    func spawn(_ args: [String], in dir: String, stdin: String, stdout: String, stderr: String)
+    func spawn(_ args: [String], in dir: String, stdin: String, stdout: String, stderr: String, peakFile: String? = nil)
         -> (status: Int32, signal: Int32, timedOut: Bool, peakKB: Int) {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -110,6 +115,7 @@ public final class FuzzRunner: @unchecked Sendable {
         defer { argv.forEach { free($0) } }
         var env = ProcessInfo.processInfo.environment
         env["DRHT_HISTORY"] = "/dev/null"; env["NO_COLOR"] = "1"
+        if let peakFile { env["DRHT_PEAK_FILE"] = peakFile }
         let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { envp.forEach { free($0) } }
         var pid: pid_t = 0

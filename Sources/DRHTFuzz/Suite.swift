@@ -154,8 +154,7 @@ public enum FuzzSuite {
                 .map { "\($0.key): \($0.value.count) (e.g. \($0.value[0]))" }.joined(separator: "; ")
             s += "| \(g.name) | \(g.cases) | \(g.handled) | \(g.peakMB) | \(f) |\n"
         }
-        s += "* the highest peak resident memory of any case's process, an upper bound: the kernel also counts\n"
-        s += "  the fuzz runner's own memory (it grows with the run, ~60-100 MB) when the case's process starts.\n"
+        s += "* the highest peak resident memory (VmHWM) of any case's process, as drht reports it at exit\n"
         return s
     }
 }

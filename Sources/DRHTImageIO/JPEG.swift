@@ -10,14 +10,8 @@ public enum JPEG {
         if drht_jpeg_read_header(bytes, bytes.count, &info) != 0 {
             throw classify(cString(&info.message), path: path)
         }
-        try checkPixelCount(Int(info.width), Int(info.height), path: path)
+        try checkDecodable(info, bytes, path: path)
         let w = Int(info.width), h = Int(info.height)
-        // Huffman coding spends at least one bit on every 8x8 block of a component (its DC
-        // difference, in the first scan), so a byte of scan data holds at most 512 pixels.
-        // Arithmetic coding has no such floor; 65536 pixels a byte is far beyond real photos.
-        let (scan, arithmetic) = scanData(bytes)
-        try checkDataCanHold(declared: w * h, capacity: scan * (arithmetic ? 65536 : 512) + 4096, dataBytes: scan,
-                             width: w, height: h, path: path, format: "JPEG", unit: "pixels")
         var rgb = [UInt8](repeating: 0, count: w * h * 3)
         let status = rgb.withUnsafeMutableBufferPointer { out in
             drht_jpeg_decode(bytes, bytes.count, &info, out.baseAddress, out.count)
@@ -39,6 +33,18 @@ public enum JPEG {
                            details: info.progressive != 0 ? ["progressive encoding"] : ["baseline encoding"])
     }
 
+    /// The size checks made before anything the header declares is allocated: the 100-megapixel
+    /// limit, and what the scan data can hold. Huffman coding spends at least one bit on every
+    /// 8x8 block of a component (its DC difference, in the first scan), so a byte of scan data
+    /// holds at most 512 pixels; arithmetic coding has no such floor, and 65536 pixels a byte is
+    /// far beyond real photos.
+    static func checkDecodable(_ info: drht_jpeg_info, _ bytes: [UInt8], path: String) throws {
+        try checkPixelCount(Int(info.width), Int(info.height), path: path)
+        let (scan, arithmetic) = scanData(bytes)
+        try checkDataCanHold(declared: Int(info.width) * Int(info.height), capacity: scan * (arithmetic ? 65536 : 512) + 4096,
+                             dataBytes: scan, width: Int(info.width), height: Int(info.height), path: path, format: "JPEG", unit: "pixels")
+    }
+
     /// The bytes after the first start-of-scan marker (the entropy-coded data and what follows),
     /// and whether the frame is arithmetic-coded (SOF9-11, SOF13-15), walking the marker segments.
     static func scanData(_ bytes: [UInt8]) -> (bytes: Int, arithmetic: Bool) {
@@ -56,7 +62,7 @@ public enum JPEG {
         return (0, arithmetic)
     }
 
-    private static func classify(_ message: String, path: String) -> ImageIOError {
+    static func classify(_ message: String, path: String) -> ImageIOError {
         let m = message.lowercased()
         if m.contains("bad signature") || m.contains("not a jpeg") { return .notAnImage(path: path) }
         if m.contains("cmyk") { return .unsupported(path: path, detail: message) }

@@ -11,14 +11,8 @@ public enum PNG {
         if drht_png_read_header(bytes, bytes.count, &info) != 0 {
             throw classify(cString(&info.message), path: path)
         }
-        try checkPixelCount(Int(info.width), Int(info.height), path: path)
+        try checkDecodable(info, bytes, path: path)
         let w = Int(info.width), h = Int(info.height)
-        // A deflate stream expands at most 1032:1, so the IDAT chunks bound what the image can hold.
-        let samples = [0: 1, 2: 3, 3: 1, 4: 2, 6: 4][Int(info.color_type)] ?? 4
-        let stored = h * ((w * samples * Int(info.bit_depth) + 7) / 8)
-        let idat = idatBytes(bytes)
-        try checkDataCanHold(declared: stored, capacity: idat * 1033 + 1024, dataBytes: idat, width: w, height: h,
-                             path: path, format: "PNG", unit: "bytes of pixel data")
         let ch = Int(info.out_channels), bytesPerSample = Int(info.out_bit_depth) / 8
         var raw = [UInt8](repeating: 0, count: w * h * ch * bytesPerSample)
         let status = raw.withUnsafeMutableBufferPointer { out in
@@ -41,9 +35,25 @@ public enum PNG {
         var details: [String] = []
         if info.color_type == 3 { details.append("palette") }
         if info.interlaced != 0 { details.append("interlaced") }
-        let storedChannels = [0: 1, 2: 3, 3: 3, 4: 2, 6: 4][Int(info.color_type)] ?? ch
         return LoadedImage(pixels: pixels, format: .png, bitDepth: Int(info.bit_depth),
-                           channels: storedChannels, details: details)
+                           channels: storedChannels(info), details: details)
+    }
+
+    /// Channels as the file stores them (a palette counts as RGB).
+    static func storedChannels(_ info: drht_png_info) -> Int {
+        [0: 1, 2: 3, 3: 3, 4: 2, 6: 4][Int(info.color_type)] ?? Int(info.out_channels)
+    }
+
+    /// The size checks made before anything the header declares is allocated: the 100-megapixel
+    /// limit, and what the IDAT chunks can hold (a deflate stream expands at most 1032:1).
+    static func checkDecodable(_ info: drht_png_info, _ bytes: [UInt8], path: String) throws {
+        try checkPixelCount(Int(info.width), Int(info.height), path: path)
+        let w = Int(info.width), h = Int(info.height)
+        let samples = [0: 1, 2: 3, 3: 1, 4: 2, 6: 4][Int(info.color_type)] ?? 4
+        let stored = h * ((w * samples * Int(info.bit_depth) + 7) / 8)
+        let idat = idatBytes(bytes)
+        try checkDataCanHold(declared: stored, capacity: idat * 1033 + 1024, dataBytes: idat, width: w, height: h,
+                             path: path, format: "PNG", unit: "bytes of pixel data")
     }
 
     /// The total length of the IDAT chunks (the compressed pixel data), walking the chunk list.
@@ -61,7 +71,7 @@ public enum PNG {
     }
 
     /// Interleaved samples (gray, gray+alpha, RGB or RGBA) -> planar RGB floats.
-    private static func convert<S: BinaryInteger>(_ s: UnsafePointer<S>, channels ch: Int, scale: Float,
+    static func convert<S: BinaryInteger>(_ s: UnsafePointer<S>, channels ch: Int, scale: Float,
                                                   plane: Int, into p: UnsafeMutablePointer<Float>) {
         parallelChunks(plane, minChunk: 65536) { range in
             for i in range {
@@ -82,7 +92,7 @@ public enum PNG {
         }
     }
 
-    private static func classify(_ message: String, path: String) -> ImageIOError {
+    static func classify(_ message: String, path: String) -> ImageIOError {
         let m = message.lowercased()
         if m.contains("bad signature") { return .notAnImage(path: path) }
         if m.contains("truncated") || m.contains("not enough image data") || m.contains("read error") {

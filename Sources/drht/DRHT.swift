@@ -25,6 +25,9 @@ struct DRHTTool: ParsableCommand {
     /// Errors the user can act on print as one line, `drht: <file>: <problem>; <what to do>`,
     /// and exit with status 1; argument mistakes get ArgumentParser's usage message.
     static func main() {
+        // `drht fuzz` and the robustness tests learn each case's own peak memory this way: the
+        // kernel's figure for a spawned process also counts its parent's peak at the spawn.
+        if ProcessInfo.processInfo.environment["DRHT_PEAK_FILE"] != nil { atexit { writePeakMemory() } }
         do {
             var command = try parseAsRoot()
             try command.run()
@@ -47,6 +50,15 @@ struct DRHTTool: ParsableCommand {
         default: return nil
         }
     }
+}
+
+/// Writes this process's peak resident memory (VmHWM, kB) to $DRHT_PEAK_FILE at exit.
+private func writePeakMemory() {
+    guard let path = ProcessInfo.processInfo.environment["DRHT_PEAK_FILE"],
+          let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return }
+    let kB = line.split(separator: " ").compactMap { Int($0) }.first ?? 0
+    FileManager.default.createFile(atPath: path, contents: Data("\(kB)\n".utf8))
 }
 
 /// A one-line error for the user, with what to do next.

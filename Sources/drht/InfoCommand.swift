@@ -33,18 +33,21 @@ struct InfoCommand: ParsableCommand {
             return "\(printable(path, limit: 200)): NumPy .npy, float32 array of shape \(t.shape.map(String.init).joined(separator: " x "))\n"
                 + String(format: "  min %.6g  max %.6g  mean %.6g  std %.6g\n", s.min, s.max, s.mean, s.std)
         }
-        let image = try ImageIO.read(path)
+        // Read row by row where the format allows: describing a file never holds its pixels.
+        let image = try ImageIO.summary(path)
         var head = "\(printable(path, limit: 200)): \(image.format.rawValue), \(image.width) x \(image.height), "
         head += image.format == .radiance || image.format == .npy ? "32-bit float" : "\(image.bitDepth)-bit"
         head += " \(channelName(image.channels))"
         if !image.details.isEmpty { head += ", " + image.details.joined(separator: ", ") }
         var out = head + "\n"
+        guard let stats = image.stats else { return out + "  \(image.note ?? "statistics not computed")\n" }
         out += "  channel          min          max         mean\n"
-        for (c, name) in ["R", "G", "B"].enumerated() {
-            let s = image.pixels.channelStats(c)
+        for (s, name) in zip(stats, ["R", "G", "B"]) {
             out += "  " + name.padding(toLength: 7, withPad: " ", startingAt: 0)
                 + String(format: " %12.6g %12.6g %12.6g\n", s.min, s.max, s.mean)
         }
+        let bad = stats.reduce(0) { $0 + $1.nonFinite }
+        if bad > 0 { out += "  \(bad) NaN or infinite value\(bad == 1 ? "" : "s") left out of these figures\n" }
         return out
     }
 

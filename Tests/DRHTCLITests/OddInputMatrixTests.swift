@@ -2,6 +2,8 @@
 // option with odd values, through the real executable: a result or one error line per command,
 // the session alive to its last line (`vars`), never a signal, a hang or a runaway allocation.
 @testable import DRHTFuzz
+import DRHTEngine
+import DRHTImageIO
 @testable import DRHTREPL
 import Foundation
 import XCTest
@@ -48,6 +50,20 @@ final class OddInputMatrixTests: CLITestCase {
                                           outputs: [], memoryLimitMB: 256, what: "declared-huge"), index: 1)
         XCTAssertNil(outcome.failure, outcome.detail)
         XCTAssertEqual(outcome.exitStatus, 1)
+    }
+
+    /// A valid PNG of ~100 KB holding a flat 10000 x 10000 gray image (1.2 GB as floats): `drht
+    /// info` reads it row by row and stays under 256 MB.
+    func testInfoOfAFlatHundredMegapixelPNGStaysUnder256MB() throws {
+        // Made in a scope of its own so that the 400-MB tensor is freed before drht is spawned (a
+        // spawned process's peak counts the memory its parent holds at that moment).
+        let bytes = try { () throws -> [UInt8] in try PNG.encode(Tensor(shape: [10_000, 10_000], repeating: 0.5)) }()
+        XCTAssertLessThan(bytes.count, 1 << 20)
+        let runner = FuzzRunner(executable: Self.binary.path, timeout: 60, workRoot: dir)
+        let outcome = runner.run(FuzzCase(id: "flat", files: [("flat.png", bytes)], arguments: ["info", "flat.png"], stdin: nil,
+                                          outputs: [], memoryLimitMB: 256, what: "flat 100 MP"), index: 2)
+        XCTAssertNil(outcome.failure, outcome.detail)
+        XCTAssertEqual(outcome.exitStatus, 0)
     }
 
     /// `drht repl --keep-going` runs every piped line after a failing one and ends with status 1;

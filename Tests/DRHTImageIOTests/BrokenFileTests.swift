@@ -130,6 +130,30 @@ final class BrokenFileTests: TempDirTestCase {
         XCTAssertEqual(JPEG.scanData(Array(jpeg[0..<sof])).bytes, 0, "no scan: nothing")
     }
 
+    /// `drht info`'s summary reads PNG (not interlaced) and JPEG row by row: the same statistics
+    /// as decoding whole, for every colour type and depth; an interlaced PNG is decoded whole.
+    func testRowByRowStatisticsEqualTheWholeDecode() throws {
+        let kinds: [(Int, Int)] = [(0, 8), (0, 16), (2, 8), (2, 16), (4, 8), (6, 8), (6, 16), (0, 1)]
+        var files: [(String, [UInt8])] = kinds.map { colorType, depth in
+            ("k\(colorType)-\(depth).png", MiniPNG.make(width: 37, height: 11, colorType: colorType, bitDepth: depth) { x, y, c in
+                (x * 7 + y * 13 + c * 29) % (1 << depth) })
+        }
+        files.append(("interlaced.png", MiniPNG.make(width: 37, height: 11, colorType: 2, bitDepth: 8, interlaced: true) { x, y, c in (x + y + c) % 256 }))
+        let picture = Tensor(zeros: [1, 3, 16, 24])
+        for i in 0..<picture.count { picture.data[i] = Float(i % 97) / 97 }
+        files.append(("photo.jpg", try JPEG.encode(picture)))
+        try inTemporaryDirectory {
+            for (name, bytes) in files {
+                try AtomicFile.write(bytes, to: name)
+                let whole = try ImageIO.read(name), summary = try ImageIO.summary(name)
+                XCTAssertEqual(summary.stats, (0..<3).map { whole.pixels.channelStats($0) }, name)
+                XCTAssertEqual([summary.width, summary.height, summary.channels, summary.bitDepth],
+                               [whole.width, whole.height, whole.channels, whole.bitDepth], name)
+                XCTAssertEqual(summary.details, whole.details, name)
+            }
+        }
+    }
+
     /// Peak resident memory of this process so far, in MB.
     func peakMB() -> Int { var u = rusage(); getrusage(RUSAGE_SELF.rawValue, &u); return u.ru_maxrss / 1024 }
 

@@ -20,6 +20,14 @@ int drht_jpeg_read_header(const uint8_t *data, size_t size, drht_jpeg_info *info
 int drht_jpeg_decode(const uint8_t *data, size_t size, drht_jpeg_info *info, uint8_t *out,
                      size_t out_size);
 
+/// Called with each decoded row (width * 3 bytes of RGB) and its index.
+typedef void (*drht_jpeg_row_fn)(void *ctx, const uint8_t *row, uint32_t y);
+
+/// Decodes row by row into `row` (width * 3 bytes), calling `each_row` after each, so a large
+/// image is read without holding it. Returns 0 on success.
+int drht_jpeg_decode_rows(const uint8_t *data, size_t size, drht_jpeg_info *info, uint8_t *row,
+                          size_t row_size, drht_jpeg_row_fn each_row, void *row_ctx);
+
 /// Encodes 8-bit RGB pixels to a JPEG in memory (free with drht_jpeg_free).
 int drht_jpeg_encode(const uint8_t *rgb, uint32_t width, uint32_t height, int quality,
                      int progressive, uint8_t **jpeg, size_t *jpeg_size, char *message,

@@ -26,6 +26,15 @@ int drht_png_read_header(const uint8_t *data, size_t size, drht_png_info *info);
 int drht_png_decode(const uint8_t *data, size_t size, drht_png_info *info,
                     uint8_t *out, size_t out_size);
 
+/// Called with each decoded row (width * out_channels samples) and its index.
+typedef void (*drht_png_row_fn)(void *ctx, const uint8_t *row, uint32_t y);
+
+/// Decodes row by row into `row` (one row's samples), calling `each_row` after each, so a large
+/// image is read without holding it. Returns 0 on success, 1 on an error, 2 for an interlaced
+/// file (its rows are only complete at the end: decode it whole).
+int drht_png_decode_rows(const uint8_t *data, size_t size, drht_png_info *info, uint8_t *row,
+                         size_t row_size, drht_png_row_fn each_row, void *row_ctx);
+
 /// Encodes `pixels` (height rows of width * channels samples, 8-bit or native-endian 16-bit)
 /// into a PNG held in memory. On success returns 0 and sets *png / *png_size; free the
 /// buffer with drht_png_free.
