@@ -78,15 +78,15 @@ public enum CommandMatrix {
     }
 
     /// Before the lines: a small model, a normal image, the odd one loaded and chosen for stepping.
-    public static func setup(file: String) -> [String] {
-        ["model init --seed 1", "synth --size 32 --ev -1 --seed 2 as \(normal)", "load \(file) as \(odd)", "use \(odd)"]
+    public static func setup(file: String, use chosen: String = odd) -> [String] {
+        ["model init --seed 1", "synth --size 32 --ev -1 --seed 2 as \(normal)", "load \(file) as \(odd)", "use \(chosen)"]
     }
 
     /// What each kind of positional argument is tried with.
     static func values(_ kind: Completion.Kind, slot: Int, command: String) -> [String] {
         switch kind {
         case .variable: return slot == 0 || command == "latent" && slot == 1 ? [odd] : [odd, normal]
-        case .layer: return [odd, "hdr.enc1", "ldr.dec5"]
+        case .layer: return ["hdr.enc1", odd, "ldr.dec5"]
         case .target: return ["out", "hdr.latent:0", "hdr.enc1:1,1", "out[0:1,0:1]"]
         case .path: return ["odd-out.png", "odd-out.npy", "odd-out.hdr", "odd-out.jpg"]
         case .none: return ["1"]
@@ -103,12 +103,15 @@ public enum CommandMatrix {
     /// variable pointing at the odd image.
     public static func lines(_ c: Command) -> [String] {
         var lines = [c.name]
+        var bare: [String] = []                   // `latent`, `step`: the command alone works on the chosen image
+        if case .words = c.arguments.first { bare = [c.name] }
         for (slot, kind) in c.arguments.enumerated() {
             let vs = values(kind, slot: slot, command: c.name)
             if vs.isEmpty { break }
             lines = Array(lines.flatMap { l in vs.map { l + " " + $0 } }.prefix(8))
         }
-        if c.name == "step" { lines += ["step", "step 3"] }
+        lines += bare
+        if c.name == "step" { lines += ["step 3"] }
         for o in c.options where o.completion == .variable { lines.append(lines[0] + " \(o.name) \(odd)") }
         if c.name == "expect" {
             lines += Expectation.functions.map { f in

@@ -82,7 +82,7 @@ public enum FuzzSuite {
         }
         let one = OddImages.all[0]
         let options = FuzzCase(id: "matrix-options", files: [(one.file, one.bytes)], arguments: ["repl", "--keep-going"],
-                               stdin: (CommandMatrix.setup(file: one.file) + CommandMatrix.optionLines + ["vars"]).joined(separator: "\n") + "\n",
+                               stdin: (CommandMatrix.setup(file: one.file, use: CommandMatrix.normal) + CommandMatrix.optionLines + ["vars"]).joined(separator: "\n") + "\n",
                                outputs: ["*"], memoryLimitMB: 768, what: "every option and numeric argument with odd values")
         return images + [options]
     }

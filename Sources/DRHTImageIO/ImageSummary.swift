@@ -1,6 +1,8 @@
 // What `drht info` shows of an image file: its header and per-channel statistics, read row by row
-// where the format allows (PNG without interlacing, JPEG), so describing a file never holds its
-// pixels: a 300-KB PNG may hold a flat 10000 x 10000 image (1.2 GB as floats).
+// (PNG without interlacing, baseline JPEG, Radiance), so describing a file never holds its
+// pixels: a 100-KB PNG may hold a flat 10000 x 10000 image (1.2 GB as floats). Interlaced PNG and
+// progressive JPEG are only complete at their end: decoded whole when that fits the budget, else
+// described without statistics.
 import CJPEG
 import CPNG
 import DRHTEngine
@@ -20,8 +22,9 @@ extension ImageIO {
     /// Decoded images above this size get no statistics unless they can be read row by row.
     public static let summaryBudgetBytes = 128 << 20
 
-    /// The header and statistics of an image file, holding at most one row of pixels for PNG
-    /// (not interlaced) and JPEG; other images are read whole when they fit `summaryBudgetBytes`.
+    /// The header and statistics of an image file, holding at most one row of pixels for PNG (not
+    /// interlaced), baseline JPEG and Radiance; interlaced PNG and progressive JPEG only when they
+    /// fit `summaryBudgetBytes`; .npy whole (its data is in the file, so it is no bigger than that).
     public static func summary(_ path: String) throws -> ImageSummary {
         let bytes = try AtomicFile.read(path)
         if bytes.isEmpty { throw ImageIOError.empty(path: path) }
@@ -30,6 +33,8 @@ extension ImageIO {
             if let s = try PNG.summary(bytes, path: path) { return s }
         case .jpeg:
             return try JPEG.summary(bytes, path: path)
+        case .radiance:
+            return try RadianceHDR.summary(bytes, path: path)
         default: break
         }
         let image = try read(path)
@@ -106,7 +111,15 @@ extension JPEG {
         var info = drht_jpeg_info()
         if drht_jpeg_read_header(bytes, bytes.count, &info) != 0 { throw classify(cString(&info.message), path: path) }
         try checkDecodable(info, bytes, path: path)
-        let w = Int(info.width)
+        let w = Int(info.width), h = Int(info.height)
+        let details = info.progressive != 0 ? ["progressive encoding"] : ["baseline encoding"]
+        // A progressive file's coefficients (about 2 bytes a sample) are held until its last scan.
+        let held = info.progressive != 0 ? w * h * Int(info.components) * 2 : 0
+        if held > ImageIO.summaryBudgetBytes {
+            return ImageSummary(format: .jpeg, width: w, height: h, bitDepth: 8, channels: Int(info.components), details: details,
+                                stats: nil, note: "statistics not computed: a progressive JPEG this large is only complete at its last scan, "
+                                    + "and decoding it would hold \(held >> 20) MB")
+        }
         let stats = RowStatistics(width: w) { row, out in
             for x in 0..<w { for c in 0..<3 { out[c * w + x] = Float(row[3 * x + c]) / 255 } }
         }
@@ -116,8 +129,7 @@ extension JPEG {
                                   Unmanaged.passUnretained(stats).toOpaque())
         }
         if status != 0 { throw classify(cString(&info.message), path: path) }
-        return ImageSummary(format: .jpeg, width: w, height: Int(info.height), bitDepth: 8, channels: Int(info.components),
-                            details: info.progressive != 0 ? ["progressive encoding"] : ["baseline encoding"],
-                            stats: stats.channels.map(\.stats), note: nil)
+        return ImageSummary(format: .jpeg, width: w, height: h, bitDepth: 8, channels: Int(info.components),
+                            details: details, stats: stats.channels.map(\.stats), note: nil)
     }
 }

@@ -8,6 +8,31 @@ import Foundation
 public enum RadianceHDR {
     /// Decodes .hdr bytes to linear RGB radiance, (1, 3, H, W).
     public static func decode(_ bytes: [UInt8], path: String) throws -> LoadedImage {
+        var pixels = Tensor(zeros: [1, 3, 0, 0])
+        try walk(bytes, path: path, prepare: { w, h in pixels = Tensor(zeros: [1, 3, h, w]) }) { y, rgb in
+            let plane = pixels.h * pixels.w, w = pixels.w
+            for c in 0..<3 { (pixels.data + c * plane + y * w).update(from: rgb + c * w, count: w) }
+        }
+        return LoadedImage(pixels: pixels, format: .radiance, bitDepth: 32, channels: 3, details: ["RGBE"])
+    }
+
+    /// The header and per-channel statistics, one scanline at a time: an old-style run of a few
+    /// bytes may repeat a pixel a whole row, so a 100-KB file can declare 100 megapixels.
+    static func summary(_ bytes: [UInt8], path: String) throws -> ImageSummary {
+        var channels = [TensorStats.Accumulator](repeating: .init(), count: 3)
+        var size = (0, 0)
+        try walk(bytes, path: path, prepare: { w, h in size = (w, h) }) { _, rgb in
+            for c in 0..<3 { for x in 0..<size.0 { channels[c].add(rgb[c * size.0 + x]) } }
+        }
+        return ImageSummary(format: .radiance, width: size.0, height: size.1, bitDepth: 32, channels: 3, details: ["RGBE"],
+                            stats: channels.map(\.stats), note: nil)
+    }
+
+    /// Parses the header, walks every scanline once storing nothing (a truncated or corrupt file is
+    /// refused before anything its header declares is allocated), calls `prepare(width, height)`,
+    /// then decodes each scanline and hands `row(y, rgb)` its planar R, G, B floats (y from the top).
+    static func walk(_ bytes: [UInt8], path: String, prepare: (Int, Int) -> Void,
+                     row each: (Int, UnsafePointer<Float>) -> Void) throws {
         if bytes.isEmpty { throw ImageIOError.empty(path: path) }
         func truncated(_ detail: String) -> ImageIOError { .truncated(path: path, format: "Radiance HDR", detail: detail) }
         func corrupt(_ detail: String) -> ImageIOError { .corrupt(path: path, format: "Radiance HDR", detail: detail) }
@@ -106,22 +131,22 @@ public enum RadianceHDR {
         let dataStart = pos
         try scanlines(store: false) { _ in }
         pos = dataStart
-        let pixels = Tensor(zeros: [1, 3, h, w])            // (1, 3, H, W)
-        let plane = w * h
+        prepare(w, h)
         scan = [UInt8](repeating: 0, count: w * 4)
+        let rgb = UnsafeMutablePointer<Float>.allocate(capacity: 3 * w)
+        defer { rgb.deallocate() }
         try scanlines(store: true) { row in
-            let y = flipY ? h - 1 - row : row
-            let p = pixels.data + y * w
+            rgb.update(repeating: 0, count: 3 * w)
             for x in 0..<w {
                 let e = Int(scan[x * 4 + 3])
                 if e == 0 { continue }
                 let f = ldexpf(1, Int32(e - 136))
-                p[x] = (Float(scan[x * 4]) + 0.5) * f
-                p[plane + x] = (Float(scan[x * 4 + 1]) + 0.5) * f
-                p[2 * plane + x] = (Float(scan[x * 4 + 2]) + 0.5) * f
+                rgb[x] = (Float(scan[x * 4]) + 0.5) * f
+                rgb[w + x] = (Float(scan[x * 4 + 1]) + 0.5) * f
+                rgb[2 * w + x] = (Float(scan[x * 4 + 2]) + 0.5) * f
             }
+            each(flipY ? h - 1 - row : row, rgb)
         }
-        return LoadedImage(pixels: pixels, format: .radiance, bitDepth: 32, channels: 3, details: ["RGBE"])
     }
 
     /// One linear RGB value as RGBE bytes (the shared exponent of the largest component).

@@ -57,7 +57,8 @@ private func writePeakMemory() {
     guard let path = ProcessInfo.processInfo.environment["DRHT_PEAK_FILE"],
           let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return }
-    let kB = line.split(separator: " ").compactMap { Int($0) }.first ?? 0
+    // "VmHWM:\t  123456 kB" (the tab, and no space once the number has 8 digits).
+    guard let kB = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).compactMap({ Int($0) }).first else { return }
     FileManager.default.createFile(atPath: path, contents: Data("\(kB)\n".utf8))
 }
 

@@ -32,6 +32,7 @@ struct InfoCommand: ParsableCommand {
             let s = t.stats
             return "\(printable(path, limit: 200)): NumPy .npy, float32 array of shape \(t.shape.map(String.init).joined(separator: " x "))\n"
                 + String(format: "  min %.6g  max %.6g  mean %.6g  std %.6g\n", s.min, s.max, s.mean, s.std)
+                + (s.nonFinite > 0 ? "  \(s.nonFinite) NaN or infinite value\(s.nonFinite == 1 ? "" : "s") left out of these figures\n" : "")
         }
         // Read row by row where the format allows: describing a file never holds its pixels.
         let image = try ImageIO.summary(path)

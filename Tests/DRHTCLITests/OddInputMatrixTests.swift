@@ -29,7 +29,7 @@ final class OddInputMatrixTests: CLITestCase {
             }
         }
         XCTAssertTrue(options.contains("gamma ok nan"))
-        XCTAssertTrue(options.contains("rf ok 1e30 1"))
+        XCTAssertTrue(options.contains("rf hdr.enc1 1e30 1"))
         XCTAssertEqual(OddImages.all.count, 18)
         // Every function `expect` lists is one it knows.
         let s = Session(console: Console(width: 80) { _ in })

@@ -127,6 +127,9 @@ final class BrokenFileTests: TempDirTestCase {
         guard let sof = (0..<(jpeg.count - 1)).first(where: { jpeg[$0] == 0xFF && jpeg[$0 + 1] == 0xC0 }) else { return XCTFail("no SOF0") }
         for (offset, v) in [(5, 9000), (7, 9000)] { jpeg[sof + offset] = UInt8(v >> 8); jpeg[sof + offset + 1] = UInt8(v & 0xFF) }
         expect(jpeg, name: "forged.jpg", isTruncated, "9000 x 9000 JPEG of 16 x 24 data")
+        XCTAssertThrowsError(try JPEG.decode(jpeg, path: "forged.jpg")) {
+            XCTAssertTrue("\($0)".contains("81,000,000 pixels) but holds only"), "\($0)")
+        }
         XCTAssertEqual(JPEG.scanData(Array(jpeg[0..<sof])).bytes, 0, "no scan: nothing")
     }
 

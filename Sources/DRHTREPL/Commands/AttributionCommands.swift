@@ -317,6 +317,10 @@ enum AttributionCommands {
         let theory = max(rows.count, cols.count)
         let full = ReceptiveField.unclipped(step: layer, x: cx, y: cy)
         guard let eff = effectiveField(map, share: effectiveShare) else {
+            let st = map.stats
+            if st.nonFinite > 0 || !(Double(max(abs(st.min), abs(st.max))) * Double(map.count)).isFinite {
+                throw REPLError("the gradient of \(layer) at (\(cx), \(cy)) overflows (NaN or infinite values): the input or an intervention is too large")
+            }
             throw REPLError("the gradient of \(layer) at (\(cx), \(cy)) is zero everywhere: the unit is flat here (try --channel C or another cell)")
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9

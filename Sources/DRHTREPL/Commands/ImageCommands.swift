@@ -35,7 +35,8 @@ enum ImageCommands {
             }
         }
         let name = try a.asName ?? defaultName(for: expanded)
-        let kind: Variable.Kind = image.format == .radiance || (image.format == .npy && image.pixels.stats.max > 1) ? .hdr : .image
+        let passesOne = image.format == .npy && (image.pixels.stats.max > 1 || image.pixels.array.contains(.infinity))
+        let kind: Variable.Kind = image.format == .radiance || passesOne ? .hdr : .image
         s.set(name, Variable(image.pixels, kind: kind, origin: "load \(path)"))
         let size = "\(image.width)x\(image.height)"
         s.console.line("\(s.console.bold(name)): \(kind.rawValue) \(size) (\(image.format.rawValue), \(image.bitDepth)-bit \(channelName(image.channels)))"
@@ -157,6 +158,7 @@ enum ImageCommands {
         guard v.kind == .hdr, v.tensor.shape.count == 4, v.tensor.c == 3 else {
             throw REPLError("\(from) is \(v.kind.rawValue) \(v.tensor.shapeString); synth --from takes HDR radiance (load a .hdr file)")
         }
+        try Session.requireFinite(v.tensor, from)
         var rng = SeededRandom(seed: UInt64(seed))
         var camera = Camera.random(rng: &rng)
         if let ev { camera.ev = ev }

@@ -326,6 +326,7 @@ enum ResultCommands {
         } else if v.isImage {
             if ext == "hdr" {
                 guard v.kind == .hdr || v.kind == .image else { throw REPLError("\(name) is \(v.kind.rawValue); .hdr holds radiance") }
+                try Session.requireFinite(v.tensor, name)                 // RGBE has no NaN or infinity
                 try ImageIO.write(v.tensor, to: expanded)
                 s.console.line("wrote \(path) (linear radiance, Radiance RGBE)")
             } else {

@@ -27,7 +27,7 @@ public enum Charts {
     public static func sparkline(_ values: [Double], lo: Double, hi: Double) -> String {
         String(values.map { v -> Character in
             let t = hi > lo ? (v - lo) / (hi - lo) : 0
-            return eighths[1 + min(7, max(0, Int(t * 8)))]
+            return eighths[1 + Int(clamping: Float(t * 8), to: 0...7)]
         })
     }
 

@@ -25,7 +25,7 @@ extension Raster {
         TinyFont.draw(words.1, into: out, x: out.width - 8 - TinyFont.width(words.1, scale: 2), y: top + 20, scale: 2, colour: light)
         if let mid = words.2 {
             let zero = range.lowerBound < 0 && range.upperBound > 0 ? -range.lowerBound / (range.upperBound - range.lowerBound) : 0.5
-            TinyFont.draw(mid, into: out, x: 8 + Int(Float(barWidth - 1) * zero) - 1, y: top + 20, scale: 2, colour: light)
+            TinyFont.draw(mid, into: out, x: 8 + Int(saturating: Float(barWidth - 1) * zero) - 1, y: top + 20, scale: 2, colour: light)
         }
         return out
     }

@@ -34,13 +34,14 @@ public struct Raster {
     public static func image(_ t: Tensor) -> Raster {
         let out = Tensor(zeros: [1, 3, t.h, t.w])
         let plane = t.h * t.w, channels = t.shape.count == 4 ? t.c : 1
+        guard channels > 0 else { return Raster(out) }
+        let src = (0..<3).map { t.data + min($0, channels - 1) * plane }     // gray: one plane three times
+        let (r, g, b) = (src[0], src[1], src[2]), mark = ColourMap.nonFinite
         for i in 0..<plane {
-            let rgb = (0..<3).map { t.data[min($0, channels - 1) * plane + i] }
-            let marked = !rgb.allSatisfy(\.isFinite)
-            let mark = ColourMap.nonFinite
-            out.data[i] = marked ? mark.0 : rgb[0].unitClamped
-            out.data[plane + i] = marked ? mark.1 : rgb[1].unitClamped
-            out.data[2 * plane + i] = marked ? mark.2 : rgb[2].unitClamped
+            let marked = !(r[i].isFinite && g[i].isFinite && b[i].isFinite)
+            out.data[i] = marked ? mark.0 : r[i].unitClamped
+            out.data[plane + i] = marked ? mark.1 : g[i].unitClamped
+            out.data[2 * plane + i] = marked ? mark.2 : b[i].unitClamped
         }
         return Raster(out)
     }
@@ -48,8 +49,13 @@ public struct Raster {
     /// How many pixels of `t` have a NaN or infinite channel (drawn magenta).
     public static func nonFinitePixels(_ t: Tensor) -> Int {
         let plane = t.h * t.w, channels = t.shape.count == 4 ? t.c : 1
+        guard t.stats.nonFinite > 0 else { return 0 }           // the usual case, without a second pass per pixel
         var n = 0
-        for i in 0..<plane where !(0..<channels).allSatisfy({ t.data[$0 * plane + i].isFinite }) { n += 1 }
+        for i in 0..<plane {
+            var finite = true
+            for c in 0..<channels where !t.data[c * plane + i].isFinite { finite = false; break }
+            if !finite { n += 1 }
+        }
         return n
     }
 

@@ -79,7 +79,7 @@ public enum TerminalPicture {
             for x in 0..<r.width {
                 let a = r.rgb(x, row), b = row + 1 < r.height ? r.rgb(x, row + 1) : a
                 let y = (0.2126 * (a.0 + b.0) + 0.7152 * (a.1 + b.1) + 0.0722 * (a.2 + b.2)) / 2
-                line.append(ramp[min(ramp.count - 1, max(0, Int(y * Float(ramp.count))))])
+                line.append(ramp[Int(clamping: y * Float(ramp.count), to: 0...(ramp.count - 1))])
             }
             while line.hasSuffix(" ") { line.removeLast() }
             out += line + "\n"
@@ -145,7 +145,7 @@ public enum TerminalPicture {
             } else {
                 let c = map.colour(v, range: range)
                 let y = 0.2126 * c.0 + 0.7152 * c.1 + 0.0722 * c.2
-                bar.append(ramp[min(ramp.count - 1, Int(y * Float(ramp.count)))])
+                bar.append(ramp[Int(clamping: y * Float(ramp.count), to: 0...(ramp.count - 1))])
             }
         }
         if console.colour { bar += "\u{1B}[0m" }

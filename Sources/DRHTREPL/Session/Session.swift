@@ -160,6 +160,11 @@ public final class Session {
     @discardableResult
     func rebuildPipeline() -> Bool {
         guard let model = loadedModel, let input = pipelineInput, let v = variables[input] else { return false }
+        // The chosen name may hold another image by now (`load x.npy as s`): the rule still holds.
+        guard (try? Session.requireFinite(v.tensor, input)) != nil else {
+            pipeline = nil; pipelineInput = nil; clearStepVariables()
+            return false
+        }
         let image = pipelineWorkSize.map { Correction.workingCopy(of: v.tensor, mode: .gain(workSize: $0)) } ?? v.tensor
         pipeline = makePipeline(model, image)
         clearStepVariables()
