@@ -34,8 +34,8 @@ deps:
 	@bash scripts/install-deps.sh
 
 # Robustness: 2,000 mutated files of each format, 2,000 random REPL lines and 2,000 odd image x
-# command pairs through drht, each in its own process (`drht fuzz`; `make test` runs a sample
-# of 200 each, and the whole odd-image matrix). Prints the
+# command pairs through drht, each in its own process (`drht fuzz`; `make test` runs 200 files
+# of each format, 200 lines and 40 odd pairs, and the whole odd-image matrix). Prints the
 # table; failing cases are saved with a README under fuzz-failures/.
 fuzz: build
 	$(BIN) fuzz --cases 2000 --lines 2000 --odd 2000 --out fuzz-failures

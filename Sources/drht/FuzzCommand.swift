@@ -12,7 +12,8 @@ struct FuzzCommand: ParsableCommand {
             Each case runs `drht info FILE`, `drht correct FILE` or the REPL in a fresh folder (random lines, or \
             an odd image loaded and given to one to three commands), checked for: no signal, no hang, exit 0 or \
             1, one error line per command, the session reaching its last line, no raw control characters, peak \
-            memory <= 256 MB for `info` of inputs under 1 MB (512 MB otherwise), nothing left behind. Failing inputs are saved under --out with a README. Exit \
+            memory (the process's own VmHWM) <= 256 MB for `info` of inputs under 1 MB, <= 512 MB for `correct` of \
+            inputs under 1 MB and for odd-image sessions (768 MB with `train`), nothing left behind. Failing inputs are saved under --out with a README. Exit \
             status 1 when anything failed.
             """,
         shouldDisplay: false

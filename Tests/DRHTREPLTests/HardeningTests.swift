@@ -75,6 +75,18 @@ final class HardeningTests: XCTestCase {
         }
     }
 
+    /// `drht fuzz` (issue 31): `export a b` — a path with no extension — trapped inside
+    /// Foundation (NSString.deletingLastPathComponent); the extension is checked first now.
+    func testExportToANameWithoutExtensionIsOneLine() throws {
+        try inTemporaryDirectory {
+            let (s, _) = session()
+            try s.execute("synth --size 32 as a")
+            expectOneLineError(s, "export a b", containing: "b: unknown extension; use .png, .jpg, .npy or .hdr")
+            try s.execute("export a sub/dir/a.png")
+            XCTAssertTrue(FileManager.default.fileExists(atPath: "sub/dir/a.png"))
+        }
+    }
+
     /// Ctrl-C (the flag the SIGINT handler sets) during the long look-inside commands: one
     /// line, nothing kept, the session goes on.
     func testCtrlCStopsSaliencySweepAndAblateKeepingNothing() throws {

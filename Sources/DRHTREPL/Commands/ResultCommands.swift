@@ -312,13 +312,15 @@ enum ResultCommands {
         try a.expectAtMost(2)
         let expanded = (path as NSString).expandingTildeInPath
         let ext = URL(fileURLWithPath: path).pathExtension.lowercased()
-        let parent = (expanded as NSString).deletingLastPathComponent
+        // The extension first: a name without one ("b") made Foundation's
+        // NSString.deletingLastPathComponent trap (drht fuzz, issue 31).
+        guard ["png", "jpg", "jpeg", "npy", "hdr"].contains(ext) else {
+            throw REPLError("\(printable(path, limit: 80)): unknown extension; use .png, .jpg, .npy or .hdr")
+        }
+        let parent = expanded.contains("/") ? URL(fileURLWithPath: expanded).deletingLastPathComponent().path : ""
         if !parent.isEmpty && !FileManager.default.fileExists(atPath: parent) {
             do { try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true) }
             catch { throw REPLError("cannot create \(parent): \(error.localizedDescription)") }
-        }
-        guard ["png", "jpg", "jpeg", "npy", "hdr"].contains(ext) else {
-            throw REPLError("\(path): unknown extension; use .png, .jpg, .npy or .hdr")
         }
         if ext == "npy" {
             try ImageIO.write(v.tensor, to: expanded)
@@ -326,7 +328,7 @@ enum ResultCommands {
         } else if v.isImage {
             if ext == "hdr" {
                 guard v.kind == .hdr || v.kind == .image else { throw REPLError("\(name) is \(v.kind.rawValue); .hdr holds radiance") }
-                try Session.requireFinite(v.tensor, name)                 // RGBE has no NaN or infinity
+                try Session.requireFinite(v.tensor, name, because: "Radiance .hdr cannot hold them (export .npy keeps them)")
                 try ImageIO.write(v.tensor, to: expanded)
                 s.console.line("wrote \(path) (linear radiance, Radiance RGBE)")
             } else {

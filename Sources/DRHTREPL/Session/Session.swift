@@ -96,7 +96,8 @@ public final class Session {
     }
 
     /// Fails with one line naming how many values of `t` are NaN or infinite and where the first is.
-    public static func requireFinite(_ t: Tensor, _ name: String) throws {
+    public static func requireFinite(_ t: Tensor, _ name: String,
+                                     because reason: String = "the network, the baselines and the metrics take finite values only") throws {
         var nan = 0, infinite = 0, first = -1
         for i in 0..<t.count where !t.data[i].isFinite {
             if t.data[i].isNaN { nan += 1 } else { infinite += 1 }
@@ -106,8 +107,8 @@ public final class Session {
         let plane = max(1, t.shape.count == 4 ? t.h * t.w : t.count), w = max(1, t.shape.count == 4 ? t.w : 1)
         let at = t.shape.count == 4 ? " (the first at x \(first % plane % w), y \(first % plane / w))" : ""
         let what = [nan > 0 ? "\(nan) NaN" : "", infinite > 0 ? "\(infinite) infinite" : ""].filter { !$0.isEmpty }.joined(separator: " and ")
-        throw REPLError("\(name) has \(what) value\(nan + infinite == 1 ? "" : "s")\(at): the network, the baselines and the metrics take "
-                        + "finite values only (`show \(name)` marks them magenta, `info \(name)` counts them)")
+        throw REPLError("\(name) has \(what) value\(nan + infinite == 1 ? "" : "s")\(at): \(reason) "
+                        + "(`show \(name)` marks them magenta, `info \(name)` counts them)")
     }
 
     // MARK: - The model
