@@ -16,14 +16,13 @@ public enum OddImages {
 
     static let height = 40, width = 56
 
-    /// A (H, W, 3) .npy of mid-grey with `edit` applied to its values.
+    /// An (H, W, 3) (or (H, W) gray) .npy of a texture in 0...1 with `edit` applied to its values.
     static func npy(_ name: String, height: Int = height, width: Int = width, channels: Int = 3,
                     _ edit: (inout [Float]) -> Void = { _ in }) -> Image {
-        var values = [Float](repeating: 0.5, count: height * width * channels)
-        for i in values.indices { values[i] = Float((i * 37) % 101) / 100 }       // some texture
+        var values = (0..<(height * width * channels)).map { Float(($0 * 37) % 101) / 100 }
         edit(&values)
         let t = Tensor(shape: channels == 1 ? [height, width] : [height, width, channels], repeating: 0)
-        for i in values.indices { t.data[i] = values[i] }
+        t.buffer.update(fromContentsOf: values)
         return Image(name: name, file: name + ".npy", bytes: NPY.encode(t))
     }
 

@@ -52,12 +52,13 @@ public final class FuzzRunner: @unchecked Sendable {
         let peakKB = ownPeakKB ?? spawnPeakKB
         let out = (try? Data(contentsOf: URL(fileURLWithPath: logs + "/out"))).map { [UInt8]($0) } ?? []
         let err = (try? Data(contentsOf: URL(fileURLWithPath: logs + "/err"))).map { [UInt8]($0) } ?? []
+        let outText = String(decoding: out, as: UTF8.self)
         let peakMB = peakKB / 1024
         func outcome(_ failure: String?, _ detail: String = "") -> FuzzOutcome {
             FuzzOutcome(failure: failure, detail: detail, exitStatus: status, peakMB: peakMB)
         }
         /// For REPL input: the last line the session echoed before it ended.
-        let last = c.stdin == nil ? "" : String(decoding: out, as: UTF8.self).split(separator: "\n")
+        let last = c.stdin == nil ? "" : outText.split(separator: "\n")
             .last { $0.hasPrefix("> ") }.map { " after `\($0.dropFirst(2).prefix(160))`" } ?? ""
         if timedOut { return outcome("hang (no exit in \(String(format: "%g", timeout)) s)", last) }
         if signal != 0 {
@@ -80,13 +81,13 @@ public final class FuzzRunner: @unchecked Sendable {
         if c.stdin != nil {
             // The REPL echoes each line it reads as "> LINE": each echo starts a line's output.
             var segment = "", errors = 0
-            for l in String(decoding: out, as: UTF8.self).split(separator: "\n") {
+            for l in outText.split(separator: "\n") {
                 if l.hasPrefix("> ") { segment = String(l.dropFirst(2)); errors = 0 }
                 if l.hasPrefix("error:") { errors += 1 }
                 if errors > 1 { return outcome("more than one error line for one REPL line", "after `\(segment.prefix(160))`") }
             }
             let lines = c.stdin?.split(separator: "\n") ?? []
-            if let expected = lines.last, !lines.contains(where: { $0.hasPrefix("quit") }), !String(decoding: out, as: UTF8.self).contains("> " + expected) {
+            if let expected = lines.last, !lines.contains(where: { $0.hasPrefix("quit") }), !outText.contains("> " + expected) {
                 return outcome("the session did not reach its last line", "last line run: `\(segment.prefix(160))`")
             }
         }

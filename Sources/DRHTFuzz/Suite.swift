@@ -72,17 +72,22 @@ public enum FuzzSuite {
         }
     }
 
+    /// A session's standard input: the setup, the lines, then `vars` (is the session still alive?).
+    static func session(_ setup: [String], _ lines: [String]) -> String {
+        (setup + lines + ["vars"]).joined(separator: "\n") + "\n"
+    }
+
     /// The whole command × odd-input matrix, one session per odd image (every image line, then
     /// `vars`), and one session for the odd option values: what `make test` runs.
     public static func matrixCases() -> [FuzzCase] {
         let images = OddImages.all.map { image in
             FuzzCase(id: "matrix-\(image.name)", files: [(image.file, image.bytes)], arguments: ["repl", "--keep-going"],
-                     stdin: (CommandMatrix.setup(file: image.file) + CommandMatrix.imageLines + ["vars"]).joined(separator: "\n") + "\n",
+                     stdin: session(CommandMatrix.setup(file: image.file), CommandMatrix.imageLines),
                      outputs: ["*"], memoryLimitMB: 512, what: "\(image.file): every command on it")
         }
         let one = OddImages.all[0]
         let options = FuzzCase(id: "matrix-options", files: [(one.file, one.bytes)], arguments: ["repl", "--keep-going"],
-                               stdin: (CommandMatrix.setup(file: one.file, use: CommandMatrix.normal) + CommandMatrix.optionLines + ["vars"]).joined(separator: "\n") + "\n",
+                               stdin: session(CommandMatrix.setup(file: one.file, use: CommandMatrix.normal), CommandMatrix.optionLines),
                                outputs: ["*"], memoryLimitMB: 768, what: "every option and numeric argument with odd values")
         return images + [options]
     }
@@ -98,7 +103,7 @@ public enum FuzzSuite {
             let chosen = (0..<(1 + Int(rng.next() % 3))).map { _ in pick(lines) }
             let training = chosen.contains { $0.hasPrefix("train") }
             return FuzzCase(id: "odd-\(i)", files: [(image.file, image.bytes)], arguments: ["repl", "--keep-going"],
-                            stdin: (CommandMatrix.setup(file: image.file) + chosen + ["vars"]).joined(separator: "\n") + "\n",
+                            stdin: session(CommandMatrix.setup(file: image.file), chosen),
                             outputs: ["*"], memoryLimitMB: training ? 768 : 512,
                             what: image.file + ": " + chosen.joined(separator: "; ").prefix(200))
         }

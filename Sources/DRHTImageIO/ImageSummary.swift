@@ -77,15 +77,13 @@ extension PNG {
         try checkDecodable(info, bytes, path: path)
         let w = Int(info.width), h = Int(info.height)
         let ch = Int(info.out_channels), bytesPerSample = Int(info.out_bit_depth) / 8
-        var details: [String] = []
-        if info.color_type == 3 { details.append("palette") }
-        if info.interlaced != 0 { details.append("interlaced") }
         var summary = ImageSummary(format: .png, width: w, height: h, bitDepth: Int(info.bit_depth),
-                                   channels: storedChannels(info), details: details, stats: nil, note: nil)
+                                   channels: storedChannels(info), details: details(info), stats: nil, note: nil)
         if info.interlaced != 0 {
-            if w * h * (ch * bytesPerSample + 12) <= ImageIO.summaryBudgetBytes { return nil }
+            let whole = w * h * (ch * bytesPerSample + 12)              // the samples, then the floats
+            if whole <= ImageIO.summaryBudgetBytes { return nil }
             summary.note = "statistics not computed: an interlaced image this large is only complete at its end, and reading it whole would take "
-                + "\(w * h * (ch * bytesPerSample + 12) >> 20) MB"
+                + "\(whole >> 20) MB"
             return summary
         }
         let stats = RowStatistics(width: w) { row, out in
@@ -112,7 +110,7 @@ extension JPEG {
         if drht_jpeg_read_header(bytes, bytes.count, &info) != 0 { throw classify(cString(&info.message), path: path) }
         try checkDecodable(info, bytes, path: path)
         let w = Int(info.width), h = Int(info.height)
-        let details = info.progressive != 0 ? ["progressive encoding"] : ["baseline encoding"]
+        let details = details(info)
         // A progressive file's coefficients (about 2 bytes a sample) are held until its last scan.
         let held = info.progressive != 0 ? w * h * Int(info.components) * 2 : 0
         if held > ImageIO.summaryBudgetBytes {

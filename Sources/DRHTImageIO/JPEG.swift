@@ -30,7 +30,7 @@ public enum JPEG {
             }
         }
         return LoadedImage(pixels: pixels, format: .jpeg, bitDepth: 8, channels: Int(info.components),
-                           details: info.progressive != 0 ? ["progressive encoding"] : ["baseline encoding"])
+                           details: details(info))
     }
 
     /// The size checks made before anything the header declares is allocated: the 100-megapixel
@@ -61,6 +61,9 @@ public enum JPEG {
         }
         return (0, arithmetic)
     }
+
+    /// How the file stores its pixels, in words.
+    static func details(_ info: drht_jpeg_info) -> [String] { [info.progressive != 0 ? "progressive encoding" : "baseline encoding"] }
 
     static func classify(_ message: String, path: String) -> ImageIOError {
         let m = message.lowercased()

@@ -32,11 +32,13 @@ public enum PNG {
                 convert(s.baseAddress!, channels: ch, scale: 1.0 / 65535, plane: plane, into: p)
             }
         }
-        var details: [String] = []
-        if info.color_type == 3 { details.append("palette") }
-        if info.interlaced != 0 { details.append("interlaced") }
         return LoadedImage(pixels: pixels, format: .png, bitDepth: Int(info.bit_depth),
-                           channels: storedChannels(info), details: details)
+                           channels: storedChannels(info), details: details(info))
+    }
+
+    /// How the file stores its pixels, in words.
+    static func details(_ info: drht_png_info) -> [String] {
+        (info.color_type == 3 ? ["palette"] : []) + (info.interlaced != 0 ? ["interlaced"] : [])
     }
 
     /// Channels as the file stores them (a palette counts as RGB).

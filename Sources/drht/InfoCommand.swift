@@ -32,7 +32,7 @@ struct InfoCommand: ParsableCommand {
             let s = t.stats
             return "\(printable(path, limit: 200)): NumPy .npy, float32 array of shape \(t.shape.map(String.init).joined(separator: " x "))\n"
                 + String(format: "  min %.6g  max %.6g  mean %.6g  std %.6g\n", s.min, s.max, s.mean, s.std)
-                + (s.nonFinite > 0 ? "  \(s.nonFinite) NaN or infinite value\(s.nonFinite == 1 ? "" : "s") left out of these figures\n" : "")
+                + leftOut(s.nonFinite)
         }
         // Read row by row where the format allows: describing a file never holds its pixels.
         let image = try ImageIO.summary(path)
@@ -47,9 +47,12 @@ struct InfoCommand: ParsableCommand {
             out += "  " + name.padding(toLength: 7, withPad: " ", startingAt: 0)
                 + String(format: " %12.6g %12.6g %12.6g\n", s.min, s.max, s.mean)
         }
-        let bad = stats.reduce(0) { $0 + $1.nonFinite }
-        if bad > 0 { out += "  \(bad) NaN or infinite value\(bad == 1 ? "" : "s") left out of these figures\n" }
-        return out
+        return out + leftOut(stats.reduce(0) { $0 + $1.nonFinite })
+    }
+
+    /// The line saying how many NaN or infinite values the statistics above left out (none: "").
+    static func leftOut(_ n: Int) -> String {
+        n == 0 ? "" : "  \(n) NaN or infinite value\(n == 1 ? "" : "s") left out of these figures\n"
     }
 
     /// Tensors (name, dtype, shape), learnable parameter count and metadata of a weights file,

@@ -35,7 +35,7 @@ enum ImageCommands {
             }
         }
         let name = try a.asName ?? defaultName(for: expanded)
-        let passesOne = image.format == .npy && (image.pixels.stats.max > 1 || image.pixels.array.contains(.infinity))
+        let passesOne = image.format == .npy && (image.pixels.stats.max > 1 || image.pixels.buffer.contains(.infinity))
         let kind: Variable.Kind = image.format == .radiance || passesOne ? .hdr : .image
         s.set(name, Variable(image.pixels, kind: kind, origin: "load \(path)"))
         let size = "\(image.width)x\(image.height)"

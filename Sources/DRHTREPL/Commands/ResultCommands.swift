@@ -313,11 +313,11 @@ enum ResultCommands {
         let expanded = (path as NSString).expandingTildeInPath
         let ext = URL(fileURLWithPath: path).pathExtension.lowercased()
         // The extension first: a name without one ("b") made Foundation's
-        // NSString.deletingLastPathComponent trap (drht fuzz, issue 31).
+        // NSString.deletingLastPathComponent trap (drht fuzz, issue 31); the parent through URL.
         guard ["png", "jpg", "jpeg", "npy", "hdr"].contains(ext) else {
             throw REPLError("\(printable(path, limit: 80)): unknown extension; use .png, .jpg, .npy or .hdr")
         }
-        let parent = expanded.contains("/") ? URL(fileURLWithPath: expanded).deletingLastPathComponent().path : ""
+        let parent = URL(fileURLWithPath: expanded).deletingLastPathComponent().path
         if !parent.isEmpty && !FileManager.default.fileExists(atPath: parent) {
             do { try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true) }
             catch { throw REPLError("cannot create \(parent): \(error.localizedDescription)") }
@@ -326,17 +326,17 @@ enum ResultCommands {
             try ImageIO.write(v.tensor, to: expanded)
             s.console.line("wrote \(path) (\(v.tensor.shapeString) float32)")
         } else if v.isImage {
+            let (raster, note) = s.imageRaster(v)             // written as .png/.jpg, and kept for the notebook
             if ext == "hdr" {
                 guard v.kind == .hdr || v.kind == .image else { throw REPLError("\(name) is \(v.kind.rawValue); .hdr holds radiance") }
                 try Session.requireFinite(v.tensor, name, because: "Radiance .hdr cannot hold them (export .npy keeps them)")
                 try ImageIO.write(v.tensor, to: expanded)
                 s.console.line("wrote \(path) (linear radiance, Radiance RGBE)")
             } else {
-                let (raster, note) = s.imageRaster(v)
                 try ImageIO.write(raster.pixels, to: expanded)
                 s.console.line("wrote \(path) (\(v.tensor.w)x\(v.tensor.h)" + (note.isEmpty ? "" : ", \(note)") + ")")
             }
-            s.console.picture(terminal: "", raster: s.imageRaster(v).0, caption: path)
+            s.console.picture(terminal: "", raster: raster, caption: path)
         } else if (v.kind == .gain || v.kind == .hdrError) && v.tensor.c == 1 {
             guard ext == "png" else { throw REPLError("\(name) is \(v.kind == .gain ? "a gain map" : "an HDR error map"); export it as .png (a picture) or .npy (the stops)") }
             let (map, range) = s.gainRaster(v.tensor, maxSide: Int.max)

@@ -49,7 +49,6 @@ public struct Raster {
     /// How many pixels of `t` have a NaN or infinite channel (drawn magenta).
     public static func nonFinitePixels(_ t: Tensor) -> Int {
         let plane = t.h * t.w, channels = t.shape.count == 4 ? t.c : 1
-        guard t.stats.nonFinite > 0 else { return 0 }           // the usual case, without a second pass per pixel
         var n = 0
         for i in 0..<plane {
             var finite = true
