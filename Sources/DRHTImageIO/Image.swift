@@ -67,7 +67,7 @@ func checkDataCanHold(declared: Int, capacity: Int, dataBytes: Int, width: Int, 
     throw ImageIOError.truncated(path: path, format: format, detail:
         "declares \(width) x \(height) (\(declared.formatted(.number.grouping(.automatic))) \(unit)) but holds only "
         + "\(dataBytes.formatted(.number.grouping(.automatic))) bytes of compressed image data, which expand to at most "
-        + "\(capacity.formatted(.number.grouping(.automatic))) \(unit)")
+        + "\(capacity.formatted(.number.grouping(.automatic)))")
 }
 
 /// Names for channel counts as the file stores them.
