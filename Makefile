@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN := .build/release/drht
 
-.PHONY: run test test-torch torch-deps fixture build deps bench clean photos fuzz
+.PHONY: run test test-torch torch-deps fixture build deps bench bench-compare clean photos fuzz
 
 # Install missing apt packages, build in release mode, start the main job: the REPL at a
 # terminal; without one (CI, a pipe) lesson 1 runs from start to end instead.
@@ -46,6 +46,13 @@ photos:
 
 bench: build
 	$(BIN) bench
+
+# drht beside PyTorch 2.x (training step) and onnxruntime (inference) on this machine, 3
+# interleaved rounds (scripts/bench-compare.sh; its references go to .venv-bench). Run it on a
+# quiet machine.
+bench-compare: build
+	@bash scripts/install-bench-deps.sh
+	bash scripts/bench-compare.sh
 
 clean:
 	rm -rf .build

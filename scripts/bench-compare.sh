@@ -3,17 +3,19 @@
 # the CPU model and OpenBLAS's core printed beside the figures (issue 14's comparison).
 #   training step: `drht bench --train` (batch 8 at 64², batch 4 at 128²) vs scripts/bench-train-torch.py
 #   inference:     `drht bench --pipeline --size 512`               vs scripts/bench-pipeline-ort.py
-# Needs a Python with torch, onnx and onnxruntime: PYTHON=/path/to/python (default python3).
+# Needs a Python with torch, onnx and onnxruntime: `make bench-compare` makes .venv-bench
+# (scripts/install-bench-deps.sh, PyTorch 2.x CPU) and uses it; PYTHON=/path/to/python overrides.
 # Nothing else should run meanwhile: the figures are only comparable from a quiet machine.
 # A shared VM is never quite quiet (steal time moved single runs by +-8% on the development VM),
 # so the whole comparison runs `rounds` times, drht and the reference interleaved, and the
 # summary gives each round's ratio and the median ratio.
-#   PYTHON=venv/bin/python bash scripts/bench-compare.sh [threads] [rounds]
+#   bash scripts/bench-compare.sh [threads] [rounds]     (or: make bench-compare)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 threads=${1:-$(nproc)}
 rounds=${2:-3}
-py=${PYTHON:-python3}
+py=${PYTHON:-.venv-bench/bin/python}
+test -x "$py" || bash scripts/install-bench-deps.sh
 bin=.build/release/drht
 test -x "$bin" || swift build -c release
 log=$(mktemp)

@@ -6,8 +6,8 @@
 //                                                 shift = beta - mean * scale
 //   s = a + e + a * e                             decoders: the skip sum with encoder output e
 //
-// Training keeps the separate ops (BatchNorm2D.forward, ELU, SkipFusion): its backward needs
-// the intermediate tensors.
+// A block that will be differentiated keeps its intermediate tensors and uses BN's batch
+// statistics: TrainingEpilogue.swift.
 
 public enum BlockEpilogue {
     /// z <- ELU(BN(z) + base), then, with an encoder output, the skip sum — in place; z, base

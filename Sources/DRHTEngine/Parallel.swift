@@ -102,3 +102,19 @@ public enum BatchParallel {
         }
     }
 }
+
+/// The vector extensions the engine was compiled for (Package.swift picks them from the
+/// machine that builds it); `drht bench` prints it beside the CPU.
+public enum BuildTarget {
+    public static var cpu: String {
+        #if DRHT_TARGET_CPU_skylake_avx512
+        return "skylake-avx512 (AVX-512)"
+        #elseif DRHT_TARGET_CPU_haswell
+        return "haswell (AVX2, FMA)"
+        #elseif arch(x86_64)
+        return "baseline x86-64 (SSE2)"
+        #else
+        return "the compiler's default"
+        #endif
+    }
+}

@@ -120,19 +120,25 @@ extension DRHT {
     public func lossAndGradients(_ batch: Batch, mode: Mode, gradients: Bool = true) -> (Losses, Gradients) {
         let x = batch.input
         let (y1, hdrTape) = hdr.forward(x, base: x, mode: mode)
-        let h = constants.tauInverse(y1)                     // H = k max(y1, 0)^g
-        let x2 = constants.log(h)                            // log(H + eps)
+        let (h, x2) = StepProfile.measure("transform and loss") {
+            let h = constants.tauInverse(y1)                 // H = k max(y1, 0)^g
+            return (h, constants.log(h))                     // log(H + eps)
+        }
         let (y2, ldrTape) = ldr.forward(x2, base: y1, mode: mode)
-        let hdrTarget = constants.tau(batch.hdr)             // tau(H_gt)
-        let losses = Losses(values: [MSELoss.forward(prediction: y1, target: hdrTarget),     // hdr
-                                     MSELoss.forward(prediction: y2, target: batch.target)]) // ldr
+        let (hdrTarget, losses) = StepProfile.measure("transform and loss") {
+            let hdrTarget = constants.tau(batch.hdr)         // tau(H_gt)
+            return (hdrTarget, Losses(values: [MSELoss.forward(prediction: y1, target: hdrTarget),     // hdr
+                                               MSELoss.forward(prediction: y2, target: batch.target)])) // ldr
+        }
         guard gradients else { return (losses, [:]) }
 
-        let dy2 = MSELoss.backward(prediction: y2, target: batch.target)
+        let dy2 = StepProfile.measure("transform and loss") { MSELoss.backward(prediction: y2, target: batch.target) }
         let (dx2, dBaseLDR, ldrGrads) = ldr.backward(dOutput: dy2, tape: ldrTape, prefix: "ldr", inputGradient: true)
-        let dh = Log.backward(dOutput: dx2!, input: h, epsilon: constants.epsilon)
-        let dTransform = Pow.backward(dOutput: dh, input: y1, exponent: constants.gamma, scale: constants.scale)
-        let dy1 = add(add(dTransform, dBaseLDR!), MSELoss.backward(prediction: y1, target: hdrTarget))
+        let dy1 = StepProfile.measure("transform and loss") {
+            let dh = Log.backward(dOutput: dx2!, input: h, epsilon: constants.epsilon)
+            let dTransform = Pow.backward(dOutput: dh, input: y1, exponent: constants.gamma, scale: constants.scale)
+            return add(add(dTransform, dBaseLDR!), MSELoss.backward(prediction: y1, target: hdrTarget))
+        }
         let (_, _, hdrGrads) = hdr.backward(dOutput: dy1, tape: hdrTape, prefix: "hdr", inputGradient: false)
         return (losses, hdrGrads.merging(ldrGrads) { a, _ in a })
     }

@@ -72,15 +72,16 @@ public struct Block {
     public func forward(_ x: Tensor, base: Tensor? = nil, encoder: Tensor? = nil, mode: BlockMode) -> BlockOutput {
         precondition((spec.kind == .head) == (base != nil), "\(spec.name): base is for the head only")
         precondition((spec.skipFrom != nil) == (encoder != nil), "\(spec.name): encoder output is for skip blocks only")
-        let z = conv.forward(x, workspace: .shared)
+        let z = StepProfile.measure("\(spec.name) conv forward") { conv.forward(x, workspace: .shared) }
         switch mode {
         case .differentiable(let bnMode):
-            let (n, bnCache) = bn.forward(z, mode: bnMode)
-            if let base { addInPlace(n, base) }
-            ELU.applyInPlace(n)                                   // n now holds a
-            let s = encoder.map { SkipFusion.forward(decoder: n, encoder: $0) }
-            let cache = BlockCache(input: x, convOut: z, bn: bnCache, activation: n, encoder: encoder)
-            return BlockOutput(output: s ?? n, activation: n, cache: cache)
+            // BN, + base, ELU and the skip sum in two passes (TrainingEpilogue.swift; the same
+            // arithmetic as BatchNorm2D.forward, ELU.forward and SkipFusion.forward in turn).
+            return StepProfile.measure("\(spec.name) BN, ELU, skip forward") {
+                let (a, s, bnCache) = TrainingEpilogue.forward(z, batchNorm: bn, mode: bnMode, base: base, encoder: encoder)
+                let cache = BlockCache(input: x, convOut: z, bn: bnCache, activation: a, encoder: encoder)
+                return BlockOutput(output: s ?? a, activation: a, cache: cache)
+            }
         case .inference(let inPlace):
             // BN, + base, ELU (and in place the skip sum) in one pass: BlockEpilogue.swift.
             if let encoder, inPlace {
@@ -98,19 +99,19 @@ public struct Block {
     /// sums that read it).
     public func backward(dOutput: Tensor, dActivationExtra: Tensor? = nil, cache: BlockCache,
                          inputGradient: Bool, weightGradient: Bool = true) -> BlockGradients {
-        var dActivation = dOutput
-        var dEncoder: Tensor? = nil
-        if let e = cache.encoder {
-            // s = a + e + a*e
-            let (da, de) = SkipFusion.backward(dOutput: dOutput, decoder: cache.activation, encoder: e)
-            dActivation = da; dEncoder = de
+        // The skip sum's, ELU's and BN's backward in two passes (TrainingEpilogue.swift; the same
+        // arithmetic as SkipFusion.backward, ELU.backward and BatchNorm2D.backward in turn).
+        // dn = dL/d(BN(z) + base) is the head's dL/dbase.
+        let (dz, dn, dEncoder, dGamma, dBeta) = StepProfile.measure("\(spec.name) BN, ELU, skip backward") {
+            TrainingEpilogue.backward(dOutput: dOutput, extra: dActivationExtra, activation: cache.activation,
+                                      encoder: cache.encoder, convOutput: cache.convOut, batchNorm: bn, cache: cache.bn,
+                                      keepActivationGradient: spec.kind == .head)
         }
-        if let extra = dActivationExtra { dActivation = add(dActivation, extra) }
-        let dn = ELU.backward(dOutput: dActivation, output: cache.activation)
-        let (dz, dGamma, dBeta) = bn.backward(dOutput: dn, input: cache.convOut, cache: cache.bn)
-        let g = conv.backward(dOutput: dz, input: cache.input, inputGradient: inputGradient, weightGradient: weightGradient,
-                              workspace: .shared)
-        return BlockGradients(dInput: g.dInput, dBase: spec.kind == .head ? dn : nil, dEncoder: dEncoder,
+        let g = StepProfile.measure("\(spec.name) conv backward") {
+            conv.backward(dOutput: dz, input: cache.input, inputGradient: inputGradient, weightGradient: weightGradient,
+                          workspace: .shared)
+        }
+        return BlockGradients(dInput: g.dInput, dBase: dn, dEncoder: dEncoder,
                               dWeight: g.dWeight, dBias: g.dBias, dGamma: dGamma, dBeta: dBeta)
     }
 

@@ -245,6 +245,20 @@ extension BenchCommand {
             adam.update(model.parameters, gradients: grads)
             if run > 0 { times.append(Timing.nowMS() - t0) }
         }
+        // Three more steps with the profile on (a clock read around each section), averaged.
+        let profileSteps = 3
+        StepProfile.reset()
+        var profiledMS = 0.0
+        for run in 0..<profileSteps {
+            progress.say("profiled step \(run + 1)/\(profileSteps)")
+            StepProfile.enabled = true
+            let t0 = Timing.nowMS()
+            let (_, grads) = model.lossAndGradients(data, mode: .training)
+            StepProfile.measure("Adam") { adam.update(model.parameters, gradients: grads) }
+            profiledMS += Timing.nowMS() - t0
+            StepProfile.enabled = false
+        }
+        let profile = TrainingProfile(sections: StepProfile.sections, stepMS: profiledMS, steps: profileSteps)
         progress.say("measuring cblas_sgemm at 2048^3")
         reference.sample()
         progress.done()
@@ -255,17 +269,74 @@ extension BenchCommand {
         if json {
             print(String(format: "{\"batch\": %d, \"size\": %d, \"threads\": %d, \"train_step_ms\": %.3f, \"peak_rss_mb\": %.1f, "
                          + "\"train_step_gflop\": %.3f, \"train_gflops\": %.2f, \"sgemm_gflops\": %.2f, \"fraction_of_sgemm\": %.4f, "
-                         + "\"cpu\": \"%@\", \"blas_core\": \"%@\"}",
+                         + "\"cpu\": \"%@\", \"vectors\": \"%@\", \"built_for\": \"%@\", \"blas_core\": \"%@\", \"profile\": %@}",
                          batch, n, EngineThreads.count, ms, Timing.peakRSSMB(), flops / 1e9, gflops, reference.gflops, share,
-                         machine.cpu, machine.blasCore))
+                         machine.cpu, machine.vectors, machine.builtFor, machine.blasCore, profile.json))
         } else {
             print("drht bench --train: batch \(batch), \(n)x\(n), \(EngineThreads.count) thread\(EngineThreads.count == 1 ? "" : "s"), median of 5 steps")
-            print("machine: \(machine.cpu), OpenBLAS core \(machine.blasCore)")
+            print("machine: \(machine.summary)")
             print(String(format: "training step (forward, backward, Adam): %.1f ms", ms))
             print(String(format: "convolutions: %.1f GFLOP per step = %.1f GFLOP/s, %.0f%% of cblas_sgemm 2048^3 (%.1f GFLOP/s)",
                          flops / 1e9, gflops, 100 * share, reference.gflops))
             print(String(format: "peak memory: %.0f MB", Timing.peakRSSMB()))
+            print("")
+            print(profile.table)
         }
+    }
+}
+
+/// A training step's time by section (StepProfile), per step, both networks' blocks of one
+/// name together: each block's convolution forward and backward, and its BN, ELU and skip
+/// work; then the transform and loss, Adam, and what no section covers.
+struct TrainingProfile {
+    struct Row { let block: String; var convForward = 0.0, convBackward = 0.0, otherForward = 0.0, otherBackward = 0.0 }
+    var rows: [Row] = []
+    var transformAndLoss = 0.0, adam = 0.0, stepMS: Double
+
+    init(sections: [(name: String, ms: Double)], stepMS: Double, steps: Int) {
+        self.stepMS = stepMS / Double(steps)
+        for spec in Architecture.layers { rows.append(Row(block: spec.name)) }
+        for (name, total) in sections {
+            let ms = total / Double(steps)
+            if name == "Adam" { adam += ms; continue }
+            if name == "transform and loss" { transformAndLoss += ms; continue }
+            let parts = name.split(separator: " ", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let i = rows.firstIndex(where: { $0.block == parts[0] }) else { continue }
+            switch parts[1] {
+            case "conv forward": rows[i].convForward += ms
+            case "conv backward": rows[i].convBackward += ms
+            case "BN, ELU, skip forward": rows[i].otherForward += ms
+            default: rows[i].otherBackward += ms
+            }
+        }
+    }
+
+    var convMS: Double { rows.reduce(0) { $0 + $1.convForward + $1.convBackward } }
+    var blockOtherMS: Double { rows.reduce(0) { $0 + $1.otherForward + $1.otherBackward } }
+    var unaccountedMS: Double { stepMS - convMS - blockOtherMS - transformAndLoss - adam }
+
+    var table: String {
+        func pct(_ v: Double) -> String { String(format: "%5.1f%%", 100 * v / stepMS) }
+        var s = String(format: "profile of a step (mean of 3, both networks; ms): %.1f ms\n", stepMS)
+        s += "block    conv fwd  conv bwd  BN/ELU/skip fwd  BN/ELU/skip bwd   total   share\n"
+        for r in rows {
+            let t = r.convForward + r.convBackward + r.otherForward + r.otherBackward
+            s += String(format: "%@ %9.1f %9.1f %16.1f %16.1f %7.1f  %@\n", r.block.padding(toLength: 7, withPad: " ", startingAt: 0),
+                        r.convForward, r.convBackward, r.otherForward, r.otherBackward, t, pct(t))
+        }
+        s += String(format: "convolutions %.1f ms (%@), BN/ELU/skip %.1f ms (%@), transform and loss %.1f ms (%@), Adam %.1f ms (%@), other %.1f ms (%@)",
+                    convMS, pct(convMS), blockOtherMS, pct(blockOtherMS), transformAndLoss, pct(transformAndLoss),
+                    adam, pct(adam), unaccountedMS, pct(unaccountedMS))
+        return s
+    }
+
+    var json: String {
+        let blocks = rows.map {
+            String(format: "{\"block\": \"%@\", \"conv_forward_ms\": %.3f, \"conv_backward_ms\": %.3f, \"other_forward_ms\": %.3f, \"other_backward_ms\": %.3f}",
+                   $0.block, $0.convForward, $0.convBackward, $0.otherForward, $0.otherBackward)
+        }
+        return String(format: "{\"step_ms\": %.3f, \"transform_and_loss_ms\": %.3f, \"adam_ms\": %.3f, \"other_ms\": %.3f, \"blocks\": [%@]}",
+                      stepMS, transformAndLoss, adam, unaccountedMS, blocks.joined(separator: ", "))
     }
 }
 
@@ -283,13 +354,22 @@ extension BenchCommand {
 struct Machine {
     let cpu: String
     let blasCore: String
+    /// The widest vector extension the CPU has ("AVX-512", "AVX2", "SSE2"), which decides the
+    /// machine kind of docs/PERFORMANCE.md's tables.
+    let vectors: String
+    /// What the engine was compiled for (Package.swift).
+    var builtFor: String { BuildTarget.cpu }
+    /// One line for the tables: CPU, vector extension, OpenBLAS's kernel, drht's build target.
+    var summary: String { "\(cpu) (\(vectors)), OpenBLAS core \(blasCore), drht built for \(builtFor)" }
 
     static var current: Machine {
         let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
         let model = info.split(separator: "\n").first { $0.hasPrefix("model name") }
             .map { $0.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "" } ?? "unknown CPU"
         let core = openblas_get_corename().map { String(cString: $0) } ?? "unknown"
-        return Machine(cpu: model.replacingOccurrences(of: "\"", with: "'"), blasCore: core)
+        let flags = Set((info.split(separator: "\n").first { $0.hasPrefix("flags") } ?? "").split(separator: " ").map(String.init))
+        let vectors = flags.contains("avx512f") ? "AVX-512" : flags.contains("avx2") ? "AVX2" : flags.contains("sse2") ? "SSE2" : "unknown"
+        return Machine(cpu: model.replacingOccurrences(of: "\"", with: "'"), blasCore: core, vectors: vectors)
     }
 }
 
@@ -433,7 +513,7 @@ struct BenchReport {
         func pad(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }
         let machine = Machine.current
         var s = "drht bench: \(size)x\(size), batch \(batch), \(threads) thread\(threads == 1 ? "" : "s")\n"
-        s += "machine: \(machine.cpu), OpenBLAS core \(machine.blasCore)\n"
+        s += "machine: \(machine.summary)\n"
         s += String(format: "cblas_sgemm 2048^3: %.1f GFLOP/s (the reference)\n\n", sgemmGFLOPS)
         s += "layer   kind     kernel  channels   output     GFLOP   fwd ms  GFLOP/s  %sgemm   bwd ms  block ms\n"
         for l in layers {
@@ -481,7 +561,7 @@ struct BenchReport {
         }
         let machine = Machine.current
         return "{\"size\": \(size), \"batch\": \(batch), \"threads\": \(threads), \"sgemm_gflops\": \(num(sgemmGFLOPS)), "
-            + "\"cpu\": \"\(machine.cpu)\", \"blas_core\": \"\(machine.blasCore)\", "
+            + "\"cpu\": \"\(machine.cpu)\", \"vectors\": \"\(machine.vectors)\", \"built_for\": \"\(machine.builtFor)\", \"blas_core\": \"\(machine.blasCore)\", "
             + "\"layers\": [" + layerJSON.joined(separator: ", ") + "], "
             + "\"total_forward_ms\": \(num(totalForwardMS)), \"total_forward_gflops\": \(num(totalForwardGFLOPS)), "
             + "\"forward_percent_of_sgemm\": \(num(percentOfSgemm)), \"total_backward_ms\": \(num(totalBackwardMS)), "
