@@ -62,7 +62,7 @@ final class LessonTests: XCTestCase {
 
     /// Claims a lesson says an untrained network meets too: they must HOLD untrained.
     static let untrainedClaims: [Int: [String]] = [
-        11: ["similarity(hdr.dec4) < similarity(hdr.latent)"],
+        11: ["similarity(hdr.dec3) < similarity(hdr.latent)"],
         12: ["psnr_clipped(fixed, bright.target, bright) > psnr_clipped(bright.autoexp, bright.target, bright)",
              "stops_clipped(fixed.hdr, bright.hdr_gt, bright) < stops_clipped(curve, bright.hdr_gt, bright)"],
     ]
