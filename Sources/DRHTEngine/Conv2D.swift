@@ -322,10 +322,7 @@ func sumOverBatchAndSpace(_ dy: Tensor) -> Tensor {
     let plane = dy.h * dy.w
     parallelFor(dy.c) { c in
         var s = 0.0
-        for n in 0..<dy.n {
-            let p = dy.data + (n * dy.c + c) * plane
-            for j in 0..<plane { s += Double(p[j]) }
-        }
+        for n in 0..<dy.n { s += laneSum(dy.data + (n * dy.c + c) * plane, count: plane) }
         db.data[c] = Float(s)
     }
     return db

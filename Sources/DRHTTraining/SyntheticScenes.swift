@@ -241,13 +241,15 @@ public struct Camera {
     public func reexpose(_ photo: Tensor, rng: inout SeededRandom) -> Tensor {
         let out = Tensor(zeros: photo.shape)
         let exposure = powf(2, ev), sigma = reexposureNoise()
-        // Photo values are mostly 8-bit: linearise each of the 256 levels once, the rest directly.
+        // Photo values are mostly 8-bit: each of the 256 levels is linearised, exposed and taken
+        // through the curve once (the same arithmetic, so the same values), the rest directly.
         let levels = (0...255).map { linearise(Float($0) / 255) }
+        let responses = levels.map { response($0 * exposure) }
         for i in 0..<photo.count {
             let v = min(1, max(0, photo.data[i]))
             let level = (v * 255).rounded()
-            let linear = abs(level - v * 255) < 1e-3 ? levels[Int(level)] : linearise(v)
-            out.data[i] = record(response(linear * exposure), sigma: sigma, rng: &rng)
+            let y = abs(level - v * 255) < 1e-3 ? responses[Int(level)] : response(linearise(v) * exposure)
+            out.data[i] = record(y, sigma: sigma, rng: &rng)
         }
         return out
     }
