@@ -136,6 +136,32 @@ final class CLITests: CLITestCase {
         XCTAssertNotEqual(try drht("bench", "--inside", "--train").status, 0)
     }
 
+    /// `bench --train` profiles its steps: one row per block of the table, sections that add up
+    /// to no more than the step, and the machine and build it measured.
+    func testBenchTrainProfilesTheStep() throws {
+        let r = try drht("bench", "--train", "--batch", "2", "--size", "32", "--threads", "1", "--json")
+        XCTAssertEqual(r.status, 0, r.err)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
+        XCTAssertFalse((json["built_for"] as? String ?? "").isEmpty)
+        XCTAssertFalse((json["vectors"] as? String ?? "").isEmpty)
+        let profile = try XCTUnwrap(json["profile"] as? [String: Any])
+        let blocks = try XCTUnwrap(profile["blocks"] as? [[String: Any]])
+        XCTAssertEqual(blocks.compactMap { $0["block"] as? String },
+                       ["enc1", "enc2", "enc3", "enc4", "enc5", "latent", "dec1", "dec2", "dec3", "dec4", "dec5", "head"])
+        let step = try XCTUnwrap(profile["step_ms"] as? Double)
+        var sections = try XCTUnwrap(profile["adam_ms"] as? Double) + XCTUnwrap(profile["transform_and_loss_ms"] as? Double)
+        for b in blocks {
+            for key in ["conv_forward_ms", "conv_backward_ms", "other_forward_ms", "other_backward_ms"] {
+                let ms = try XCTUnwrap(b[key] as? Double, "\(b) \(key)")
+                XCTAssertGreaterThanOrEqual(ms, 0, "\(b) \(key)")
+                sections += ms
+            }
+        }
+        XCTAssertGreaterThan(step, 0)
+        XCTAssertLessThanOrEqual(sections, step * 1.001)
+        XCTAssertEqual(try XCTUnwrap(profile["other_ms"] as? Double), step - sections, accuracy: 0.01)
+    }
+
     func testBadArgumentsAreRefused() throws {
         let r = try drht("bench", "--size", "33")
         XCTAssertNotEqual(r.status, 0)
