@@ -206,7 +206,13 @@ public struct Camera {
     /// Noise, then 8 bits: round(clamp(y + sigma sqrt(y) N(0, 1), 0, 1) * 255) / 255.
     @inline(__always)
     func record(_ y: Float, sigma: Float, rng: inout SeededRandom) -> Float {
-        let noisy = sigma > 0 ? y + sigma * max(0, y).squareRoot() * rng.normal() : y
+        record(y, sigma: sigma, normal: sigma > 0 ? rng.normal() : 0)
+    }
+
+    /// `record` with its N(0, 1) draw given (used only when sigma > 0).
+    @inline(__always)
+    func record(_ y: Float, sigma: Float, normal: Float) -> Float {
+        let noisy = sigma > 0 ? y + sigma * max(0, y).squareRoot() * normal : y
         return (min(1, max(0, noisy)) * 255).rounded() / 255
     }
 
@@ -245,11 +251,25 @@ public struct Camera {
         // through the curve once (the same arithmetic, so the same values), the rest directly.
         let levels = (0...255).map { linearise(Float($0) / 255) }
         let responses = levels.map { response($0 * exposure) }
-        for i in 0..<photo.count {
-            let v = min(1, max(0, photo.data[i]))
-            let level = (v * 255).rounded()
-            let y = abs(level - v * 255) < 1e-3 ? responses[Int(level)] : response(linearise(v) * exposure)
-            out.data[i] = record(y, sigma: sigma, rng: &rng)
+        // Other values (a reduced or computed image) bisect the curve, ~24 steps each: blocks of
+        // pixels are spread over the engine's threads, their noise drawn first, in pixel order,
+        // so the result is the same for any number of threads.
+        let block = 1 << 16
+        var normals = [Float](repeating: 0, count: sigma > 0 ? min(block, photo.count) : 0)
+        let src = photo.data, dst = out.data
+        for start in stride(from: 0, to: photo.count, by: block) {
+            let end = min(photo.count, start + block)
+            if sigma > 0 { for i in start..<end { normals[i - start] = rng.normal() } }
+            normals.withUnsafeBufferPointer { noise in
+                parallelChunks(end - start, minChunk: 4096) { r in
+                    for j in r {
+                        let v = min(1, max(0, src[start + j]))
+                        let level = (v * 255).rounded()
+                        let y = abs(level - v * 255) < 1e-3 ? responses[Int(level)] : response(linearise(v) * exposure)
+                        dst[start + j] = record(y, sigma: sigma, normal: sigma > 0 ? noise[j] : 0)
+                    }
+                }
+            }
         }
         return out
     }

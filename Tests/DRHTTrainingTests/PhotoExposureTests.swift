@@ -23,6 +23,26 @@ final class PhotoExposureTests: XCTestCase {
         return t
     }
 
+    /// Re-exposure spreads blocks of pixels over the engine's threads, with the noise drawn
+    /// first in pixel order: the same pixels (bit for bit) and the same generator state after
+    /// it, on one thread or two, for a photo larger than one block, noise on and off.
+    func testReexposureDoesNotDependOnTheThreads() {
+        let saved = EngineThreads.count
+        defer { EngineThreads.set(saved) }
+        let p = photo(160, 150)                       // 72,000 values: more than one 65,536 block
+        for ev: Float in [-2, 1.5] {
+            var results: [([Float], UInt64)] = []
+            for threads in [1, 2] {
+                EngineThreads.set(threads)
+                var rng = SeededRandom(seed: 9)
+                let out = Camera(ev: ev, gamma: 2.2, contrast: 0.3, noise: 0.02).reexpose(p, rng: &rng)
+                results.append((out.array, rng.next()))
+            }
+            XCTAssertEqual(results[0].0, results[1].0, "ev \(ev)")
+            XCTAssertEqual(results[0].1, results[1].1, "ev \(ev): the generator moved on by the same draws")
+        }
+    }
+
     /// `expose x --ev 0` is x within quantisation, whatever the camera (noise included).
     func testZeroEVIsThePhotoItself() {
         let p = photo()
