@@ -1,6 +1,9 @@
 # drht — the README's two commands are `make run` and `make test`.
 SWIFT ?= swift
 BIN := .build/release/drht
+# The vector extensions the compute targets are compiled for: this machine's (Package.swift).
+DRHT_TARGET_CPU ?= $(shell bash scripts/target-cpu.sh)
+export DRHT_TARGET_CPU
 
 .PHONY: run test test-torch torch-deps fixture build deps bench bench-compare clean photos fuzz
 

@@ -10,23 +10,21 @@ import Foundation
 // The engine's loops (im2col, the FFTs' butterflies, BN, ELU, Adam) are Swift SIMD and plain
 // loops; compiled for the baseline x86-64 (SSE2) they run at a half to a third of the speed the
 // same code reaches with the vector units every machine this project runs on has. drht is
-// built where it runs, so the compute targets are compiled for the machine's vector extensions,
-// read from /proc/cpuinfo: AVX-512 (F, CD, BW, DQ, VL) -> skylake-avx512, AVX2 + FMA + BMI2 ->
-// haswell, otherwise the baseline. DRHT_TARGET_CPU overrides it (a CPU name swiftc knows, or
-// "baseline"). `drht bench` prints what the binary was built for. Only arithmetic that IEEE
-// rounding fixes is emitted (Swift contracts nothing into FMAs), so results do not change.
+// built where it runs: the Makefile sets DRHT_TARGET_CPU from scripts/target-cpu.sh (AVX-512 ->
+// skylake-avx512, AVX2 -> haswell, else baseline) and the compute targets are compiled for it.
+// It comes through the environment, not from /proc/cpuinfo read here, because SwiftPM caches
+// the evaluated manifest keyed on its environment: a build folder that meets another machine
+// is then rebuilt for it instead of dying on an unknown instruction. A plain `swift build`
+// without it compiles for the baseline. `drht` refuses to start, in one line, on a CPU without
+// what it was compiled for; `drht bench` prints it. Swift contracts nothing into FMAs, so
+// results do not change.
 let hostTargetCPU: String? = {
-    if let chosen = ProcessInfo.processInfo.environment["DRHT_TARGET_CPU"] { return chosen == "baseline" ? nil : chosen }
-    #if arch(x86_64) && os(Linux)
-    guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-          let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
-    let flags = Set(line.split(separator: " ").map(String.init))
-    if ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"].allSatisfy(flags.contains) { return "skylake-avx512" }
-    if ["avx2", "fma", "bmi2"].allSatisfy(flags.contains) { return "haswell" }
-    #endif
-    return nil
+    guard let chosen = ProcessInfo.processInfo.environment["DRHT_TARGET_CPU"], !chosen.isEmpty, chosen != "baseline" else { return nil }
+    return chosen
 }()
-let computeSettings: [SwiftSetting] = hostTargetCPU.map { [.unsafeFlags(["-target-cpu", $0]), .define("DRHT_TARGET_CPU_\($0.replacingOccurrences(of: "-", with: "_"))")] } ?? []
+/// The define names the target for `BuildTarget` (DRHTEngine) and drht's start-up check.
+let targetDefine: [SwiftSetting] = hostTargetCPU.map { [.define("DRHT_TARGET_CPU_\($0.replacingOccurrences(of: "-", with: "_"))")] } ?? []
+let computeSettings: [SwiftSetting] = (hostTargetCPU.map { [.unsafeFlags(["-target-cpu", $0])] } ?? []) + targetDefine
 
 let package = Package(
     name: "drht",
@@ -65,7 +63,7 @@ let package = Package(
         .executableTarget(name: "drht", dependencies: [
             "DRHTEngine", "DRHTImageIO", "DRHTModel", "DRHTTraining", "DRHTMetrics", "DRHTEvaluation", "DRHTREPL", "DRHTFuzz", "CBLAS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], path: "Sources/drht"),
+        ], path: "Sources/drht", swiftSettings: targetDefine),
 
         // --- Tests ---
         // What every test target shares: the one approximate-equality helper, the

@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 threads=${1:-$(nproc)}
 rounds=${2:-3}
 py=${PYTHON:-.venv-bench/bin/python}
-test -x "$py" || bash scripts/install-bench-deps.sh
+[ -n "${PYTHON:-}" ] || test -x "$py" || bash scripts/install-bench-deps.sh
 bin=.build/release/drht
 test -x "$bin" || swift build -c release
 log=$(mktemp)

@@ -50,6 +50,20 @@ public struct BatchNorm2D {
         return (r * gamma, bias.data[ch] - mu * r * gamma)
     }
 
+    /// Channel `ch`'s batch mean and biased variance from the sum and the sum of squares of its
+    /// `count` values; updates its running statistics (the variance unbiased, as PyTorch does).
+    /// The forward here and the fused one (TrainingEpilogue) both call it.
+    public func batchStatistics(channel ch: Int, sum: Double, squares: Double, count: Int) -> (mean: Float, variance: Float) {
+        let meanD = sum / Double(count)
+        let varD = max(squares / Double(count) - meanD * meanD, 0)
+        let mu = Float(meanD)
+        let unbiased = count > 1 ? varD * Double(count) / Double(count - 1) : varD
+        let (rm, rv, m) = (runningMean.data, runningVar.data, momentum)
+        rm[ch] = (1 - m) * rm[ch] + m * mu
+        rv[ch] = (1 - m) * rv[ch] + m * Float(unbiased)
+        return (mu, Float(varD))
+    }
+
     /// y = BN(x).  x, y: (N, C, H, W). In training mode the running statistics are updated.
     public func forward(_ x: Tensor, mode: Mode) -> (output: Tensor, cache: Cache) {
         precondition(x.shape.count == 4 && x.c == channels, "batch norm expects (N, \(channels), H, W), got \(x.shapeString)")
@@ -57,8 +71,7 @@ public struct BatchNorm2D {
         let count = nb * plane
         let mean = Tensor(zeros: [c]), rstd = Tensor(zeros: [c])
         let y = Tensor(uninitialized: x.shape)   // every element written below
-        let eps = epsilon, m = momentum
-        let (rm, rv) = (runningMean.data, runningVar.data)
+        let eps = epsilon
         parallelFor(c) { ch in
             var mu: Float, variance: Float
             switch mode {
@@ -68,14 +81,9 @@ public struct BatchNorm2D {
                     let p = x.data + (b * c + ch) * plane
                     for i in 0..<plane { let v = Double(p[i]); s += v; ss += v * v }
                 }
-                let meanD = s / Double(count)
-                let varD = max(ss / Double(count) - meanD * meanD, 0)
-                mu = Float(meanD); variance = Float(varD)
-                let unbiased = count > 1 ? varD * Double(count) / Double(count - 1) : varD
-                rm[ch] = (1 - m) * rm[ch] + m * mu
-                rv[ch] = (1 - m) * rv[ch] + m * Float(unbiased)
+                (mu, variance) = batchStatistics(channel: ch, sum: s, squares: ss, count: count)
             case .inference:
-                mu = rm[ch]; variance = rv[ch]
+                (mu, variance) = (runningMean.data[ch], runningVar.data[ch])
             }
             mean.data[ch] = mu; rstd.data[ch] = 1 / (variance + eps).squareRoot()
             let (scale, shift) = scaleShift(channel: ch, mean: mu, variance: variance)

@@ -103,8 +103,8 @@ public enum BatchParallel {
     }
 }
 
-/// The vector extensions the engine was compiled for (Package.swift picks them from the
-/// machine that builds it); `drht bench` prints it beside the CPU.
+/// The vector extensions the engine was compiled for (Package.swift, DRHT_TARGET_CPU); `drht
+/// bench` prints it beside the CPU.
 public enum BuildTarget {
     public static var cpu: String {
         #if DRHT_TARGET_CPU_skylake_avx512
@@ -112,7 +112,7 @@ public enum BuildTarget {
         #elseif DRHT_TARGET_CPU_haswell
         return "haswell (AVX2, FMA)"
         #elseif arch(x86_64)
-        return "baseline x86-64 (SSE2)"
+        return "baseline x86-64 (SSE2), or a CPU named in DRHT_TARGET_CPU"
         #else
         return "the compiler's default"
         #endif

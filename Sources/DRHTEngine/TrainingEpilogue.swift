@@ -1,8 +1,9 @@
 // What follows a block's convolution when the block will be differentiated (training, and the
 // look-inside commands' backward passes), fused: the same arithmetic as the separate ops
 // (BatchNorm2D.forward/backward, + base, ELU, SkipFusion — the readable reference, which the
-// tests compare this file against), in two passes over a channel's planes instead of seven
-// in the forward and three instead of eight in the backward, vectorised.
+// tests compare this file against; equal but for the order of float sums), in two passes over
+// a channel's planes instead of seven in the forward and three instead of eight in the
+// backward, vectorised.
 //
 // Forward, per channel c (statistics from the batch in training mode, the running ones in
 // inference mode; in training the running ones are updated as BatchNorm2D does):
@@ -15,7 +16,8 @@
 //            with sums of dn and of dn xhat (xhat = (z - mean) rstd), for dGamma, dBeta
 //   pass 2   dz = gamma rstd (dn - mean(dn) - xhat mean(dn xhat))   (training)
 //            dz = gamma rstd dn                                      (inference)
-// Sums are taken in 16 float lanes, folded into doubles every 1,024 elements.
+// Sums are taken in 16 float lanes, folded into doubles every 1,024 elements (BN's statistics
+// around a pivot, the channel's first value, so a flat channel keeps its variance).
 
 public enum TrainingEpilogue {
     typealias V = SIMD16<Float>
@@ -33,24 +35,24 @@ public enum TrainingEpilogue {
         let nb = z.n, c = z.c, plane = z.h * z.w, count = nb * plane
         let a = Tensor(uninitialized: z.shape), s = encoder.map { Tensor(uninitialized: $0.shape) }
         let mean = Tensor(zeros: [c]), rstd = Tensor(zeros: [c])
-        let (rm, rv, m, eps) = (bn.runningMean.data, bn.runningVar.data, bn.momentum, bn.epsilon)
+        let eps = bn.epsilon
         let pz = z.data, pa = a.data, ps = s?.data, pb = base?.data, pe = encoder?.data
         parallelFor(c) { ch in
             var mu: Float, variance: Float
             switch mode {
             case .training:
-                var sum = 0.0, squares = 0.0
+                // Sums around a pivot K, then those of the values themselves, in doubles:
+                // sum x = S1 + n K, sum x^2 = S2 + 2 K S1 + n K^2.
+                let pivot = pz[ch * plane].isFinite ? pz[ch * plane] : 0
+                var s1 = 0.0, s2 = 0.0
                 for b in 0..<nb {
-                    let (s1, s2) = sums(pz + (b * c + ch) * plane, count: plane)
-                    sum += s1; squares += s2
+                    let (t1, t2) = sums(pz + (b * c + ch) * plane, count: plane, pivot: pivot)
+                    s1 += t1; s2 += t2
                 }
-                let meanD = sum / Double(count), varD = max(squares / Double(count) - meanD * meanD, 0)
-                mu = Float(meanD); variance = Float(varD)
-                let unbiased = count > 1 ? varD * Double(count) / Double(count - 1) : varD
-                rm[ch] = (1 - m) * rm[ch] + m * mu
-                rv[ch] = (1 - m) * rv[ch] + m * Float(unbiased)
+                let k = Double(pivot), n = Double(count)
+                (mu, variance) = bn.batchStatistics(channel: ch, sum: s1 + n * k, squares: s2 + 2 * k * s1 + n * k * k, count: count)
             case .inference:
-                mu = rm[ch]; variance = rv[ch]
+                (mu, variance) = (bn.runningMean.data[ch], bn.runningVar.data[ch])
             }
             mean.data[ch] = mu; rstd.data[ch] = 1 / (variance + eps).squareRoot()
             let (scale, shift) = bn.scaleShift(channel: ch, mean: mu, variance: variance)
@@ -92,11 +94,16 @@ public enum TrainingEpilogue {
             }
             dBeta.data[ch] = Float(sumDn); dGamma.data[ch] = Float(sumDnXhat)
             let gr = gamma[ch] * r
-            let (meanDn, meanDnXhat): (Float, Float) = cache.mode == .training ? (Float(sumDn) / n, Float(sumDnXhat) / n) : (0, 0)
+            let (meanDn, meanDnXhat) = (Float(sumDn) / n, Float(sumDnXhat) / n)
             for b in 0..<nb {
                 let o = (b * c + ch) * plane
-                convGradient(pdn + o, convOutput: pz + o, into: pdz + o, count: plane, mean: mu, rstd: r, gr: gr,
-                             meanDn: meanDn, meanDnXhat: meanDnXhat)
+                if cache.mode == .training {
+                    convGradient(pdn + o, convOutput: pz + o, into: pdz + o, count: plane, mean: mu, rstd: r, gr: gr,
+                                 meanDn: meanDn, meanDnXhat: meanDnXhat)
+                } else {
+                    // Running statistics are constants: dz = gamma rstd dn.
+                    for j in 0..<plane { pdz[o + j] = pdn[o + j] * gr }
+                }
             }
         }
         return (dz, keepActivationGradient ? dn : nil, de, dGamma, dBeta)
@@ -107,16 +114,18 @@ public enum TrainingEpilogue {
     @inline(__always) static func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
     @inline(__always) static func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
 
-    /// Sum and sum of squares of p[0 ..< count].
-    static func sums(_ p: UnsafePointer<Float>, count: Int) -> (Double, Double) {
+    /// Sum and sum of squares of p[0 ..< count] - pivot. Taken around a pivot near the mean (the
+    /// channel's first value), float lanes keep the variance of a flat channel far from 0 (mean
+    /// 100, std 0.01 would lose it all: x^2 ~ 1e4 carries ~1e-3 of float rounding).
+    static func sums(_ p: UnsafePointer<Float>, count: Int, pivot: Float) -> (Double, Double) {
         var total = 0.0, squares = 0.0, i = 0
         while i + width <= count {
             var s = V.zero, q = V.zero
             let end = min(count, i + block) - width
-            while i <= end { let v = load(p + i); s += v; q += v * v; i += width }
+            while i <= end { let v = load(p + i) - pivot; s += v; q += v * v; i += width }
             total += Double(s.sum()); squares += Double(q.sum())
         }
-        for j in i..<count { let v = Double(p[j]); total += v; squares += v * v }
+        for j in i..<count { let v = Double(p[j]) - Double(pivot); total += v; squares += v * v }
         return (total, squares)
     }
 
@@ -186,11 +195,13 @@ public enum TrainingEpilogue {
 
     /// ELU on 16 lanes, bit for bit the scalar `elu` (fastExp's arithmetic, lane by lane).
     /// Swift's lane-wise min, max and select compile to scalar code, so the branches are
-    /// integer masks on the bit patterns: `neg` is all ones in lanes whose sign bit is set.
+    /// integer masks on the bit patterns: `neg` is all ones in lanes whose sign bit is set and
+    /// which hold a number (a NaN, whatever its sign bit, takes the v > 0 path and stays NaN, as
+    /// in the scalar ELU: a diverging run must show as NaN, not as -1).
     @inline(__always)
     static func elu(_ v: V) -> V {
         let bits = unsafeBitCast(v, to: I.self)
-        let neg = bits &>> 31
+        let neg = (bits &>> 31) & ~nanMask(bits)
         let xBits = bits & neg                                   // min(v, 0)
         let magnitude = xBits & 0x7fff_ffff
         let clamped = magnitude &- positivePart(magnitude &- I(repeating: 0x42AE_0000))   // |x| <= 87
@@ -198,23 +209,23 @@ public enum TrainingEpilogue {
         let t = x * 1.442_695_04 + 12_582_912
         let nn = t - 12_582_912
         let rr = x - nn * 0.693_359_375 + nn * 2.121_944_4e-4
-        var p = V(repeating: 1.987_569_15e-4)
-        p = p * rr + 1.398_199_95e-3
-        p = p * rr + 8.333_451_9e-3
-        p = p * rr + 4.166_579_59e-2
-        p = p * rr + 1.666_666_55e-1
-        p = p * rr + 5.000_000_12e-1
-        let ex = p * rr * rr + rr + 1
+        let ex = expPolynomial(rr) * rr * rr + rr + 1
         let twoToN = unsafeBitCast((unsafeBitCast(t, to: I.self) &- 0x4B40_0000 &+ 127) &<< 23, to: V.self)
         // max(v, 0) + (exp(min(v, 0)) - 1): v where v > 0 (exp(0) - 1 is exactly 0), else exp(v) - 1
         return unsafeBitCast(bits & ~neg, to: V.self) + (ex * twoToN - 1)
     }
 
-    /// ELU'(x) from a = ELU(x): 1 where a > 0, a + 1 elsewhere (a is -1 < a <= 0 there).
+    /// ELU'(x) from a = ELU(x): 1 where a > 0, a + 1 elsewhere (a is -1 < a <= 0 there); NaN
+    /// where a is NaN, as the scalar `a > 0 ? 1 : a + 1`.
     @inline(__always)
     static func eluSlope(_ a: V) -> V {
         let bits = unsafeBitCast(a, to: I.self)
-        return 1 + unsafeBitCast(bits & (bits &>> 31), to: V.self)
+        return 1 + unsafeBitCast(bits & ((bits &>> 31) | nanMask(bits)), to: V.self)
+    }
+
+    /// All ones in the lanes that hold a NaN (magnitude bits above infinity's).
+    @inline(__always) static func nanMask(_ bits: I) -> I {
+        (I(repeating: 0x7F80_0000) &- (bits & 0x7fff_ffff)) &>> 31
     }
 
     /// max(y, 0) for integers.

@@ -291,22 +291,26 @@ extension BenchCommand {
 struct TrainingProfile {
     struct Row { let block: String; var convForward = 0.0, convBackward = 0.0, otherForward = 0.0, otherBackward = 0.0 }
     var rows: [Row] = []
-    var transformAndLoss = 0.0, adam = 0.0, stepMS: Double
+    var transformAndLoss = 0.0, adam = 0.0, stepMS: Double, steps: Int
+    /// Sections no row claims (a new section name): counted, and left in "other".
+    var unclaimed = 0.0
 
     init(sections: [(name: String, ms: Double)], stepMS: Double, steps: Int) {
         self.stepMS = stepMS / Double(steps)
+        self.steps = steps
         for spec in Architecture.layers { rows.append(Row(block: spec.name)) }
         for (name, total) in sections {
             let ms = total / Double(steps)
             if name == "Adam" { adam += ms; continue }
             if name == "transform and loss" { transformAndLoss += ms; continue }
             let parts = name.split(separator: " ", maxSplits: 1).map(String.init)
-            guard parts.count == 2, let i = rows.firstIndex(where: { $0.block == parts[0] }) else { continue }
+            guard parts.count == 2, let i = rows.firstIndex(where: { $0.block == parts[0] }) else { unclaimed += ms; continue }
             switch parts[1] {
             case "conv forward": rows[i].convForward += ms
             case "conv backward": rows[i].convBackward += ms
             case "BN, ELU, skip forward": rows[i].otherForward += ms
-            default: rows[i].otherBackward += ms
+            case "BN, ELU, skip backward": rows[i].otherBackward += ms
+            default: unclaimed += ms
             }
         }
     }
@@ -317,7 +321,7 @@ struct TrainingProfile {
 
     var table: String {
         func pct(_ v: Double) -> String { String(format: "%5.1f%%", 100 * v / stepMS) }
-        var s = String(format: "profile of a step (mean of 3, both networks; ms): %.1f ms\n", stepMS)
+        var s = String(format: "profile of a step (mean of %d, both networks; ms): %.1f ms\n", steps, stepMS)
         s += "block    conv fwd  conv bwd  BN/ELU/skip fwd  BN/ELU/skip bwd   total   share\n"
         for r in rows {
             let t = r.convForward + r.convBackward + r.otherForward + r.otherBackward

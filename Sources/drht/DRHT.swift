@@ -28,6 +28,7 @@ struct DRHTTool: ParsableCommand {
         // `drht fuzz` and the robustness tests learn each case's own peak memory this way: the
         // kernel's figure for a spawned process also counts its parent's peak at the spawn.
         if ProcessInfo.processInfo.environment["DRHT_PEAK_FILE"] != nil { atexit { writePeakMemory() } }
+        checkTheCPU()
         do {
             var command = try parseAsRoot()
             try command.run()
@@ -66,4 +67,24 @@ private func writePeakMemory() {
 struct UserError: Error {
     let message: String
     init(_ message: String) { self.message = message }
+}
+
+/// The compute targets run instructions of the CPU they were compiled for (Package.swift): on a
+/// machine without them drht would die on its first convolution. This file is compiled for the
+/// baseline, so it can say so first, in one line.
+func checkTheCPU() {
+    #if DRHT_TARGET_CPU_skylake_avx512
+    let needed = ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl", "avx2", "fma"], name = "AVX-512"
+    #elseif DRHT_TARGET_CPU_haswell
+    let needed = ["avx2", "fma", "bmi2", "f16c"], name = "AVX2"
+    #else
+    let needed: [String] = [], name = ""
+    #endif
+    guard !needed.isEmpty, let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return }
+    let flags = Set(line.split(separator: " ").map(String.init))
+    let missing = needed.filter { !flags.contains($0) }
+    guard !missing.isEmpty else { return }
+    FileHandle.standardError.write(Data("drht: this build is compiled for \(name) and this CPU lacks \(missing.joined(separator: ", ")); rebuild here with `make build` (or DRHT_TARGET_CPU=baseline make build)\n".utf8))
+    Foundation.exit(1)
 }

@@ -59,6 +59,19 @@ final class TrainingEpilogueTests: XCTestCase {
         }
     }
 
+    /// A flat channel far from 0 (mean 100, std ~0.01): the batch statistics keep its variance
+    /// (the reference sums every value in doubles), so the normalised values match.
+    func testFlatChannelFarFromZeroKeepsItsVariance() {
+        let z = randomTensor([2, 3, 16, 16], seed: 21, -0.02, 0.02)
+        for i in 0..<z.count { z.data[i] += 100 }
+        let reference = bn(3, seed: 30), fused = bn(3, seed: 30)
+        let (n, refCache) = reference.forward(z, mode: .training)
+        let f = TrainingEpilogue.forward(z, batchNorm: fused, mode: .training, base: nil, encoder: nil)
+        assertClose(f.cache.rstd, refCache.rstd, rtol: 1e-4, atol: 0, "rstd of a flat channel")
+        assertClose(fused.runningVar, reference.runningVar, rtol: 1e-4, atol: 1e-9, "running var")
+        assertClose(f.activation, ELU.forward(n), rtol: 1e-3, atol: 1e-3, "a")
+    }
+
     /// A hand-computed case: one channel 1, 2, 3, 4 (mean 2.5, var 1.25), gamma 1, beta 0, no
     /// base or skip: a = ELU(xhat), so the two values below the mean come out as exp(xhat) - 1.
     func testHandComputedForward() {
@@ -74,12 +87,22 @@ final class TrainingEpilogueTests: XCTestCase {
     /// The 16-lane ELU equals the scalar one the inference epilogue uses, bit for bit, across
     /// the range (large negative, the exp's reduction boundaries, zero, positive).
     func testVectorELUEqualsScalarELU() {
-        var values: [Float] = [-100, -87.5, -87, -20, -1, -0.5, -1e-8, 0, 1e-8, 0.5, 3, 1e30]
+        var values: [Float] = [-100, -87.5, -87, -20, -1, -0.5, -1e-8, 0, 1e-8, 0.5, 3, 1e30, -0.0, .infinity, -.infinity,
+                               .nan, -Float.nan, Float(bitPattern: 0xFFC0_0000), -1e-45]
         for i in 0..<(4 * 16 - values.count) { values.append(Float(i) * 0.37 - 12) }
         for start in stride(from: 0, to: values.count, by: 16) {
             let v = SIMD16<Float>(values[start..<start + 16])
             let out = TrainingEpilogue.elu(v)
-            for l in 0..<16 { XCTAssertEqual(out[l], elu(v[l]), "ELU(\(v[l]))") }
+            for l in 0..<16 {
+                if v[l].isNaN {
+                    XCTAssertTrue(out[l].isNaN, "ELU(NaN \(String(v[l].bitPattern, radix: 16))) must stay NaN, is \(out[l])")
+                    XCTAssertTrue(TrainingEpilogue.eluSlope(SIMD16(repeating: v[l]))[0].isNaN, "ELU' of NaN")
+                } else {
+                    XCTAssertEqual(out[l].bitPattern, elu(v[l]).bitPattern, "ELU(\(v[l]))")
+                    let slope = TrainingEpilogue.eluSlope(SIMD16(repeating: out[l]))[0]
+                    XCTAssertEqual(slope, out[l] > 0 ? 1 : out[l] + 1, "ELU' at a = \(out[l])")
+                }
+            }
         }
     }
 }

@@ -7,6 +7,23 @@ import DRHTEngine
 /// cross the chunks and lanes the sums are split into (and with a tail that is not a multiple
 /// of 16).
 final class SweepSimilarityTests: XCTestCase {
+    /// Random values (off any float grid), compared with the plain loop in doubles that the
+    /// lanes replaced: a lost or repeated chunk, a wrong offset or lane precision would show.
+    func testSimilarityMatchesAPlainDoubleLoop() {
+        for n in [5, 1000, 3 * (1 << 16) + 21] {
+            let a = randomTensor([n], seed: 1, -2, 3), b = randomTensor([n], seed: 2, -2, 3)
+            for i in 0..<n { a.data[i] += 0.5 * b.data[i] }          // correlated: cosine well away from 0
+            var ab = 0.0, aa = 0.0, bb = 0.0, dd = 0.0
+            for i in 0..<n {
+                let x = Double(a.data[i]), y = Double(b.data[i])
+                ab += x * y; aa += x * x; bb += y * y; dd += (x - y) * (x - y)
+            }
+            let r = ExploreCommands.similarity(a, b)
+            XCTAssertEqual(r.cosine, ab / (aa * bb).squareRoot(), accuracy: 1e-6, "n \(n)")
+            XCTAssertEqual(r.relative, (dd / bb).squareRoot(), accuracy: 1e-6, "n \(n)")
+        }
+    }
+
     func testSimilarityByHand() {
         let n = 3 * (1 << 16) + 21
         let b = Tensor(shape: [n], repeating: 0)
