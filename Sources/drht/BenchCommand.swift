@@ -292,8 +292,6 @@ struct TrainingProfile {
     struct Row { let block: String; var convForward = 0.0, convBackward = 0.0, otherForward = 0.0, otherBackward = 0.0 }
     var rows: [Row] = []
     var transformAndLoss = 0.0, adam = 0.0, stepMS: Double, steps: Int
-    /// Sections no row claims (a new section name): counted, and left in "other".
-    var unclaimed = 0.0
 
     init(sections: [(name: String, ms: Double)], stepMS: Double, steps: Int) {
         self.stepMS = stepMS / Double(steps)
@@ -304,13 +302,13 @@ struct TrainingProfile {
             if name == "Adam" { adam += ms; continue }
             if name == "transform and loss" { transformAndLoss += ms; continue }
             let parts = name.split(separator: " ", maxSplits: 1).map(String.init)
-            guard parts.count == 2, let i = rows.firstIndex(where: { $0.block == parts[0] }) else { unclaimed += ms; continue }
+            guard parts.count == 2, let i = rows.firstIndex(where: { $0.block == parts[0] }) else { continue }
             switch parts[1] {
             case "conv forward": rows[i].convForward += ms
             case "conv backward": rows[i].convBackward += ms
             case "BN, ELU, skip forward": rows[i].otherForward += ms
             case "BN, ELU, skip backward": rows[i].otherBackward += ms
-            default: unclaimed += ms
+            default: break        // a section no column claims stays in "other"
             }
         }
     }

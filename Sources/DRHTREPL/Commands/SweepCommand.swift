@@ -51,7 +51,7 @@ extension ExploreCommands {
                                                label: "\(formatNumber(ev)) EV ", retention: .everything) { name, p in
                 let out = p.outputs[name]!
                 if ev == 0 { reference[name] = out } else if let r = reference[name], r.shape == out.shape {
-                    let (cs, rl) = similarity(out, r)
+                    let (cs, rl) = DRHTEngine.similarity(out, r)
                     cosine[name, default: [:]][ev] = cs; relative[name, default: [:]][ev] = rl
                 }
             }
@@ -62,7 +62,7 @@ extension ExploreCommands {
         if let photo0 = inputs[0] {
             for ev in evs where ev != 0 {
                 guard let photo = inputs[ev] else { continue }
-                let (cs, rl) = similarity(photo, photo0)
+                let (cs, rl) = DRHTEngine.similarity(photo, photo0)
                 cosine["input", default: [:]][ev] = cs; relative["input", default: [:]][ev] = rl
             }
         }
@@ -115,41 +115,5 @@ extension ExploreCommands {
         s.set(name + ".sweep", Variable(picture.pixels, kind: .image, origin: "sweep \(name)"))
         s.console.line("top: \(name) at " + evs.map { String(format: "%+g", $0) }.joined(separator: ", ") + " EV; bottom: corrected")
         s.showRaster(picture, caption: "\(name) at " + evs.map { String(format: "%+g EV", $0) }.joined(separator: ", ") + ": photos and corrections")
-    }
-
-    /// Cosine similarity of a and b (flattened) and |a - b| / |b|.
-    /// The four sums are taken in 16 float lanes, folded into doubles every 1,024 elements,
-    /// over chunks spread across the engine's threads (a sweep compares ~25M values per exposure).
-    static func similarity(_ a: Tensor, _ b: Tensor) -> (cosine: Double, relative: Double) {
-        typealias V = SIMD16<Float>
-        let chunk = 1 << 16, chunks = (a.count + chunk - 1) / chunk
-        var partial = [SIMD4<Double>](repeating: .zero, count: chunks)   // ab, aa, bb, dd per chunk
-        partial.withUnsafeMutableBufferPointer { out in
-            let out = out.baseAddress!
-            parallelFor(chunks) { c in
-                let pa = a.data + c * chunk, pb = b.data + c * chunk, n = min(chunk, a.count - c * chunk)
-                var sums = SIMD4<Double>.zero, i = 0
-                while i + V.scalarCount <= n {
-                    var ab = V.zero, aa = V.zero, bb = V.zero, dd = V.zero
-                    let end = min(n, i + 1024) - V.scalarCount
-                    while i <= end {
-                        let x = UnsafeRawPointer(pa + i).loadUnaligned(as: V.self), y = UnsafeRawPointer(pb + i).loadUnaligned(as: V.self)
-                        let d = x - y
-                        ab += x * y; aa += x * x; bb += y * y; dd += d * d
-                        i += V.scalarCount
-                    }
-                    sums += SIMD4(Double(ab.sum()), Double(aa.sum()), Double(bb.sum()), Double(dd.sum()))
-                }
-                for j in i..<n {
-                    let x = Double(pa[j]), y = Double(pb[j])
-                    sums += SIMD4(x * y, x * x, y * y, (x - y) * (x - y))
-                }
-                out[c] = sums
-            }
-        }
-        let total = partial.reduce(SIMD4<Double>.zero, +)
-        let (ab, aa, bb, dd) = (total[0], total[1], total[2], total[3])
-        let n = (aa * bb).squareRoot()
-        return (n > 0 ? ab / n : (aa == bb ? 1 : 0), bb > 0 ? (dd / bb).squareRoot() : 0)
     }
 }
