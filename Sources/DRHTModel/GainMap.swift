@@ -145,8 +145,50 @@ public final class GainMap {
         } }
     }
 
-    /// Mean over the (2r+1)^2 window around each pixel, clipped to the image.
+    /// Mean over the (2r+1)^2 window around each pixel, clipped to the image: each window summed
+    /// row by row, left to right (`boxMeanReference`). Where the window is whole along x, 16
+    /// neighbouring pixels are summed at once in SIMD lanes, each lane in that same order, so
+    /// the sums are bit for bit the reference's; rows are spread over the engine's threads.
     static func boxMean(_ x: [Float], _ h: Int, _ w: Int, _ r: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: h * w)
+        typealias V = SIMD16<Float>
+        x.withUnsafeBufferPointer { xs in
+            out.withUnsafeMutableBufferPointer { os in
+                let src = xs.baseAddress!, dst = os.baseAddress!
+                parallelChunks(h, minChunk: 8) { rows in
+                    for y in rows {
+                        let y0 = max(0, y - r), y1 = min(h - 1, y + r)
+                        func scalar(_ xx: Int) {
+                            var s: Float = 0, n = 0
+                            for yy in y0...y1 {
+                                for k in max(0, xx - r)...min(w - 1, xx + r) { s += src[yy * w + k]; n += 1 }
+                            }
+                            dst[y * w + xx] = s / Float(n)
+                        }
+                        // Lanes where every window is whole along x: xx - r >= 0 and xx + r <= w - 1.
+                        var xx = 0
+                        while xx < min(r, w) { scalar(xx); xx += 1 }
+                        let n = Float((y1 - y0 + 1) * (2 * r + 1))
+                        while xx + 16 <= w - r {
+                            var s = V()
+                            for yy in y0...y1 {
+                                let p = UnsafeRawPointer(src + yy * w + xx - r)
+                                for k in 0...(2 * r) { s += p.loadUnaligned(fromByteOffset: k * 4, as: V.self) }
+                            }
+                            UnsafeMutableRawPointer(dst + y * w + xx).storeBytes(of: s / n, as: V.self)
+                            xx += 16
+                        }
+                        while xx < w { scalar(xx); xx += 1 }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// The plain loops `boxMean` must equal: per pixel, the window's rows top to bottom, each
+    /// left to right, one running sum.
+    static func boxMeanReference(_ x: [Float], _ h: Int, _ w: Int, _ r: Int) -> [Float] {
         var out = [Float](repeating: 0, count: h * w)
         for y in 0..<h {
             for xx in 0..<w {

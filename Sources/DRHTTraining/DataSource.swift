@@ -295,9 +295,15 @@ public enum PhotoTriplet {
         let hdr = Tensor(zeros: photo.shape)
         for i in 0..<photo.count { hdr.data[i] = SRGB.decode(photo.data[i]) }
         SyntheticScenes.normalise(hdr)
+        let (input, camera) = reexposed(photo, rng: &rng, ev: ev)
+        return Triplet(input: input, hdr: hdr, target: photo.copy(), camera: camera, reexposedPhoto: true)
+    }
+
+    /// `make`'s input alone (the same draws, so the same pixels), and its camera.
+    public static func reexposed(_ photo: Tensor, rng: inout SeededRandom, ev: Float? = nil) -> (Tensor, Camera) {
         var camera = Camera.random(rng: &rng)
         if let ev { camera.ev = ev }
-        return Triplet(input: camera.reexpose(photo, rng: &rng), hdr: hdr, target: photo.copy(), camera: camera, reexposedPhoto: true)
+        return (camera.reexpose(photo, rng: &rng), camera)
     }
 }
 

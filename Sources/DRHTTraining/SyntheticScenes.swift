@@ -251,10 +251,12 @@ public struct Camera {
         // through the curve once (the same arithmetic, so the same values), the rest directly.
         let levels = (0...255).map { linearise(Float($0) / 255) }
         let responses = levels.map { response($0 * exposure) }
-        // Other values (a reduced or computed image) bisect the curve, ~24 steps each: blocks of
-        // pixels are spread over the engine's threads, their noise drawn first, in pixel order,
-        // so the result is the same for any number of threads.
+        // Other values (a reduced or computed image) bisect the curve, 24 steps each, 16 values
+        // at a time (`lineariseLanes`); blocks of pixels are spread over the engine's threads,
+        // their noise drawn first, in pixel order, so the result is the same for any number of
+        // threads.
         let block = 1 << 16
+        let lanes = contrast >= 0 && contrast < 1        // the S-curve then stays positive: see lineariseLanes
         var normals = [Float](repeating: 0, count: sigma > 0 ? min(block, photo.count) : 0)
         let src = photo.data, dst = out.data
         for start in stride(from: 0, to: photo.count, by: block) {
@@ -262,16 +264,55 @@ public struct Camera {
             if sigma > 0 { for i in start..<end { normals[i - start] = rng.normal() } }
             normals.withUnsafeBufferPointer { noise in
                 parallelChunks(end - start, minChunk: 4096) { r in
+                    // Off-grid values wait here, 16 at a time, for one lane-wise bisection.
+                    var pending = SIMD16<Float>(), where_ = SIMD16<Int32>(), waiting = 0
+                    func flush() {
+                        let x = lineariseLanes(pending)
+                        for lane in 0..<waiting {
+                            let j = Int(where_[lane])
+                            dst[start + j] = record(response(powf(x[lane], gamma) * exposure), sigma: sigma, normal: sigma > 0 ? noise[j] : 0)
+                        }
+                        waiting = 0
+                    }
                     for j in r {
                         let v = min(1, max(0, src[start + j]))
                         let level = (v * 255).rounded()
-                        let y = abs(level - v * 255) < 1e-3 ? responses[Int(level)] : response(linearise(v) * exposure)
-                        dst[start + j] = record(y, sigma: sigma, normal: sigma > 0 ? noise[j] : 0)
+                        if abs(level - v * 255) < 1e-3 {
+                            dst[start + j] = record(responses[Int(level)], sigma: sigma, normal: sigma > 0 ? noise[j] : 0)
+                        } else if !lanes {
+                            dst[start + j] = record(response(linearise(v) * exposure), sigma: sigma, normal: sigma > 0 ? noise[j] : 0)
+                        } else {
+                            pending[waiting] = v; where_[waiting] = Int32(j); waiting += 1
+                            if waiting == 16 { flush() }
+                        }
                     }
+                    if waiting > 0 { flush() }
                 }
             }
         }
         return out
+    }
+
+    /// `linearise`'s bisection of the S-curve for 16 values in [0, 1] at once, before the power
+    /// gamma: the same midpoints and the same comparisons in every lane, so the same results bit
+    /// for bit. The S-curve's values and the targets are non-negative floats, whose order is
+    /// their bit patterns' order, so each step's choice is an integer mask (Swift's lane-wise
+    /// select compiles to scalar code). Needs 0 <= contrast < 1, where the S-curve is positive
+    /// on (0, 1] (it is at least (1 - contrast) y): every camera `random` makes.
+    @inline(__always)
+    func lineariseLanes(_ target: SIMD16<Float>) -> SIMD16<Float> {
+        typealias I = SIMD16<Int32>
+        let t = unsafeBitCast(target, to: I.self)
+        var lo = I(repeating: 0), hi = unsafeBitCast(SIMD16<Float>(repeating: 1), to: I.self)
+        for _ in 0..<24 {
+            let mid = (unsafeBitCast(lo, to: SIMD16<Float>.self) + unsafeBitCast(hi, to: SIMD16<Float>.self)) / 2
+            let s = mid + contrast * (mid - 0.5) * mid * (1 - mid) * 2             // sCurve, lane by lane
+            let below = (unsafeBitCast(s, to: I.self) &- t) &>> 31                 // all ones where s < target
+            let m = unsafeBitCast(mid, to: I.self)
+            lo = (m & below) | (lo & ~below)
+            hi = (m & ~below) | (hi & below)
+        }
+        return (unsafeBitCast(lo, to: SIMD16<Float>.self) + unsafeBitCast(hi, to: SIMD16<Float>.self)) / 2
     }
 }
 

@@ -65,6 +65,28 @@ final class GainMapTests: XCTestCase {
         XCTAssertEqual(map.stops[1], log2f((0.4 + 0.01 * g) / (0.1 + 0.01)), accuracy: 1e-5)
     }
 
+    /// The guided filter's box means, 16 pixels per step in lanes and rows over threads, equal
+    /// the plain loops bit for bit: images narrower than one lane run, windows wider than the
+    /// image, odd sizes, both thread counts; and a 3 x 3 window by hand.
+    func testBoxMeanEqualsThePlainLoops() {
+        let saved = EngineThreads.count
+        defer { EngineThreads.set(saved) }
+        var rng = SeededRandom(seed: 17)
+        for (h, w, r) in [(1, 1, 4), (5, 7, 4), (9, 20, 1), (31, 47, 4), (64, 64, 4), (13, 100, 0), (40, 33, 7), (3, 200, 40)] {
+            let x = (0..<(h * w)).map { _ in rng.uniform(-3, 3) }
+            let want = GainMap.boxMeanReference(x, h, w, r)
+            for threads in [1, 2] {
+                EngineThreads.set(threads)
+                XCTAssertEqual(GainMap.boxMean(x, h, w, r).map(\.bitPattern), want.map(\.bitPattern), "\(h)x\(w), radius \(r), \(threads) thread(s)")
+            }
+        }
+        // By hand: 3 x 3, radius 1. The centre averages all nine; a corner its four neighbours.
+        let m = GainMap.boxMean((1...9).map(Float.init), 3, 3, 1)
+        XCTAssertEqual(m[4], 5)
+        XCTAssertEqual(m[0], (1 + 2 + 4 + 5) / 4)
+        XCTAssertEqual(m[2], (2 + 3 + 5 + 6) / 4)
+    }
+
     func testBilinearUpsamplingByHand() {
         // A 1 x 2 map (0 and 2 stops) on a 1 x 4 photo: sample positions (x + 0.5) / 2 - 0.5 =
         // -0.25, 0.25, 0.75, 1.25, clamped to [0, 1]: 0, 0.25, 0.75, 1 of the way from 0 to 2.

@@ -53,6 +53,30 @@ final class PhotoExposureTests: XCTestCase {
         }
     }
 
+    /// Off-grid values bisect the camera curve 16 at a time: bit for bit the scalar `linearise`,
+    /// for the edges (0, 1, the smallest floats, just below 1) and random values, at the contrasts
+    /// cameras use and at the edge of the range the lanes accept.
+    func testLaneBisectionEqualsTheScalarOne() {
+        var rng = SeededRandom(seed: 41)
+        let edges: [Float] = [0, 1, .leastNonzeroMagnitude, .leastNormalMagnitude, 1e-30, 1 - .ulpOfOne / 2, 0.5, 0.25, 127.0 / 255]
+        for contrast: Float in [0, 0.3, 0.6, 0.999] {
+            for gamma: Float in [1.8, 2.2, 2.6] {
+                let camera = Camera(ev: 1, gamma: gamma, contrast: contrast, noise: 0)
+                var values = edges
+                while values.count < 16 * 40 { values.append(rng.uniform()) }
+                for start in stride(from: 0, to: values.count, by: 16) {
+                    var lanes = SIMD16<Float>()
+                    for k in 0..<16 { lanes[k] = values[(start + k) % values.count] }
+                    let x = camera.lineariseLanes(lanes)
+                    for k in 0..<16 {
+                        let got = powf(x[k], gamma), want = camera.linearise(lanes[k])
+                        XCTAssertEqual(got.bitPattern, want.bitPattern, "contrast \(contrast), gamma \(gamma), y \(lanes[k]): \(got) vs \(want)")
+                    }
+                }
+            }
+        }
+    }
+
     /// `expose x --ev 0` is x within quantisation, whatever the camera (noise included).
     func testZeroEVIsThePhotoItself() {
         let p = photo()
