@@ -53,13 +53,15 @@ public enum DataSource: CustomStringConvertible {
     /// Triplet ids (paths without the .input.png suffix).
     case triplets([String])
     /// Equirectangular HDR panoramas (.hdr): random perspective views, photographed by the
-    /// simulated camera (`PanoramaView`).
-    case panoramas([String])
+    /// simulated camera (`PanoramaView`); the LDR target tone-mapped (`panorama:DIR`) or the
+    /// view's own 0 EV photo (`panorama-photo:DIR`, `PanoramaView.Target`).
+    case panoramas([String], PanoramaView.Target)
     /// Several sources, each sample drawn from one of them in turn (by its seed), e.g.
     /// `synth+photos:data/photos/train`.
     indirect case mixed([DataSource])
 
-    /// Parses `synth`, `photos:DIR`, `panorama:DIR`, `DIR` (a triplet folder), or several joined by `+`.
+    /// Parses `synth`, `photos:DIR`, `panorama:DIR`, `panorama-photo:DIR`, `DIR` (a triplet
+    /// folder), or several joined by `+`.
     public static func parse(_ spec: String) throws -> DataSource {
         if spec.contains("+") {
             let parts = try spec.split(separator: "+").map { try parse(String($0)) }
@@ -71,7 +73,7 @@ public enum DataSource: CustomStringConvertible {
         func list(_ dir: String) throws -> [String] {
             var isDir: ObjCBool = false
             guard fm.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
-                throw TrainingError("\(dir): no such folder; --data takes synth, photos:DIR, panorama:DIR or a triplet folder")
+                throw TrainingError("\(dir): no such folder; --data takes synth, photos:DIR, panorama:DIR, panorama-photo:DIR or a triplet folder")
             }
             return try fm.contentsOfDirectory(atPath: dir).sorted().map { dir + "/" + $0 }
         }
@@ -81,11 +83,11 @@ public enum DataSource: CustomStringConvertible {
             guard !photos.isEmpty else { throw TrainingError("\(dir): no PNG or JPEG photos in the folder") }
             return .photos(photos)
         }
-        if spec.hasPrefix("panorama:") {
-            let dir = String(spec.dropFirst("panorama:".count))
+        for (prefix, target) in [("panorama:", PanoramaView.Target.toneMapped), ("panorama-photo:", .photo)] where spec.hasPrefix(prefix) {
+            let dir = String(spec.dropFirst(prefix.count))
             let files = try list(dir).filter { URL(fileURLWithPath: $0).pathExtension.lowercased() == "hdr" }
             guard !files.isEmpty else { throw TrainingError("\(dir): no Radiance .hdr panoramas in the folder (make photos writes data/panoramas/)") }
-            return .panoramas(files)
+            return .panoramas(files, target)
         }
         let ids = try list(spec).filter { $0.hasSuffix(".input.png") }.map { String($0.dropLast(".input.png".count)) }
         guard !ids.isEmpty else {
@@ -104,7 +106,7 @@ public enum DataSource: CustomStringConvertible {
         case .synthetic: return "synth"
         case .photos(let p): return "photos (\(p.count))"
         case .triplets(let t): return "triplets (\(t.count))"
-        case .panoramas(let p): return "panoramas (\(p.count))"
+        case .panoramas(let p, let target): return "panoramas (\(p.count)\(target == .photo ? ", photo targets" : ""))"
         case .mixed(let parts): return parts.map(\.description).joined(separator: " + ")
         }
     }
@@ -116,7 +118,7 @@ public enum DataSource: CustomStringConvertible {
         case .synthetic: return nil
         case .photos(let p): return p.count
         case .triplets(let t): return t.count
-        case .panoramas(let p): return p.count * PanoramaView.viewsPerPanorama
+        case .panoramas(let p, _): return p.count * PanoramaView.viewsPerPanorama
         case .mixed(let parts):
             let counts = parts.compactMap(\.itemCount)
             return counts.count == parts.count ? counts.min()! * parts.count : nil
@@ -142,11 +144,11 @@ public enum DataSource: CustomStringConvertible {
             let c = framing == .whole ? wholeSquare(parts, size: size, rng: &rng)
                                       : try randomCrop(parts, size: size, rng: &rng, path: id + ".input.png")
             return Triplet(input: c[0], hdr: c[1], target: c[2])
-        case .panoramas(let paths):
+        case .panoramas(let paths, let target):
             let panorama = try PhotoCache.shared.image(paths[Int(rng.next() % UInt64(paths.count))])
             // crop: a window of a view rendered at the procedural scenes' size, like `syntheticCrop`.
             let full = framing == .whole ? size : max(DataSource.sceneSize, size)
-            let t = PanoramaView.triplet(panorama, size: full, rng: &rng)
+            let t = PanoramaView.triplet(panorama, size: full, rng: &rng, target: target)
             PanoramaView.capForTraining(t.hdr)
             if full == size { return t }
             let c = try randomCrop([t.input, t.hdr, t.target], size: size, rng: &rng, path: "panorama view")
@@ -177,11 +179,11 @@ public enum DataSource: CustomStringConvertible {
             let id = ids[i % ids.count]
             let parts = try [".input.png", ".hdr", ".target.png"].map { try ImageIO.read(id + $0).pixels }
             return (URL(fileURLWithPath: id).lastPathComponent, Triplet(input: parts[0], hdr: parts[1], target: parts[2]))
-        case .panoramas(let paths):
+        case .panoramas(let paths, let target):
             // Panorama i % count, view i / count: each panorama's views from its own seeds.
             let path = paths[i % paths.count]
             var rng = SeededRandom(seed: seed)
-            let t = PanoramaView.triplet(try PhotoCache.shared.image(path), size: size, rng: &rng, ev: ev)
+            let t = PanoramaView.triplet(try PhotoCache.shared.image(path), size: size, rng: &rng, ev: ev, target: target)
             return ("\(URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent) view \(i / paths.count + 1)", t)
         case .mixed(let parts):
             return try parts[i % parts.count].item(i / parts.count, size: size, ev: ev)

@@ -1,8 +1,11 @@
 // Real HDR from equirectangular panoramas (`panorama:DIR`, e.g. blender-data's studio-light
 // worlds that `make photos` converts to .hdr): a random perspective view (yaw, pitch, field of
 // view) of the real radiance, photographed by the simulated camera like a procedural scene.
-// H_gt is the view's radiance normalised to log-average 0.18 (docs/MODEL.md), the LDR target
-// its local tone mapping (LocalToneMap, as for procedural scenes), and 0 EV is auto-exposure.
+// H_gt is the view's radiance normalised to log-average 0.18 (docs/MODEL.md), 0 EV is
+// auto-exposure, and the LDR target is either its local tone mapping (LocalToneMap, as for
+// procedural scenes: `panorama:DIR`) or the view's own 0 EV photo, the normalised radiance
+// through the sRGB curve, clipped at white (`panorama-photo:DIR`): what a photo's target is,
+// the photo at its own exposure, while H_gt keeps the radiance above white.
 import DRHTEngine
 import DRHTImageIO
 import Foundation
@@ -75,17 +78,28 @@ public enum PanoramaView {
         return (channel(0), channel(1), channel(2))
     }
 
+    /// The LDR target of a view.
+    public enum Target: Sendable, Equatable {
+        /// LocalToneMap of the radiance (shadows lifted, highlights kept), as procedural scenes.
+        case toneMapped
+        /// The radiance at 0 EV through the sRGB curve, clipped at white: a photo's own look.
+        case photo
+    }
+
     /// A triplet from a view of `panorama` at `pose` (`SyntheticScenes.photographed`).
-    public static func triplet(_ panorama: Tensor, pose: Pose, size: Int, camera: Camera, rng: inout SeededRandom) -> Triplet {
-        SyntheticScenes.photographed(render(panorama, pose: pose, size: size), camera: camera, rng: &rng)
+    public static func triplet(_ panorama: Tensor, pose: Pose, size: Int, camera: Camera, rng: inout SeededRandom,
+                               target: Target = .toneMapped) -> Triplet {
+        SyntheticScenes.photographed(render(panorama, pose: pose, size: size), camera: camera, rng: &rng,
+                                     toneMapped: target == .toneMapped)
     }
 
     /// A random view and camera, all from `rng` (`ev` fixes the camera's exposure).
-    public static func triplet(_ panorama: Tensor, size: Int, rng: inout SeededRandom, ev: Float? = nil) -> Triplet {
+    public static func triplet(_ panorama: Tensor, size: Int, rng: inout SeededRandom, ev: Float? = nil,
+                               target: Target = .toneMapped) -> Triplet {
         let pose = Pose.random(rng: &rng)
         var camera = Camera.random(rng: &rng)
         if let ev { camera.ev = ev }
-        return triplet(panorama, pose: pose, size: size, camera: camera, rng: &rng)
+        return triplet(panorama, pose: pose, size: size, camera: camera, rng: &rng, target: target)
     }
 
     /// Training and validation samples (not evaluation) cap H_gt at this radiance, 2^6.5 times the

@@ -40,12 +40,20 @@ public enum SyntheticScenes {
 
     /// A triplet from real linear radiance (a panorama's view, a loaded .hdr), in place of a
     /// procedural scene: negative or non-finite values set to 0, normalised to log-average 0.18
-    /// (H_gt), photographed by `camera` (its `ev` from auto-exposure), target `LocalToneMap.apply`.
-    public static func photographed(_ radiance: Tensor, camera: Camera, rng: inout SeededRandom) -> Triplet {
+    /// (H_gt), photographed by `camera` (its `ev` from auto-exposure), target `LocalToneMap.apply`
+    /// (or, `toneMapped` false, `clippedPhoto`).
+    public static func photographed(_ radiance: Tensor, camera: Camera, rng: inout SeededRandom, toneMapped: Bool = true) -> Triplet {
         let hdr = radiance.copy()
         for k in 0..<hdr.count where !hdr.data[k].isFinite || hdr.data[k] < 0 { hdr.data[k] = 0 }
         normalise(hdr)
-        return Triplet(input: camera.photograph(hdr, rng: &rng), hdr: hdr, target: LocalToneMap.apply(hdr), camera: camera)
+        return Triplet(input: camera.photograph(hdr, rng: &rng), hdr: hdr, target: toneMapped ? LocalToneMap.apply(hdr) : clippedPhoto(hdr), camera: camera)
+    }
+
+    /// The radiance as a plain photo at its exposure: the sRGB curve, clipped at white.
+    public static func clippedPhoto(_ hdr: Tensor) -> Tensor {
+        let out = Tensor(zeros: hdr.shape)
+        for k in 0..<hdr.count { out.data[k] = hdr.data[k] >= 1 ? 1 : SRGB.encode(hdr.data[k]) }   // white is 1, not encode(1)'s 1 - 2^-24
+        return out
     }
 
     // MARK: - The scene

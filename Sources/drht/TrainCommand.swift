@@ -18,7 +18,7 @@ struct TrainCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "Training data: synth (procedural scenes), photos:DIR, panorama:DIR (views of HDR panoramas), or a triplet folder from drht synth; mix them with +.")
+    @Option(help: "Training data: synth (procedural scenes), photos:DIR, panorama:DIR (views of HDR panoramas, tone-mapped targets), panorama-photo:DIR (the same views, their 0 EV photo as target), or a triplet folder from drht synth; mix them with +.")
     var data = "synth"
     @Option(name: .customLong("val-data"), help: "Held-out data for the validation loss, in --data's forms (validation seeds: other scenes, other cameras).")
     var valData = "synth"

@@ -106,7 +106,7 @@ final class PanoramaTests: XCTestCase {
         for i in 0..<p.count { p.data[i] = p.data[i] + 2 }    // radiance must be positive
         try ImageIO.write(p, to: dir + "/a.hdr")
         let source = try DataSource.parse("panorama:" + dir)
-        guard case .panoramas(let files) = source else { return XCTFail("\(source)") }
+        guard case .panoramas(let files, .toneMapped) = source else { return XCTFail("\(source)") }
         XCTAssertEqual(files.count, 1)
         XCTAssertEqual(source.itemCount, PanoramaView.viewsPerPanorama)
         let a = try source.item(3, size: 32, ev: -1), b = try source.item(3, size: 32, ev: -1)
@@ -118,6 +118,34 @@ final class PanoramaTests: XCTestCase {
         XCTAssertEqual(s.input.shape, [1, 3, 32, 32])
         XCTAssertEqual(try source.sample(seed: 5, size: 64, framing: .whole).input.shape, [1, 3, 64, 64])
         XCTAssertEqual(try DataSource.parse("synth+panorama:" + dir).description, "synth + panoramas (1)")
+    }
+
+    /// `panorama-photo:DIR`: the same views, inputs and H_gt as `panorama:DIR`, but the LDR
+    /// target is the view's own 0 EV photo: sRGB of H_gt, white where H_gt is above 1 (the sun),
+    /// while H_gt keeps the radiance above white.
+    func testPhotoTargetsAreTheViewAtZeroEVClippedAtWhite() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("drht-pano-photo-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let p = Tensor(zeros: [1, 3, 32, 64])
+        for i in 0..<p.count { p.data[i] = 0.3 + 0.2 * Float(i % 5) }
+        for c in 0..<3 { for v in 12..<16 { for u in 0..<64 { p[0, c, v, u] = 50 } } }    // a bright band on the horizon
+        try ImageIO.write(p, to: dir + "/band.hdr")
+        let photo = try DataSource.parse("panorama-photo:" + dir), toneMapped = try DataSource.parse("panorama:" + dir)
+        guard case .panoramas(_, .photo) = photo else { return XCTFail("\(photo)") }
+        XCTAssertEqual(photo.description, "panoramas (1, photo targets)")
+        for (a, b) in [(try photo.item(2, size: 32, ev: 1).triplet, try toneMapped.item(2, size: 32, ev: 1).triplet),
+                       (try photo.sample(seed: 9, size: 32, framing: .whole), try toneMapped.sample(seed: 9, size: 32, framing: .whole))] {
+            XCTAssertEqual(a.input.array, b.input.array, "the same photographed view")
+            XCTAssertEqual(a.hdr.array, b.hdr.array, "the same radiance")
+            XCTAssertNotEqual(a.target.array, b.target.array)
+            var above = 0
+            for k in 0..<a.hdr.count {
+                if a.hdr.data[k] < 1 { XCTAssertEqual(a.target.data[k], SRGB.encode(a.hdr.data[k])) }
+                if a.hdr.data[k] > 1 { above += 1; XCTAssertEqual(a.target.data[k], 1) }
+            }
+            XCTAssertGreaterThan(above, 0, "the band is above white in H_gt and white in the target")
+        }
     }
 
     func testTrainingSamplesCapTheSunEvaluationKeepsIt() throws {
