@@ -87,6 +87,7 @@ public final class Correction {
     /// `options.margin`, or the mode's default.
     public let margin: Int
     private var ldrGain: GainMap?, hdrGain: GainMap?
+    private var averaged: (corrected: Tensor, hdr: Tensor)?
     /// Milliseconds spent making full-resolution results from the gain maps.
     public private(set) var gainMilliseconds = 0.0
 
@@ -115,9 +116,9 @@ public final class Correction {
     /// The corrected photo at full resolution, (1, 3, H, W) in [0, 1].
     public func corrected() -> Tensor {
         precondition(pipeline.isFinished, "run the pipeline first")
-        guard case .gain = mode else { return unpadded(pipeline.corrected!) }
+        guard case .gain = mode else { return unpadded(networkOutputs().corrected) }
         return timed {
-            let map = ldrGain ?? GainMap(before: linear(working), after: linear(unpadded(pipeline.corrected!)), options: options)
+            let map = ldrGain ?? GainMap(before: linear(working), after: linear(unpadded(networkOutputs().corrected)), options: options)
             ldrGain = map
             return map.apply(to: photo, output: .srgb)
         }
@@ -128,9 +129,9 @@ public final class Correction {
     /// the working copy's linear light (so it has the photo's detail).
     public func hdrEstimate() -> Tensor {
         precondition(pipeline.isFinished, "run the pipeline first")
-        guard case .gain = mode else { return unpadded(pipeline.hdrEstimate!) }
+        guard case .gain = mode else { return unpadded(networkOutputs().hdr) }
         return timed {
-            let map = hdrGain ?? GainMap(before: linear(working), after: unpadded(pipeline.hdrEstimate!), options: options)
+            let map = hdrGain ?? GainMap(before: linear(working), after: unpadded(networkOutputs().hdr), options: options)
             hdrGain = map
             return map.apply(to: photo, output: .linear)
         }
@@ -145,6 +146,24 @@ public final class Correction {
 
     /// The gain map at the working size (log2 gain), nil in direct mode or before `corrected`.
     public var workingGain: GainMap? { ldrGain }
+
+    /// The network's corrected image and HDR estimate (with the margin): the pipeline's, or with
+    /// `options.flipAverage` their mean with those of the mirror image, flipped back.
+    private func networkOutputs() -> (corrected: Tensor, hdr: Tensor) {
+        if let averaged { return averaged }
+        guard options.flipAverage else { return (pipeline.corrected!, pipeline.hdrEstimate!) }
+        let mirror = Pipeline(model: pipeline.model, image: mirrorPad(flipLeftRight(working), margin: margin), retention: .needed)
+        mirror.interventions = pipeline.interventions
+        mirror.runAll()
+        func mean(_ a: Tensor, _ b: Tensor) -> Tensor {
+            let flipped = flipLeftRight(b), out = Tensor(uninitialized: a.shape)
+            for i in 0..<a.count { out.data[i] = 0.5 * (a.data[i] + flipped.data[i]) }
+            return out
+        }
+        let result = (mean(pipeline.corrected!, mirror.corrected!), mean(pipeline.hdrEstimate!, mirror.hdrEstimate!))
+        averaged = result
+        return result
+    }
 
     /// The pipeline's result without the mirrored margin: the working copy's size.
     private func unpadded(_ t: Tensor) -> Tensor {
@@ -162,4 +181,14 @@ public final class Correction {
         for i in 0..<image.count { out.data[i] = SRGB.decode(min(1, max(0, image.data[i]))) }
         return out
     }
+}
+
+/// (N, C, H, W) mirrored left-right.
+public func flipLeftRight(_ x: Tensor) -> Tensor {
+    let out = Tensor(uninitialized: x.shape), w = x.w
+    for row in 0..<(x.count / w) {
+        let src = x.data + row * w, dst = out.data + row * w
+        for j in 0..<w { dst[j] = src[w - 1 - j] }
+    }
+    return out
 }

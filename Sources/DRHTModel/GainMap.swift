@@ -62,6 +62,11 @@ public struct GainOptions: Sendable, Equatable {
     /// 8 x 8 bottleneck of a 256-px input (a flat photo comes out with a 32-pixel pattern, flat
     /// again 128 px from any border); the margin moves most of it off the picture.
     public var margin: Int? = nil
+    /// Both modes: the network also sees the mirror image (left-right) of what it corrects, and
+    /// the two outputs (the corrected image and the HDR estimate), the second flipped back, are
+    /// averaged (test-time flip averaging; twice the network's time). Off: measured on the
+    /// validation photos (docs/CORRECTION-MODES.md).
+    public var flipAverage = false
 
     public init() {}
 }

@@ -40,6 +40,7 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Gain maps: guided filter radius and epsilon (R,EPS).", visibility: .hidden)) var guided: String?
     @Option(help: ArgumentHelp("Gain maps: Gaussian blur sigma at the working size.", visibility: .hidden)) var gainSmoothing: Float?
     @Option(help: ArgumentHelp("Both modes: mirrored margin (pixels) around what the network sees.", visibility: .hidden)) var margin: Int?
+    @Option(help: ArgumentHelp("Both modes: average the network's outputs over the image and its mirror image (on/off).", visibility: .hidden)) var flipAverage: String?
     @Option(help: "Weights to evaluate (default: $DRHT_WEIGHTS, else Weights/drht.safetensors).",
             completion: .file(extensions: ["safetensors"]))
     var weights: String?
@@ -97,6 +98,10 @@ struct EvaluateCommand: ParsableCommand {
         if let blendClipped {
             guard ["on", "off"].contains(blendClipped) else { throw ValidationError("--blend-clipped takes on or off") }
             o.blendClipped = blendClipped == "on"
+        }
+        if let flipAverage {
+            guard ["on", "off"].contains(flipAverage) else { throw ValidationError("--flip-average takes on or off") }
+            o.flipAverage = flipAverage == "on"
         }
         if let margin { guard (0...256).contains(margin) else { throw ValidationError("--margin must be 0...256 pixels") }; o.margin = margin }
         if let gainSmoothing { guard gainSmoothing >= 0 && gainSmoothing <= 16 else { throw ValidationError("--gain-smoothing must be 0...16") }; o.smoothing = gainSmoothing }

@@ -177,6 +177,39 @@ final class CorrectionModeTests: XCTestCase {
         XCTAssertTrue(Correction.workingCopy(of: big, mode: .direct) === big)
     }
 
+    /// Flip averaging: off, the correction is the pipeline's own; on, it is the mean of the
+    /// network on the photo and on its mirror image flipped back — so correcting the mirror
+    /// image gives exactly the mirror of the correction, which no single network run does.
+    func testFlipAveragingMakesTheCorrectionMirrorSymmetric() {
+        let model = DRHT.initialized(seed: 3)
+        var rng = SeededRandom(seed: 4)
+        let photo = Tensor.uniform([1, 3, 32, 64], 0, 1, rng: &rng), mirrored = flipLeftRight(photo)
+        XCTAssertEqual(flipLeftRight(mirrored).array, photo.array)
+        XCTAssertEqual(mirrored[0, 1, 5, 0], photo[0, 1, 5, 63])
+        func correct(_ x: Tensor, flip: Bool) -> Correction {
+            var o = GainOptions()
+            o.flipAverage = flip
+            let c = Correction(model: model, photo: x, mode: .direct, options: o)
+            c.run()
+            return c
+        }
+        let plain = correct(photo, flip: false)
+        let byDefault = Correction(model: model, photo: photo, mode: .direct)
+        byDefault.run()
+        XCTAssertEqual(plain.corrected().array, byDefault.corrected().array, "off by default")
+        let a = correct(photo, flip: true), b = correct(mirrored, flip: true)
+        XCTAssertEqual(flipLeftRight(b.corrected()).array, a.corrected().array)
+        XCTAssertEqual(flipLeftRight(b.hdrEstimate()).array, a.hdrEstimate().array)
+        let single = correct(mirrored, flip: false)
+        XCTAssertNotEqual(flipLeftRight(single.corrected()).array, plain.corrected().array, "one run alone is not mirror symmetric")
+        // The average lies between the two runs, pixel by pixel.
+        let one = plain.corrected().array, other = flipLeftRight(single.corrected()).array, mean = a.corrected().array
+        for i in stride(from: 0, to: mean.count, by: 97) {
+            XCTAssertLessThanOrEqual(mean[i], max(one[i], other[i]) + 1e-6)
+            XCTAssertGreaterThanOrEqual(mean[i], min(one[i], other[i]) - 1e-6)
+        }
+    }
+
     func testBothModesCorrectAPhotoOfAnySize() {
         let model = DRHT.initialized(seed: 1)
         var rng = SeededRandom(seed: 2)
