@@ -35,8 +35,9 @@ public struct EvaluationData: CustomStringConvertible {
         case .triplets(let ids): return "\(ids.count) triplets from a folder"
         case .photos(let paths):
             return "\(count) simulated exposures of \(paths.count) held-out photos, long side \(size) px, " + exposure
-        case .panoramas(let paths, _):
-            return "\(count) views (\(size)x\(size)) of \(paths.count) held-out HDR panoramas, " + exposure
+        case .panoramas(let paths, let target):
+            return "\(count) views (\(size)x\(size)) of \(paths.count) held-out HDR panoramas"
+                + (target == .photo ? " (targets: their 0 EV photos)" : "") + ", " + exposure
         case .mixed: return "\(count) items of \(source.description), " + exposure
         }
     }

@@ -90,6 +90,8 @@ public final class Correction {
     private var averaged: (corrected: Tensor, hdr: Tensor)?
     /// Milliseconds spent making full-resolution results from the gain maps.
     public private(set) var gainMilliseconds = 0.0
+    /// Milliseconds of the mirror image's network run (`GainOptions.flipAverage`; 0 without).
+    public private(set) var mirrorMilliseconds = 0.0
 
     public init(model: DRHT, photo: Tensor, mode: CorrectionMode, options: GainOptions = GainOptions(),
                 retention: Pipeline.Retention = .needed, interventions: [Intervention] = []) {
@@ -116,9 +118,10 @@ public final class Correction {
     /// The corrected photo at full resolution, (1, 3, H, W) in [0, 1].
     public func corrected() -> Tensor {
         precondition(pipeline.isFinished, "run the pipeline first")
-        guard case .gain = mode else { return unpadded(networkOutputs().corrected) }
+        let network = networkOutputs()
+        guard case .gain = mode else { return unpadded(network.corrected) }
         return timed {
-            let map = ldrGain ?? GainMap(before: linear(working), after: linear(unpadded(networkOutputs().corrected)), options: options)
+            let map = ldrGain ?? GainMap(before: linear(working), after: linear(unpadded(network.corrected)), options: options)
             ldrGain = map
             return map.apply(to: photo, output: .srgb)
         }
@@ -129,9 +132,10 @@ public final class Correction {
     /// the working copy's linear light (so it has the photo's detail).
     public func hdrEstimate() -> Tensor {
         precondition(pipeline.isFinished, "run the pipeline first")
-        guard case .gain = mode else { return unpadded(networkOutputs().hdr) }
+        let network = networkOutputs()
+        guard case .gain = mode else { return unpadded(network.hdr) }
         return timed {
-            let map = hdrGain ?? GainMap(before: linear(working), after: unpadded(networkOutputs().hdr), options: options)
+            let map = hdrGain ?? GainMap(before: linear(working), after: unpadded(network.hdr), options: options)
             hdrGain = map
             return map.apply(to: photo, output: .linear)
         }
@@ -148,10 +152,16 @@ public final class Correction {
     public var workingGain: GainMap? { ldrGain }
 
     /// The network's corrected image and HDR estimate (with the margin): the pipeline's, or with
-    /// `options.flipAverage` their mean with those of the mirror image, flipped back.
+    /// `options.flipAverage` their mean with those of the mirror image, flipped back. An
+    /// intervention that replaces an activation by another tensor is tied to positions, so with
+    /// one the mirror run is not made (the pipeline's own outputs). The mirror run's time is in
+    /// `mirrorMilliseconds`, not in the pipeline's stage times.
     private func networkOutputs() -> (corrected: Tensor, hdr: Tensor) {
         if let averaged { return averaged }
-        guard options.flipAverage else { return (pipeline.corrected!, pipeline.hdrEstimate!) }
+        let spatial = pipeline.interventions.contains { if case .replace = $0.action { return true } else { return false } }
+        guard options.flipAverage, !spatial else { return (pipeline.corrected!, pipeline.hdrEstimate!) }
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        defer { mirrorMilliseconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6 }
         let mirror = Pipeline(model: pipeline.model, image: mirrorPad(flipLeftRight(working), margin: margin), retention: .needed)
         mirror.interventions = pipeline.interventions
         mirror.runAll()
@@ -186,6 +196,7 @@ public final class Correction {
 /// (N, C, H, W) mirrored left-right.
 public func flipLeftRight(_ x: Tensor) -> Tensor {
     let out = Tensor(uninitialized: x.shape), w = x.w
+    guard w > 0 else { return out }
     for row in 0..<(x.count / w) {
         let src = x.data + row * w, dst = out.data + row * w
         for j in 0..<w { dst[j] = src[w - 1 - j] }

@@ -64,8 +64,8 @@ public struct GainOptions: Sendable, Equatable {
     public var margin: Int? = nil
     /// Both modes: the network also sees the mirror image (left-right) of what it corrects, and
     /// the two outputs (the corrected image and the HDR estimate), the second flipped back, are
-    /// averaged (test-time flip averaging; twice the network's time). Off: measured on the
-    /// validation photos (docs/CORRECTION-MODES.md).
+    /// averaged (test-time flip averaging; twice the network's time). Off by default; measured
+    /// with `drht evaluate --flip-average on` (docs/CORRECTION-MODES.md).
     public var flipAverage = false
 
     public init() {}
@@ -156,6 +156,7 @@ public final class GainMap {
     /// the sums are bit for bit the reference's; rows are spread over the engine's threads.
     static func boxMean(_ x: [Float], _ h: Int, _ w: Int, _ r: Int) -> [Float] {
         var out = [Float](repeating: 0, count: h * w)
+        guard h > 0, w > 0 else { return out }
         typealias V = SIMD16<Float>
         x.withUnsafeBufferPointer { xs in
             out.withUnsafeMutableBufferPointer { os in

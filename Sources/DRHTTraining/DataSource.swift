@@ -302,7 +302,7 @@ public enum PhotoTriplet {
     }
 
     /// `make`'s input alone (the same draws, so the same pixels), and its camera.
-    public static func reexposed(_ photo: Tensor, rng: inout SeededRandom, ev: Float? = nil) -> (Tensor, Camera) {
+    public static func reexposed(_ photo: Tensor, rng: inout SeededRandom, ev: Float? = nil) -> (input: Tensor, camera: Camera) {
         var camera = Camera.random(rng: &rng)
         if let ev { camera.ev = ev }
         return (camera.reexpose(photo, rng: &rng), camera)

@@ -201,14 +201,17 @@ public struct Camera {
 
     /// The linear light whose response is y in [0, 1] (the S-curve inverted by bisection, to
     /// 2^-24, then the power gamma).
-    public func linearise(_ y: Float) -> Float {
+    public func linearise(_ y: Float) -> Float { powf(bisect(y), gamma) }
+
+    /// The S-curve's input for y, clamped to [0, 1]: 24 bisection steps.
+    func bisect(_ y: Float) -> Float {
         let target = min(1, max(0, y))
         var lo: Float = 0, hi: Float = 1
         for _ in 0..<24 {
             let mid = (lo + hi) / 2
             if sCurve(mid) < target { lo = mid } else { hi = mid }
         }
-        return powf((lo + hi) / 2, gamma)
+        return (lo + hi) / 2
     }
 
     /// Noise, then 8 bits: round(clamp(y + sigma sqrt(y) N(0, 1), 0, 1) * 255) / 255.
@@ -301,8 +304,8 @@ public struct Camera {
         return out
     }
 
-    /// `linearise`'s bisection of the S-curve for 16 values in [0, 1] at once, before the power
-    /// gamma: the same midpoints and the same comparisons in every lane, so the same results bit
+    /// `bisect` for 16 values in [0, 1] at once (`linearise` before the power gamma; -0 counts
+    /// as 0): the same midpoints and the same comparisons in every lane, so the same results bit
     /// for bit. The S-curve's values and the targets are non-negative floats, whose order is
     /// their bit patterns' order, so each step's choice is an integer mask (Swift's lane-wise
     /// select compiles to scalar code). Needs 0 <= contrast < 1, where the S-curve is positive
@@ -310,7 +313,7 @@ public struct Camera {
     @inline(__always)
     func lineariseLanes(_ target: SIMD16<Float>) -> SIMD16<Float> {
         typealias I = SIMD16<Int32>
-        let t = unsafeBitCast(target, to: I.self)
+        let t = unsafeBitCast(target, to: I.self) & 0x7FFF_FFFF                      // -0 as +0
         var lo = I(repeating: 0), hi = unsafeBitCast(SIMD16<Float>(repeating: 1), to: I.self)
         for _ in 0..<24 {
             let mid = (unsafeBitCast(lo, to: SIMD16<Float>.self) + unsafeBitCast(hi, to: SIMD16<Float>.self)) / 2

@@ -27,7 +27,7 @@ struct EvaluateCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "synth (held-out procedural scenes), photos:DIR (held-out photos, e.g. data/photos/eval from `make photos`), panorama:DIR (views of held-out HDR panoramas, e.g. data/panoramas/eval) or a folder written by `drht synth`.") var data = "synth"
+    @Option(help: "synth (held-out procedural scenes), photos:DIR (held-out photos, e.g. data/photos/eval from `make photos`), panorama:DIR (views of held-out HDR panoramas, e.g. data/panoramas/eval; panorama-photo:DIR scores against their 0 EV photos instead of their tone mapping) or a folder written by `drht synth`.") var data = "synth"
     @Option(help: "How many images (default: 64 procedural scenes; each photo 4 times, or once per exposure with --ev).") var count: Int?
     @Option(help: "Procedural scenes and panorama views: their size (default 256). Photos: the long side they are reduced to (default 512).") var size: Int?
     @Option(help: "First evaluation seed (scenes use seeds never used for training or validation).") var seed = 0

@@ -46,7 +46,7 @@ extension ExploreCommands {
         var inputs: [Double: Tensor] = [:], outputs: [Double: Tensor] = [:]
         for (k, ev) in order.enumerated() {
             var rng = SeededRandom(seed: UInt64(seed))
-            let photo = PhotoTriplet.reexposed(v.tensor, rng: &rng, ev: Float(ev)).0
+            let photo = PhotoTriplet.reexposed(v.tensor, rng: &rng, ev: Float(ev)).input
             let c = try ResultCommands.correct(s, photo, mode: mode, interventions: s.interventions, what: "sweep", progress: (k, order.count),
                                                label: "\(formatNumber(ev)) EV ", retention: .everything) { name, p in
                 let out = p.outputs[name]!

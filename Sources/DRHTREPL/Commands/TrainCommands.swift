@@ -26,7 +26,7 @@ enum TrainCommands {
     static let train = Command(
         "train", summary: "Train the session's model for a few steps and watch the loss fall.",
         example: "train --steps 40 --batch 4 --size 64",
-        details: "Joint end-to-end training of both networks with Adam on procedural scenes (or --data photos:DIR / panorama:DIR / a triplet folder). "
+        details: "Joint end-to-end training of both networks with Adam on procedural scenes (or --data photos:DIR / panorama:DIR / panorama-photo:DIR / a triplet folder). "
             + "It starts from the session's current model and changes it in place; Ctrl-C stops after the current step and keeps what was learned. "
             + "A held-out set (scenes never trained on) is measured before and during training. "
             + "For long runs use `drht train` outside the REPL, which checkpoints.",
