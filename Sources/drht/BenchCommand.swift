@@ -11,7 +11,7 @@ import Foundation
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Time every DRHT layer at N x N against the measured sgemm rate, or the whole pipeline.",
+        abstract: "Time every DRHT layer against the measured sgemm rate, training steps, whole corrections or the look-inside commands.",
         discussion: """
         Examples: drht bench --size 256 --threads 2 --json
                   drht bench --pipeline --size 1024

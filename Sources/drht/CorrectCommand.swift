@@ -9,7 +9,7 @@ import Foundation
 struct CorrectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "correct",
-        abstract: "Correct the exposure of a photo with the two-stage DRHT network.",
+        abstract: "Correct the exposure of a PNG or JPEG photo of any size with the two-stage DRHT network.",
         discussion: """
         Example: drht correct dark.jpg -o fixed.png --hdr dark.hdr
         Modes: gain (default) runs the network on a copy reduced to --work-size pixels on its long \

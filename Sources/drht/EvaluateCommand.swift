@@ -12,7 +12,7 @@ import Foundation
 struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
-        abstract: "Score DRHT and classic baselines (PSNR, SSIM, FSIM, grid score) on held-out triplets.",
+        abstract: "Score DRHT and classic baselines (PSNR, SSIM, FSIM, grid score) on held-out scenes, photos or panoramas.",
         discussion: """
         Examples: drht evaluate --count 64
                   drht evaluate --data photos:data/photos/eval --ev -2,-1,1,1.5
