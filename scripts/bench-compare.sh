@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Development tool: drht against PyTorch / onnxruntime on this machine, in one sitting, with
 # the CPU model and OpenBLAS's core printed beside the figures (issue 14's comparison).
-#   training step: `drht bench --train` (batch 8 at 64², batch 4 at 128²) vs scripts/bench-train-torch.py
-#   inference:     `drht bench --pipeline --size 512`               vs scripts/bench-pipeline-ort.py
+#   training step: `drht bench train` (batch 8 at 64², batch 4 at 128²) vs scripts/bench-train-torch.py
+#   inference:     `drht bench pipeline --size 512`                 vs scripts/bench-pipeline-ort.py
 # Needs a Python with torch, onnx and onnxruntime: `make bench-compare` makes .venv-bench
 # (scripts/install-bench-deps.sh, PyTorch 2.x CPU) and uses it; PYTHON=/path/to/python overrides.
 # Nothing else should run meanwhile: the figures are only comparable from a quiet machine.
@@ -23,11 +23,11 @@ trap 'rm -f "$log"' EXIT
 echo "== $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $threads threads, $rounds rounds"
 for r in $(seq "$rounds"); do
   echo "== round $r: training step"
-  "$bin" bench --train --batch 8 --size 64 --threads "$threads" | tee -a "$log"
-  "$bin" bench --train --batch 4 --size 128 --threads "$threads" | tee -a "$log"
+  "$bin" bench train --batch 8 --size 64 --threads "$threads" | tee -a "$log"
+  "$bin" bench train --batch 4 --size 128 --threads "$threads" | tee -a "$log"
   "$py" scripts/bench-train-torch.py --threads "$threads" | tee -a "$log"
   echo "== round $r: two-stage inference at 512²"
-  "$bin" bench --pipeline --size 512 --threads "$threads" | tee -a "$log"
+  "$bin" bench pipeline --size 512 --threads "$threads" | tee -a "$log"
   "$py" -W ignore scripts/bench-pipeline-ort.py --size 512 --threads "$threads" 2>/dev/null | tee -a "$log"
 done
 "$py" - "$log" <<'PY'

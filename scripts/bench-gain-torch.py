@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reference timing for `drht bench --pipeline --mode gain`: the same gain-mode correction of a
+"""Reference timing for `drht bench pipeline --mode gain`: the same gain-mode correction of a
 W x H photo written with PyTorch (CPU), to compare on the same machine in the same sitting.
 
 The network is docs/MODEL.md with random weights (time does not depend on them), run on

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reference timing for `drht bench --pipeline --size N`: the same two-stage DRHT inference
+"""Reference timing for `drht bench pipeline --size N`: the same two-stage DRHT inference
 (pytorch/model.py, docs/MODEL.md, BatchNorm in inference mode) exported to ONNX and run by
 onnxruntime on the CPU, to compare on the same machine in the same sitting. The shipped
 weights (the time does not depend on them; they make the agreement check below meaningful).

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reference timing for `drht bench --train`: the same training step (forward, the docs/MODEL.md
+"""Reference timing for `drht bench train`: the same training step (forward, the docs/MODEL.md
 joint loss, backward, Adam) in PyTorch on the CPU, to compare on the same machine in the same
 sitting. Uses pytorch/model.py (docs/MODEL.md with the same state_dict names). Random inputs: the
 time does not depend on the data. Prints the median step time of each configuration.

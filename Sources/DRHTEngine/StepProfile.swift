@@ -1,6 +1,6 @@
 // Where a training step's time goes: named sections timed around the calls that make up a
 // step (each block's convolution and its BN/ELU/skip work, forward and backward; the loss and
-// transform; Adam). Off unless `drht bench --train` turns it on; when off, a section costs one
+// transform; Adam). Off unless `drht bench train` turns it on; when off, a section costs one
 // branch. Sections are timed on the calling thread, around whole parallel regions, so they
 // add up to the step's wall time (what is left is reported as "other").
 import Dispatch

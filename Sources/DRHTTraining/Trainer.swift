@@ -23,7 +23,7 @@ public struct TrainingConfig {
     /// loss in a few minutes on two cores (docs/TRAINING.md).
     public var steps = 200
     /// Triplets per batch. 8 at 64x64: the best steps-per-second of the sizes measured for
-    /// `drht bench --train`; the paper does not state its batch size.
+    /// `drht bench train`; the paper does not state its batch size.
     public var batch = 8
     /// Sample size S (a multiple of 32: the latent is S/32). 64: fast steps; the shipped weights
     /// fine-tune at 128, gain mode's working size.

@@ -8,99 +8,156 @@ import DRHTModel
 import DRHTTraining
 import Foundation
 
+/// `drht bench`: four benchmarks, each a subcommand with only its own options. The layer table is
+/// the default (`drht bench --size 256` is `drht bench layers --size 256`).
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Time every DRHT layer against the measured sgemm rate, training steps, whole corrections or the look-inside commands.",
         discussion: """
-        Examples: drht bench --size 256 --threads 2 --json
-                  drht bench --pipeline --size 1024
-                  drht bench --pipeline --mode gain            (a 4000 x 3000 photo, as a phone takes)
-                  drht bench --inside                          (saliency, rf and sweep at 256 x 256)
-        """
+        Examples: drht bench --size 256 --json        (the layer table)
+                  drht bench train --batch 4 --size 128
+                  drht bench pipeline --size 1024
+                  drht bench pipeline --mode gain     (a 4000 x 3000 photo)
+                  drht bench inside --size 512        (saliency, rf, sweep)
+        """,
+        subcommands: [BenchLayersCommand.self, BenchTrainCommand.self, BenchPipelineCommand.self, BenchInsideCommand.self],
+        defaultSubcommand: BenchLayersCommand.self
     )
+}
 
-    @Option(help: "Input size N, a multiple of 32 (default 256 for layers, 512 with --pipeline); with --pipeline also WxH, e.g. 4000x3000 (the default with --mode gain).")
-    var size: String?
-
-    @Option(help: "With --pipeline: direct (the network at full resolution, the default) or gain (gain-map correction, as `drht correct` does).")
-    var mode = "direct"
-
-    @Option(name: .customLong("work-size"), help: "With --mode gain: the working copy's long side (default \(CorrectionMode.defaultWorkSize)).")
-    var workSize: Int?
-
-    @Flag(help: "Time the whole two-stage inference (both networks and the transform) instead of single layers.")
-    var pipeline = false
-
-    @Flag(help: "Time full training steps (forward, backward, Adam) instead of single layers.")
-    var train = false
-
-    @Flag(help: "Time the look-inside commands (saliency, rf, sweep) on an N x N scene (default 256).")
-    var inside = false
-
-    @Option(name: .customLong("batch"), help: "Images per batch: the layer table's inputs (default 1) or --train's (default 8).")
-    var batchSize: Int?
-
-    /// --batch, or its default for the benchmark chosen.
-    var batch: Int { batchSize ?? (train ? 8 : 1) }
-
+/// Options every benchmark takes.
+struct BenchOptions: ParsableArguments {
     @Option(help: "Worker threads for the engine's loops; OpenBLAS runs single-threaded inside each (default: all cores).")
     var threads: Int?
 
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
 
-    /// (height, width) of the input.
-    var dims: (h: Int, w: Int) {
-        guard let size else { return train ? (64, 64) : pipeline ? (mode == "gain" ? (3000, 4000) : (512, 512)) : (256, 256) }
-        let parts = size.lowercased().split(separator: "x").compactMap { Int($0) }
-        return parts.count == 2 ? (parts[1], parts[0]) : (parts.first ?? 0, parts.first ?? 0)
+    func validate() throws {
+        if let threads, threads < 1 || threads > 64 { throw ValidationError("--threads must be 1...64") }
     }
-    var n: Int { dims.h }
+}
+
+/// `--size N` of the layer, training and look-inside benchmarks: a multiple of 32.
+func benchSize(_ n: Int) throws -> Int {
+    guard n >= 32, n % 32 == 0, n <= 4096 else { throw ValidationError("--size must be a multiple of 32 between 32 and 4096 (got \(n))") }
+    return n
+}
+
+struct BenchLayersCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "layers", abstract: "Every layer of docs/MODEL.md's table at N x N, forward and forward+backward, against cblas_sgemm's rate.")
+    @Option(help: "Input size N, a multiple of 32.") var size = 256
+    @Option(help: "Images per batch.") var batch = 1
+    @OptionGroup var options: BenchOptions
 
     func validate() throws {
-        if [pipeline, train, inside].filter({ $0 }).count > 1 { throw ValidationError("choose one of --pipeline, --train and --inside") }
-        if let threads, threads < 1 || threads > 64 { throw ValidationError("--threads must be 1...64") }
-        if batchSize != nil && (pipeline || inside) { throw ValidationError("--batch goes with --train or the layer table") }
-        if !(1...64).contains(batch) { throw ValidationError("--batch must be 1...64 (got \(batch))") }
-        if pipeline {
-            let parts = size.map { $0.lowercased().split(separator: "x", omittingEmptySubsequences: false).map { Int($0) } } ?? []
-            guard size == nil || ((parts.count == 1 || parts.count == 2) && parts.allSatisfy { $0 != nil }),
-                  (32...20_000).contains(dims.h), (32...20_000).contains(dims.w), dims.h * dims.w <= 100_000_000 else {
-                throw ValidationError("--size takes N or WxH, 32 to 20000 pixels a side, at most 100 megapixels (got \(size ?? ""))")
-            }
-            do { _ = try CorrectionMode.parse(mode, workSize: workSize) } catch let e as CorrectionError { throw ValidationError(e.description) }
-        } else {
-            guard mode == "direct", workSize == nil else { throw ValidationError("--mode and --work-size go with --pipeline") }
-            var v = dims.h
-            if let size {
-                guard let parsed = Int(size) else { throw ValidationError("--size takes one number N for layer and training benchmarks") }
-                guard parsed >= 32, parsed % 32 == 0, parsed <= 4096 else {
-                    throw ValidationError("--size must be a multiple of 32 between 32 and 4096 (got \(parsed))")
-                }
-                v = parsed
-            }
-            // A training step keeps every activation of both networks for the backward: about 15 KB
-            // per pixel (490 MB at batch 8, 64^2), so batch x size^2 is held to 8 x 256^2 (~8 GB).
-            // The layer table keeps one layer's input, output and gradients: batch x size^2 is held
-            // to what one 4096^2 image needs.
-            if train && batch * v * v > 8 * 256 * 256 {
-                throw ValidationError("--train at batch \(batch) and \(v)x\(v) would need about \(batch * v * v * 15 / 1_000_000) GB; "
-                                      + "keep batch x size^2 within 8 x 256^2")
-            }
-            if !train && !inside && batch * v * v > 4096 * 4096 {
-                throw ValidationError("the layer table at batch \(batch) and \(v)x\(v) is more than one 4096x4096 image; "
-                                      + "keep batch x size^2 within 4096^2")
-            }
+        _ = try benchSize(size)
+        guard (1...64).contains(batch) else { throw ValidationError("--batch must be 1...64 (got \(batch))") }
+        // The layer table keeps one layer's input, output and gradients: batch x size^2 is held
+        // to what one 4096^2 image needs.
+        if batch * size * size > 4096 * 4096 {
+            throw ValidationError("the layer table at batch \(batch) and \(size)x\(size) is more than one 4096x4096 image; keep batch x size^2 within 4096^2")
         }
     }
+
+    func run() throws { try Bench(kind: .layers, n: size, batch: batch, options: options).run() }
+}
+
+struct BenchTrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train", abstract: "Full training steps (forward, backward, Adam) with a profile of where the step's time goes.")
+    @Option(help: "Sample size N, a multiple of 32.") var size = 64
+    @Option(help: "Triplets per batch.") var batch = 8
+    @OptionGroup var options: BenchOptions
+
+    func validate() throws {
+        _ = try benchSize(size)
+        guard (1...64).contains(batch) else { throw ValidationError("--batch must be 1...64 (got \(batch))") }
+        // A training step keeps every activation of both networks for the backward: about 15 KB
+        // per pixel (490 MB at batch 8, 64^2), so batch x size^2 is held to 8 x 256^2 (~8 GB).
+        if batch * size * size > 8 * 256 * 256 {
+            throw ValidationError("bench train at batch \(batch) and \(size)x\(size) would need about \(batch * size * size * 15 / 1_000_000) GB; "
+                                  + "keep batch x size^2 within 8 x 256^2")
+        }
+    }
+
+    func run() throws { try Bench(kind: .train, n: size, batch: batch, options: options).run() }
+}
+
+struct BenchPipelineCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pipeline", abstract: "The whole two-stage inference (direct), or `drht correct` of a photo (gain), with peak memory.")
+    enum Mode: String, ExpressibleByArgument, CaseIterable { case direct, gain }
+    @Option(help: "Input size: N or WxH, e.g. 4000x3000 (default 512 direct, 4000x3000 gain).") var size: String?
+    @Option(help: "direct: the network at full resolution; gain: gain-map correction, as `drht correct` does.") var mode: Mode = .direct
+    @Option(name: .customLong("work-size"), help: "With --mode gain: the working copy's long side (default \(CorrectionMode.defaultWorkSize)).")
+    var workSize: Int?
+    @OptionGroup var options: BenchOptions
+
+    /// (height, width).
+    func dims() throws -> (h: Int, w: Int) {
+        guard let size else { return mode == .gain ? (3000, 4000) : (512, 512) }
+        let parts = size.lowercased().split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
+        guard (parts.count == 1 || parts.count == 2), parts.allSatisfy({ $0 != nil }) else { throw sizeError }
+        let d = parts.count == 2 ? (parts[1]!, parts[0]!) : (parts[0]!, parts[0]!)
+        guard (32...20_000).contains(d.0), (32...20_000).contains(d.1), d.0 * d.1 <= 100_000_000 else { throw sizeError }
+        return d
+    }
+    var sizeError: ValidationError {
+        ValidationError("--size takes N or WxH, 32 to 20000 pixels a side, at most 100 megapixels (got \(size ?? ""))")
+    }
+
+    func validate() throws {
+        _ = try dims()
+        do { _ = try CorrectionMode.parse(mode.rawValue, workSize: workSize) } catch let e as CorrectionError { throw ValidationError(e.description) }
+    }
+
+    func run() throws {
+        let d = try dims()
+        try Bench(kind: .pipeline(try CorrectionMode.parse(mode.rawValue, workSize: workSize)), n: d.h, width: d.w, options: options).run()
+    }
+}
+
+struct BenchInsideCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inside", abstract: "The look-inside commands (saliency, rf, sweep) as the REPL runs them, on an N x N scene.")
+    @Option(help: "Scene size N, a multiple of 32.") var size = 256
+    @OptionGroup var options: BenchOptions
+
+    func validate() throws { _ = try benchSize(size) }
+
+    func run() throws { try Bench(kind: .inside, n: size, options: options).run() }
+}
+
+/// One benchmark run, its settings validated by its subcommand.
+struct Bench {
+    enum Kind { case layers, train, pipeline(CorrectionMode), inside }
+    let kind: Kind
+    /// Height (and, but for the pipeline, width) of the input.
+    let n: Int
+    let width: Int
+    let batch: Int
+    let json: Bool
+    let threads: Int?
+
+    init(kind: Kind, n: Int, width: Int? = nil, batch: Int = 1, options: BenchOptions) {
+        self.kind = kind; self.n = n; self.width = width ?? n; self.batch = batch
+        json = options.json; threads = options.threads
+    }
+
+    var dims: (h: Int, w: Int) { (n, width) }
 
     func run() throws {
         if let threads { EngineThreads.set(threads) }
         let progress = Progress(enabled: !json && isatty(2) != 0)
-        if pipeline { return try runPipeline(progress) }
-        if train { return try runTraining(progress) }
-        if inside { return try runInside(progress) }
+        switch kind {
+        case .pipeline(let mode): return try runPipeline(progress, mode)
+        case .train: return try runTraining(progress)
+        case .inside: return try runInside(progress)
+        case .layers: break
+        }
         // The reference is sampled before, halfway and after the layers, and the median of all
         // samples is used, so a busy spell on a shared machine skews both sides alike.
         let reference = SgemmReference(n: 2048)
@@ -122,11 +179,10 @@ struct BenchCommand: ParsableCommand {
     }
 }
 
-extension BenchCommand {
+extension Bench {
     /// The whole two-stage inference at n x n on random weights and a random image: a warm-up,
     /// then the median of three runs, with the process's peak memory.
-    func runPipeline(_ progress: Progress) throws {
-        let correctionMode = try CorrectionMode.parse(mode, workSize: workSize)
+    func runPipeline(_ progress: Progress, _ correctionMode: CorrectionMode) throws {
         if correctionMode != .direct { return try runGain(progress, correctionMode) }
         let model = DRHT.initialized(seed: 1)
         var rng = SeededRandom(seed: 3)
@@ -156,7 +212,7 @@ extension BenchCommand {
                          + "\"gflop\": %.3f, \"hdr_ms\": %.3f, \"transform_ms\": %.3f, \"ldr_ms\": %.3f, \"slowest_step_ms\": %.3f, \"peak_rss_mb\": %.1f}",
                          dims.h, dims.w, EngineThreads.count, ms, flops / ms / 1e6, flops / 1e9, h, t, l, slowest[mid].1, rss))
         } else {
-            print("drht bench --pipeline --mode direct: \(dims.w)x\(dims.h), batch 1, \(EngineThreads.count) thread\(EngineThreads.count == 1 ? "" : "s"), median of 3 runs")
+            print("drht bench pipeline --mode direct: \(dims.w)x\(dims.h), batch 1, \(EngineThreads.count) thread\(EngineThreads.count == 1 ? "" : "s"), median of 3 runs")
             print(String(format: "two-stage inference: %.1f ms for %.1f GFLOP = %.1f GFLOP/s", ms, flops / 1e9, flops / ms / 1e6))
             print(String(format: "  HDR estimation %.1f ms, transform %.1f ms, LDR correction %.1f ms", h, t, l))
             print(String(format: "  slowest single step (what one REPL `step` waits for): %@ %.1f ms", slowest[mid].0, slowest[mid].1))
@@ -218,7 +274,7 @@ extension BenchCommand {
                          + "\"peak_rss_mb\": %.1f, \"peak_rss_before_decode_mb\": %.1f}",
                          w, h, working.0, working.1, EngineThreads.count, times[mid], network[mid], gain[mid], decodeMS, encodeMS, rss, rssBefore))
         } else {
-            print("drht bench --pipeline --mode gain: a \(w)x\(h) photo, working copy \(working.0)x\(working.1), \(EngineThreads.count) thread\(EngineThreads.count == 1 ? "" : "s"), median of 3 runs")
+            print("drht bench pipeline --mode gain: a \(w)x\(h) photo, working copy \(working.0)x\(working.1), \(EngineThreads.count) thread\(EngineThreads.count == 1 ? "" : "s"), median of 3 runs")
             print(String(format: "correction: %.1f ms (working copy + both networks %.1f ms, gain map to every pixel %.1f ms)", times[mid], network[mid], gain[mid]))
             print(String(format: "decoding the JPEG %.1f ms, encoding the PNG %.1f ms: %.2f s for the whole `drht correct`", decodeMS, encodeMS,
                          (decodeMS + times[mid] + encodeMS) / 1000))
@@ -227,7 +283,7 @@ extension BenchCommand {
     }
 }
 
-extension BenchCommand {
+extension Bench {
     /// Full training steps (batch of procedural triplets, joint loss, backward, Adam) at
     /// batch x n x n: a warm-up step, then the median of five.
     func runTraining(_ progress: Progress) throws {
@@ -273,7 +329,7 @@ extension BenchCommand {
                          batch, n, EngineThreads.count, ms, Timing.peakRSSMB(), flops / 1e9, gflops, reference.gflops, share,
                          machine.cpu, machine.vectors, machine.builtFor, machine.blasCore, profile.json))
         } else {
-            print("drht bench --train: batch \(batch), \(n)x\(n), \(EngineThreads.count) thread\(EngineThreads.count == 1 ? "" : "s"), median of 5 steps")
+            print("drht bench train: batch \(batch), \(n)x\(n), \(EngineThreads.count) thread\(EngineThreads.count == 1 ? "" : "s"), median of 5 steps")
             print("machine: \(machine.summary)")
             print(String(format: "training step (forward, backward, Adam): %.1f ms", ms))
             print(String(format: "convolutions: %.1f GFLOP per step = %.1f GFLOP/s, %.0f%% of cblas_sgemm 2048^3 (%.1f GFLOP/s)",
@@ -342,7 +398,7 @@ struct TrainingProfile {
     }
 }
 
-extension BenchCommand {
+extension Bench {
     /// The convolution FLOPs of one training step: each block's forward, its weight gradient and
     /// its input gradient (the same multiply-adds each), in both networks, except the input
     /// gradient of hdr.enc1, which the step does not compute. BN, ELU and Adam are not counted.

@@ -1,4 +1,4 @@
-// `drht bench --inside`: the look-inside commands (saliency, rf, sweep) timed as a user runs
+// `drht bench inside`: the look-inside commands (saliency, rf, sweep) timed as a user runs
 // them, through a REPL session with its output discarded, on an N x N procedural scene
 // (default 256), with the shipped weights when present. Targets (issue 32, at 512^2 on 2
 // threads): saliency, rf and a 7-exposure sweep in gain mode (the default) under 2 s; a sweep in
@@ -7,7 +7,7 @@ import DRHTEngine
 import DRHTREPL
 import Foundation
 
-extension BenchCommand {
+extension Bench {
     func runInside(_ progress: Progress) throws {
         let session = Session(console: Console { _ in })
         let size = n
@@ -45,7 +45,7 @@ extension BenchCommand {
             print("{\"size\": \(size), \"threads\": \(EngineThreads.count), \"model\": \"\(session.modelSource)\", \"commands\": [" + items.joined(separator: ", ") + "]}")
             return
         }
-        print("drht bench --inside: \(size)x\(size) scene, \(EngineThreads.count) thread\(EngineThreads.count == 1 ? "" : "s"), median of 3, model \(session.modelSource)")
+        print("drht bench inside: \(size)x\(size) scene, \(EngineThreads.count) thread\(EngineThreads.count == 1 ? "" : "s"), median of 3, model \(session.modelSource)")
         let w = rows.map(\.0.count).max()!
         for (line, ms, target) in rows {
             let verdict = target.isNaN ? "" : (ms <= target ? "  (target < \(Int(target / 1000)) s: met)" : "  (target < \(Int(target / 1000)) s: NOT met)")

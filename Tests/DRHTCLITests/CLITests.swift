@@ -124,7 +124,7 @@ final class CLITests: CLITestCase {
     }
 
     func testBenchInsideTimesEachLookInsideCommand() throws {
-        let r = try drht("bench", "--inside", "--size", "64", "--threads", "1", "--json")
+        let r = try drht("bench", "inside", "--size", "64", "--threads", "1", "--json")
         XCTAssertEqual(r.status, 0, r.err)
         let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
         XCTAssertEqual(json["size"] as? Int, 64)
@@ -133,13 +133,15 @@ final class CLITests: CLITestCase {
                        ["saliency", "saliency", "saliency", "saliency", "saliency", "rf", "rf", "sweep", "sweep"])
         for c in commands { XCTAssertGreaterThan(try XCTUnwrap(c["ms"] as? Double), 0) }
         XCTAssertTrue((commands.last?["command"] as? String)?.hasSuffix("(direct)") == true)
-        XCTAssertNotEqual(try drht("bench", "--inside", "--train").status, 0)
+        let old = try drht("bench", "--inside")
+        XCTAssertNotEqual(old.status, 0, "the benchmarks are subcommands now")
+        XCTAssertTrue(old.err.contains("--inside"), old.err)
     }
 
-    /// `bench --train` profiles its steps: one row per block of the table, sections that add up
+    /// `bench train` profiles its steps: one row per block of the table, sections that add up
     /// to no more than the step, and the machine and build it measured.
     func testBenchTrainProfilesTheStep() throws {
-        let r = try drht("bench", "--train", "--batch", "2", "--size", "32", "--threads", "1", "--json")
+        let r = try drht("bench", "train", "--batch", "2", "--size", "32", "--threads", "1", "--json")
         XCTAssertEqual(r.status, 0, r.err)
         let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
         XCTAssertFalse((json["built_for"] as? String ?? "").isEmpty)
@@ -178,10 +180,14 @@ final class CLITests: CLITestCase {
         let r = try drht("bench", "--size", "33")
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.err.contains("multiple of 32"), r.err)
-        for (args, message) in [(["--train", "--batch", "0"], "--batch must be 1...64"),
-                                (["--pipeline", "--batch", "4"], "--batch goes with --train or the layer table"),
+        for (args, message) in [(["train", "--batch", "0"], "--batch must be 1...64"),
+                                (["pipeline", "--batch", "4"], "Unknown option '--batch'"),
                                 (["--batch", "64", "--size", "1024"], "the layer table at batch 64"),
-                                (["--train", "--size", "1024"], "would need about"), (["--threads", "0"], "--threads must be")] {
+                                (["layers", "--batch", "64", "--size", "1024"], "the layer table at batch 64"),
+                                (["train", "--size", "1024"], "would need about"), (["--threads", "0"], "--threads must be"),
+                                (["inside", "--threads", "0"], "--threads must be"), (["inside", "--size", "100"], "multiple of 32"),
+                                (["pipeline", "--mode", "bilateral"], "'bilateral'"), (["pipeline", "--size", "10x10"], "at most 100 megapixels"),
+                                (["pipeline", "--mode", "direct", "--work-size", "128"], "--work-size applies to --mode gain")] {
             let b = try drht(arguments: ["bench"] + args)
             XCTAssertNotEqual(b.status, 0, "\(args)")
             XCTAssertTrue(b.err.contains(message), "\(args): \(b.err)")

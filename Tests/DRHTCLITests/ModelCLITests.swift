@@ -124,7 +124,7 @@ final class ModelCLITests: CLITestCase {
     }
 
     func testBenchTimesGainModeOnABigPhoto() throws {
-        let r = try drht("bench", "--pipeline", "--mode", "gain", "--size", "1200x900", "--json")
+        let r = try drht("bench", "pipeline", "--mode", "gain", "--size", "1200x900", "--json")
         XCTAssertEqual(r.status, 0, r.err)
         let o = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as! [String: Any]
         XCTAssertEqual(o["width"] as? Int, 1200)
