@@ -175,7 +175,7 @@ struct Bench {
         let sgemm = reference.gflops
         let report = BenchReport(size: n, batch: batch, threads: EngineThreads.count, sgemmGFLOPS: sgemm, layers: results,
                                  peakRSSMB: Timing.peakRSSMB())
-        print(json ? report.json : report.table)
+        if json { try printJSON(report.json) } else { print(report.table) }
     }
 }
 
@@ -208,9 +208,13 @@ extension Bench {
         let ms = times[mid], (h, t, l) = stages[mid]
         let rss = Timing.peakRSSMB()
         if json {
-            print(String(format: "{\"size\": %d, \"width\": %d, \"threads\": %d, \"pipeline_ms\": %.3f, \"pipeline_gflops\": %.3f, "
-                         + "\"gflop\": %.3f, \"hdr_ms\": %.3f, \"transform_ms\": %.3f, \"ldr_ms\": %.3f, \"slowest_step_ms\": %.3f, \"peak_rss_mb\": %.1f}",
-                         dims.h, dims.w, EngineThreads.count, ms, flops / ms / 1e6, flops / 1e9, h, t, l, slowest[mid].1, rss))
+            struct Report: Encodable {
+                let size, width, threads: Int
+                let pipelineMs, pipelineGflops, gflop, hdrMs, transformMs, ldrMs, slowestStepMs, peakRssMb: JSONNumber
+            }
+            try printJSON(Report(size: dims.h, width: dims.w, threads: EngineThreads.count, pipelineMs: .init(ms),
+                                 pipelineGflops: .init(flops / ms / 1e6), gflop: .init(flops / 1e9), hdrMs: .init(h), transformMs: .init(t),
+                                 ldrMs: .init(l), slowestStepMs: .init(slowest[mid].1), peakRssMb: .init(rss)))
         } else {
             print("drht bench pipeline --mode direct: \(dims.w)x\(dims.h), batch 1, \(EngineThreads.count) thread\(EngineThreads.count == 1 ? "" : "s"), median of 3 runs")
             print(String(format: "two-stage inference: %.1f ms for %.1f GFLOP = %.1f GFLOP/s", ms, flops / 1e9, flops / ms / 1e6))
@@ -269,10 +273,15 @@ extension Bench {
         let mid = times.indices.sorted { times[$0] < times[$1] }[1]
         let rss = Timing.peakRSSMB()
         if json {
-            print(String(format: "{\"mode\": \"gain\", \"width\": %d, \"height\": %d, \"work_width\": %d, \"work_height\": %d, \"threads\": %d, "
-                         + "\"correction_ms\": %.3f, \"network_ms\": %.3f, \"gain_ms\": %.3f, \"decode_jpeg_ms\": %.3f, \"encode_png_ms\": %.3f, "
-                         + "\"peak_rss_mb\": %.1f, \"peak_rss_before_decode_mb\": %.1f}",
-                         w, h, working.0, working.1, EngineThreads.count, times[mid], network[mid], gain[mid], decodeMS, encodeMS, rss, rssBefore))
+            struct Report: Encodable {
+                var mode = "gain"
+                let width, height, workWidth, workHeight, threads: Int
+                let correctionMs, networkMs, gainMs, decodeJpegMs, encodePngMs, peakRssMb, peakRssBeforeDecodeMb: JSONNumber
+            }
+            try printJSON(Report(width: w, height: h, workWidth: working.0, workHeight: working.1, threads: EngineThreads.count,
+                                 correctionMs: .init(times[mid]), networkMs: .init(network[mid]), gainMs: .init(gain[mid]),
+                                 decodeJpegMs: .init(decodeMS), encodePngMs: .init(encodeMS), peakRssMb: .init(rss),
+                                 peakRssBeforeDecodeMb: .init(rssBefore)))
         } else {
             print("drht bench pipeline --mode gain: a \(w)x\(h) photo, working copy \(working.0)x\(working.1), \(EngineThreads.count) thread\(EngineThreads.count == 1 ? "" : "s"), median of 3 runs")
             print(String(format: "correction: %.1f ms (working copy + both networks %.1f ms, gain map to every pixel %.1f ms)", times[mid], network[mid], gain[mid]))
@@ -323,11 +332,16 @@ extension Bench {
         let gflops = flops / ms / 1e6, share = gflops / reference.gflops
         let machine = Machine.current
         if json {
-            print(String(format: "{\"batch\": %d, \"size\": %d, \"threads\": %d, \"train_step_ms\": %.3f, \"peak_rss_mb\": %.1f, "
-                         + "\"train_step_gflop\": %.3f, \"train_gflops\": %.2f, \"sgemm_gflops\": %.2f, \"fraction_of_sgemm\": %.4f, "
-                         + "\"cpu\": \"%@\", \"vectors\": \"%@\", \"built_for\": \"%@\", \"blas_core\": \"%@\", \"profile\": %@}",
-                         batch, n, EngineThreads.count, ms, Timing.peakRSSMB(), flops / 1e9, gflops, reference.gflops, share,
-                         machine.cpu, machine.vectors, machine.builtFor, machine.blasCore, profile.json))
+            struct Report: Encodable {
+                let batch, size, threads: Int
+                let trainStepMs, peakRssMb, trainStepGflop, trainGflops, sgemmGflops, fractionOfSgemm: JSONNumber
+                let cpu, vectors, builtFor, blasCore: String
+                let profile: TrainingProfile.JSON
+            }
+            try printJSON(Report(batch: batch, size: n, threads: EngineThreads.count, trainStepMs: .init(ms), peakRssMb: .init(Timing.peakRSSMB()),
+                                 trainStepGflop: .init(flops / 1e9), trainGflops: .init(gflops), sgemmGflops: .init(reference.gflops),
+                                 fractionOfSgemm: .init(share), cpu: machine.cpu, vectors: machine.vectors, builtFor: machine.builtFor,
+                                 blasCore: machine.blasCore, profile: profile.json))
         } else {
             print("drht bench train: batch \(batch), \(n)x\(n), \(EngineThreads.count) thread\(EngineThreads.count == 1 ? "" : "s"), median of 5 steps")
             print("machine: \(machine.summary)")
@@ -388,13 +402,16 @@ struct TrainingProfile {
         return s
     }
 
-    var json: String {
-        let blocks = rows.map {
-            String(format: "{\"block\": \"%@\", \"conv_forward_ms\": %.3f, \"conv_backward_ms\": %.3f, \"other_forward_ms\": %.3f, \"other_backward_ms\": %.3f}",
-                   $0.block, $0.convForward, $0.convBackward, $0.otherForward, $0.otherBackward)
-        }
-        return String(format: "{\"step_ms\": %.3f, \"transform_and_loss_ms\": %.3f, \"adam_ms\": %.3f, \"other_ms\": %.3f, \"blocks\": [%@]}",
-                      stepMS, transformAndLoss, adam, unaccountedMS, blocks.joined(separator: ", "))
+    struct JSON: Encodable {
+        struct Block: Encodable { let block: String; let convForwardMs, convBackwardMs, otherForwardMs, otherBackwardMs: JSONNumber }
+        let stepMs, transformAndLossMs, adamMs, otherMs: JSONNumber
+        let blocks: [Block]
+    }
+
+    var json: JSON {
+        JSON(stepMs: .init(stepMS), transformAndLossMs: .init(transformAndLoss), adamMs: .init(adam), otherMs: .init(unaccountedMS),
+             blocks: rows.map { JSON.Block(block: $0.block, convForwardMs: .init($0.convForward), convBackwardMs: .init($0.convBackward),
+                                           otherForwardMs: .init($0.otherForward), otherBackwardMs: .init($0.otherBackward)) })
     }
 }
 
@@ -605,24 +622,52 @@ struct BenchReport {
         return s
     }
 
-    var json: String {
-        func num(_ v: Double) -> String { v.isFinite ? String(format: "%.4f", v) : "null" }
-        let layerJSON = layers.map { l in
-            "{\"name\": \"\(l.spec.name)\", \"kind\": \"\(l.spec.kind.rawValue)\", \"gflop\": \(num(l.flops / 1e9)), "
-                + "\"forward_ms\": \(num(l.forwardMS)), \"backward_ms\": \(num(l.backwardMS)), "
-                + "\"block_forward_ms\": \(num(l.blockMS)), \"forward_gflops\": \(num(l.forwardGFLOPS)), "
-                + "\"algorithm\": \"\(l.gemmForwardMS == nil ? "gemm" : "fft")\""
-                + (l.gemmForwardMS.map { ", \"gemm_forward_ms\": \(num($0))" } ?? "")
-                + (l.gemmBackwardMS.map { ", \"gemm_backward_ms\": \(num($0))" } ?? "")
-                + (l.inputGradientPath.map { ", \"dx_algorithm\": \"\($0)\"" } ?? "")
-                + (l.otherPathBackwardMS.map { ", \"other_dx_backward_ms\": \(num($0))" } ?? "") + "}"
+    struct JSON: Encodable {
+        struct Layer: Encodable {
+            let name, kind, algorithm: String
+            let gflop, forwardMs, backwardMs, blockForwardMs, forwardGflops: JSONNumber
+            /// Only for the layers they apply to (absent otherwise).
+            let gemmForwardMs, gemmBackwardMs, otherDxBackwardMs: JSONNumber?
+            let dxAlgorithm: String?
         }
-        let machine = Machine.current
-        return "{\"size\": \(size), \"batch\": \(batch), \"threads\": \(threads), \"sgemm_gflops\": \(num(sgemmGFLOPS)), "
-            + "\"cpu\": \"\(machine.cpu)\", \"vectors\": \"\(machine.vectors)\", \"built_for\": \"\(machine.builtFor)\", \"blas_core\": \"\(machine.blasCore)\", "
-            + "\"layers\": [" + layerJSON.joined(separator: ", ") + "], "
-            + "\"total_forward_ms\": \(num(totalForwardMS)), \"total_forward_gflops\": \(num(totalForwardGFLOPS)), "
-            + "\"forward_percent_of_sgemm\": \(num(percentOfSgemm)), \"total_backward_ms\": \(num(totalBackwardMS)), "
-            + "\"two_stage_block_forward_ms\": \(num(2 * totalBlockMS)), \"peak_rss_mb\": \(num(peakRSSMB))}"
+        let size, batch, threads: Int
+        let sgemmGflops: JSONNumber
+        let cpu, vectors, builtFor, blasCore: String
+        let layers: [Layer]
+        let totalForwardMs, totalForwardGflops, forwardPercentOfSgemm, totalBackwardMs, twoStageBlockForwardMs, peakRssMb: JSONNumber
     }
+
+    var json: JSON {
+        let machine = Machine.current
+        return JSON(
+            size: size, batch: batch, threads: threads, sgemmGflops: .init(sgemmGFLOPS), cpu: machine.cpu, vectors: machine.vectors,
+            builtFor: machine.builtFor, blasCore: machine.blasCore,
+            layers: layers.map { l in
+                JSON.Layer(name: l.spec.name, kind: l.spec.kind.rawValue, algorithm: l.gemmForwardMS == nil ? "gemm" : "fft",
+                           gflop: .init(l.flops / 1e9), forwardMs: .init(l.forwardMS), backwardMs: .init(l.backwardMS),
+                           blockForwardMs: .init(l.blockMS), forwardGflops: .init(l.forwardGFLOPS),
+                           gemmForwardMs: l.gemmForwardMS.map(JSONNumber.init), gemmBackwardMs: l.gemmBackwardMS.map(JSONNumber.init),
+                           otherDxBackwardMs: l.otherPathBackwardMS.map(JSONNumber.init), dxAlgorithm: l.inputGradientPath)
+            },
+            totalForwardMs: .init(totalForwardMS), totalForwardGflops: .init(totalForwardGFLOPS), forwardPercentOfSgemm: .init(percentOfSgemm),
+            totalBackwardMs: .init(totalBackwardMS), twoStageBlockForwardMs: .init(2 * totalBlockMS), peakRssMb: .init(peakRSSMB))
+    }
+}
+
+/// A number in a JSON report: null when not finite (JSON has no NaN).
+struct JSONNumber: Encodable {
+    let value: Double
+    init(_ value: Double) { self.value = value }
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        if value.isFinite { try c.encode(value) } else { try c.encodeNil() }
+    }
+}
+
+/// Prints `value` as one line of JSON, its property names in snake_case (`peakRssMb`: `peak_rss_mb`).
+func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.keyEncodingStrategy = .convertToSnakeCase
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]     // the same order every run
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }

@@ -41,8 +41,14 @@ extension Bench {
         }
         progress.done()
         if json {
-            let items = rows.map { String(format: "{\"command\": \"%@\", \"ms\": %.1f%@}", $0.0, $0.1, $0.2.isNaN ? "" : String(format: ", \"target_ms\": %.0f", $0.2)) }
-            print("{\"size\": \(size), \"threads\": \(EngineThreads.count), \"model\": \"\(session.modelSource)\", \"commands\": [" + items.joined(separator: ", ") + "]}")
+            struct Report: Encodable {
+                struct Row: Encodable { let command: String; let ms: JSONNumber; let targetMs: JSONNumber? }
+                let size, threads: Int
+                let model: String
+                let commands: [Row]
+            }
+            try printJSON(Report(size: size, threads: EngineThreads.count, model: session.modelSource,
+                                 commands: rows.map { Report.Row(command: $0.0, ms: .init($0.1), targetMs: $0.2.isNaN ? nil : .init($0.2)) }))
             return
         }
         print("drht bench inside: \(size)x\(size) scene, \(EngineThreads.count) thread\(EngineThreads.count == 1 ? "" : "s"), median of 3, model \(session.modelSource)")
