@@ -38,7 +38,7 @@ struct CorrectCommand: ParsableCommand {
     var bits = 8
 
     @Option(help: "gain (the network decides on a small copy, a gain map applies it to every pixel) or direct (the network at full resolution).")
-    var mode = "gain"
+    var mode = ModeName.gain
 
     @Option(name: .customLong("work-size"), help: "gain mode: the long side of the copy the network sees, in pixels (default \(CorrectionMode.defaultWorkSize)).")
     var workSize: Int?
@@ -50,7 +50,7 @@ struct CorrectCommand: ParsableCommand {
     var quiet = false
 
     func validate() throws {
-        do { _ = try CorrectionMode.parse(mode, workSize: workSize) } catch let e as CorrectionError { throw ValidationError(e.description) }
+        do { _ = try CorrectionMode.parse(mode.rawValue, workSize: workSize) } catch let e as CorrectionError { throw ValidationError(e.description) }
         guard bits == 8 || bits == 16 else { throw ValidationError("--bits must be 8 or 16 (got \(bits))") }
         if let margin { guard (0...256).contains(margin) else { throw ValidationError("--margin must be 0...256 pixels (got \(margin))") } }
         if let output, !["png", "jpg", "jpeg", "npy"].contains(ext(output)) {
@@ -81,7 +81,7 @@ struct CorrectCommand: ParsableCommand {
             }
         }
         let (model, weightsPath) = try WeightsLocator.load(weights)
-        let correctionMode = try CorrectionMode.parse(mode, workSize: workSize)
+        let correctionMode = try CorrectionMode.parse(mode.rawValue, workSize: workSize)
         if correctionMode == .direct {
             let need = CorrectionMode.directBytes(height: image.height, width: image.width)
             if need > 0.8 * Double(ProcessInfo.processInfo.physicalMemory) {

@@ -31,16 +31,18 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "How many images (default: 64 procedural scenes; each photo 4 times, or once per exposure with --ev).") var count: Int?
     @Option(help: "Procedural scenes and panorama views: their size (default 256). Photos: the long side they are reduced to (default 512).") var size: Int?
     @Option(help: "First evaluation seed (scenes use seeds never used for training or validation).") var seed = 0
-    @Option(parsing: .unconditional, help: "Exposures to evaluate one at a time, in EV (e.g. -2,-1,1,1.5): for photos relative to the photo itself (0 = as it is), for procedural scenes to auto-exposure; default: a random exposure per image.") var ev: String?
-    @Option(help: "Correction modes, comma-separated: direct (the network at full resolution), gain (a gain map from a working copy).") var mode = "direct,gain"
-    @Option(name: .customLong("work-size"), help: "Long side(s) of gain mode's working copy, comma-separated (default \(CorrectionMode.defaultWorkSize)).") var workSize: String?
+    @Option(parsing: .unconditional, help: "Exposures to evaluate one at a time, in EV (e.g. -2,-1,1,1.5): for photos relative to the photo itself (0 = as it is), for procedural scenes to auto-exposure; default: a random exposure per image.") var ev: CommaList<Float>?
+    @Option(help: "Correction modes, comma-separated: direct (the network at full resolution), gain (a gain map from a working copy).")
+    var mode = CommaList<ModeName>([.direct, .gain])
+    @Option(name: .customLong("work-size"), help: "Long side(s) of gain mode's working copy, comma-separated (default \(CorrectionMode.defaultWorkSize)).")
+    var workSize: CommaList<Int>?
     @Option(help: ArgumentHelp("Gain maps: dark-pixel guard (linear luminance).", visibility: .hidden)) var gainDelta: Float?
-    @Option(help: ArgumentHelp("Gain maps: bilinear or guided upsampling.", visibility: .hidden)) var upsample: String?
-    @Option(help: ArgumentHelp("Gain maps: blend the network's output where the photo is clipped (on/off).", visibility: .hidden)) var blendClipped: String?
-    @Option(help: ArgumentHelp("Gain maps: guided filter radius and epsilon (R,EPS).", visibility: .hidden)) var guided: String?
+    @Option(help: ArgumentHelp("Gain maps: bilinear or guided upsampling.", visibility: .hidden)) var upsample: GainOptions.Upsampling?
+    @Option(help: ArgumentHelp("Gain maps: blend the network's output where the photo is clipped (on/off).", visibility: .hidden)) var blendClipped: Switch?
+    @Option(help: ArgumentHelp("Gain maps: guided filter radius and epsilon (R,EPS).", visibility: .hidden)) var guided: GuidedParameters?
     @Option(help: ArgumentHelp("Gain maps: Gaussian blur sigma at the working size.", visibility: .hidden)) var gainSmoothing: Float?
     @Option(help: ArgumentHelp("Both modes: mirrored margin (pixels) around what the network sees.", visibility: .hidden)) var margin: Int?
-    @Option(help: ArgumentHelp("Both modes: average the network's outputs over the image and its mirror image (on/off).", visibility: .hidden)) var flipAverage: String?
+    @Option(help: ArgumentHelp("Both modes: average the network's outputs over the image and its mirror image (on/off).", visibility: .hidden)) var flipAverage: Switch?
     @Option(help: "Weights to evaluate (default: $DRHT_WEIGHTS, else Weights/drht.safetensors).",
             completion: .file(extensions: ["safetensors"]))
     var weights: String?
@@ -60,28 +62,18 @@ struct EvaluateCommand: ParsableCommand {
 
     func exposures() throws -> [Float]? {
         guard let ev else { return nil }
-        let values = ev.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
-        guard !values.isEmpty, values.allSatisfy({ $0 != nil && $0!.isFinite && abs($0!) <= 8 }) else {
+        guard ev.values.allSatisfy({ $0.isFinite && abs($0) <= 8 }) else {
             throw ValidationError("--ev takes exposures in EV between -8 and 8, comma-separated, e.g. -2,-1,1,1.5 (got '\(ev)')")
         }
-        return values.map { $0! }
+        return ev.values
     }
 
     func modes() throws -> [CorrectionMode] {
-        let sizes: [Int?]
-        if let workSize {
-            let parsed = workSize.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-            guard !parsed.isEmpty, parsed.allSatisfy({ $0 != nil }) else {
-                throw ValidationError("--work-size takes pixel counts, comma-separated, e.g. 128,256 (got '\(workSize)')")
-            }
-            sizes = parsed
-        } else {
-            sizes = [nil]
-        }
+        let sizes: [Int?] = workSize?.values ?? [nil]
         var out: [CorrectionMode] = []
-        for name in mode.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+        for name in mode.values {
             do {
-                if name == "direct" { out.append(.direct) } else { for s in sizes { out.append(try CorrectionMode.parse(name, workSize: s)) } }
+                if name == .direct { out.append(.direct) } else { for s in sizes { out.append(try CorrectionMode.parse(name.rawValue, workSize: s)) } }
             } catch let e as CorrectionError { throw ValidationError(e.description) }
         }
         guard !out.isEmpty else { throw ValidationError("--mode takes direct, gain or direct,gain") }
@@ -91,25 +83,12 @@ struct EvaluateCommand: ParsableCommand {
     func gainOptions() throws -> GainOptions {
         var o = GainOptions()
         if let gainDelta { guard gainDelta > 0 && gainDelta.isFinite else { throw ValidationError("--gain-delta must be > 0") }; o.delta = gainDelta }
-        if let upsample {
-            guard let u = GainOptions.Upsampling(rawValue: upsample) else { throw ValidationError("--upsample takes bilinear or guided") }
-            o.upsampling = u
-        }
-        if let blendClipped {
-            guard ["on", "off"].contains(blendClipped) else { throw ValidationError("--blend-clipped takes on or off") }
-            o.blendClipped = blendClipped == "on"
-        }
-        if let flipAverage {
-            guard ["on", "off"].contains(flipAverage) else { throw ValidationError("--flip-average takes on or off") }
-            o.flipAverage = flipAverage == "on"
-        }
+        if let upsample { o.upsampling = upsample }
+        if let blendClipped { o.blendClipped = blendClipped.isOn }
+        if let flipAverage { o.flipAverage = flipAverage.isOn }
         if let margin { guard (0...256).contains(margin) else { throw ValidationError("--margin must be 0...256 pixels") }; o.margin = margin }
         if let gainSmoothing { guard gainSmoothing >= 0 && gainSmoothing <= 16 else { throw ValidationError("--gain-smoothing must be 0...16") }; o.smoothing = gainSmoothing }
-        if let guided {
-            let p = guided.split(separator: ",")
-            guard p.count == 2, let r = Int(p[0]), let e = Float(p[1]), r >= 0, e > 0 else { throw ValidationError("--guided takes R,EPS") }
-            o.guidedRadius = r; o.guidedEpsilon = e
-        }
+        if let guided { o.guidedRadius = guided.radius; o.guidedEpsilon = guided.epsilon }
         return o
     }
 

@@ -85,7 +85,7 @@ final class TrainCLITests: CLITestCase {
         XCTAssertTrue(r.err.contains("multiple of 32"), r.err)
         let f = try drht("train", "--framing", "tiles")
         XCTAssertNotEqual(f.status, 0)
-        XCTAssertTrue(f.err.contains("--framing takes whole or crop"), f.err)
+        XCTAssertTrue(f.err.contains("'tiles' is invalid for '--framing") && f.err.contains("'whole' and 'crop'"), f.err)
         let d = try drht("train", "--data", dir + "/none", "--steps", "1")
         XCTAssertEqual(d.status, 1)
         XCTAssertTrue(d.err.contains("no such folder"), d.err)
