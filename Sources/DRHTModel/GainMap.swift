@@ -164,16 +164,9 @@ public final class GainMap {
                 parallelChunks(h, minChunk: 8) { rows in
                     for y in rows {
                         let y0 = max(0, y - r), y1 = min(h - 1, y + r)
-                        func scalar(_ xx: Int) {
-                            var s: Float = 0, n = 0
-                            for yy in y0...y1 {
-                                for k in max(0, xx - r)...min(w - 1, xx + r) { s += src[yy * w + k]; n += 1 }
-                            }
-                            dst[y * w + xx] = s / Float(n)
-                        }
                         // Lanes where every window is whole along x: xx - r >= 0 and xx + r <= w - 1.
                         var xx = 0
-                        while xx < min(r, w) { scalar(xx); xx += 1 }
+                        while xx < min(r, w) { dst[y * w + xx] = windowMean(src, h, w, r, y: y, x: xx); xx += 1 }
                         let n = Float((y1 - y0 + 1) * (2 * r + 1))
                         while xx + 16 <= w - r {
                             var s = V()
@@ -184,7 +177,7 @@ public final class GainMap {
                             UnsafeMutableRawPointer(dst + y * w + xx).storeBytes(of: s / n, as: V.self)
                             xx += 16
                         }
-                        while xx < w { scalar(xx); xx += 1 }
+                        while xx < w { dst[y * w + xx] = windowMean(src, h, w, r, y: y, x: xx); xx += 1 }
                     }
                 }
             }
@@ -195,17 +188,20 @@ public final class GainMap {
     /// The plain loops `boxMean` must equal: per pixel, the window's rows top to bottom, each
     /// left to right, one running sum.
     static func boxMeanReference(_ x: [Float], _ h: Int, _ w: Int, _ r: Int) -> [Float] {
-        var out = [Float](repeating: 0, count: h * w)
-        for y in 0..<h {
-            for xx in 0..<w {
-                var s: Float = 0, n = 0
-                for yy in max(0, y - r)...min(h - 1, y + r) {
-                    for k in max(0, xx - r)...min(w - 1, xx + r) { s += x[yy * w + k]; n += 1 }
-                }
-                out[y * w + xx] = s / Float(n)
-            }
+        x.withUnsafeBufferPointer { xs in
+            (0..<(h * w)).map { i in windowMean(xs.baseAddress!, h, w, r, y: i / w, x: i % w) }
         }
-        return out
+    }
+
+    /// The mean of the window around pixel (y, x), clipped to the image: one running sum over
+    /// the window's rows top to bottom, each left to right.
+    @inline(__always)
+    static func windowMean(_ src: UnsafePointer<Float>, _ h: Int, _ w: Int, _ r: Int, y: Int, x: Int) -> Float {
+        var s: Float = 0, n = 0
+        for yy in max(0, y - r)...min(h - 1, y + r) {
+            for k in max(0, x - r)...min(w - 1, x + r) { s += src[yy * w + k]; n += 1 }
+        }
+        return s / Float(n)
     }
 
     /// What `apply` produces.

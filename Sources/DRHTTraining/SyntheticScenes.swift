@@ -275,25 +275,24 @@ public struct Camera {
             if sigma > 0 { for i in start..<end { normals[i - start] = rng.normal() } }
             normals.withUnsafeBufferPointer { noise in
                 parallelChunks(end - start, minChunk: 4096) { r in
+                    /// Pixel j of the block takes response y, with its noise and 8 bits.
+                    func put(_ j: Int, _ y: Float) { dst[start + j] = record(y, sigma: sigma, normal: sigma > 0 ? noise[j] : 0) }
                     // Off-grid values wait here, 16 at a time, for one lane-wise bisection.
-                    var pending = SIMD16<Float>(), where_ = SIMD16<Int32>(), waiting = 0
+                    var pending = SIMD16<Float>(), positions = SIMD16<Int32>(), waiting = 0
                     func flush() {
                         let x = lineariseLanes(pending)
-                        for lane in 0..<waiting {
-                            let j = Int(where_[lane])
-                            dst[start + j] = record(response(powf(x[lane], gamma) * exposure), sigma: sigma, normal: sigma > 0 ? noise[j] : 0)
-                        }
+                        for lane in 0..<waiting { put(Int(positions[lane]), response(powf(x[lane], gamma) * exposure)) }
                         waiting = 0
                     }
                     for j in r {
                         let v = min(1, max(0, src[start + j]))
                         let level = (v * 255).rounded()
                         if abs(level - v * 255) < 1e-3 {
-                            dst[start + j] = record(responses[Int(level)], sigma: sigma, normal: sigma > 0 ? noise[j] : 0)
+                            put(j, responses[Int(level)])
                         } else if !lanes {
-                            dst[start + j] = record(response(linearise(v) * exposure), sigma: sigma, normal: sigma > 0 ? noise[j] : 0)
+                            put(j, response(linearise(v) * exposure))
                         } else {
-                            pending[waiting] = v; where_[waiting] = Int32(j); waiting += 1
+                            pending[waiting] = v; positions[waiting] = Int32(j); waiting += 1
                             if waiting == 16 { flush() }
                         }
                     }

@@ -40,9 +40,16 @@ struct BenchOptions: ParsableArguments {
 }
 
 /// `--size N` of the layer, training and look-inside benchmarks: a multiple of 32.
-func benchSize(_ n: Int) throws -> Int {
+func checkBenchSize(_ n: Int) throws {
     guard n >= 32, n % 32 == 0, n <= 4096 else { throw ValidationError("--size must be a multiple of 32 between 32 and 4096 (got \(n))") }
-    return n
+}
+
+/// `--size` and `--batch` of a benchmark that holds `batch x size^2` pixels within `maxPixels`
+/// (`tooBig` says why and what to do).
+func checkBenchSizeAndBatch(size: Int, batch: Int, maxPixels: Int, tooBig: () -> String) throws {
+    try checkBenchSize(size)
+    guard (1...64).contains(batch) else { throw ValidationError("--batch must be 1...64 (got \(batch))") }
+    if batch * size * size > maxPixels { throw ValidationError(tooBig()) }
 }
 
 struct BenchLayersCommand: ParsableCommand {
@@ -53,12 +60,10 @@ struct BenchLayersCommand: ParsableCommand {
     @OptionGroup var options: BenchOptions
 
     func validate() throws {
-        _ = try benchSize(size)
-        guard (1...64).contains(batch) else { throw ValidationError("--batch must be 1...64 (got \(batch))") }
         // The layer table keeps one layer's input, output and gradients: batch x size^2 is held
         // to what one 4096^2 image needs.
-        if batch * size * size > 4096 * 4096 {
-            throw ValidationError("the layer table at batch \(batch) and \(size)x\(size) is more than one 4096x4096 image; keep batch x size^2 within 4096^2")
+        try checkBenchSizeAndBatch(size: size, batch: batch, maxPixels: 4096 * 4096) {
+            "the layer table at batch \(batch) and \(size)x\(size) is more than one 4096x4096 image; keep batch x size^2 within 4096^2"
         }
     }
 
@@ -73,13 +78,10 @@ struct BenchTrainCommand: ParsableCommand {
     @OptionGroup var options: BenchOptions
 
     func validate() throws {
-        _ = try benchSize(size)
-        guard (1...64).contains(batch) else { throw ValidationError("--batch must be 1...64 (got \(batch))") }
         // A training step keeps every activation of both networks for the backward: about 15 KB
         // per pixel (490 MB at batch 8, 64^2), so batch x size^2 is held to 8 x 256^2 (~8 GB).
-        if batch * size * size > 8 * 256 * 256 {
-            throw ValidationError("bench train at batch \(batch) and \(size)x\(size) would need about \(batch * size * size * 15 / 1_000_000) GB; "
-                                  + "keep batch x size^2 within 8 x 256^2")
+        try checkBenchSizeAndBatch(size: size, batch: batch, maxPixels: 8 * 256 * 256) {
+            "bench train at batch \(batch) and \(size)x\(size) would need about \(batch * size * size * 15 / 1_000_000) GB; keep batch x size^2 within 8 x 256^2"
         }
     }
 
@@ -126,7 +128,7 @@ struct BenchInsideCommand: ParsableCommand {
     @Option(help: "Scene size N, a multiple of 32.") var size = 256
     @OptionGroup var options: BenchOptions
 
-    func validate() throws { _ = try benchSize(size) }
+    func validate() throws { try checkBenchSize(size) }
 
     func run() throws { try Bench(kind: .inside, n: size, options: options).run() }
 }

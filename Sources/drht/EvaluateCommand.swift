@@ -76,7 +76,6 @@ struct EvaluateCommand: ParsableCommand {
                 if name == .direct { out.append(.direct) } else { for s in sizes { out.append(try CorrectionMode.parse(name.rawValue, workSize: s)) } }
             } catch let e as CorrectionError { throw ValidationError(e.description) }
         }
-        guard !out.isEmpty else { throw ValidationError("--mode takes direct, gain or direct,gain") }
         return out
     }
 
