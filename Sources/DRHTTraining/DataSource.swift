@@ -71,6 +71,9 @@ public enum DataSource: CustomStringConvertible {
         if spec == "synth" { return .synthetic }
         let fm = FileManager.default
         func list(_ dir: String) throws -> [String] {
+            guard !dir.isEmpty else {
+                throw TrainingError("\(spec) names no folder; write it as photos:DIR, panorama:DIR or panorama-photo:DIR, e.g. photos:data/photos/train")
+            }
             var isDir: ObjCBool = false
             guard fm.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
                 throw TrainingError("\(dir): no such folder; --data takes synth, photos:DIR, panorama:DIR, panorama-photo:DIR or a triplet folder")

@@ -133,6 +133,9 @@ final class PanoramaTests: XCTestCase {
         try ImageIO.write(p, to: dir + "/band.hdr")
         let photo = try DataSource.parse("panorama-photo:" + dir), toneMapped = try DataSource.parse("panorama:" + dir)
         guard case .panoramas(_, .photo) = photo else { return XCTFail("\(photo)") }
+        for bare in ["panorama-photo:", "panorama:", "photos:"] {
+            XCTAssertThrowsError(try DataSource.parse(bare)) { XCTAssertTrue("\($0)".contains("names no folder"), "\($0)") }
+        }
         XCTAssertEqual(photo.description, "panoramas (1, photo targets)")
         for (a, b) in [(try photo.item(2, size: 32, ev: 1).triplet, try toneMapped.item(2, size: 32, ev: 1).triplet),
                        (try photo.sample(seed: 9, size: 32, framing: .whole), try toneMapped.sample(seed: 9, size: 32, framing: .whole))] {
