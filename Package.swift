@@ -2,8 +2,11 @@
 // drht — an educational REPL for the DRHT image-correction network (CVPR 2018).
 // The folder structure is a map of the architecture:
 //   C libraries (one tiny target each) -> DRHTEngine (tensors, ops) -> DRHTImageIO
-//   -> DRHTModel (the network) -> DRHTTraining, DRHTMetrics -> DRHTREPL (the notebook-style REPL)
-//   -> drht (CLI).
+//   -> DRHTModel (the network) -> DRHTTraining, DRHTMetrics -> DRHTEvaluation
+//   -> DRHTTasks (every job as a typed request: correct, evaluate, train, look inside; progress,
+//      Ctrl-C, the memory guard, where the weights are)
+//   -> two front-ends over the same jobs: DRHTCLI (the one-shot commands) and DRHTREPL (the
+//      notebook-style REPL); neither imports the other -> drht (the executable: both).
 import PackageDescription
 import Foundation
 
@@ -55,13 +58,20 @@ let package = Package(
         .target(name: "DRHTMetrics", dependencies: ["DRHTEngine", "DRHTImageIO"], path: "Sources/DRHTMetrics", swiftSettings: computeSettings),
         .target(name: "DRHTEvaluation", dependencies: ["DRHTEngine", "DRHTImageIO", "DRHTModel", "DRHTTraining", "DRHTMetrics"],
                 path: "Sources/DRHTEvaluation"),
+        .target(name: "DRHTTasks", dependencies: ["DRHTEngine", "DRHTImageIO", "DRHTModel", "DRHTTraining", "DRHTMetrics", "DRHTEvaluation"],
+                path: "Sources/DRHTTasks"),
         .target(name: "DRHTREPL", dependencies: ["DRHTEngine", "DRHTImageIO", "DRHTModel", "DRHTTraining", "DRHTMetrics",
-                                                 "DRHTEvaluation", "CReadline"],
+                                                 "DRHTEvaluation", "DRHTTasks", "CReadline"],
                 path: "Sources/DRHTREPL"),
+        .target(name: "DRHTCLI", dependencies: [
+            "DRHTEngine", "DRHTImageIO", "DRHTModel", "DRHTTraining", "DRHTMetrics", "DRHTEvaluation", "DRHTTasks", "CBLAS",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], path: "Sources/DRHTCLI", swiftSettings: targetDefine),
         // Developer tooling: mutators and a subprocess runner behind the hidden `drht fuzz`.
         .target(name: "DRHTFuzz", dependencies: ["DRHTEngine", "DRHTImageIO", "DRHTModel", "DRHTREPL"], path: "Sources/DRHTFuzz"),
+        // The executable: the CLI's commands beside the REPL's (`drht` alone, `drht lesson`) and the fuzzer.
         .executableTarget(name: "drht", dependencies: [
-            "DRHTEngine", "DRHTImageIO", "DRHTModel", "DRHTTraining", "DRHTMetrics", "DRHTEvaluation", "DRHTREPL", "DRHTFuzz", "CBLAS",
+            "DRHTEngine", "DRHTImageIO", "DRHTModel", "DRHTTasks", "DRHTCLI", "DRHTREPL", "DRHTFuzz",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/drht", swiftSettings: targetDefine),
 
@@ -77,7 +87,9 @@ let package = Package(
                     exclude: ["Fixtures"]),
         .testTarget(name: "DRHTMetricsTests", dependencies: ["DRHTTestSupport", "DRHTMetrics", "DRHTEvaluation", "DRHTEngine", "DRHTImageIO", "DRHTModel"],
                     path: "Tests/DRHTMetricsTests", exclude: ["Fixtures"]),
-        .testTarget(name: "DRHTREPLTests", dependencies: ["DRHTTestSupport", "DRHTREPL", "DRHTModel", "DRHTEngine", "DRHTImageIO", "DRHTTraining"],
+        .testTarget(name: "DRHTTasksTests", dependencies: ["DRHTTestSupport", "DRHTTasks", "DRHTModel", "DRHTEngine", "DRHTTraining"],
+                    path: "Tests/DRHTTasksTests"),
+        .testTarget(name: "DRHTREPLTests", dependencies: ["DRHTTestSupport", "DRHTREPL", "DRHTTasks", "DRHTModel", "DRHTEngine", "DRHTImageIO", "DRHTTraining"],
                     path: "Tests/DRHTREPLTests", exclude: ["Transcripts"]),
         .testTarget(name: "DRHTImageIOTests", dependencies: ["DRHTTestSupport", "DRHTImageIO", "DRHTEngine", "DRHTFuzz"],
                     path: "Tests/DRHTImageIOTests"),

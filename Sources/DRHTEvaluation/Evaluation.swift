@@ -28,25 +28,13 @@ public struct EvaluationData: CustomStringConvertible {
         EvaluationData(source: .synthetic, count: count, size: size, first: seed, ev: ev)
     }
 
-    public var description: String {
-        switch source {
-        case .synthetic:
-            return "\(count) held-out procedural scenes at \(size)x\(size) (evaluation seeds from \(first)), " + exposure
-        case .triplets(let ids): return "\(ids.count) triplets from a folder"
-        case .photos(let paths):
-            return "\(count) simulated exposures of \(paths.count) held-out photos, long side \(size) px, " + exposure
-        case .panoramas(let paths, let target):
-            return "\(count) views (\(size)x\(size)) of \(paths.count) held-out HDR panoramas"
-                + (target == .photo ? " (targets: their 0 EV photos)" : "") + ", " + exposure
-        case .mixed: return "\(count) items of \(source.description), " + exposure
-        }
-    }
+    public var description: String { source.source.describePass(count: count, size: size, first: first, exposure: exposure) }
 
     var exposure: String { ev.map { String(format: "exposed %+g EV", $0) } ?? "exposed -3...+3 EV at random" }
 
     /// The same pass with the exposure fixed at `ev` (a triplet folder's exposures are its own).
     public func exposed(_ ev: Float) -> EvaluationData {
-        if case .triplets = source { return self }
+        if source.source.fixedExposure { return self }
         return EvaluationData(source: source, count: count, size: size, first: first, ev: ev)
     }
 
@@ -59,7 +47,7 @@ public struct EvaluationData: CustomStringConvertible {
     /// The folder's triplets, each once.
     public static func folder(_ dir: String) throws -> EvaluationData {
         let source = try DataSource.parse(dir)
-        guard case .triplets = source else { throw TrainingError("\(dir): evaluation reads synth, photos:DIR or a triplet folder") }
+        guard source.source is TripletFolderSource else { throw TrainingError("\(dir): evaluation reads synth, photos:DIR or a triplet folder") }
         return EvaluationData(source: source, count: source.itemCount!, size: 0)
     }
 
@@ -69,33 +57,29 @@ public struct EvaluationData: CustomStringConvertible {
     }
 }
 
+/// One row's scores: each metric's values (`ImageMetric.all`, by name), one per image where
+/// it applies; for stage-1 rows the HDR estimate's log-domain error instead.
 public struct Scores: Sendable {
-    public var psnr: [Double] = []
-    public var ssim: [Double] = []
-    public var fsim: [Double] = []
-    /// The 32-pixel grid score and its peak (GridScore: about 1 without a grid).
-    public var grid: [Double] = []
-    public var gridPeak: [Double] = []
-    /// PSNR over the input's clipped pixels (`ClippedRegion`), for the images where they cover
-    /// at least 0.5% of the picture.
-    public var clippedPSNR: [Double] = []
+    public var values: [String: [Double]] = [:]
     /// Stage 1 only: RMS error of log(H + eps) against log(H_gt + eps).
     public var logError: [Double] = []
     public var milliseconds: [Double] = []
 
-    public static func meanStd(_ v: [Double]) -> (mean: Double, std: Double) {
-        let finite = v.map { $0.isFinite ? $0 : 100 }    // identical images: count PSNR as 100 dB
-        guard !finite.isEmpty else { return (.nan, .nan) }
-        let m = finite.reduce(0, +) / Double(finite.count)
-        return (m, (finite.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(finite.count)).squareRoot())
-    }
+    public subscript(metric: ImageMetric) -> [Double] { values[metric.name] ?? [] }
+    public var psnr: [Double] { self[.psnr] }
+    public var ssim: [Double] { self[.ssim] }
+    public var grid: [Double] { self[.grid] }
+    public var clippedPSNR: [Double] { self[.psnrClipped] }
+
+    public static func meanStd(_ v: [Double]) -> (mean: Double, std: Double) { ImageMetric.meanStd(v) }
 }
 
 /// One evaluated image: every method's output, for the HTML report.
 public struct EvaluatedImage {
     public let id: String
     public let input: Tensor, target: Tensor
-    public var outputs: [(method: String, image: Tensor, psnr: Double, ssim: Double, fsim: Double, grid: Double, clipped: Double?)] = []
+    /// Each method's output and its value of each metric (absent where a metric does not apply).
+    public var outputs: [(method: String, image: Tensor, values: [String: Double])] = []
 }
 
 public final class Evaluation {
@@ -124,10 +108,13 @@ public final class Evaluation {
     /// Keep every output for a report (costs memory: 5 images + 1 per mode per triplet).
     public var keepImages = false
 
+    /// The columns: `ImageMetric.all` unless a caller adds its own.
+    public let metrics: [ImageMetric]
+
     public init(data: EvaluationData, model: DRHT, modes: [CorrectionMode] = [.direct, .default],
-                options: GainOptions = GainOptions()) {
+                options: GainOptions = GainOptions(), metrics: [ImageMetric] = ImageMetric.all) {
         precondition(!modes.isEmpty, "evaluate at least one correction mode")
-        self.data = data; self.model = model; self.modes = modes; self.options = options
+        self.data = data; self.model = model; self.modes = modes; self.options = options; self.metrics = metrics
     }
 
     /// Row order of the table.
@@ -150,8 +137,8 @@ public final class Evaluation {
             if shouldStop() { break }
             let (id, t) = try data.triplet(i)
             var record = EvaluatedImage(id: id, input: t.input, target: t.target)
-            let target = try FSIM.Features(t.target)      // once per image, not once per method
-            let clipped = ClippedRegion.mask(t.input)
+            // Once per image, not once per method.
+            let target = try FSIM.Features(t.target), clipped = ClippedRegion.mask(t.input)
             for b in Baseline.allCases {
                 let start = DispatchTime.now().uptimeNanoseconds
                 let out = b.apply(t.input)
@@ -159,7 +146,7 @@ public final class Evaluation {
                 try score(b == .identity ? "input" : b.rawValue, out, target, clipped, ms: ms, into: &record)
             }
             // Photos only (a mix would average the oracle over fewer images than the other rows).
-            if case .photos = data.source, t.reexposedPhoto, let camera = t.camera {
+            if data.source.source.reexposesPhotos, t.reexposedPhoto, let camera = t.camera {
                 let start = DispatchTime.now().uptimeNanoseconds
                 let out = camera.undo(t.input)
                 let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
@@ -199,42 +186,35 @@ public final class Evaluation {
 
     private func score(_ method: String, _ out: Tensor, _ target: FSIM.Features, _ clipped: [Bool], ms: Double,
                        into record: inout EvaluatedImage) throws {
-        let psnr = try PSNR.compute(out, target.pixels), ssim = try SSIM.compute(out, target.pixels)
-        let clippedPSNR = try ClippedRegion.psnr(out, target.pixels, mask: clipped)
-        if let clippedPSNR { scores[method, default: Scores()].clippedPSNR.append(clippedPSNR) }
-        let fsim = try FSIM.compute(FSIM.Features(out), target).fsim
-        let grid = try GridScore.compute(out)
-        scores[method, default: Scores()].psnr.append(psnr)
-        scores[method, default: Scores()].ssim.append(ssim)
-        scores[method, default: Scores()].fsim.append(fsim)
-        scores[method, default: Scores()].grid.append(grid.score)
-        scores[method, default: Scores()].gridPeak.append(grid.peak)
+        let c = MetricCase(output: out, target: target.pixels, targetFeatures: target, clippedMask: clipped)
+        var values: [String: Double] = [:]
+        for metric in metrics {
+            guard let v = try metric.compute(c) else { continue }
+            values[metric.name] = v
+            scores[method, default: Scores()].values[metric.name, default: []].append(v)
+        }
         scores[method, default: Scores()].milliseconds.append(ms)
-        if keepImages { record.outputs.append((method, out, psnr, ssim, fsim, grid.score, clippedPSNR)) }
+        if keepImages { record.outputs.append((method, out, values)) }
     }
 
-    /// The table as text lines.
+    /// The table as text lines: a column per metric, then the time per image.
     public func table() -> [String] {
         func pad(_ s: String, _ n: Int) -> String { s.padding(toLength: max(n, s.count), withPad: " ", startingAt: 0) }
         func left(_ s: String, _ n: Int) -> String { String(repeating: " ", count: max(0, n - s.count)) + s }
+        let columns = metrics.filter(\.column)
         let name = max(20, methods.map(\.count).max()! + 1)
-        var lines = [pad("method", name) + left("PSNR dB (std)", 16) + left("SSIM (std)", 18) + left("FSIM (std)", 18)
-                     + left("grid (peak)", 14) + left("clipped dB (n)", 16) + left("ms/image", 10)]
+        var lines = [pad("method", name) + columns.map { left($0.header, $0.width) }.joined()
+                     + left("ms/image", 10)]
         lines.append(String(repeating: "-", count: lines[0].count))
+        let width = columns.map(\.width).reduce(0, +)
         for m in methods {
             guard let s = scores[m] else { continue }
             let t = left(String(format: "%.1f", Scores.meanStd(s.milliseconds).mean), 10)
             if !s.logError.isEmpty {
                 let e = Scores.meanStd(s.logError)
-                lines.append(pad(m, name) + left(String(format: "log-domain RMSE %.3f (%.3f)", e.mean, e.std), 52) + left("", 14) + left("", 16) + t)
+                lines.append(pad(m, name) + pad(left(String(format: "log-domain RMSE %.3f (%.3f)", e.mean, e.std), 52), width) + t)
             } else {
-                let p = Scores.meanStd(s.psnr), q = Scores.meanStd(s.ssim), f = Scores.meanStd(s.fsim)
-                let g = Scores.meanStd(s.grid), gp = Scores.meanStd(s.gridPeak)
-                lines.append(pad(m, name) + left(String(format: "%.2f (%.2f)", p.mean, p.std), 16)
-                             + left(String(format: "%.4f (%.3f)", q.mean, q.std), 18)
-                             + left(String(format: "%.4f (%.3f)", f.mean, f.std), 18)
-                             + left(String(format: "%.2f (%.1f)", g.mean, gp.mean), 14)
-                             + left(s.clippedPSNR.isEmpty ? "n/a" : String(format: "%.2f (%d)", Scores.meanStd(s.clippedPSNR).mean, s.clippedPSNR.count), 16) + t)
+                lines.append(pad(m, name) + columns.map { left($0.cell(s[$0], s.values), $0.width) }.joined() + t)
             }
         }
         return lines
@@ -257,15 +237,13 @@ public final class Evaluation {
         return lines
     }
 
-    /// The same as a JSON array: {"method", "stops_clipped" (null: none), "clipped_images", "stops_other"}.
-    public func jsonHDRStops() -> String {
-        let rows = ([Evaluation.inverseCurveRow] + modes.map(Evaluation.stage1Label)).filter { hdrStops[$0] != nil }
-        return "[" + rows.map { r in
-            let v = hdrStops[r]!
-            return String(format: "{\"method\": \"%@\", \"stops_clipped\": %@, \"clipped_images\": %d, \"stops_other\": %@}", r,
-                          v.clipped.isEmpty ? "null" : String(format: "%.4f", Scores.meanStd(v.clipped).mean), v.clipped.count,
-                          v.rest.isEmpty ? "null" : String(format: "%.4f", Scores.meanStd(v.rest).mean))
-        }.joined(separator: ", ") + "]"
+    /// The HDR-estimate rows for JSON: method, stops_clipped (null: none), clipped_images, stops_other.
+    public var hdrStopsJSON: [JSONObject] {
+        ([Evaluation.inverseCurveRow] + modes.map(Evaluation.stage1Label)).compactMap { r in
+            guard let v = hdrStops[r] else { return nil }
+            return JSONObject([("method", .text(r)), ("stops_clipped", .number(v.clipped.isEmpty ? nil : Scores.meanStd(v.clipped).mean)),
+                               ("clipped_images", .number(Double(v.clipped.count))), ("stops_other", .number(v.rest.isEmpty ? nil : Scores.meanStd(v.rest).mean))])
+        }
     }
 
     /// Baselines the primary DRHT row does not beat in mean PSNR and in mean SSIM (empty = ahead of all).
@@ -285,32 +263,35 @@ public final class Evaluation {
                               : "\(primary) does not beat: \(behind.joined(separator: ", ")) (in mean PSNR or SSIM)."
     }
 
-    /// {"images": N, "results": [...]}: one object per row.
-    public func json() -> String {
-        "{\"images\": \(scores[primary]?.psnr.count ?? 0), \"results\": " + jsonResults()
-            + (hdrStops.isEmpty ? "" : ", \"hdr_stops\": " + jsonHDRStops()) + "}"
-    }
-
-    /// The rows as a JSON array.
-    public func jsonResults() -> String {
-        var parts: [String] = []
-        for m in methods {
-            guard let s = scores[m] else { continue }
-            let t = Scores.meanStd(s.milliseconds).mean
+    /// The rows for JSON: the method, each metric's members (`ImageMetric.json`), ms; stage-1
+    /// rows log_rmse and log_rmse_std instead of the metrics.
+    public var resultsJSON: [JSONObject] {
+        methods.compactMap { m in
+            guard let s = scores[m] else { return nil }
+            var members: [(String, JSONValue)] = [("method", .text(m))]
             if !s.logError.isEmpty {
                 let e = Scores.meanStd(s.logError)
-                parts.append(String(format: "{\"method\": \"%@\", \"log_rmse\": %.5f, \"log_rmse_std\": %.5f, \"ms\": %.2f}", m, e.mean, e.std, t))
+                members += [("log_rmse", .number(e.mean)), ("log_rmse_std", .number(e.std))]
             } else {
-                let p = Scores.meanStd(s.psnr), q = Scores.meanStd(s.ssim), f = Scores.meanStd(s.fsim)
-                let g = Scores.meanStd(s.grid), gp = Scores.meanStd(s.gridPeak)
-                parts.append(String(format: """
-                    {\"method\": \"%@\", \"psnr\": %.4f, \"psnr_std\": %.4f, \"ssim\": %.5f, \"ssim_std\": %.5f, \
-                    \"fsim\": %.5f, \"fsim_std\": %.5f, \"grid\": %.4f, \"grid_peak\": %.3f, \"psnr_clipped\": %@, \
-                    \"clipped_images\": %d, \"ms\": %.2f}
-                    """, m, p.mean, p.std, q.mean, q.std, f.mean, f.std, g.mean, gp.mean,
-                    s.clippedPSNR.isEmpty ? "null" : String(format: "%.4f", Scores.meanStd(s.clippedPSNR).mean), s.clippedPSNR.count, t))
+                for metric in metrics { members += metric.json(s[metric]).map { ($0.0, .number($0.1)) } }
             }
+            members.append(("ms", .number(Scores.meanStd(s.milliseconds).mean)))
+            return JSONObject(members)
         }
-        return "[" + parts.joined(separator: ", ") + "]"
     }
+
+    /// The number of images scored (the primary row's).
+    public var imageCount: Int { scores[primary]?.milliseconds.count ?? 0 }
+
+    /// {"images": N, "results": [...], "hdr_stops": [...]} (the last only with real radiance),
+    /// with "ev" first when `ev` is given.
+    public func jsonObject(ev: Float? = nil) -> JSONObject {
+        var members: [(String, JSONValue)] = ev.map { [("ev", .number(Double($0)))] } ?? []
+        members += [("images", .number(Double(imageCount))), ("results", .array(resultsJSON))]
+        if !hdrStops.isEmpty { members.append(("hdr_stops", .array(hdrStopsJSON))) }
+        return JSONObject(members)
+    }
+
+    /// `jsonObject` as text.
+    public func json() -> String { jsonObject().text }
 }

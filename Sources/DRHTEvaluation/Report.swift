@@ -3,6 +3,7 @@
 // pictures embedded as JPEG data URIs, so it opens in any browser.
 import DRHTEngine
 import DRHTImageIO
+import DRHTMetrics
 import Foundation
 
 public enum EvaluationReport {
@@ -38,13 +39,14 @@ public enum EvaluationReport {
 
         """
         for image in e.images {
-            let best = image.outputs.filter { $0.method != Evaluation.oracleRow }.max { $0.psnr < $1.psnr }?.method     // the oracle is no method
+            let psnr = { (o: (method: String, image: Tensor, values: [String: Double])) in o.values[ImageMetric.psnr.name] ?? -.infinity }
+            let best = image.outputs.filter { $0.method != Evaluation.oracleRow }.max { psnr($0) < psnr($1) }?.method     // the oracle is no method
             out += "<h3>\(esc(image.id))</h3><div class=\"row\">\n"
             for o in image.outputs {
                 let cls = o.method == best ? " class=\"best\"" : ""
                 out += "<figure><img src=\"\(uri(o.image))\" alt=\"\(esc(o.method))\"><figcaption\(cls)>\(esc(o.method))<br>"
-                    + String(format: "%.2f dB, SSIM %.3f, FSIM %.3f, grid %.2f", o.psnr, o.ssim, o.fsim, o.grid)
-                    + (o.clipped.map { String(format: "<br>clipped region %.2f dB", $0) } ?? "") + "</figcaption></figure>\n"
+                    + e.metrics.filter(\.column).compactMap { m in o.values[m.name].map { esc(m.label + " " + m.format($0)) } }.joined(separator: "<br>")
+                    + "</figcaption></figure>\n"
             }
             out += "<figure><img src=\"\(uri(image.target))\" alt=\"target\"><figcaption>target</figcaption></figure>\n</div>\n"
         }

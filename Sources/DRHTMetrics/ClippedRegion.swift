@@ -49,3 +49,13 @@ public enum ClippedRegion {
         return mse == 0 ? .infinity : 10 * log10(1 / mse)
     }
 }
+
+extension ImageMetric {
+    public static let psnrClipped = ImageMetric(
+        name: "psnr_clipped", label: "clipped region", header: "clipped dB (n)", reads: .photo, better: .higher,
+        about: "PSNR over the pixels where any channel of the photo is 255, dilated by 2 px; n/a where they cover under 0.5% of it", width: 16,
+        compute: { try ClippedRegion.psnr($0.output, $0.requireTarget(), mask: $0.clippedMask()) },
+        format: { String(format: "%.2f dB", $0) },
+        cell: { v, _ in v.isEmpty ? "n/a" : String(format: "%.2f (%d)", ImageMetric.meanStd(v).mean, v.count) },
+        json: { v in [("psnr_clipped", v.isEmpty ? nil : ImageMetric.meanStd(v).mean), ("clipped_images", Double(v.count))] })
+}

@@ -221,3 +221,12 @@ public enum FSIM {
         return (0..<n).map { anAll[$0] > 0 ? energyAll[$0] / anAll[$0] : 0 }
     }
 }
+
+extension ImageMetric {
+    public static let fsim = ImageMetric(
+        name: "fsim", label: "FSIM", header: "FSIM (std)", reads: .target, better: .higher,
+        about: "FSIM as in Zhang et al.'s FeatureSIM.m: phase congruency and gradient similarity of luma (1 = identical)",
+        compute: { try FSIM.compute($0.outputFeatures(), $0.targetFeatures()).fsim },
+        format: { String(format: "%.4f", $0) },
+        cell: { v, _ in let s = ImageMetric.meanStd(v); return String(format: "%.4f (%.3f)", s.mean, s.std) })
+}

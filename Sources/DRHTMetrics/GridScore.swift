@@ -82,3 +82,20 @@ public enum GridScore {
         return out
     }
 }
+
+extension ImageMetric {
+    public static let grid = ImageMetric(
+        name: "grid", label: "grid", header: "grid (peak)", reads: .output, better: .nearOne,
+        about: "the 32-pixel grid score of one image: about 1 for a photo, higher where the deconvolutions' dots show", width: 14,
+        compute: { try $0.grid().score },
+        format: { String(format: "%.2f", $0) },
+        cell: { v, row in String(format: "%.2f (%.1f)", ImageMetric.meanStd(v).mean, ImageMetric.meanStd(row["grid_peak"] ?? []).mean) },
+        json: { v in [("grid", v.isEmpty ? nil : ImageMetric.meanStd(v).mean)] })
+    /// The grid score's strongest dot, shown in grid's cell.
+    public static let gridPeak = ImageMetric(
+        name: "grid_peak", label: "grid peak", header: "grid peak", reads: .output, better: .nearOne,
+        about: "the grid score's strongest single frequency", column: false,
+        compute: { try $0.grid().peak },
+        format: { String(format: "%.1f", $0) },
+        json: { v in [("grid_peak", v.isEmpty ? nil : ImageMetric.meanStd(v).mean)] })
+}

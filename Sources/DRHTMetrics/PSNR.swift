@@ -54,3 +54,12 @@ enum Metrics {
         return y
     }
 }
+
+extension ImageMetric {
+    public static let psnr = ImageMetric(
+        name: "psnr", label: "PSNR", header: "PSNR dB (std)", reads: .target, better: .higher,
+        about: "PSNR in dB on [0, 1] values (higher is better, identical = inf)", width: 16,
+        compute: { try PSNR.compute($0.output, $0.requireTarget()) },
+        format: { $0.isInfinite ? "inf (identical)" : String(format: "%.2f dB", $0) },
+        cell: { v, _ in let s = ImageMetric.meanStd(v); return String(format: "%.2f (%.2f)", s.mean, s.std) })
+}

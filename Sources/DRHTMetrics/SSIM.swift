@@ -92,3 +92,12 @@ public enum SSIM {
         return sum / Double(mx.count)
     }
 }
+
+extension ImageMetric {
+    public static let ssim = ImageMetric(
+        name: "ssim", label: "SSIM", header: "SSIM (std)", reads: .target, better: .higher,
+        about: "SSIM as in Wang et al.'s ssim.m on luma (1 = identical)",
+        compute: { try SSIM.compute($0.output, $0.requireTarget()) },
+        format: { String(format: "%.4f", $0) },
+        cell: { v, _ in let s = ImageMetric.meanStd(v); return String(format: "%.4f (%.3f)", s.mean, s.std) })
+}

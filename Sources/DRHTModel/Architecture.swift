@@ -5,7 +5,19 @@ import DRHTEngine
 
 /// One row of the table: a named block.
 public struct LayerSpec: Sendable, Equatable {
-    public enum Kind: String, Sendable { case conv, transposedConv = "transposed conv", head = "conv (head)" }
+    public enum Kind: String, Sendable {
+        case conv, transposedConv = "transposed conv", head = "conv (head)"
+        /// The short name tables print (`model`, `step`, `drht bench`).
+        public var label: String {
+            switch self {
+            case .conv: return "conv"
+            case .transposedConv: return "deconv"
+            case .head: return "conv (head)"
+            }
+        }
+        /// The operation, without what a head adds.
+        public var operation: String { self == .transposedConv ? "deconv" : "conv" }
+    }
     public let name: String
     public let kind: Kind
     public let kernel: Int

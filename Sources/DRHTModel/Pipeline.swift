@@ -152,7 +152,7 @@ public final class Pipeline {
             outputs[name] = r.output
         }
         let y = r.output
-        let kind = spec.kind == .transposedConv ? "deconv" : "conv"
+        let kind = spec.kind.operation
         let op = "\(kind) \(spec.kernel)x\(spec.kernel) stride \(spec.stride), \(spec.inChannels)->\(spec.outChannels)"
             + (spec.kind == .head ? " + BN, + base, ELU" : " + BN + ELU") + (spec.skipFrom.map { ", skip from \($0)" } ?? "")
         return (op, x.shape, y.shape, flops)

@@ -47,6 +47,10 @@ public struct TrainingConfig {
     /// across runs on any data); the training source itself (other views, other cameras) or a
     /// folder of held-out photos work too.
     public var validationData: DataSource = .synthetic
+    /// `data` and `validationData` as the user wrote them (`photos:DIR+synth`): checkpoints
+    /// record them, so a resumed run reads the same data.
+    public var dataSpec = "synth"
+    public var validationSpec = "synth"
     /// Whole images reduced to `size` (what gain-mode inference shows the network, the
     /// default since gain mode became `drht correct`'s), or windows cut at the images' scale.
     public var framing: Framing = .whole
@@ -58,20 +62,6 @@ public struct TrainingConfig {
     public var balancePhases = false
 
     public init() {}
-
-    /// Rough peak memory of a training step: the model with Adam's moments (~160 MB) and about
-    /// 6 KB of activations and gradients per pixel of the batch (measured: batch 4 at 128 x 128
-    /// peaks at 521 MB).
-    public static func estimatedBytes(batch: Int, size: Int) -> Double { 160e6 + 6e3 * Double(batch * size * size) }
-
-    /// Refuses a batch that would not fit in `budget` bytes (default 12 GB), before it starts.
-    public static func checkMemory(batch: Int, size: Int, budget: Double = 12e9) throws {
-        let need = estimatedBytes(batch: batch, size: size)
-        if need > budget {
-            throw TrainingError(String(format: "batch %d at %dx%d needs about %.0f GB; use a smaller --batch or --size (batch x size^2 up to about %.1f million pixels)",
-                                       batch, size, size, need / 1e9, (budget - 160e6) / 6e3 / 1e6))
-        }
-    }
 }
 
 /// One row of the CSV log: step, total loss, one column per term of `Losses.terms`
@@ -132,7 +122,7 @@ public final class Trainer {
         path.hasSuffix(".safetensors") ? String(path.dropLast(".safetensors".count)) : path
     }
 
-    /// A fresh run from `model` (check `TrainingConfig.checkMemory` first for user-given sizes).
+    /// A fresh run from `model` (`TrainTask` checks user-given sizes and memory first).
     public init(model: DRHT, config: TrainingConfig, output: String) throws {
         self.model = model
         self.config = config
@@ -240,6 +230,11 @@ public final class Trainer {
         let last = log.last
         model.notes["steps"] = "\(step)"
         model.notes["data"] = config.data.description
+        model.notes["data_spec"] = config.dataSpec
+        model.notes["val_data_spec"] = config.validationSpec
+        model.notes["val_every"] = "\(config.validateEvery)"
+        model.notes["save_every"] = "\(config.saveEvery)"
+        model.notes["keep"] = "\(config.keepCheckpoints)"
         model.notes["seed"] = "\(config.seed)"
         model.notes["batch"] = "\(config.batch)"
         model.notes["size"] = "\(config.size)"

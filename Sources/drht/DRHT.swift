@@ -1,9 +1,8 @@
-// drht — the command-line entry point. Each subcommand is a small struct in its own file.
+// drht — the executable: the one-shot commands of DRHTCLI beside the REPL's (`drht` alone
+// starts it; `drht lesson`) and the hidden fuzzer. Each subcommand is a small struct in its own file.
 import ArgumentParser
-import DRHTImageIO
-import DRHTModel
+import DRHTCLI
 import DRHTREPL
-import DRHTTraining
 import Foundation
 
 @main
@@ -16,9 +15,7 @@ struct DRHTTool: ParsableCommand {
         the HDR domain with a gamma + log transform, and maps it back to a corrected LDR image \
         with a second autoencoder.
         """,
-        subcommands: [ReplCommand.self, LessonCommand.self, CorrectCommand.self, InfoCommand.self, InitCommand.self,
-                      SynthCommand.self, TrainCommand.self, EvaluateCommand.self, ConvertCommand.self, AverageCommand.self,
-                      BenchCommand.self, FuzzCommand.self],
+        subcommands: [ReplCommand.self, LessonCommand.self] + CLICommands.all + [FuzzCommand.self],
         defaultSubcommand: ReplCommand.self
     )
 
@@ -41,15 +38,8 @@ struct DRHTTool: ParsableCommand {
 
     /// The one-line text of the errors drht raises itself (nil for ArgumentParser's own).
     static func oneLine(_ error: Error) -> String? {
-        switch error {
-        case let e as ImageIOError: return e.description
-        case let e as SafeTensorsError: return e.description
-        case let e as PipelineError: return e.description
-        case let e as TrainingError: return e.description
-        case let e as UserError: return e.message
-        case let e as REPLError: return e.description
-        default: return nil
-        }
+        if let e = error as? REPLError { return e.description }
+        return CLICommands.oneLine(error)
     }
 }
 
@@ -61,12 +51,6 @@ private func writePeakMemory() {
     // "VmHWM:\t  123456 kB" (the tab, and no space once the number has 8 digits).
     guard let kB = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).compactMap({ Int($0) }).first else { return }
     FileManager.default.createFile(atPath: path, contents: Data("\(kB)\n".utf8))
-}
-
-/// A one-line error for the user, with what to do next.
-struct UserError: Error {
-    let message: String
-    init(_ message: String) { self.message = message }
 }
 
 /// The compute targets run instructions of the CPU they were compiled for (Package.swift): on a

@@ -140,7 +140,7 @@ final class DataSourceTests: TempDirTestCase {
         let fromScenes = try Trainer(model: DRHT.initialized(seed: 1), config: config, output: dir + "/w.safetensors").validationLoss()
         XCTAssertTrue(fromPhotos.isFinite)
         XCTAssertNotEqual(fromPhotos, fromScenes)
-        config.validationData = .photos([dir + "/missing.png"])
+        config.validationData = DataSource(PhotoSource(paths: [dir + "/missing.png"]))
         XCTAssertThrowsError(try Trainer(model: DRHT.initialized(seed: 1), config: config, output: dir + "/w.safetensors"),
                              "an unreadable validation photo is an error, not a crash")
     }

@@ -106,8 +106,9 @@ final class PanoramaTests: XCTestCase {
         for i in 0..<p.count { p.data[i] = p.data[i] + 2 }    // radiance must be positive
         try ImageIO.write(p, to: dir + "/a.hdr")
         let source = try DataSource.parse("panorama:" + dir)
-        guard case .panoramas(let files, .toneMapped) = source else { return XCTFail("\(source)") }
-        XCTAssertEqual(files.count, 1)
+        let panoramas = try XCTUnwrap(source.source as? PanoramaSource)
+        XCTAssertEqual(panoramas.target, .toneMapped)
+        XCTAssertEqual(panoramas.files.count, 1)
         XCTAssertEqual(source.itemCount, PanoramaView.viewsPerPanorama)
         let a = try source.item(3, size: 32, ev: -1), b = try source.item(3, size: 32, ev: -1)
         XCTAssertEqual(a.id, "a view 4")
@@ -132,7 +133,7 @@ final class PanoramaTests: XCTestCase {
         for c in 0..<3 { for v in 12..<16 { for u in 0..<64 { p[0, c, v, u] = 50 } } }    // a bright band on the horizon
         try ImageIO.write(p, to: dir + "/band.hdr")
         let photo = try DataSource.parse("panorama-photo:" + dir), toneMapped = try DataSource.parse("panorama:" + dir)
-        guard case .panoramas(_, .photo) = photo else { return XCTFail("\(photo)") }
+        XCTAssertEqual((photo.source as? PanoramaSource)?.target, .photo)
         for bare in ["panorama-photo:", "panorama:", "photos:"] {
             XCTAssertThrowsError(try DataSource.parse(bare)) { XCTAssertTrue("\($0)".contains("names no folder"), "\($0)") }
         }

@@ -4,6 +4,7 @@
 import DRHTEngine
 import DRHTImageIO
 import DRHTModel
+import DRHTTasks
 import Foundation
 
 enum AttributionCommands {
@@ -27,19 +28,13 @@ enum AttributionCommands {
         against the image NAME, e.g. scene.target).
         """
 
-    /// The input must be finite (one NaN makes every gradient NaN) and fit in memory: the
-    /// backward keeps every block's input, convolution output and activation, about 6 KB per
-    /// input pixel (measured: 1.5 GB at 512 x 512).
-    static func checkInput(_ s: Session, _ p: Pipeline, what: String) throws {
-        let x = p.outputs["input"]!
-        guard x.buffer.allSatisfy(\.isFinite) else {
-            throw REPLError("\(s.pipelineInput ?? "the input") has NaN or infinite pixels: every gradient through them is NaN; \(what) needs a finite image")
-        }
-        let need = 6e3 * Double(x.h * x.w)
-        guard need <= 12e9 else {
-            throw REPLError(String(format: "%@ on %dx%d would need about %.0f GB; `use %@` without --full works on a small copy",
-                                   what, p.width, p.height, need / 1e9, s.pipelineInput ?? "NAME"))
-        }
+    /// The network's input of the `use`d image, checked for a backward pass (finite pixels,
+    /// memory: `NetworkInput.checkForBackward`).
+    static func checkedInput(_ s: Session, _ p: Pipeline, what: String) throws -> NetworkInput {
+        let input = NetworkInput(padded: p.outputs["input"]!, height: p.height, width: p.width)
+        try input.checkForBackward(what: what, named: s.pipelineInput ?? "the input",
+                                   advice: "`use \(s.pipelineInput ?? "NAME")` without --full works on a small copy")
+        return input
     }
 
     /// (channels, height, width) of `step`'s output for a padded input of `h` x `w`.
@@ -125,7 +120,7 @@ enum AttributionCommands {
         }
     }
 
-    enum Method: String, CaseIterable { case grad, gradxinput, integrated }
+    typealias Method = SaliencyRequest.Method
     static let method = Options.choice("--method", "grad: |dS/dx| summed over R, G, B; gradxinput: x * dS/dx, signed; "
                                          + "integrated: integrated gradients from a black image, signed, summing to S(x) - S(black)",
                                        default: Method.grad)
@@ -151,51 +146,23 @@ enum AttributionCommands {
         try a.expectAtMost(1)
         let p = try ModelCommands.pipeline(s)
         let t = try target(s, text, p)
-        try checkInput(s, p, what: "saliency")
-        let m = p.model
-        let x = p.outputs["input"]!                                  // padded to a multiple of 32
-        let image = crop(x, height: p.height, width: p.width)
-        /// dS/d(pixel) at each pixel's own place. The network sees an input padded to a multiple of
-        /// 32 by repeating the edge pixels; the gradient reaching those copies is left out of the
-        /// map (folded back, it would pile onto the edge rows and outshine the rest) and reported.
-        let unpad = { (g: Tensor) in crop(g, height: p.height, width: p.width) }
-        var paddingShare = 0.0
+        let network = try checkedInput(s, p, what: "saliency")
+        let x = network.padded, image = network.image
         let method = try a.value(Self.method)
         if a.has(steps) && method != .integrated { throw REPLError("--steps is for --method integrated") }
         let start = DispatchTime.now().uptimeNanoseconds
-        var value: Double, map: Tensor
+        let result: SaliencyResult
+        do {
+            result = try SaliencyTask.run(SaliencyRequest(step: t.step, probe: t.probe, method: method, pathSteps: try a.value(steps)),
+                                          model: p.model, input: network, monitor: s.monitor)
+        } catch let e as TaskStopped {
+            throw REPLError("saliency stopped (Ctrl-C) after \(e.done) of \(e.total) steps; nothing was kept")
+        }
+        let (value, map, paddingShare) = (result.value, result.map, result.paddingShare)
         var note = ""
-        switch method {
-        case .grad, .gradxinput:
-            let (v, g) = m.inputGradient(x, step: t.step, probe: t.probe)
-            value = v
-            map = channelSum(unpad(g), x: method == .grad ? nil : image)
-            paddingShare = AttributionCommands.paddingShare(g, height: p.height, width: p.width)
-        case .integrated:
-            let n = try a.value(steps)
-            let mean = Tensor(zeros: x.shape)
-            for k in 0..<n {
-                if Interrupt.isRequested {
-                    if s.console.isTTY { s.console.terminalOnly("\r\u{1B}[2K") }
-                    throw REPLError("saliency stopped (Ctrl-C) after \(k) of \(n) steps; nothing was kept")
-                }
-                if s.console.isTTY { s.console.terminalOnly("\r\u{1B}[2K" + ProgressBar.line(done: k, total: n, label: "integrated gradients")) }
-                let alpha = (Float(k) + 0.5) / Float(n)
-                let xa = x.copy()
-                for i in 0..<xa.count { xa.data[i] *= alpha }
-                let g = m.inputGradient(xa, step: t.step, probe: t.probe).gradient
-                for i in 0..<mean.count { mean.data[i] += g.data[i] / Float(n) }
-            }
-            if s.console.isTTY { s.console.terminalOnly("\r\u{1B}[2K") }
-            value = m.inputGradient(x, step: t.step, probe: t.probe).value
-            let black = m.inputGradient(Tensor(zeros: x.shape), step: t.step, probe: t.probe).value
-            map = channelSum(unpad(mean), x: image)
-            paddingShare = AttributionCommands.paddingShare(mean, height: p.height, width: p.width)
-            // Completeness holds for the whole padded input: count the padding's copies too.
-            let folded = channelSum(replicatePadBackward(mean, height: p.height, width: p.width), x: image)
-            let total = folded.array.reduce(0.0) { $0 + Double($1) }
+        if let (total, black) = result.completeness {
             note = "the map sums to \(formatNumber(total, digits: 3)) (with the padding's copies); S(photo) - S(black) = \(formatNumber(value - black, digits: 3))"
-                + " (they agree as the steps grow: \(n) steps here)"
+                + " (they agree as the steps grow: \(try a.value(steps)) steps here)"
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let out = a.asName ?? "saliency"
@@ -228,33 +195,6 @@ enum AttributionCommands {
         s.console.line(s.console.dim("kept \(out) (the map) and \(out).overlay (the picture: `export \(out).overlay FILE.png`)"))
     }
 
-    /// The share of |g| (over the padded input) that falls on the padding, outside height x width.
-    static func paddingShare(_ g: Tensor, height: Int, width: Int) -> Double {
-        guard g.h != height || g.w != width else { return 0 }
-        var total = 0.0, inside = 0.0
-        for plane in 0..<(g.n * g.c) {
-            for y in 0..<g.h { for x in 0..<g.w {
-                let v = Double(abs(g.data[(plane * g.h + y) * g.w + x]))
-                total += v
-                if y < height && x < width { inside += v }
-            }}
-        }
-        return total > 0 ? (total - inside) / total : 0
-    }
-
-    /// Per pixel: the sum over R, G, B of |g| (x nil), or of x * g.  (1, 3, H, W) -> (1, 1, H, W)
-    static func channelSum(_ g: Tensor, x: Tensor?) -> Tensor {
-        let plane = g.h * g.w
-        let out = Tensor(zeros: [1, 1, g.h, g.w])
-        for c in 0..<3 {
-            for i in 0..<plane {
-                let v = g.data[c * plane + i]
-                out.data[i] += x.map { $0.data[c * plane + i] * v } ?? abs(v)
-            }
-        }
-        return out
-    }
-
     /// How concentrated a map is, and where: the share of pixels holding half of its total
     /// |value|, and its centre of mass.
     static func concentration(_ map: Tensor) -> String {
@@ -270,8 +210,6 @@ enum AttributionCommands {
     }
 
     static let channel = Options.int("--channel", "C", "follow one channel of the unit instead of the mean of all")
-    /// Share of the gradient's total magnitude the effective field holds.
-    static let effectiveShare = 0.9
 
     static let rf = Command(
         "rf", summary: "The receptive field of one unit: what it can see (theory) and what it looks at (gradient).",
@@ -306,23 +244,11 @@ enum AttributionCommands {
             throw REPLError("\(layer) is \(shape.w)x\(shape.h) cells for this input: 0 <= X < \(shape.w), 0 <= Y < \(shape.h) (got \(cx) \(cy))")
         }
         let c = try a.value(channel, in: 0...(shape.c - 1))
-        try checkInput(s, p, what: "rf")
+        let input = try checkedInput(s, p, what: "rf")
         let start = DispatchTime.now().uptimeNanoseconds
-        let probe: Probe = c.map { .channel($0, rows: cy..<(cy + 1), columns: cx..<(cx + 1)) } ?? .unit(x: cx, y: cy)
-        let g = replicatePadBackward(p.model.inputGradient(x, step: layer, probe: probe).gradient, height: p.height, width: p.width)
-        let map = channelSum(g, x: nil)
-        // Theory, clipped to the image (the padding beyond it repeats its edge).
-        let f = ReceptiveField.theoretical(step: layer, x: cx, y: cy, height: x.h, width: x.w)
-        let rows = f.rows.clamped(to: 0...(p.height - 1)), cols = f.columns.clamped(to: 0...(p.width - 1))
-        let theory = max(rows.count, cols.count)
-        let full = ReceptiveField.unclipped(step: layer, x: cx, y: cy)
-        guard let eff = effectiveField(map, share: effectiveShare) else {
-            let st = map.stats
-            if st.nonFinite > 0 || !(Double(max(abs(st.min), abs(st.max))) * Double(map.count)).isFinite {
-                throw REPLError("the gradient of \(layer) at (\(cx), \(cy)) overflows (NaN or infinite values): the input or an intervention is too large")
-            }
-            throw REPLError("the gradient of \(layer) at (\(cx), \(cy)) is zero everywhere: the unit is flat here (try --channel C or another cell)")
-        }
+        let request = ReceptiveFieldRequest(step: layer, x: cx, y: cy, channel: c)
+        let field = try ReceptiveFieldTask.run(request, model: p.model, input: input)
+        let (map, rows, cols, theory, full, eff) = (field.map, field.rows, field.columns, field.theorySide, field.unclipped, field.effective)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         s.lastReceptiveField = (theory, eff.side)
         let out = a.asName ?? "rf"
@@ -332,7 +258,7 @@ enum AttributionCommands {
                        + "(\(cols.count)x\(rows.count) px; \(full.columns)x\(full.rows) away from the border"
                        + (layer.hasPrefix("hdr.") ? "; the widest unit of the layer: \(Architecture.receptiveFields[String(layer.dropFirst(4))]!), `model`'s RF column)"
                                                   : "; it sees through the first network too)"))
-        s.console.line("  effective:   \(Int(effectiveShare * 100))% of |gradient| within a \(eff.side)x\(eff.side) px square around x \(eff.x), y \(eff.y) "
+        s.console.line("  effective:   \(Int(request.share * 100))% of |gradient| within a \(eff.side)x\(eff.side) px square around x \(eff.x), y \(eff.y) "
                        + "— \(String(format: "%.0f", 100 * Double(eff.side) / Double(theory)))% of the theoretical side, "
                        + "\(String(format: "%.1f", 100 * Double(eff.side * eff.side) / Double(rows.count * cols.count)))% of its area")
         let photo = Raster.image(crop(x, height: p.height, width: p.width))
@@ -350,29 +276,5 @@ enum AttributionCommands {
         s.showRaster(picture, caption: "\(out): receptive field of \(unit)")
         s.console.line(TerminalPicture.colourBar(.viridis, range: range, console: s.console,
                                                  label: "|d unit / dx|; white: theoretical, magenta: effective; " + Raster.overlayScale(range, largest: largest)))
-    }
-
-    /// The smallest square (odd side) around the map's centre of mass holding `share` of its
-    /// total magnitude; nil when the map is zero.
-    static func effectiveField(_ map: Tensor, share: Double) -> (x: Int, y: Int, side: Int)? {
-        let w = map.w, h = map.h
-        var total = 0.0, cx = 0.0, cy = 0.0
-        for y in 0..<h { for x in 0..<w { let v = Double(abs(map.data[y * w + x])); total += v; cx += v * Double(x); cy += v * Double(y) } }
-        guard total > 0, total.isFinite, cx.isFinite, cy.isFinite else { return nil }
-        let (mx, my) = (Int((cx / total).rounded()), Int((cy / total).rounded()))
-        // Summed-area table, so each candidate square costs four lookups.
-        var sat = [Double](repeating: 0, count: (w + 1) * (h + 1))
-        for y in 0..<h {
-            var row = 0.0
-            for x in 0..<w { row += Double(abs(map.data[y * w + x])); sat[(y + 1) * (w + 1) + x + 1] = sat[y * (w + 1) + x + 1] + row }
-        }
-        func mass(_ r: Int) -> Double {
-            let x0 = max(0, mx - r), x1 = min(w, mx + r + 1), y0 = max(0, my - r), y1 = min(h, my + r + 1)
-            return sat[y1 * (w + 1) + x1] - sat[y0 * (w + 1) + x1] - sat[y1 * (w + 1) + x0] + sat[y0 * (w + 1) + x0]
-        }
-        var r = 0
-        while mass(r) < share * total && r < max(w, h) { r += 1 }
-        // The side of the square as it lies within the image.
-        return (mx, my, max(min(w, mx + r + 1) - max(0, mx - r), min(h, my + r + 1) - max(0, my - r)))
     }
 }

@@ -2,6 +2,7 @@
 import DRHTEngine
 import DRHTModel
 import Foundation
+import DRHTTasks
 
 enum ExploreCommands {
     static let all: [Command] = [maps, latent, sweep]
@@ -232,7 +233,7 @@ enum ExploreCommands {
             return v.tensor
         }
         let layer = "\(net).latent", mode = s.settings.correction
-        for image in images { try ResultCommands.checkMemory(image, mode: mode, retention: .everything, what: "latent swap") }
+        for image in images { try ResultCommands.checkMemory(image, request: CorrectRequest(mode: mode, retention: .everything), what: "latent swap") }
         let b = Correction(model: try s.model(), photo: images[1], mode: mode, retention: .everything, interventions: s.interventions)
         try b.pipeline.step(to: layer)
         // A's latent grid: its working copy with the same mirrored margin, padded to a multiple of 32.

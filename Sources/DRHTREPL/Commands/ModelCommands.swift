@@ -4,6 +4,7 @@ import DRHTEngine
 import DRHTImageIO
 import DRHTModel
 import Foundation
+import DRHTTasks
 
 enum ModelCommands {
     static let all: [Command] = [model, use, step, reset]
@@ -37,10 +38,7 @@ enum ModelCommands {
         case "load":
             let path = try a.positional(1, "a .safetensors file")
             try a.expectAtMost(2)
-            let m = try DRHT.load((path as NSString).expandingTildeInPath)
-            s.setModel(m, source: path)
-            let steps = m.trainingSummary.map { ", \($0)" } ?? ""
-            s.console.line("model: \(path) (\(formatCount(m.parameterCount)) parameters\(steps))")
+            try s.loadModel(path)
         case "default":
             try a.expectAtMost(1)
             let m = try s.useDefaultModel()
@@ -84,7 +82,7 @@ enum ModelCommands {
             let oh = spec.outputSize(networkInput: height), ow = spec.outputSize(networkInput: width)
             let flops = spec.flops(networkInput: height) * Double(width) / Double(height)     // positions scale with H x W
             totalParams += params; totalFlops += flops
-            let kind = spec.kind == .transposedConv ? "deconv" : (spec.kind == .head ? "conv (head)" : "conv")
+            let kind = spec.kind.label
             rows.append([spec.name + (spec.skipFrom.map { " +\($0)" } ?? ""), kind, "\(spec.kernel)x\(spec.kernel)", "\(spec.stride)",
                          "\(spec.inChannels)->\(spec.outChannels)", "\(ow)x\(oh)", formatCount(params),
                          formatFlops(flops), "\(rf[spec.name]!)"])
@@ -141,12 +139,10 @@ enum ModelCommands {
         let long = max(v.tensor.h, v.tensor.w)
         let reduce = try a.value(work) || (!a.value(full) && long > stepFullUpTo)
         let input = reduce ? Correction.workingCopy(of: v.tensor, mode: .gain(workSize: workSize)) : v.tensor
-        // Stepping keeps every layer's output: about 2.2 KB per pixel (both networks).
-        let pixels = Double(input.h * input.w), need = 2.2e3 * pixels
-        guard need <= 10e9 else {
-            throw REPLError(String(format: "%@ is %dx%d: keeping every layer would need about %.0f GB; `use %@` without --full steps through a %d-px copy, or run `infer %@`",
-                                   name, v.tensor.w, v.tensor.h, need / 1e9, name, workSize, name))
-        }
+        // Stepping keeps every layer's output of both networks.
+        try MemoryGuard.check(MemoryGuard.estimate(.stepping, height: input.h, width: input.w),
+                              what: "\(name) is \(v.tensor.w)x\(v.tensor.h): keeping every layer",
+                              advice: "`use \(name)` without --full steps through a \(workSize)-px copy, or run `infer \(name)`")
         let m = try s.model()
         s.pipelineInput = name
         s.pipelineWorkSize = reduce ? workSize : nil

@@ -5,6 +5,7 @@ import DRHTImageIO
 import DRHTMetrics
 import DRHTModel
 import Foundation
+import DRHTTasks
 
 enum ResultCommands {
     static let all: [Command] = [infer, baseline, compare, hdrerror, grid, export]
@@ -46,15 +47,6 @@ enum ResultCommands {
         let v = try s.image(name)
         guard v.kind == .image else { throw REPLError("\(name) is \(v.kind.rawValue); the network corrects LDR images in [0, 1]") }
         let mode = try correctionMode(s, a)
-        if mode == .direct {
-            let need = CorrectionMode.directBytes(height: v.tensor.h, width: v.tensor.w)
-            guard need <= 14e9 else {
-                throw REPLError(String(format: """
-                    %@ is %dx%d: direct inference would need about %.0f GB; use gain mode (infer %@ --mode gain) or a \
-                    smaller copy (load PATH --max 2048)
-                    """, name, v.tensor.w, v.tensor.h, need / 1e9, name))
-            }
-        }
         let start = DispatchTime.now().uptimeNanoseconds
         let c = try correct(s, v.tensor, mode: mode, interventions: s.interventions, what: "inference")
         let p = c.pipeline
@@ -95,43 +87,26 @@ enum ResultCommands {
         }
     }
 
-    /// Runs the network on `photo` step by step (a progress bar at a terminal, this run being
-    /// number `progress.done` of `progress.total`; Ctrl-C stops between layers and throws,
-    /// saying `what` was stopped). `afterStep` sees each step's name and the pipeline.
+    /// Runs the network on `photo` step by step (`CorrectTask`: a progress bar at a terminal,
+    /// this run being number `progress.done` of `progress.total`; Ctrl-C stops between layers
+    /// and throws, saying `what` was stopped). `afterStep` sees each step's name and the pipeline.
     static func correct(_ s: Session, _ photo: Tensor, mode: CorrectionMode, interventions: [Intervention], what: String,
                         progress: (done: Int, total: Int)? = nil, label: String = "", retention: Pipeline.Retention = .needed,
                         afterStep: ((String, Pipeline) -> Void)? = nil) throws -> Correction {
-        try checkMemory(photo, mode: mode, retention: retention, what: what)
-        let c = Correction(model: try s.model(), photo: photo, mode: mode, retention: retention, interventions: interventions)
-        let p = c.pipeline
-        let steps = Pipeline.stepNames.count
-        let (before, total) = progress.map { ($0.done * steps, $0.total * steps) } ?? (0, steps)
-        while !p.isFinished {
-            if Interrupt.isRequested {
-                if s.console.isTTY { s.console.terminalOnly("\r\u{1B}[2K") }
-                throw REPLError("\(what) stopped (Ctrl-C) before \(label)\(p.nextStepName!); nothing was kept")
-            }
-            if s.console.isTTY {
-                s.console.terminalOnly("\r\u{1B}[2K" + ProgressBar.line(done: before + p.position, total: total, label: label + p.nextStepName!))
-            }
-            let name = p.nextStepName!
-            p.step()
-            afterStep?(name, p)
+        let request = CorrectRequest(mode: mode, interventions: interventions, retention: retention)
+        try checkMemory(photo, request: request, what: what)
+        do {
+            return try CorrectTask.run(request, model: try s.model(), photo: photo, monitor: s.monitor, place: progress, label: label, afterStep: afterStep)
+        } catch let e as TaskStopped {
+            throw REPLError("\(what) stopped (Ctrl-C) before \(e.next); nothing was kept")
         }
-        if s.console.isTTY { s.console.terminalOnly("\r\u{1B}[2K") }
-        return c
     }
 
-    /// Refuses a direct-mode run that would not fit in memory. Inference frees each activation
-    /// after its last use (~0.8 KB per pixel at its peak); keeping every layer costs ~2.5 KB per
-    /// pixel, and `sweep` keeps two such runs.
-    static func checkMemory(_ photo: Tensor, mode: CorrectionMode, retention: Pipeline.Retention, what: String) throws {
-        guard mode == .direct else { return }
-        let need = CorrectionMode.directBytes(height: photo.h, width: photo.w, keepingEverything: retention == .everything)
-        guard need <= 14e9 else {
-            throw REPLError(String(format: "%@ in direct mode on a %dx%d photo would need about %.0f GB; `set mode gain`, or a smaller copy (load PATH --max 1024)",
-                                   what, photo.w, photo.h, need / 1e9))
-        }
+    /// Refuses a direct-mode run that would not fit in memory (`MemoryGuard`), before anything
+    /// is allocated.
+    static func checkMemory(_ photo: Tensor, request: CorrectRequest, what: String) throws {
+        try CorrectTask.checkMemory(request, height: photo.h, width: photo.w, what: what,
+                                    advice: "`set mode gain`, or a smaller copy (load PATH --max 1024)")
     }
 
     /// Variable-name suffix of each baseline (names cannot hold '-').
@@ -178,12 +153,14 @@ enum ResultCommands {
         }
     }
 
+    /// The metrics that compare two images (`ImageMetric.all`): `compare` shows each.
+    static var pairMetrics: [ImageMetric] { ImageMetric.all.filter { $0.reads == .target } }
+
     static let compare = Command(
         "compare", summary: "PSNR, SSIM and FSIM between two images (e.g. a result and its target).",
         usage: "compare A B", example: "compare scene.out scene.target",
-        details: "PSNR in dB on [0, 1] values (higher is better, identical = inf). "
-            + "SSIM as in Wang et al.'s ssim.m on luma (1 = identical). "
-            + "FSIM as in Zhang et al.'s FeatureSIM.m: phase congruency and gradient similarity of luma (FSIMc adds the I and Q chroma channels; 1 = identical).",
+        details: pairMetrics.map { $0.label + ": " + $0.about + "." }.joined(separator: " ")
+            + " FSIMc adds the I and Q chroma channels to FSIM (1 = identical).",
         arguments: [.variable, .variable]
     ) { s, a in
         let nameA = try a.positional(0, "two image variables")
@@ -191,11 +168,10 @@ enum ResultCommands {
         try a.expectAtMost(2)
         let va = try s.image(nameA), vb = try s.image(nameB)
         if va.kind != vb.kind { s.console.line(s.console.yellow("note: comparing \(va.kind.rawValue) with \(vb.kind.rawValue); metrics read both as [0, 1] images")) }
-        let psnr = try PSNR.compute(va.tensor, vb.tensor)
-        let ssim = try SSIM.compute(va.tensor, vb.tensor)
-        let fsim = try FSIM.compute(va.tensor, vb.tensor)
-        s.console.line("\(nameA) vs \(nameB):  PSNR \(psnr.isInfinite ? "inf (identical)" : String(format: "%.2f dB", psnr))   SSIM \(String(format: "%.4f", ssim))"
-                       + String(format: "   FSIM %.4f   FSIMc %.4f", fsim.fsim, fsim.fsimc))
+        let c = MetricCase(output: va.tensor, target: vb.tensor)
+        let values = try pairMetrics.compactMap { m in try m.compute(c).map { m.label + " " + m.format($0) } }
+        let fsimc = try FSIM.compute(c.outputFeatures(), c.targetFeatures()).fsimc
+        s.console.line("\(nameA) vs \(nameB):  " + values.joined(separator: "   ") + String(format: "   FSIMc %.4f", fsimc))
     }
 
     static let hdrerror = Command(
@@ -363,9 +339,3 @@ enum ResultCommands {
 }
 
 /// A one-line progress bar: `[#####.....] 12/25 label`.
-enum ProgressBar {
-    static func line(done: Int, total: Int, label: String, width: Int = 24) -> String {
-        let filled = total > 0 ? done * width / total : 0
-        return "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] \(done)/\(total) \(label)"
-    }
-}

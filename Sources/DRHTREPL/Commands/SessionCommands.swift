@@ -1,8 +1,10 @@
 // The session itself: variables, history, help, settings, lessons and command files, the
 // notebook, and the two lesson directives (`expect`, `pause`).
 import DRHTEngine
+import DRHTMetrics
 import DRHTModel
 import Foundation
+import DRHTTasks
 
 enum SessionCommands {
     static let all: [Command] = [vars, del, history, help, set, lesson, run, notebook, expect, pause, quit]
@@ -192,14 +194,16 @@ enum SessionCommands {
         "expect", summary: "Check a fact about the session (lessons use it as a test).",
         usage: "expect EXPR", example: "expect hdr.latent.shape == 1x512x8x8",
         details: "EXPR compares two values with == != < <= > >=. "
+            + "Values: numbers, shapes (1x512x8x8), NAME.shape/.min/.max/.mean/.std/.channels/.height/.width; the metrics "
+            + ImageMetric.all.map { m in
+                m.name + "(" + ["A", "B", "PHOTO"].prefix(m.reads.rawValue).joined(separator: ", ") + ") (" + m.about + ")"
+            }.joined(separator: ", ") + "; "
             + """
-                Values: numbers, shapes (1x512x8x8), NAME.shape/.min/.max/.mean/.std/.channels/.height/.width, \
-                psnr(A, B), ssim(A, B), fsim(A, B), mean(A), grid(A) (the 32-pixel grid score, see `grid`), clipped(A) (share \
+                mean(A), clipped(A) (share \
                 of pixels black or clipped; black(A): every channel at 0, white(A): a channel at 1), stops(A) (dynamic \
                 range in stops: log2 of luminance's 99.5th over its 0.5th percentile, as `info` prints it), \
                 stops_clipped(EST, TRUE, PHOTO) and stops_other(EST, TRUE, PHOTO) (`hdrerror`'s mean |error| in stops \
-                on PHOTO's clipped pixels and elsewhere), psnr_clipped(A, B, PHOTO) (PSNR over PHOTO's clipped pixels, \
-                dilated 2 px, as `drht evaluate`'s clipped column), cosine(A, B) (of two images' HDR latents), heldout_before(), heldout_after(), \
+                on PHOTO's clipped pixels and elsewhere), cosine(A, B) (of two images' HDR latents), heldout_before(), heldout_after(), \
                 rf_theoretical() and rf_effective() (the last `rf`'s field sides in pixels), similarity(LAYER, EV) \
                 (the last `sweep`'s cosine similarity of LAYER at EV to 0 EV; similarity(LAYER) its mean over the \
                 exposures; LAYER `input` is the photos themselves), and + - * / ( ).

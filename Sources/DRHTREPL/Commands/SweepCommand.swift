@@ -3,6 +3,7 @@
 import DRHTEngine
 import DRHTImageIO
 import DRHTModel
+import DRHTTasks
 import DRHTTraining
 import Foundation
 
@@ -39,33 +40,20 @@ extension ExploreCommands {
         let seed = try a.value(sweepCamera)
         let mode = s.settings.correction
         let start = DispatchTime.now().uptimeNanoseconds
-        // The 0 EV run first: every other exposure is compared with it, layer by layer.
-        let order = [0.0] + evs.filter { $0 != 0 }
-        var reference: [String: Tensor] = [:]
-        var cosine: [String: [Double: Double]] = [:], relative: [String: [Double: Double]] = [:]
-        var inputs: [Double: Tensor] = [:], outputs: [Double: Tensor] = [:]
-        for (k, ev) in order.enumerated() {
-            var rng = SeededRandom(seed: UInt64(seed))
-            let photo = PhotoTriplet.reexposed(v.tensor, rng: &rng, ev: Float(ev)).input
-            let c = try ResultCommands.correct(s, photo, mode: mode, interventions: s.interventions, what: "sweep", progress: (k, order.count),
-                                               label: "\(formatNumber(ev)) EV ", retention: .everything) { name, p in
-                let out = p.outputs[name]!
-                if ev == 0 { reference[name] = out } else if let r = reference[name], r.shape == out.shape {
-                    let (cs, rl) = DRHTEngine.similarity(out, r)
-                    cosine[name, default: [:]][ev] = cs; relative[name, default: [:]][ev] = rl
-                }
-            }
-            inputs[ev] = photo; outputs[ev] = c.corrected()
+        var request = SweepRequest()
+        request.exposures = evs
+        request.camera = UInt64(seed)
+        request.correct = CorrectRequest(mode: mode, interventions: s.interventions, retention: .everything)
+        try ResultCommands.checkMemory(v.tensor, request: request.correct, what: "sweep")
+        let result: SweepResult
+        do {
+            result = try SweepTask.run(request, model: try s.model(), photo: v.tensor, monitor: s.monitor, evLabel: { formatNumber($0) })
+        } catch let e as TaskStopped {
+            throw REPLError("sweep stopped (Ctrl-C) before \(e.next); nothing was kept")
         }
+        let (cosine, inputs, outputs) = (result.cosine, result.inputs, result.outputs)
+        let relative = result.relative
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        // The photos themselves, for scale: cosine ignores brightness, so even they stay close.
-        if let photo0 = inputs[0] {
-            for ev in evs where ev != 0 {
-                guard let photo = inputs[ev] else { continue }
-                let (cs, rl) = DRHTEngine.similarity(photo, photo0)
-                cosine["input", default: [:]][ev] = cs; relative["input", default: [:]][ev] = rl
-            }
-        }
         s.lastSweep = cosine
         let others = evs.filter { $0 != 0 }
         s.console.line("\(s.console.bold(name)) at \(evs.map { String(format: "%+g", $0) }.joined(separator: ", ")) EV (camera \(seed)), \(mode), "

@@ -12,9 +12,10 @@ import Foundation
 public enum Expectation {
     /// The functions `expect` knows, with how many variables each takes (the odd-input matrix
     /// calls every one; `similarity` takes a layer, `heldout_*` and `rf_*` nothing).
-    public static let functions: [(name: String, variables: Int)] = [
-        ("psnr", 2), ("ssim", 2), ("fsim", 2), ("mean", 1), ("grid", 1), ("clipped", 1), ("black", 1), ("white", 1),
-        ("stops", 1), ("stops_clipped", 3), ("stops_other", 3), ("psnr_clipped", 3), ("cosine", 2),
+    /// Every metric of `ImageMetric.all` is one (psnr(A, B), grid(A), psnr_clipped(A, B, PHOTO)).
+    public static let functions: [(name: String, variables: Int)] = ImageMetric.all.map { ($0.name, $0.reads.rawValue) } + [
+        ("mean", 1), ("clipped", 1), ("black", 1), ("white", 1),
+        ("stops", 1), ("stops_clipped", 3), ("stops_other", 3), ("cosine", 2),
         ("heldout_before", 0), ("heldout_after", 0), ("rf_theoretical", 0), ("rf_effective", 0), ("similarity", 1),
     ]
 
@@ -208,14 +209,20 @@ public enum Expectation {
                 }
                 return p
             }
+            if let metric = ImageMetric.named(f) {
+                try arity(metric.reads.rawValue)
+                // A metric of one image also reads one-channel maps (a saliency map, a gain map):
+                // the grid's dots are a pattern in either.
+                let first = metric.reads == .output ? try ResultCommands.gridInput(args[0], try session.variable(args[0])) : try image(0)
+                let c = MetricCase(output: first, target: metric.reads == .output ? nil : try image(1),
+                                   photo: metric.reads == .photo ? try photo() : nil)
+                guard let v = try metric.compute(c) else {
+                    throw REPLError(metric.reads == .photo ? "\(f): \(args[2]) has too few clipped pixels (under 0.5%)" : "\(f) has no value for \(args.joined(separator: ", "))")
+                }
+                return .number(v)
+            }
             switch f {
-            case "psnr": try arity(2); return .number(try PSNR.compute(try image(0), try image(1)))
-            case "ssim": try arity(2); return .number(try SSIM.compute(try image(0), try image(1)))
             case "mean": try arity(1); return .number(try session.variable(args[0]).tensor.stats.mean)
-            case "grid":
-                // Images, and one-channel maps (a saliency map, a gain map): the dots are a pattern in either.
-                try arity(1)
-                return .number(try GridScore.compute(try ResultCommands.gridInput(args[0], try session.variable(args[0]))).score)
             case "clipped":
                 try arity(1)
                 let (lo, hi) = ImageCommands.clipped(try image(0))
@@ -224,7 +231,6 @@ public enum Expectation {
                 try arity(1)
                 let (lo, hi) = ImageCommands.clipped(try image(0))
                 return .number(f == "black" ? lo : hi)
-            case "fsim": try arity(2); return .number(try FSIM.compute(try image(0), try image(1)).fsim)
             case "stops":
                 try arity(1)
                 return .number(ImageCommands.dynamicRangeStops(try session.variable(args[0]).tensor))
@@ -235,13 +241,6 @@ public enum Expectation {
                 let e = try HDRStops.error(try image(0), try image(1), clippedMask: ClippedRegion.mask(photo, dilation: 0))
                 guard let v = f == "stops_clipped" ? e.clipped : e.rest else {
                     throw REPLError("\(f): \(args[2]) has \(f == "stops_clipped" ? "too few clipped pixels (under 0.5%)" : "no pixels that are not clipped")")
-                }
-                return .number(v)
-            case "psnr_clipped":
-                // psnr_clipped(A, B, PHOTO): PSNR over PHOTO's clipped pixels, dilated 2 px (`drht evaluate`'s column).
-                try arity(3)
-                guard let v = try ClippedRegion.psnr(try image(0), try image(1), mask: ClippedRegion.mask(try photo())) else {
-                    throw REPLError("psnr_clipped: \(args[2]) has too few clipped pixels (under 0.5%)")
                 }
                 return .number(v)
             case "cosine":

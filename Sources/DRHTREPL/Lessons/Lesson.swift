@@ -3,6 +3,7 @@
 // `expect EXPR` checks a fact, so every lesson is also a test.
 import DRHTImageIO
 import Foundation
+import DRHTTasks
 
 public struct LessonFile {
     public let number: Int

@@ -4,6 +4,7 @@
 // keystrokes to clear the line. History persists in ~/.drht_history; Tab asks `Completion`.
 @preconcurrency import CReadline
 import Foundation
+import DRHTTasks
 
 public final class LineEditor {
     public enum Input: Equatable { case line(String), endOfInput, interrupted }

@@ -106,26 +106,3 @@ public final class Console {
         return out
     }
 }
-
-/// Ctrl-C as a request to stop the running command at its next safe point. In the REPL a
-/// Ctrl-C never kills the process; in one-shot commands a second Ctrl-C exits at once.
-public enum Interrupt {
-    nonisolated(unsafe) public static var requested: sig_atomic_t = 0
-    nonisolated(unsafe) static var secondExits: sig_atomic_t = 1
-
-    /// From now on SIGINT only sets `requested`.
-    public static func catchSIGINT(secondExits: Bool) {
-        Interrupt.secondExits = secondExits ? 1 : 0
-        var action = sigaction()
-        action.__sigaction_handler.sa_handler = { _ in
-            if Interrupt.requested != 0 && Interrupt.secondExits != 0 { _exit(130) }
-            Interrupt.requested = 1
-        }
-        sigemptyset(&action.sa_mask)
-        action.sa_flags = 0          // no SA_RESTART: a blocking read/poll returns EINTR
-        sigaction(SIGINT, &action, nil)
-    }
-
-    public static var isRequested: Bool { requested != 0 }
-    public static func clear() { requested = 0 }
-}

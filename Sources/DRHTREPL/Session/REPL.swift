@@ -2,6 +2,7 @@
 // returns to the prompt) and not at one (commands read from standard input and echoed, no
 // escape codes, the first failing command ends the run with status 1).
 import Foundation
+import DRHTTasks
 
 public enum REPL {
     /// Interactive at a terminal. Returns the exit status.

@@ -5,6 +5,7 @@ import DRHTEngine
 import DRHTImageIO
 import DRHTModel
 import Foundation
+import DRHTTasks
 
 public final class Session {
     public let console: Console
@@ -135,8 +136,7 @@ public final class Session {
 
     /// `defaultWeightsPath`, else the project's default, when the file exists.
     var startingWeights: String? {
-        guard let path = defaultWeightsPath ?? ProjectPaths.defaultWeights(), FileManager.default.fileExists(atPath: path) else { return nil }
-        return path
+        WeightsResolver.existing(defaultWeightsPath)
     }
 
     /// Back to the session's default weights (after `model init` or `model load`).
@@ -245,40 +245,18 @@ public final class Session {
     }
 
     /// The one-line text of any error the REPL can meet.
+    /// Loads weights as the session's model and says so (`model load`, `drht --weights`).
+    public func loadModel(_ path: String) throws {
+        let m = try DRHT.load((path as NSString).expandingTildeInPath)
+        setModel(m, source: path)
+        console.line("model: \(path) (\(ModelCommands.formatCount(m.parameterCount)) parameters\(m.trainingSummary.map { ", \($0)" } ?? ""))")
+    }
+
+    /// The progress bar on the console (at a terminal) and Ctrl-C, for every job a command runs.
+    var monitor: TaskMonitor { .terminal(live: console.isTTY, write: console.terminalOnly) }
+
     public static func describe(_ error: Error) -> String {
         let text = "\(error)"      // our typed errors describe themselves in one line
         return text.hasPrefix("Error Domain=") ? error.localizedDescription : text
-    }
-}
-
-/// Where the project's files are, found from the executable (…/.build/release/drht) or the
-/// current directory, so drht works from anywhere inside or outside the project.
-public enum ProjectPaths {
-    /// The folder holding Package.swift, Weights/ and Lessons/.
-    public static func root() -> URL? {
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        for start in [URL(fileURLWithPath: exe).deletingLastPathComponent(), URL(fileURLWithPath: FileManager.default.currentDirectoryPath)] {
-            var dir = start.standardizedFileURL
-            while dir.path != "/" {
-                if FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path),
-                   FileManager.default.fileExists(atPath: dir.appendingPathComponent("Weights").path) {
-                    return dir
-                }
-                dir = dir.deletingLastPathComponent()
-            }
-        }
-        return nil
-    }
-
-    /// $DRHT_WEIGHTS, else the project's Weights/drht.safetensors.
-    public static func defaultWeights() -> String? {
-        if let env = ProcessInfo.processInfo.environment["DRHT_WEIGHTS"], !env.isEmpty { return env }
-        return root()?.appendingPathComponent("Weights/drht.safetensors").path
-    }
-
-    /// $DRHT_LESSONS, else the project's Lessons/ folder.
-    public static func lessons() -> String? {
-        if let env = ProcessInfo.processInfo.environment["DRHT_LESSONS"], !env.isEmpty { return env }
-        return root()?.appendingPathComponent("Lessons").path
     }
 }

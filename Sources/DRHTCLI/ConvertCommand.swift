@@ -2,6 +2,7 @@
 // exact resuming, as the F16 file that ships in Weights/).
 import ArgumentParser
 import DRHTModel
+import DRHTTasks
 import Foundation
 
 struct ConvertCommand: ParsableCommand {
@@ -36,11 +37,11 @@ struct ConvertCommand: ParsableCommand {
         }
         for note in notes {
             guard let eq = note.firstIndex(of: "="), eq != note.startIndex else {
-                throw UserError("--note takes key=value (got \(note))")
+                throw TaskError("--note takes key=value (got \(note))")
             }
             let key = String(note[..<eq]), value = String(note[note.index(after: eq)...])
             guard !["format", "gamma", "scale", "epsilon"].contains(key) else {
-                throw UserError("--note cannot change \(key): it describes the model, not the run")
+                throw TaskError("--note cannot change \(key): it describes the model, not the run")
             }
             model.notes[key] = value.isEmpty ? nil : value
         }

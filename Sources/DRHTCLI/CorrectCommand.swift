@@ -3,7 +3,7 @@ import ArgumentParser
 import DRHTEngine
 import DRHTImageIO
 import DRHTModel
-import DRHTREPL
+import DRHTTasks
 import Foundation
 
 struct CorrectCommand: ParsableCommand {
@@ -72,42 +72,28 @@ struct CorrectCommand: ParsableCommand {
     func run() throws {
         let image = try ImageIO.read(input)
         guard image.format == .png || image.format == .jpeg else {
-            throw UserError("\(input): drht correct takes an LDR photo (PNG or JPEG), not a \(image.format.rawValue) file")
+            throw TaskError("\(input): drht correct takes an LDR photo (PNG or JPEG), not a \(image.format.rawValue) file")
         }
         for path in [outputPath] + (hdr.map { [$0] } ?? []) {
             let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
             guard FileManager.default.isWritableFile(atPath: dir) else {
-                throw UserError("\(path): cannot write there (folder \(dir) is missing or read-only)")
+                throw TaskError("\(path): cannot write there (folder \(dir) is missing or read-only)")
             }
         }
-        let (model, weightsPath) = try WeightsLocator.load(weights)
-        let correctionMode = try CorrectionMode.parse(mode.rawValue, workSize: workSize)
-        if correctionMode == .direct {
-            let need = CorrectionMode.directBytes(height: image.height, width: image.width)
-            if need > 0.8 * Double(ProcessInfo.processInfo.physicalMemory) {
-                throw UserError(String(format: """
-                    %@ is %d x %d: --mode direct would need about %.0f GB of memory; use --mode gain (the default)
-                    """, input, image.width, image.height, need / 1e9))
-            }
-        }
-        Interrupt.catchSIGINT(secondExits: true)
+        let (model, weightsPath) = try WeightsResolver.load(weights)
+        var request = CorrectRequest(mode: try CorrectionMode.parse(mode.rawValue, workSize: workSize))
+        request.options.margin = margin
+        try CorrectTask.checkMemory(request, height: image.height, width: image.width, what: input, advice: "use --mode gain (the default)")
+        let monitor = TaskMonitor.standardError(quiet: quiet)
         let t0 = DispatchTime.now().uptimeNanoseconds
-        var options = GainOptions()
-        options.margin = margin
-        let correction = Correction(model: model, photo: image.pixels, mode: correctionMode, options: options)
-        let pipeline = correction.pipeline
-        let showProgress = !quiet && isatty(2) != 0
-        while let name = pipeline.nextStepName {
-            if Interrupt.isRequested {
-                if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
-                throw UserError("stopped (Ctrl-C) before \(name); nothing was written")
-            }
-            if showProgress {
-                FileHandle.standardError.write(Data("\r\u{1B}[2Kcorrecting: \(name) (\(pipeline.position + 1)/\(Pipeline.stepNames.count))".utf8))
-            }
-            pipeline.step()
+        let correction: Correction
+        do {
+            correction = try CorrectTask.run(request, model: model, photo: image.pixels, monitor: monitor, label: "correcting: ")
+        } catch let e as TaskStopped {
+            throw TaskError("stopped (Ctrl-C) before \(e.next.dropFirst("correcting: ".count)); nothing was written")
         }
-        if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+        let pipeline = correction.pipeline
+        let correctionMode = request.mode
         let corrected = correction.corrected()                 // (1, 3, H, W)
         let estimate = hdr == nil ? nil : correction.hdrEstimate()
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
@@ -117,7 +103,7 @@ struct CorrectCommand: ParsableCommand {
         // removed first, then the image written, then the estimate: a kill leaves the old image
         // alone, or the new image alone, or both new.
         if let hdr, estimate != nil, unlink(hdr) != 0, errno != ENOENT {
-            throw UserError("\(hdr): cannot replace it (\(String(cString: strerror(errno))))")
+            throw TaskError("\(hdr): cannot replace it (\(String(cString: strerror(errno))))")
         }
         try write(corrected, to: outputPath, bits: bits)
         if let hdr, let estimate { try write(estimate, to: hdr, bits: 32) }

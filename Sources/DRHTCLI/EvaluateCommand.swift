@@ -6,7 +6,7 @@ import DRHTEvaluation
 import DRHTImageIO
 import DRHTModel
 import DRHTTraining
-import DRHTREPL
+import DRHTTasks
 import Foundation
 
 struct EvaluateCommand: ParsableCommand {
@@ -91,60 +91,35 @@ struct EvaluateCommand: ParsableCommand {
         return o
     }
 
+    var request: EvaluateRequest {
+        get throws {
+            var r = EvaluateRequest()
+            r.data = data; r.count = count; r.size = size; r.seed = seed
+            r.exposures = try exposures()
+            r.modes = try modes()
+            r.options = try gainOptions()
+            r.keepImages = html != nil
+            return r
+        }
+    }
+
     func run() throws {
         if let threads { EngineThreads.set(threads) }
-        let (model, path) = try WeightsLocator.load(weights)
-        let exposures = try exposures()
-        let parsed = try DataSource.parse(data)
-        var source: EvaluationData
-        switch parsed {
-        case .synthetic:
-            source = .synthetic(count: count ?? 64, size: size ?? 256, seed: seed)
-        case .triplets:
-            if exposures != nil { throw ValidationError("--ev needs synth, photos:DIR or panorama:DIR data; a triplet folder's exposures are fixed") }
-            source = EvaluationData(source: parsed, count: count ?? parsed.itemCount!, size: 0, first: seed)
-        case .panoramas:
-            // Each panorama's views once per exposure (12 views of each).
-            source = EvaluationData(source: parsed, count: count ?? parsed.itemCount!, size: size ?? 256, first: seed)
-        case .photos, .mixed:
-            // Each photo once per exposure; without --ev, four random exposures of each.
-            let items = parsed.itemCount ?? 64
-            source = EvaluationData(source: parsed, count: count ?? (exposures == nil ? 4 * items : items),
-                                    size: size ?? 512, first: seed)
+        let (model, path) = try WeightsResolver.load(weights)
+        let request = try request
+        let exposures = request.exposures
+        let result = try EvaluateTask.run(request, model: model, monitor: .standardError()) { data in
+            note("evaluating \(path) on \(data.description)")
         }
-        let sources: [(ev: Float?, data: EvaluationData)] = exposures.map { $0.map { ($0, source.exposed($0)) } } ?? [(nil, source)]
-        let (modes, options) = (try modes(), try gainOptions())
-        Interrupt.catchSIGINT(secondExits: true)
-        let tty = isatty(2) != 0
-        var evaluations: [(ev: Float?, e: Evaluation)] = []
-        for (ev, data) in sources {
-            let e = Evaluation(data: data, model: model, modes: modes, options: options)
-            e.keepImages = html != nil
-            FileHandle.standardError.write(Data("evaluating \(path) on \(data.description)\n".utf8))
-            try e.run(progress: { done, total in
-                if tty { FileHandle.standardError.write(Data("\r\u{1B}[2K[\(String(repeating: "#", count: done * 24 / total))\(String(repeating: ".", count: 24 - done * 24 / total))] \(done)/\(total)".utf8)) }
-            }, shouldStop: { Interrupt.isRequested })
-            if tty { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
-            evaluations.append((ev, e))
-            if Interrupt.isRequested {
-                FileHandle.standardError.write(Data("stopped (Ctrl-C): results for the images done so far\n".utf8))
-                break
-            }
-        }
+        if result.stopped { note("stopped (Ctrl-C): results for the images done so far") }
+        let evaluations = result.evaluations.map { (ev: $0.ev, e: $0.evaluation) }
         if json {
-            if exposures == nil {
-                print(evaluations[0].e.json())
-            } else {
-                let blocks = evaluations.map { ev, e in
-                    String(format: "{\"ev\": %g, \"images\": %d, \"results\": ", ev!, e.scores[e.primary]?.psnr.count ?? 0) + e.jsonResults()
-                        + (e.hdrStops.isEmpty ? "" : ", \"hdr_stops\": " + e.jsonHDRStops()) + "}"
-                }
-                print("{\"exposures\": [" + blocks.joined(separator: ", ") + "]}")
-            }
+            print(exposures == nil ? evaluations[0].e.json()
+                  : JSONObject([("exposures", .array(evaluations.map { $0.e.jsonObject(ev: $0.ev) }))]).text)
         } else {
             for (k, (ev, e)) in evaluations.enumerated() {
                 if k > 0 { print("") }
-                if let ev { print(String(format: "exposure %+g EV (%d images)", ev, e.scores[e.primary]?.psnr.count ?? 0)) }
+                if let ev { print(String(format: "exposure %+g EV (%d images)", ev, e.imageCount)) }
                 for line in e.table() { print(line) }
                 print(e.verdict())
                 let stops = e.hdrStopsTable()

@@ -596,7 +596,7 @@ struct BenchReport {
         for l in layers {
             let sp = l.spec
             let fft = l.gemmForwardMS != nil ? "*" : ""
-            s += pad(sp.name, 8) + pad((sp.kind == .transposedConv ? "deconv" : "conv") + fft, 9)
+            s += pad(sp.name, 8) + pad(sp.kind.operation + fft, 9)
                 + pad("\(sp.kernel)x\(sp.kernel) s\(sp.stride)", 8) + pad("\(sp.inChannels)->\(sp.outChannels)", 11)
                 + pad("\(l.output[2])x\(l.output[3])", 9)
             s += String(format: "%7.2f %8.2f %8.1f %6.0f%% %8.2f %9.2f\n", l.flops / 1e9, l.forwardMS, l.forwardGFLOPS,

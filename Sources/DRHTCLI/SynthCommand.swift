@@ -3,6 +3,7 @@ import ArgumentParser
 import DRHTEngine
 import DRHTImageIO
 import DRHTTraining
+import DRHTTasks
 import Foundation
 
 struct SynthCommand: ParsableCommand {
@@ -34,13 +35,13 @@ struct SynthCommand: ParsableCommand {
 
     func run() throws {
         do { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) }
-        catch { throw UserError("\(output): cannot create the folder (\(error.localizedDescription))") }
+        catch { throw TaskError("\(output): cannot create the folder (\(error.localizedDescription))") }
         let views = try panorama.map { dir -> DataSource in
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
-                throw UserError("\(dir): no such folder; --panorama takes a folder of .hdr panoramas (make photos writes data/panoramas/)")
+                throw TaskError("\(dir): no such folder; --panorama takes a folder of .hdr panoramas (make photos writes data/panoramas/)")
             }
-            do { return try DataSource.parse("panorama:" + dir) } catch { throw UserError("\(error)") }
+            do { return try DataSource.parse("panorama:" + dir) } catch { throw TaskError("\(error)") }
         }
         for i in 0..<count {
             let t: Triplet, id: String

@@ -1,0 +1,194 @@
+import XCTest
+import DRHTTestSupport
+import DRHTEngine
+import DRHTModel
+import DRHTTraining
+@testable import DRHTTasks
+
+/// The progress and cancellation protocol every job uses.
+final class MonitorTests: XCTestCase {
+    func testStepsStopBetweenStepsAndSayWhere() {
+        var shown: [String] = [], ran: [Int] = [], cleared = 0
+        var stop = false
+        let monitor = TaskMonitor(show: { d, t, l in shown.append("\(d)/\(t) \(l)") }, clear: { cleared += 1 }, shouldStop: { stop })
+        XCTAssertThrowsError(try monitor.steps(5, offset: 10, total: 20, label: { "s\($0)" }) { k in
+            ran.append(k)
+            if k == 1 { stop = true }
+        }) { error in
+            let e = error as? TaskStopped
+            XCTAssertEqual(e?.done, 12)
+            XCTAssertEqual(e?.total, 20)
+            XCTAssertEqual(e?.next, "s2")
+        }
+        XCTAssertEqual(ran, [0, 1], "no step runs after the stop request")
+        XCTAssertEqual(shown, ["10/20 s0", "11/20 s1"])
+        XCTAssertEqual(cleared, 1, "the line is cleared when it stops")
+    }
+
+    func testAFinishedLoopClearsOnlyAtTheEndOfTheJob() throws {
+        var cleared = 0
+        let monitor = TaskMonitor(show: { _, _, _ in }, clear: { cleared += 1 }, shouldStop: { false })
+        try monitor.steps(3, offset: 0, total: 6, label: { _ in "" }) { _ in }
+        XCTAssertEqual(cleared, 0, "half of a longer job: the line stays")
+        try monitor.steps(3, offset: 3, total: 6, label: { _ in "" }) { _ in }
+        XCTAssertEqual(cleared, 1)
+    }
+
+    func testProgressBar() {
+        XCTAssertEqual(ProgressBar.line(done: 6, total: 24, label: "x", width: 8), "[##......] 6/24 x")
+        XCTAssertEqual(ProgressBar.line(done: 0, total: 0, label: "", width: 4), "[....] 0/0 ")
+    }
+}
+
+/// The one memory guard and its estimate.
+final class MemoryGuardTests: XCTestCase {
+    func testEstimateAndRefusal() throws {
+        let saved = MemoryGuard.budget
+        defer { MemoryGuard.budget = saved }
+        // 6 KB per pixel, batch 2 of 100 x 100 with a 10-px margin (120 x 120), plus 1 MB.
+        XCTAssertEqual(MemoryGuard.estimate(.backward, height: 100, width: 100, margin: 10, batch: 2, fixed: 1e6), 1e6 + 6000 * 2 * 120 * 120)
+        MemoryGuard.budget = 2e9
+        XCTAssertNoThrow(try MemoryGuard.check(2e9, what: "x", advice: "y"))
+        XCTAssertThrowsError(try MemoryGuard.check(3e9, what: "a job", advice: "do less")) { error in
+            XCTAssertEqual("\(error)", "a job would need about 3 GB of memory (more than the 2 GB drht allows itself here); do less")
+        }
+    }
+
+    func testDirectCorrectionIsEstimatedWithItsMargin() {
+        let direct = CorrectRequest(mode: .direct)
+        XCTAssertEqual(direct.memoryNeed(height: 100, width: 200), 800 * Double(100 + 192) * Double(200 + 192))
+        XCTAssertEqual(CorrectRequest(mode: .direct, retention: .everything).memoryNeed(height: 100, width: 200), 5000 * Double(100 + 192) * Double(200 + 192))
+        XCTAssertEqual(CorrectRequest().memoryNeed(height: 10_000, width: 10_000), 0, "gain mode runs the network on the working copy")
+    }
+}
+
+final class TrainTaskTests: TempDirTestCase {
+    func settings(_ steps: Int) -> TrainSettings {
+        var s = TrainSettings()
+        s.steps = steps
+        return s
+    }
+
+    /// The bug this guards: `--resume FILE --steps N` once trained on the defaults (synth, 64 px,
+    /// lr 1e-3) whatever the run had been. A resumed run takes its settings from its checkpoint.
+    func testResumeContinuesWithTheRunsOwnSettings() throws {
+        let out = dir + "/run.safetensors"
+        var s = settings(2)
+        s.batch = 2; s.size = 32; s.framing = .crop; s.learningRate = 2e-3; s.seed = 5; s.validateEvery = 1; s.saveEvery = 7
+        s.keepCheckpoints = true; s.balancePhases = true; s.data = "synth+synth"
+        try TrainTask.run(try TrainTask.prepare(TrainRequest(start: .fresh(.standard), settings: s, output: out)), monitor: .silent)
+
+        let resumed = try TrainTask.prepare(TrainRequest(start: .resume(out), settings: settings(3), output: nil))
+        let c = resumed.config
+        XCTAssertEqual(resumed.step, 2)
+        XCTAssertEqual(c.steps, 3)
+        XCTAssertEqual([c.batch, c.size, c.validateEvery, c.saveEvery], [2, 32, 1, 7])
+        XCTAssertEqual(c.framing, .crop)
+        XCTAssertEqual(c.learningRate, 2e-3)
+        XCTAssertEqual(c.seed, 5)
+        XCTAssertEqual(c.dataSpec, "synth+synth")
+        XCTAssertTrue(c.keepCheckpoints)
+        XCTAssertTrue(c.balancePhases)
+        XCTAssertEqual(resumed.output, out, "a resumed run writes back to its checkpoint")
+
+        // A setting given again wins over the checkpoint's.
+        var again = settings(3)
+        again.batch = 1; again.balancePhases = false
+        let changed = try TrainTask.prepare(TrainRequest(start: .resume(out), settings: again, output: nil)).config
+        XCTAssertEqual(changed.batch, 1)
+        XCTAssertFalse(changed.balancePhases)
+        XCTAssertEqual(changed.size, 32)
+    }
+
+    func testACheckpointThatDoesNotRecordItsDataMustBeToldIt() throws {
+        let out = dir + "/old.safetensors"
+        try TrainTask.run(try TrainTask.prepare(TrainRequest(start: .fresh(.standard), settings: settings(1), output: out)), monitor: .silent)
+        // As drht wrote checkpoints before it recorded the data.
+        let model = try DRHT.load(out)
+        model.notes["data_spec"] = nil
+        model.notes["val_data_spec"] = nil
+        try model.save(to: out)
+        XCTAssertThrowsError(try TrainTask.prepare(TrainRequest(start: .resume(out), settings: settings(2), output: nil))) { error in
+            XCTAssertTrue("\(error)".contains("does not record its --data and --val-data"), "\(error)")
+        }
+        var given = settings(2)
+        given.data = "synth"; given.validationData = "synth"
+        XCTAssertEqual(try TrainTask.prepare(TrainRequest(start: .resume(out), settings: given, output: nil)).step, 1)
+    }
+
+    func testSizesAndMemoryAreCheckedBeforeAnythingIsMade() {
+        var s = settings(1)
+        s.size = 33
+        XCTAssertThrowsError(try TrainTask.configuration(TrainRequest(start: .fresh(.standard), settings: s, output: nil))) {
+            XCTAssertEqual("\($0)", "--size must be a multiple of 32 (got 33)")
+        }
+        let saved = MemoryGuard.budget
+        defer { MemoryGuard.budget = saved }
+        MemoryGuard.budget = 1e9
+        s.size = 512; s.batch = 64
+        XCTAssertThrowsError(try TrainTask.configuration(TrainRequest(start: .fresh(.standard), settings: s, output: nil))) {
+            XCTAssertTrue("\($0)".hasPrefix("training at batch 64 and 512x512 would need about 101 GB of memory"), "\($0)")
+        }
+    }
+}
+
+final class CorrectAndLookInsideTests: XCTestCase {
+    let model = DRHT.initialized(seed: 3)
+
+    func testCorrectTaskIsThePipelineStepByStepAndStopsKeepingNothing() throws {
+        let photo = randomTensor([1, 3, 40, 56], seed: 4, 0, 1)
+        let request = CorrectRequest(mode: .direct)
+        let c = try CorrectTask.run(request, model: model, photo: photo, monitor: .silent)
+        let reference = Correction(model: model, photo: photo, mode: .direct)
+        while !reference.pipeline.isFinished { reference.pipeline.step() }
+        XCTAssertEqual(c.corrected().array, reference.corrected().array)
+
+        var calls = 0
+        let stopAtThird = TaskMonitor(show: { _, _, _ in }, clear: {}, shouldStop: { calls += 1; return calls > 3 })
+        XCTAssertThrowsError(try CorrectTask.run(request, model: model, photo: photo, monitor: stopAtThird, label: "x ")) { error in
+            XCTAssertEqual((error as? TaskStopped)?.next, "x " + Pipeline.stepNames[3])
+        }
+    }
+
+    func testSweepComparesEveryLayerWithTheZeroEVRun() throws {
+        let photo = randomTensor([1, 3, 32, 32], seed: 8, 0.2, 0.8)
+        var r = SweepRequest()
+        r.exposures = [1]
+        r.correct.mode = .direct
+        let result = try SweepTask.run(r, model: model, photo: photo, monitor: .silent)
+        XCTAssertEqual(result.exposures, [0, 1], "0 EV is added")
+        for step in Pipeline.stepNames {
+            let cs = try XCTUnwrap(result.cosine[step]?[1], step)
+            XCTAssertTrue((-1.0001...1.0001).contains(cs), "\(step): \(cs)")
+            XCTAssertNil(result.cosine[step]?[0])
+        }
+        // The 0 EV run is the photo re-photographed at 0 EV and corrected as `correct` would.
+        var rng = SeededRandom(seed: r.camera)
+        let zero = PhotoTriplet.reexposed(photo, rng: &rng, ev: 0).input
+        XCTAssertEqual(result.inputs[0]?.array, zero.array)
+        XCTAssertEqual(result.outputs[0]?.array, try CorrectTask.run(CorrectRequest(mode: .direct), model: model, photo: zero, monitor: .silent).corrected().array)
+    }
+
+    /// Integrated gradients sum (with the padding's copies) to S(x) - S(black), closer as the
+    /// path gets finer.
+    func testIntegratedGradientsAreComplete() throws {
+        let image = randomTensor([1, 3, 32, 32], seed: 2, 0, 1)
+        let input = NetworkInput(image: image)
+        var request = SaliencyRequest(step: "hdr.enc3", probe: .channel(5), method: .integrated, pathSteps: 4)
+        let coarse = try SaliencyTask.run(request, model: model, input: input, monitor: .silent)
+        request.pathSteps = 64
+        let fine = try SaliencyTask.run(request, model: model, input: input, monitor: .silent)
+        let (sum, black) = try XCTUnwrap(fine.completeness)
+        let target = fine.value - black
+        XCTAssertEqual(sum, target, accuracy: 0.02 * abs(target) + 1e-6)
+        XCTAssertLessThanOrEqual(abs(sum - target), abs(coarse.completeness!.sum - target) + 1e-9)
+    }
+
+    func testAGradientMapNeedsAFiniteImage() {
+        let image = Tensor(zeros: [1, 3, 32, 32])
+        image.data[5] = .nan
+        XCTAssertThrowsError(try NetworkInput(image: image).checkForBackward(what: "saliency", named: "img", advice: "")) {
+            XCTAssertTrue("\($0)".hasPrefix("img has NaN or infinite pixels"), "\($0)")
+        }
+    }
+}
