@@ -82,6 +82,25 @@ public enum Architecture {
         LayerSpec(name: "head", kind: .head, kernel: 1, stride: 1, inChannels: 64, outChannels: 3, skipFrom: nil),
     ]
 
+    /// How each block of an autoencoder is fed, by index into `layers`: the one wiring that
+    /// training's forward and backward (Backward.swift) and the stepping Pipeline both follow.
+    public struct Wiring: Sendable, Equatable {
+        /// The block whose output (after its skip sum, if it has one) is this block's input;
+        /// nil: the autoencoder's input.
+        public let input: Int?
+        /// The encoder block fused with this block's output (s = d + e + d*e).
+        public let skip: Int?
+        /// The head adds the autoencoder's base (the photo for the first network, y1 for the second).
+        public let addsBase: Bool
+    }
+
+    /// `layers`' wiring, derived from the table (a row's `skipFrom`, its kind, its order).
+    public static let wiring: [Wiring] = layers.indices.map { i in
+        Wiring(input: i == 0 ? nil : i - 1,
+               skip: layers[i].skipFrom.map { from in layers.firstIndex { $0.name == from }! },
+               addsBase: layers[i].kind == .head)
+    }
+
     /// Inputs must be a multiple of this (the latent is H/32 x W/32): the largest scale divisor.
     public static let sizeMultiple = scaleDivisors.values.max()!
 

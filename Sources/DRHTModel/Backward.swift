@@ -21,17 +21,15 @@ extension Autoencoder {
     public func forward(_ x: Tensor, base: Tensor, mode: Mode, through last: Int? = nil)
         -> (output: Tensor, tape: AutoencoderTape) {
         var tape = AutoencoderTape()
-        var outputs: [String: Tensor] = [:]      // by block name, for the skips
-        var h = x
-        for block in blocks.prefix((last ?? blocks.count - 1) + 1) {
-            let spec = block.spec
-            let r = block.forward(h, base: spec.kind == .head ? base : nil,
-                                  encoder: spec.skipFrom.map { outputs[$0]! }, mode: .differentiable(mode))
-            outputs[spec.name] = r.output
+        var outputs: [Tensor] = []               // by block index (`Architecture.wiring`)
+        for (i, block) in blocks.prefix((last ?? blocks.count - 1) + 1).enumerated() {
+            let w = Architecture.wiring[i]
+            let r = block.forward(w.input.map { outputs[$0] } ?? x, base: w.addsBase ? base : nil,
+                                  encoder: w.skip.map { outputs[$0] }, mode: .differentiable(mode))
+            outputs.append(r.output)
             tape.blocks.append(r.cache!)
-            h = r.output
         }
-        return (h, tape)
+        return (outputs.last!, tape)
     }
 
     /// Gradients of a loss given dL/dy, y the output of the tape's last block: every
@@ -42,17 +40,17 @@ extension Autoencoder {
     public func backward(dOutput dy: Tensor, dActivation: Tensor? = nil, tape: AutoencoderTape, prefix: String,
                          inputGradient: Bool, parameterGradients: Bool = true) -> (dInput: Tensor?, dBase: Tensor?, gradients: Gradients) {
         var grads: Gradients = [:]
-        var dEncoder: [String: Tensor] = [:]     // gradients reaching encoder outputs through skips
+        var dEncoder: [Int: Tensor] = [:]        // gradients reaching encoder outputs through skips, by block index
         var g = dy
         var dBase: Tensor? = nil
         var dInput: Tensor? = nil
         let last = tape.blocks.count - 1
-        if let dActivation { dEncoder[blocks[last].spec.name] = dActivation }
+        if let dActivation { dEncoder[last] = dActivation }
         for (index, block) in blocks.prefix(last + 1).enumerated().reversed() {
             let spec = block.spec
-            let bg = block.backward(dOutput: g, dActivationExtra: dEncoder[spec.name], cache: tape.blocks[index],
+            let bg = block.backward(dOutput: g, dActivationExtra: dEncoder[index], cache: tape.blocks[index],
                                     inputGradient: index > 0 || inputGradient, weightGradient: parameterGradients)
-            if let from = spec.skipFrom { dEncoder[from] = bg.dEncoder }
+            if let from = Architecture.wiring[index].skip { dEncoder[from] = bg.dEncoder }
             if let d = bg.dBase { dBase = d }
             let name = "\(prefix).\(spec.name)"
             grads["\(name).conv.weight"] = bg.dWeight

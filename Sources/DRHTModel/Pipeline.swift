@@ -29,9 +29,42 @@ public final class Pipeline {
         public let flops: Double
     }
 
+    /// A step: a block of one of the two networks, or the transform between them.
+    public enum Step: Hashable, Sendable {
+        public enum Network: String, Sendable { case hdr, ldr }
+        case block(Network, Int)
+        case transform
+
+        /// "hdr.enc1", "transform", "ldr.head": the name steps and their outputs go by.
+        public var name: String {
+            switch self {
+            case .block(let net, let i): return "\(net.rawValue).\(Architecture.layers[i].name)"
+            case .transform: return "transform"
+            }
+        }
+
+        /// The output name of what step `self` passes on: a decoder's skip sum, else its output.
+        var passedOn: String {
+            if case .block(_, let i) = self, Architecture.wiring[i].skip != nil { return name + ".skip" }
+            return name
+        }
+
+        /// The output names step `self` reads: its input, then its encoder (a skip), then its
+        /// base (the head), following `Architecture.wiring`.
+        var reads: [String] {
+            guard case .block(let net, let i) = self else { return ["hdr.head"] }
+            let w = Architecture.wiring[i]
+            var inputs = [w.input.map { Step.block(net, $0).passedOn } ?? (net == .hdr ? "input" : "transform")]
+            if let e = w.skip { inputs.append(Step.block(net, e).name) }
+            if w.addsBase { inputs.append(net == .hdr ? "input" : "hdr.head") }
+            return inputs
+        }
+    }
+
     /// Every step in order.
-    public static let stepNames: [String] =
-        Architecture.layers.map { "hdr.\($0.name)" } + ["transform"] + Architecture.layers.map { "ldr.\($0.name)" }
+    public static let steps: [Step] = Architecture.layers.indices.map { .block(.hdr, $0) } + [.transform]
+        + Architecture.layers.indices.map { .block(.ldr, $0) }
+    public static let stepNames: [String] = steps.map(\.name)
 
     public let model: DRHT
     public let retention: Retention
@@ -68,28 +101,12 @@ public final class Pipeline {
     public var nextStepName: String? { isFinished ? nil : Pipeline.stepNames[position] }
 
     /// The tensors step `name` reads (by output name).
-    static func reads(_ name: String) -> [String] {
-        if name == "transform" { return ["hdr.head"] }
-        let parts = name.split(separator: ".", maxSplits: 1).map(String.init)
-        let (net, layer) = (parts[0], parts[1])
-        let index = Architecture.layers.firstIndex { $0.name == layer }!
-        let spec = Architecture.layers[index]
-        var inputs: [String]
-        if index == 0 {
-            inputs = [net == "hdr" ? "input" : "transform"]
-        } else {
-            let prev = Architecture.layers[index - 1]
-            inputs = ["\(net).\(prev.name)" + (prev.skipFrom != nil ? ".skip" : "")]
-        }
-        if let skip = spec.skipFrom { inputs.append("\(net).\(skip)") }
-        if spec.kind == .head { inputs.append(net == "hdr" ? "input" : "hdr.head") }
-        return inputs
-    }
+    static func reads(_ name: String) -> [String] { steps[stepNames.firstIndex(of: name)!].reads }
 
     /// For each output name, the index of the last step that reads it.
     static func lastUses() -> [String: Int] {
         var last: [String: Int] = [:]
-        for (i, name) in stepNames.enumerated() { for r in reads(name) { last[r] = i } }
+        for (i, step) in steps.enumerated() { for r in step.reads { last[r] = i } }
         return last
     }
 
@@ -97,9 +114,13 @@ public final class Pipeline {
     @discardableResult
     public func step() -> Record {
         precondition(!isFinished, "the pipeline has finished; reset it first")
-        let name = Pipeline.stepNames[position]
+        let step = Pipeline.steps[position], name = step.name
         let t0 = DispatchTime.now().uptimeNanoseconds
-        let (operation, input, output, flops) = name == "transform" ? runTransform() : runBlock(name)
+        let (operation, input, output, flops): (String, [Int], [Int], Double)
+        switch step {
+        case .transform: (operation, input, output, flops) = runTransform()
+        case .block(let net, let i): (operation, input, output, flops) = runBlock(step, net == .hdr ? model.hdr : model.ldr, i)
+        }
         let ms = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
         let record = Record(name: name, operation: operation, inputShape: input, outputShape: output,
                             milliseconds: ms, flops: flops)
@@ -131,23 +152,20 @@ public final class Pipeline {
         return done
     }
 
-    private func runBlock(_ name: String) -> (String, [Int], [Int], Double) {
-        let inputs = Pipeline.reads(name)
-        let parts = name.split(separator: ".", maxSplits: 1).map(String.init)
-        let net = parts[0] == "hdr" ? model.hdr : model.ldr
-        let block = net.block(parts[1])!
-        let spec = block.spec
-        let x = outputs[inputs[0]]!
+    private func runBlock(_ step: Step, _ net: Autoencoder, _ index: Int) -> (String, [Int], [Int], Double) {
+        let name = step.name
+        let inputs = step.reads.map { outputs[$0]! }
+        let block = net.blocks[index], spec = block.spec, w = Architecture.wiring[index]
+        let x = inputs[0]
         let flops = block.flops(for: x.shape)
-        // Block.forward reads the base (head) and the encoder output (decoders) from `reads`.
-        let base = spec.kind == .head ? outputs[inputs.last!]! : nil
-        let encoder = spec.skipFrom.map { outputs["\(parts[0]).\($0)"]! }
+        let encoder = w.skip != nil ? inputs[1] : nil
+        let base = w.addsBase ? inputs.last! : nil
         let active = interventions.filter { $0.step == name }
         let r = active.isEmpty ? block.forward(x, base: base, encoder: encoder, mode: .inference(inPlace: retention == .needed))
             : Intervention.run(block, x, base: base, encoder: encoder, active: active)
-        if spec.skipFrom != nil {
+        if w.skip != nil {
             if let a = r.activation { outputs[name] = a }
-            outputs[name + ".skip"] = r.output
+            outputs[step.passedOn] = r.output
         } else {
             outputs[name] = r.output
         }

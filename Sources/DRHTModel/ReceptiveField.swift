@@ -64,21 +64,20 @@ public enum ReceptiveField {
 
     /// Network-input cells behind cells `cells` of block `index`'s activation, within one net.
     static func field(_ index: Int, _ cells: CellSpan, _ n: Int) -> CellSpan {
-        let spec = Architecture.layers[index]
-        let inputCells = index == 0 ? n : n / Architecture.layers[index - 1].scaleDivisor
+        let spec = Architecture.layers[index], w = Architecture.wiring[index]
+        let inputCells = w.input.map { n / Architecture.layers[$0].scaleDivisor } ?? n
         var result: CellSpan? = nil
         if let read = spec.inputSpan(cells, inputCells: inputCells) {
-            if index == 0 {
-                result = read
-            } else {
-                let prev = Architecture.layers[index - 1]
-                result = field(index - 1, read, n)
-                if let skip = prev.skipFrom, let e = Architecture.layers.firstIndex(where: { $0.name == skip }) {
-                    result = union(result!, field(e, read, n))      // the previous decoder's fused output
+            if let input = w.input {
+                result = field(input, read, n)
+                if let e = Architecture.wiring[input].skip {
+                    result = union(result!, field(e, read, n))      // the input block's fused output
                 }
+            } else {
+                result = read
             }
         }
-        if spec.kind == .head { result = result.map { union($0, cells) } ?? cells }     // + base, same pixels
+        if w.addsBase { result = result.map { union($0, cells) } ?? cells }     // + base, same pixels
         return result ?? cells
     }
 
