@@ -62,9 +62,7 @@ struct EvaluateCommand: ParsableCommand {
 
     func exposures() throws -> [Float]? {
         guard let ev else { return nil }
-        guard ev.values.allSatisfy({ $0.isFinite && abs($0) <= 8 }) else {
-            throw ValidationError("--ev takes exposures in EV between -8 and 8, comma-separated, e.g. -2,-1,1,1.5 (got '\(ev)')")
-        }
+        do { try EvaluateTask.checkExposures(ev.values) } catch let e as TaskError { throw ValidationError(e.description) }
         return ev.values
     }
 

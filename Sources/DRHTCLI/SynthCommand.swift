@@ -43,22 +43,27 @@ struct SynthCommand: ParsableCommand {
             }
             do { return try DataSource.parse("panorama:" + dir) } catch { throw TaskError("\(error)") }
         }
-        for i in 0..<count {
-            let t: Triplet, id: String
-            if let views {
-                let item = try views.item(Int(seed) + i, size: size, ev: ev)
-                t = item.triplet
-                id = output + "/" + item.id.replacingOccurrences(of: " ", with: "-")
-            } else {
-                t = SyntheticScenes.triplet(seed: seed + UInt64(i), size: size, ev: ev)
-                id = output + "/" + String(format: "%06d", Int(seed) + i)
+        // Ctrl-C stops between triplets: every triplet written is whole (three atomic files).
+        var written = 0
+        do {
+            try TaskMonitor.standardError().steps(count, label: { _ in "synth" }) { i in
+                let t: Triplet, id: String
+                if let views {
+                    let item = try views.item(Int(seed) + i, size: size, ev: ev)
+                    t = item.triplet
+                    id = output + "/" + item.id.replacingOccurrences(of: " ", with: "-")
+                } else {
+                    t = SyntheticScenes.triplet(seed: seed + UInt64(i), size: size, ev: ev)
+                    id = output + "/" + String(format: "%06d", Int(seed) + i)
+                }
+                try ImageIO.write(t.input, to: id + ".input.png")
+                try ImageIO.write(t.hdr, to: id + ".hdr")
+                try ImageIO.write(t.target, to: id + ".target.png")
+                written += 1
             }
-            try ImageIO.write(t.input, to: id + ".input.png")
-            try ImageIO.write(t.hdr, to: id + ".hdr")
-            try ImageIO.write(t.target, to: id + ".target.png")
-            if isatty(2) != 0 { FileHandle.standardError.write(Data("\r\u{1B}[2Ksynth: \(i + 1)/\(count)".utf8)) }
+        } catch is TaskStopped {
+            throw TaskError("stopped (Ctrl-C) after \(written) of \(count) triplets; those are complete in \(output)/")
         }
-        if isatty(2) != 0 { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
         print("wrote \(count) \(panorama == nil ? "" : "panorama view ")triplets (\(size)x\(size)) to \(output)/: <id>.input.png (camera), <id>.hdr (linear HDR), <id>.target.png (tone-mapped)")
     }
 }

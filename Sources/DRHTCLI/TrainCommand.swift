@@ -21,9 +21,9 @@ struct TrainCommand: ParsableCommand {
     // Each setting left out takes its default from TrainingConfig (written once, each with its
     // source) or, with --resume, the checkpoint's own value: a resumed run continues as it was.
     static let d = TrainingConfig.defaults
-    @Option(help: "Training data: synth (procedural scenes), photos:DIR, panorama:DIR (views of HDR panoramas, tone-mapped targets), panorama-photo:DIR (the same views, their 0 EV photo as target), or a triplet folder from drht synth; mix them with +. (default: \(d.dataSpec); with --resume, the run's)")
+    @Option(help: "Training data: synth (procedural scenes), photos:DIR, panorama:DIR (views of HDR panoramas, tone-mapped targets), panorama-photo:DIR (the same views, their 0 EV photo as target), or a triplet folder from drht synth; mix them with +. (default: synth; with --resume, the run's)")
     var data: String?
-    @Option(name: .customLong("val-data"), help: "Held-out data for the validation loss, in --data's forms (validation seeds: other scenes, other cameras). (default: \(d.validationSpec); with --resume, the run's)")
+    @Option(name: .customLong("val-data"), help: "Held-out data for the validation loss, in --data's forms (validation seeds: other scenes, other cameras). (default: synth; with --resume, the run's)")
     var valData: String?
     @Option(help: "Train until this step. (default: \(d.steps))") var steps: Int?
     @Option(help: "Triplets per batch. (default: \(d.batch); with --resume, the run's)") var batch: Int?
@@ -77,7 +77,7 @@ struct TrainCommand: ParsableCommand {
         let trainer = try TrainTask.prepare(request)
         let config = trainer.config, output = trainer.output
         note("training \(config.steps - trainer.step) steps (to step \(config.steps)), batch \(config.batch), "
-             + "\(config.size)x\(config.size) (\(config.framing.rawValue)), lr \(config.learningRate), data \(config.dataSpec)"
+             + "\(config.size)x\(config.size) (\(config.framing.rawValue)), lr \(config.learningRate), data \(config.data.spec ?? config.data.description)"
              + (config.balancePhases ? ", phases balanced" : "") + " -> \(output)")
         let monitor = TaskMonitor.standardError()
         let live = isatty(2) != 0

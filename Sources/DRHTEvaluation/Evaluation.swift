@@ -186,7 +186,7 @@ public final class Evaluation {
 
     private func score(_ method: String, _ out: Tensor, _ target: FSIM.Features, _ clipped: [Bool], ms: Double,
                        into record: inout EvaluatedImage) throws {
-        let c = MetricCase(output: out, target: target.pixels, targetFeatures: target, clippedMask: clipped)
+        let c = MetricCase(output: out, target: target.pixels, photo: record.input, targetFeatures: target, clippedMask: clipped)
         var values: [String: Double] = [:]
         for metric in metrics {
             guard let v = try metric.compute(c) else { continue }
@@ -249,10 +249,9 @@ public final class Evaluation {
     /// Baselines the primary DRHT row does not beat in mean PSNR and in mean SSIM (empty = ahead of all).
     public func methodsNotBeaten() -> [String] {
         guard let d = scores[primary] else { return [] }
-        let dp = Scores.meanStd(d.psnr).mean, ds = Scores.meanStd(d.ssim).mean
         return Evaluation.baselineRows.filter { m in
             guard let s = scores[m] else { return false }
-            return Scores.meanStd(s.psnr).mean >= dp || Scores.meanStd(s.ssim).mean >= ds
+            return [ImageMetric.psnr, .ssim].contains { !$0.isBetter(Scores.meanStd(d[$0]).mean, than: Scores.meanStd(s[$0]).mean) }
         }
     }
 
@@ -286,7 +285,8 @@ public final class Evaluation {
     /// {"images": N, "results": [...], "hdr_stops": [...]} (the last only with real radiance),
     /// with "ev" first when `ev` is given.
     public func jsonObject(ev: Float? = nil) -> JSONObject {
-        var members: [(String, JSONValue)] = ev.map { [("ev", .number(Double($0)))] } ?? []
+        // The exposure as written (%g): 0.3, not the float's 0.30000001192092896.
+        var members: [(String, JSONValue)] = ev.map { [("ev", .number(Double(String(format: "%g", $0))))] } ?? []
         members += [("images", .number(Double(imageCount))), ("results", .array(resultsJSON))]
         if !hdrStops.isEmpty { members.append(("hdr_stops", .array(hdrStopsJSON))) }
         return JSONObject(members)

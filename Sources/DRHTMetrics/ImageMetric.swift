@@ -59,6 +59,15 @@ public struct ImageMetric: @unchecked Sendable {
     }
     public enum Better: Sendable { case higher, lower, nearOne }
 
+    /// Whether value `a` is strictly better than `b` by this metric's direction.
+    public func isBetter(_ a: Double, than b: Double) -> Bool {
+        switch better {
+        case .higher: return a > b
+        case .lower: return a < b
+        case .nearOne: return abs(a - 1) < abs(b - 1)
+        }
+    }
+
     /// The JSON key and the `expect` function: psnr, ssim, ...
     public let name: String
     /// The word before a single value ("PSNR"), and the table's column header ("PSNR dB (std)").

@@ -16,7 +16,12 @@ public struct LayerSpec: Sendable, Equatable {
             }
         }
         /// The operation, without what a head adds.
-        public var operation: String { self == .transposedConv ? "deconv" : "conv" }
+        public var operation: String {
+            switch self {
+            case .conv, .head: return "conv"
+            case .transposedConv: return "deconv"
+            }
+        }
     }
     public let name: String
     public let kind: Kind
@@ -36,7 +41,10 @@ public struct LayerSpec: Sendable, Equatable {
 
     /// How this block's convolution moves the sampling grid (see `Sampling`).
     public var sampling: Sampling {
-        kind == .transposedConv ? .transposed(kernel: kernel, stride: stride) : .conv(kernel: kernel, stride: stride)
+        switch kind {
+        case .conv, .head: return .conv(kernel: kernel, stride: stride)
+        case .transposedConv: return .transposed(kernel: kernel, stride: stride)
+        }
     }
 
     /// The block's convolution with zero weights, of the kind its row asks for.
@@ -49,18 +57,24 @@ public struct LayerSpec: Sendable, Equatable {
 
     /// The weight's shape in the kind's layout: conv (out, in, k, k), transposed (in, out, k, k).
     public var weightShape: [Int] {
-        kind == .transposedConv ? [inChannels, outChannels, kernel, kernel] : [outChannels, inChannels, kernel, kernel]
+        switch kind {
+        case .conv, .head: return [outChannels, inChannels, kernel, kernel]
+        case .transposedConv: return [inChannels, outChannels, kernel, kernel]
+        }
     }
 
     /// Input height of this block for a network input of height `h`.
     public func inputSize(networkInput h: Int) -> Int {
-        kind == .transposedConv ? outputSize(networkInput: h) / 2 : outputSize(networkInput: h) * stride
+        outputSize(networkInput: h) * sampling.down / sampling.up
     }
 
     /// FLOPs (2 x multiply-adds) of the block's convolution for an N x N network input.
     public func flops(networkInput n: Int, batch: Int = 1) -> Double {
         let out = outputSize(networkInput: n)
-        let positions = kind == .transposedConv ? (out / 2) * (out / 2) : out * out
+        // The kernel is applied once per cell of the coarser grid: the output of a convolution,
+        // the input of a transposed one.
+        let grid = out / sampling.up
+        let positions = grid * grid
         return 2 * Double(batch * positions) * Double(inChannels * outChannels * kernel * kernel)
     }
 }

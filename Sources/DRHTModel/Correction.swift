@@ -37,14 +37,6 @@ public enum CorrectionMode: Equatable, Sendable, CustomStringConvertible {
     /// zero padding at every border) and costs 2.25 times the time at 256 px.
     public var defaultMargin: Int { self == .direct ? 96 : 0 }
 
-    /// Bytes direct-mode inference needs at its peak for a height x width photo with its margin:
-    /// about 0.8 KB per pixel when each activation is freed after its last use, about 5 KB when
-    /// every layer is kept (`Pipeline.Retention.everything`).
-    public static func directBytes(height: Int, width: Int, keepingEverything: Bool = false) -> Double {
-        let m = 2 * CorrectionMode.direct.defaultMargin
-        return (keepingEverything ? 5e3 : 0.8e3) * Double(height + m) * Double(width + m)
-    }
-
     /// `direct` or `gain`, with the working size for `gain`.
     public static func parse(_ name: String, workSize: Int?) throws -> CorrectionMode {
         if let workSize, !workSizes.contains(workSize) {

@@ -44,6 +44,8 @@ public enum CorrectTask {
     public static func run(_ request: CorrectRequest, model: DRHT, photo: Tensor, monitor: TaskMonitor,
                            place: (done: Int, total: Int)? = nil, label: String = "",
                            afterStep: ((String, Pipeline) -> Void)? = nil) throws -> Correction {
+        // Callers check first with their own words (`checkMemory`); this is the backstop.
+        try checkMemory(request, height: photo.h, width: photo.w, what: "a correction", advice: "use gain mode")
         let c = Correction(model: model, photo: photo, mode: request.mode, options: request.options,
                            retention: request.retention, interventions: request.interventions)
         let p = c.pipeline

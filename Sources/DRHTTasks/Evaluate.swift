@@ -34,10 +34,15 @@ public struct EvaluateResult {
 
 public enum EvaluateTask {
     /// The data the request names, with each kind's default count and size.
-    public static func data(_ r: EvaluateRequest) throws -> [(ev: Float?, data: EvaluationData)] {
-        if let ev = r.exposures, let bad = ev.first(where: { !$0.isFinite || abs($0) > 8 }) {
-            throw TaskError("exposures are EV between -8 and 8 (got \(bad))")
+    /// Exposures are EV between -8 and 8 (beyond, a photo is all black or all white).
+    public static func checkExposures(_ ev: [Float]) throws {
+        if let bad = ev.first(where: { !$0.isFinite || abs($0) > 8 }) {
+            throw TaskError("--ev takes exposures in EV between -8 and 8, comma-separated, e.g. -2,-1,1,1.5 (got \(bad))")
         }
+    }
+
+    public static func data(_ r: EvaluateRequest) throws -> [(ev: Float?, data: EvaluationData)] {
+        if let ev = r.exposures { try checkExposures(ev) }
         let parsed = try DataSource.parse(r.data)
         if r.exposures != nil && parsed.source.fixedExposure {
             throw TaskError("--ev needs synth, photos:DIR or panorama:DIR data; a triplet folder's exposures are fixed")
@@ -55,8 +60,8 @@ public enum EvaluateTask {
             let e = Evaluation(data: data, model: model, modes: r.modes, options: r.options)
             e.keepImages = r.keepImages
             starting(data)
+            defer { monitor.clear() }
             try e.run(progress: { done, total in monitor.show(done, total, "") }, shouldStop: monitor.shouldStop)
-            monitor.clear()
             result.evaluations.append((ev, e))
             if monitor.shouldStop() { result.stopped = true; break }
         }

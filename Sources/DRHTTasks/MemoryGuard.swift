@@ -1,7 +1,7 @@
 // The one memory guard: every job that could outgrow the machine (direct-mode inference on a
 // big photo, the look-inside jobs that keep every layer, a training batch) estimates its peak
-// and asks here before it allocates anything. The estimates live beside what they estimate
-// (`CorrectionMode.directBytes`, `TrainingConfig.estimatedBytes`); the limit lives here, once.
+// and asks here before it allocates anything: the estimates (bytes per pixel by kind of job)
+// and the limit live here, once.
 import Foundation
 
 public enum MemoryGuard {

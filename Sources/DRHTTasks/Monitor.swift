@@ -42,7 +42,7 @@ public struct TaskMonitor {
                 throw TaskStopped(done: offset + k, total: all, next: label(k))
             }
             show(offset + k, all, label(k))
-            try body(k)
+            do { try body(k) } catch { clear(); throw error }
         }
         if offset + count >= all { clear() }
     }

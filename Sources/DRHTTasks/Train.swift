@@ -55,10 +55,9 @@ public enum TrainTask {
 
     /// The settings a checkpoint records (`Trainer.save` writes them as notes) over `base`.
     /// A checkpoint from before the data were recorded must be told them (`given`).
-    static func restored(_ base: TrainingConfig, from notes: [String: String], checkpoint: String, given: TrainSettings) throws -> TrainingConfig {
+    static func restored(_ base: TrainingConfig, from notes: [String: String], checkpoint: String, given: TrainSettings)
+        throws -> (config: TrainingConfig, data: String?, validation: String?) {
         var c = base
-        if let v = notes["data_spec"] { c.dataSpec = v }
-        if let v = notes["val_data_spec"] { c.validationSpec = v }
         let missing = [("--data", notes["data_spec"] == nil && given.data == nil),
                        ("--val-data", notes["val_data_spec"] == nil && given.validationData == nil)].filter(\.1).map(\.0)
         if !missing.isEmpty {
@@ -73,7 +72,7 @@ public enum TrainTask {
         if let v = notes["save_every"].flatMap(Int.init) { c.saveEvery = v }
         if let v = notes["keep"] { c.keepCheckpoints = v == "true" }
         c.balancePhases = notes["phases"] != nil
-        return c
+        return (c, notes["data_spec"], notes["val_data_spec"])
     }
 
     /// The run's configuration: the user's settings over the checkpoint's (resuming) or over
@@ -81,12 +80,15 @@ public enum TrainTask {
     /// `parse: false` leaves the data sources unread (a check of the numbers alone).
     public static func configuration(_ r: TrainRequest, checkpointNotes: [String: String]? = nil, parse: Bool = true) throws -> TrainingConfig {
         var c = r.base
+        var data = r.base.data.spec ?? "synth", validation = r.base.validationData.spec ?? "synth"
         if case .resume(let path) = r.start, let notes = checkpointNotes {
-            c = try restored(r.base, from: notes, checkpoint: path, given: r.settings)
+            let restored = try restored(r.base, from: notes, checkpoint: path, given: r.settings)
+            c = restored.config
+            data = restored.data ?? data; validation = restored.validation ?? validation
         }
         let s = r.settings
-        if let v = s.data { c.dataSpec = v }
-        if let v = s.validationData { c.validationSpec = v }
+        if let v = s.data { data = v }
+        if let v = s.validationData { validation = v }
         if let v = s.steps { c.steps = v }
         if let v = s.batch { c.batch = v }
         if let v = s.size { c.size = v }
@@ -99,8 +101,8 @@ public enum TrainTask {
         if let v = s.balancePhases { c.balancePhases = v }
         try check(c)
         guard parse else { return c }
-        c.data = try DataSource.parse(c.dataSpec)
-        c.validationData = try DataSource.parse(c.validationSpec)
+        c.data = try DataSource.parse(data)
+        c.validationData = try DataSource.parse(validation)
         return c
     }
 
@@ -162,12 +164,12 @@ public enum TrainTask {
     public static func run(_ trainer: Trainer, monitor: TaskMonitor, number: @escaping (Double) -> String = { String(format: "%.5f", $0) },
                            logLine: (Trainer.Progress, Double?) -> Void = { _, _ in }) throws -> (last: LogRow?, validation: Double?) {
         var lastValidation: Double?
+        defer { monitor.clear() }
         let last = try trainer.run(report: { p in
             if let v = p.row.validation { lastValidation = v }
             monitor.show(p.row.step, p.total, progressLabel(p, validation: lastValidation, number: number))
             if p.row.validation != nil || p.row.step == p.total { logLine(p, lastValidation) }
         }, shouldStop: monitor.shouldStop)
-        monitor.clear()
         return (last, lastValidation)
     }
 }

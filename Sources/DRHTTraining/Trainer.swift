@@ -47,10 +47,6 @@ public struct TrainingConfig {
     /// across runs on any data); the training source itself (other views, other cameras) or a
     /// folder of held-out photos work too.
     public var validationData: DataSource = .synthetic
-    /// `data` and `validationData` as the user wrote them (`photos:DIR+synth`): checkpoints
-    /// record them, so a resumed run reads the same data.
-    public var dataSpec = "synth"
-    public var validationSpec = "synth"
     /// Whole images reduced to `size` (what gain-mode inference shows the network, the
     /// default since gain mode became `drht correct`'s), or windows cut at the images' scale.
     public var framing: Framing = .whole
@@ -230,8 +226,9 @@ public final class Trainer {
         let last = log.last
         model.notes["steps"] = "\(step)"
         model.notes["data"] = config.data.description
-        model.notes["data_spec"] = config.dataSpec
-        model.notes["val_data_spec"] = config.validationSpec
+        // As the user wrote them, so a resumed run reads the same data (nil: made in code).
+        model.notes["data_spec"] = config.data.spec
+        model.notes["val_data_spec"] = config.validationData.spec
         model.notes["val_every"] = "\(config.validateEvery)"
         model.notes["save_every"] = "\(config.saveEvery)"
         model.notes["keep"] = "\(config.keepCheckpoints)"

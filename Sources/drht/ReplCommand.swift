@@ -68,7 +68,7 @@ struct SessionOptions: ParsableArguments {
         let session = Session(console: Console.standard())
         if let weights {
             session.defaultWeightsPath = (weights as NSString).expandingTildeInPath      // what `model default` returns to
-            try session.loadModel(weights)
+            try session.loadModel(weights, recording: true)
         }
         return session
     }

@@ -86,7 +86,7 @@ final class TrainTaskTests: TempDirTestCase {
         XCTAssertEqual(c.framing, .crop)
         XCTAssertEqual(c.learningRate, 2e-3)
         XCTAssertEqual(c.seed, 5)
-        XCTAssertEqual(c.dataSpec, "synth+synth")
+        XCTAssertEqual(c.data.spec, "synth+synth")
         XCTAssertTrue(c.keepCheckpoints)
         XCTAssertTrue(c.balancePhases)
         XCTAssertEqual(resumed.output, out, "a resumed run writes back to its checkpoint")
@@ -189,6 +189,25 @@ final class CorrectAndLookInsideTests: XCTestCase {
         image.data[5] = .nan
         XCTAssertThrowsError(try NetworkInput(image: image).checkForBackward(what: "saliency", named: "img", advice: "")) {
             XCTAssertTrue("\($0)".hasPrefix("img has NaN or infinite pixels"), "\($0)")
+        }
+    }
+}
+
+final class ResumeOfACodeMadeSourceTests: TempDirTestCase {
+    /// A source made in code has no --data spelling: its checkpoint records none, and a resume
+    /// asks for it rather than falling back to procedural scenes.
+    func testACheckpointOfACodeMadeSourceAsksForItsData() throws {
+        var config = TrainingConfig()
+        config.data = DataSource(SyntheticSource())           // no spec
+        config.size = 32; config.batch = 1; config.steps = 1; config.validationCount = 1
+        let out = dir + "/code.safetensors"
+        try Trainer(model: DRHT.initialized(seed: 1), config: config, output: out).run()
+        XCTAssertNil(try DRHT.load(out).notes["data_spec"])
+        XCTAssertEqual(try DRHT.load(out).notes["val_data_spec"], "synth")
+        var s = TrainSettings()
+        s.steps = 2
+        XCTAssertThrowsError(try TrainTask.prepare(TrainRequest(start: .resume(out), settings: s, output: nil))) {
+            XCTAssertTrue("\($0)".contains("does not record its --data"), "\($0)")
         }
     }
 }

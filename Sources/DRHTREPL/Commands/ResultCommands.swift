@@ -337,5 +337,3 @@ enum ResultCommands {
         }
     }
 }
-
-/// A one-line progress bar: `[#####.....] 12/25 label`.

@@ -33,15 +33,13 @@ extension ExploreCommands {
         let (name, v) = try a.onlyVariable(s, "a well-exposed photo")
         guard v.kind == .image else { throw REPLError("\(name) is \(v.kind.rawValue); sweep takes a well-exposed LDR photo (load one)") }
         try Session.requireFinite(v.tensor, name)
-        var evs = try a.value(sweepEVs) ?? defaultSweepEVs
-        if !evs.contains(0) { evs.append(0) }
-        evs = Array(Set(evs)).sorted()
+        var request = SweepRequest()
+        request.exposures = try a.value(sweepEVs) ?? defaultSweepEVs
+        let evs = request.orderedExposures
         guard evs.count >= 2, evs.count <= 13 else { throw REPLError("--ev takes 1 to 12 exposures besides 0 (got \(evs.count - 1))") }
         let seed = try a.value(sweepCamera)
         let mode = s.settings.correction
         let start = DispatchTime.now().uptimeNanoseconds
-        var request = SweepRequest()
-        request.exposures = evs
         request.camera = UInt64(seed)
         request.correct = CorrectRequest(mode: mode, interventions: s.interventions, retention: .everything)
         try ResultCommands.checkMemory(v.tensor, request: request.correct, what: "sweep")

@@ -244,10 +244,12 @@ public final class Session {
         }
     }
 
-    /// The one-line text of any error the REPL can meet.
     /// Loads weights as the session's model and says so (`model load`, `drht --weights`).
-    public func loadModel(_ path: String) throws {
+    /// `recording`: also keep the equivalent `model load` line in the history (and so in a
+    /// saved notebook), for a load that came from outside the session's lines.
+    public func loadModel(_ path: String, recording: Bool = false) throws {
         let m = try DRHT.load((path as NSString).expandingTildeInPath)
+        if recording { history.append("model load \"\(path)\"") }
         setModel(m, source: path)
         console.line("model: \(path) (\(ModelCommands.formatCount(m.parameterCount)) parameters\(m.trainingSummary.map { ", \($0)" } ?? ""))")
     }
@@ -255,6 +257,7 @@ public final class Session {
     /// The progress bar on the console (at a terminal) and Ctrl-C, for every job a command runs.
     var monitor: TaskMonitor { .terminal(live: console.isTTY, write: console.terminalOnly) }
 
+    /// The one-line text of any error the REPL can meet.
     public static func describe(_ error: Error) -> String {
         let text = "\(error)"      // our typed errors describe themselves in one line
         return text.hasPrefix("Error Domain=") ? error.localizedDescription : text

@@ -49,27 +49,32 @@ public struct SourceKind {
 /// A source as the rest of drht holds it: training, validation and evaluation all take one.
 public struct DataSource: CustomStringConvertible {
     public let source: any TripletSource
-    public init(_ source: any TripletSource) { self.source = source }
+    /// What it was parsed from (`photos:data/photos/train+synth`), so a checkpoint can record
+    /// it; nil for a source made in code, which `--resume` must then be told again.
+    public let spec: String?
+    public init(_ source: any TripletSource, spec: String? = nil) { self.source = source; self.spec = spec }
 
     /// Every kind `--data` knows, the fallback (a triplet folder) last. A new kind: its file
     /// in DataSources/ and its line here.
     public static let kinds: [SourceKind] = [SyntheticSource.kind, PhotoSource.kind, PanoramaSource.kind, PanoramaSource.photoKind,
                                              TripletFolderSource.kind]
 
-    public static var synthetic: DataSource { DataSource(SyntheticSource()) }
+    public static var synthetic: DataSource { DataSource(SyntheticSource(), spec: "synth") }
 
-    /// Parses one kind (`DataSource.kinds`), or several joined by `+` (a mix).
+    /// Parses one kind (`DataSource.kinds`: the first whose prefix matches; the last, a
+    /// triplet folder, takes anything else), or several joined by `+` (a mix).
     public static func parse(_ spec: String) throws -> DataSource {
         if spec.contains("+") {
             let parts = try spec.split(separator: "+").map { try parse(String($0)).source }
             guard parts.count >= 2 else { throw TrainingError("\(spec): write sources as A+B, e.g. synth+photos:DIR") }
-            return DataSource(MixedSource(parts: parts))
+            return DataSource(MixedSource(parts: parts), spec: spec)
         }
-        for kind in kinds {
-            guard let prefix = kind.prefix else { return DataSource(try kind.make(spec)) }
-            if kind.exact ? spec == prefix : spec.hasPrefix(prefix) { return DataSource(try kind.make(String(spec.dropFirst(kind.exact ? spec.count : prefix.count)))) }
-        }
-        throw TrainingError("\(spec): not a data source; --data takes " + syntaxList)
+        let kind = kinds.first { kind in
+            guard let prefix = kind.prefix else { return true }
+            return kind.exact ? spec == prefix : spec.hasPrefix(prefix)
+        }!
+        let argument = kind.prefix.map { kind.exact ? "" : String(spec.dropFirst($0.count)) } ?? spec
+        return DataSource(try kind.make(argument), spec: spec)
     }
 
     /// "synth, photos:DIR, …, or a triplet folder", for messages.
