@@ -101,8 +101,10 @@ public enum TrainTask {
         if let v = s.balancePhases { c.balancePhases = v }
         try check(c)
         guard parse else { return c }
-        c.data = try DataSource.parse(data)
-        c.validationData = try DataSource.parse(validation)
+        // Parsed as written (errors name the user's own paths); recorded with absolute
+        // folders, so the checkpoint resumes from any directory.
+        c.data = DataSource(try DataSource.parse(data).source, spec: DataSource.absolute(data))
+        c.validationData = DataSource(try DataSource.parse(validation).source, spec: DataSource.absolute(validation))
         return c
     }
 

@@ -1,4 +1,5 @@
 import XCTest
+import Foundation
 import DRHTTestSupport
 import DRHTEngine
 import DRHTModel
@@ -46,6 +47,15 @@ final class CustomSourceTests: XCTestCase {
         XCTAssertEqual(try mix.sample(seed: 4, size: 32, framing: .whole).input.array.first, 0.1)
         XCTAssertEqual(try mix.item(2, size: 32).id, "flat 1")
         XCTAssertEqual(try mix.item(1, size: 32).id, "scene 0")
+    }
+
+    func testSpecsAreMadeAbsoluteFolderByFolder() {
+        let cwd = FileManager.default.currentDirectoryPath
+        XCTAssertEqual(DataSource.absolute("synth"), "synth")
+        XCTAssertEqual(DataSource.absolute("photos:/abs/p+synth"), "photos:/abs/p+synth")
+        XCTAssertEqual(DataSource.absolute("photos:rel/p+panorama-photo:q"), "photos:\(cwd)/rel/p+panorama-photo:\(cwd)/q")
+        XCTAssertEqual(DataSource.absolute("trip"), "\(cwd)/trip")
+        XCTAssertEqual(DataSource.absolute("photos:"), "photos:", "an empty folder stays empty: parse says it names none")
     }
 
     func testTheParserKnowsEveryKindAndSaysSoInOneLine() {

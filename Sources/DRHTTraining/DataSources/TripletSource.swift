@@ -77,6 +77,20 @@ public struct DataSource: CustomStringConvertible {
         return DataSource(try kind.make(argument), spec: spec)
     }
 
+    /// `spec` with every folder made absolute (from the current directory), so a checkpoint's
+    /// record of it reads the same data from anywhere: `photos:data/x+synth` ->
+    /// `photos:/work/drht/data/x+synth`.
+    public static func absolute(_ spec: String) -> String {
+        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        func path(_ p: String) -> String { p.isEmpty || p.hasPrefix("/") ? p : cwd.appendingPathComponent(p).standardizedFileURL.path }
+        return spec.split(separator: "+", omittingEmptySubsequences: false).map { part -> String in
+            let part = String(part)
+            guard let kind = kinds.first(where: { k in k.prefix.map { k.exact ? part == $0 : part.hasPrefix($0) } ?? true }) else { return part }
+            guard let prefix = kind.prefix else { return path(part) }
+            return kind.exact ? part : prefix + path(String(part.dropFirst(prefix.count)))
+        }.joined(separator: "+")
+    }
+
     /// "synth, photos:DIR, …, or a triplet folder", for messages.
     public static var syntaxList: String {
         let names = kinds.map(\.syntax)
