@@ -105,7 +105,7 @@ final class HardeningTests: XCTestCase {
             expectOneLineError(s, line, containing: "stopped (Ctrl-C)")
             XCTAssertNil(s.variables[kept], line)
         }
-        XCTAssertTrue(s.lastSweep.isEmpty)
+        XCTAssertTrue(s.last.sweep.isEmpty)
         Interrupt.clear()
         try s.execute("synth --size 32 as after")
     }

@@ -250,7 +250,7 @@ enum AttributionCommands {
         let field = try ReceptiveFieldTask.run(request, model: p.model, input: input)
         let (map, rows, cols, theory, full, eff) = (field.map, field.rows, field.columns, field.theorySide, field.unclipped, field.effective)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        s.lastReceptiveField = (theory, eff.side)
+        s.last.receptiveField = (theory, eff.side)
         let out = a.asName ?? "rf"
         let unit = "\(layer) cell (\(cx), \(cy))" + (c.map { ", channel \($0)" } ?? "")
         s.console.line("\(s.console.bold(out)): receptive field of \(unit) on \(s.pipelineInput ?? "the input") (\(p.width)x\(p.height)), \(String(format: "%.2f", seconds)) s")

@@ -52,7 +52,7 @@ extension ExploreCommands {
         let (cosine, inputs, outputs) = (result.cosine, result.inputs, result.outputs)
         let relative = result.relative
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        s.lastSweep = cosine
+        s.last.sweep = cosine
         let others = evs.filter { $0 != 0 }
         s.console.line("\(s.console.bold(name)) at \(evs.map { String(format: "%+g", $0) }.joined(separator: ", ")) EV (camera \(seed)), \(mode), "
                        + "\(String(format: "%.1f", seconds)) s" + (s.interventions.isEmpty ? "" : "; with " + s.interventions.map(\.description).joined(separator: ", ")))

@@ -67,7 +67,7 @@ enum TrainCommands {
         guard !log.isEmpty else { s.console.line("stopped before the first step; the model is unchanged"); return }
         if trainer.step < config.steps { s.console.line(s.console.yellow("stopped at step \(trainer.step) (Ctrl-C); the model keeps what it learned")) }
         let after = log.last(where: { $0.validation != nil })?.validation ?? trainer.validationLoss()
-        s.lastTraining = (before, after)
+        s.last.training = (before, after)
         s.console.line("training loss per step (\(log.count) steps):")
         for line in Charts.curve(log.map(\.loss), width: min(60, s.console.width - 12), height: 6) { s.console.line("  " + line) }
         let k = max(1, min(10, log.count / 4))

@@ -254,18 +254,18 @@ public enum Expectation {
                 return .number(ExploreCommands.cosine(vectors[0], vectors[1]))
             case "heldout_before", "heldout_after":
                 try arity(0)
-                guard let t = session.lastTraining else { throw REPLError("\(f)() needs a `train` run first") }
+                guard let t = session.last.training else { throw REPLError("\(f)() needs a `train` run first") }
                 return .number(f == "heldout_before" ? t.before : t.after)
             case "rf_theoretical", "rf_effective":
                 try arity(0)
-                guard let r = session.lastReceptiveField else { throw REPLError("\(f)() needs an `rf` first") }
+                guard let r = session.last.receptiveField else { throw REPLError("\(f)() needs an `rf` first") }
                 return .number(Double(f == "rf_theoretical" ? r.theoretical : r.effective))
             case "similarity":
                 // similarity(LAYER, EV): EV may be negative, which tokenises as "-" and the number.
                 // similarity(LAYER) alone: the mean over the sweep's exposures (what its summary ranks).
                 let words = args.count == 3 && args[1] == "-" ? [args[0], "-" + args[2]] : args
-                guard !session.lastSweep.isEmpty else { throw REPLError("similarity() needs a `sweep` first") }
-                guard let layer = words.first, let byEV = session.lastSweep[layer] else {
+                guard !session.last.sweep.isEmpty else { throw REPLError("similarity() needs a `sweep` first") }
+                guard let layer = words.first, let byEV = session.last.sweep[layer] else {
                     throw REPLError("similarity: no layer \(words.first ?? "") in the last sweep")
                 }
                 if words.count == 1 { return .number(byEV.values.reduce(0, +) / Double(byEV.count)) }

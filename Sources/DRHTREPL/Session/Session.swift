@@ -41,15 +41,11 @@ public final class Session {
     public var pipelineInput: String?
     /// The working size when `use` stepped through a reduced copy of the input (nil: full size).
     public var pipelineWorkSize: Int?
-    /// Held-out loss before and after the last `train` (for lessons' `expect`).
-    public var lastTraining: (before: Double, after: Double)?
+    /// What `expect` can read of the last `train`, `rf` and `sweep`.
+    public var last = LastResults()
     /// When set (`drht lesson --keep-going`), a failing `expect` is recorded here and the lesson
     /// goes on, so one run lists every claim that does not hold; nil: the first failure stops.
     public var expectFailures: [String]?
-    /// The last `rf`: the theoretical and the effective field's side in pixels (for `expect`).
-    public var lastReceptiveField: (theoretical: Int, effective: Int)?
-    /// The last `sweep`: per step, per exposure, the cosine similarity to the 0 EV activations.
-    public var lastSweep: [String: [Double: Double]] = [:]
     /// Interventions (`ablate`, `scale`) applied to every run of the network until `ablate off`.
     public var interventions: [Intervention] = []
 
@@ -262,4 +258,15 @@ public final class Session {
         let text = "\(error)"      // our typed errors describe themselves in one line
         return text.hasPrefix("Error Domain=") ? error.localizedDescription : text
     }
+}
+
+/// The numbers of the last runs that lessons check with `expect` (heldout_before(),
+/// rf_effective(), similarity(LAYER)): kept together, apart from the session's own state.
+public struct LastResults {
+    /// Held-out loss before and after the last `train`.
+    public var training: (before: Double, after: Double)?
+    /// The last `rf`: the theoretical and the effective field's side in pixels.
+    public var receptiveField: (theoretical: Int, effective: Int)?
+    /// The last `sweep`: per step, per exposure, the cosine similarity to the 0 EV activations.
+    public var sweep: [String: [Double: Double]] = [:]
 }
