@@ -6,6 +6,7 @@ import DRHTEngine
 import DRHTImageIO
 import DRHTModel
 import DRHTTraining
+import DRHTTasks
 import Foundation
 
 /// `drht bench`: four benchmarks, each a subcommand with only its own options. The layer table is
@@ -153,7 +154,8 @@ struct Bench {
 
     func run() throws {
         if let threads { EngineThreads.set(threads) }
-        let progress = Progress(enabled: !json && isatty(2) != 0)
+        // Notes on stderr at a terminal; Ctrl-C is left to kill a benchmark at once (nothing to save).
+        let progress = TaskMonitor.terminal(live: !json && isatty(2) != 0) { FileHandle.standardError.write(Data($0.utf8)) }
         switch kind {
         case .pipeline(let mode): return try runPipeline(progress, mode)
         case .train: return try runTraining(progress)
@@ -163,17 +165,17 @@ struct Bench {
         // The reference is sampled before, halfway and after the layers, and the median of all
         // samples is used, so a busy spell on a shared machine skews both sides alike.
         let reference = SgemmReference(n: 2048)
-        progress.say("measuring cblas_sgemm at 2048^3")
+        progress.say("bench: measuring cblas_sgemm at 2048^3")
         reference.sample()
         var results: [LayerResult] = []
         for (i, spec) in Architecture.layers.enumerated() {
-            progress.say("[\(i + 1)/\(Architecture.layers.count)] \(spec.name)")
+            progress.say("bench: [\(i + 1)/\(Architecture.layers.count)] \(spec.name)")
             results.append(LayerBench(spec: spec, size: n, batch: batch).run())
             if i == Architecture.layers.count / 2 - 1 { reference.sample() }
         }
-        progress.say("measuring cblas_sgemm at 2048^3")
+        progress.say("bench: measuring cblas_sgemm at 2048^3")
         reference.sample()
-        progress.done()
+        progress.clear()
         let sgemm = reference.gflops
         let report = BenchReport(size: n, batch: batch, threads: EngineThreads.count, sgemmGFLOPS: sgemm, layers: results,
                                  peakRSSMB: Timing.peakRSSMB())
@@ -184,7 +186,7 @@ struct Bench {
 extension Bench {
     /// The whole two-stage inference at n x n on random weights and a random image: a warm-up,
     /// then the median of three runs, with the process's peak memory.
-    func runPipeline(_ progress: Progress, _ correctionMode: CorrectionMode) throws {
+    func runPipeline(_ progress: TaskMonitor, _ correctionMode: CorrectionMode) throws {
         if correctionMode != .direct { return try runGain(progress, correctionMode) }
         let model = DRHT.initialized(seed: 1)
         var rng = SeededRandom(seed: 3)
@@ -204,7 +206,7 @@ extension Bench {
             }
             flops = p.totalFlops
         }
-        progress.done()
+        progress.clear()
         let order = times.indices.sorted { times[$0] < times[$1] }
         let mid = order[order.count / 2]
         let ms = times[mid], (h, t, l) = stages[mid]
@@ -230,13 +232,13 @@ extension Bench {
     /// picture with noise is written to a temporary file, decoded, corrected (a warm-up, then
     /// the median of three) and written as PNG. Reports the correction alone (working copy,
     /// both networks, gain map applied to every pixel), decoding and encoding, and peak memory.
-    func runGain(_ progress: Progress, _ mode: CorrectionMode) throws {
+    func runGain(_ progress: TaskMonitor, _ mode: CorrectionMode) throws {
         let (h, w) = dims
         let model = DRHT.initialized(seed: 1)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("drht-bench-\(getpid())").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        progress.say("writing a \(w)x\(h) JPEG")
+        progress.say("bench: writing a \(w)x\(h) JPEG")
         do {
             var rng = SeededRandom(seed: 3)
             let picture = Tensor(uninitialized: [1, 3, h, w])
@@ -248,7 +250,7 @@ extension Bench {
         }
         let rssBefore = Timing.peakRSSMB()
         var t0 = Timing.nowMS()
-        progress.say("decoding")
+        progress.say("bench: decoding")
         let image = try ImageIO.read(dir + "/photo.jpg").pixels
         let decodeMS = Timing.nowMS() - t0
         var times: [Double] = [], network: [Double] = [], gain: [Double] = []
@@ -267,11 +269,11 @@ extension Bench {
             }
             working = (c.working.w, c.working.h)
         }
-        progress.say("encoding")
+        progress.say("bench: encoding")
         t0 = Timing.nowMS()
         try ImageIO.write(corrected!, to: dir + "/corrected.png")
         let encodeMS = Timing.nowMS() - t0
-        progress.done()
+        progress.clear()
         let mid = times.indices.sorted { times[$0] < times[$1] }[1]
         let rss = Timing.peakRSSMB()
         if json {
@@ -297,9 +299,9 @@ extension Bench {
 extension Bench {
     /// Full training steps (batch of procedural triplets, joint loss, backward, Adam) at
     /// batch x n x n: a warm-up step, then the median of five.
-    func runTraining(_ progress: Progress) throws {
+    func runTraining(_ progress: TaskMonitor) throws {
         let reference = SgemmReference(n: 2048)
-        progress.say("measuring cblas_sgemm at 2048^3")
+        progress.say("bench: measuring cblas_sgemm at 2048^3")
         reference.sample()
         let model = DRHT.initialized(seed: 1)
         let adam = Adam(learningRate: 1e-3)
@@ -317,7 +319,7 @@ extension Bench {
         StepProfile.reset()
         var profiledMS = 0.0
         for run in 0..<profileSteps {
-            progress.say("profiled step \(run + 1)/\(profileSteps)")
+            progress.say("bench: profiled step \(run + 1)/\(profileSteps)")
             StepProfile.enabled = true
             let t0 = Timing.nowMS()
             let (_, grads) = model.lossAndGradients(data, mode: .training)
@@ -326,9 +328,9 @@ extension Bench {
             StepProfile.enabled = false
         }
         let profile = TrainingProfile(sections: StepProfile.sections, stepMS: profiledMS, steps: profileSteps)
-        progress.say("measuring cblas_sgemm at 2048^3")
+        progress.say("bench: measuring cblas_sgemm at 2048^3")
         reference.sample()
-        progress.done()
+        progress.clear()
         let ms = times.sorted()[times.count / 2]
         let flops = Self.trainingFlops(batch: batch, size: n)
         let gflops = flops / ms / 1e6, share = gflops / reference.gflops
@@ -558,17 +560,6 @@ final class SgemmReference {
 
     /// GFLOP/s at the median of all samples.
     var gflops: Double { 2 * pow(Double(n), 3) / times.sorted()[times.count / 2] / 1e6 }
-}
-
-/// A one-line progress note on stderr (only on a terminal); cleared when done.
-final class Progress {
-    let enabled: Bool
-    init(enabled: Bool) { self.enabled = enabled }
-    func say(_ text: String) {
-        guard enabled else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[2Kbench: \(text)…".utf8))
-    }
-    func done() { if enabled { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) } }
 }
 
 struct BenchReport {

@@ -11,7 +11,7 @@ import DRHTTraining
 import Foundation
 
 extension Bench {
-    func runInside(_ progress: Progress) throws {
+    func runInside(_ progress: TaskMonitor) throws {
         let size = n
         let scene = SyntheticScenes.triplet(seed: 1, size: size, ev: -2)
         let weights = WeightsResolver.existing(nil)
@@ -41,7 +41,7 @@ extension Bench {
         ]
         var rows: [(String, Double, Double)] = []
         for (k, c) in cases.enumerated() {
-            progress.say("\(k + 1)/\(cases.count): \(c.line)")
+            progress.say("bench: \(k + 1)/\(cases.count): \(c.line)")
             var times: [Double] = []
             for _ in 0..<3 {
                 let t0 = Timing.nowMS()
@@ -50,7 +50,7 @@ extension Bench {
             }
             rows.append((c.line, times.sorted()[1], c.target))
         }
-        progress.done()
+        progress.clear()
         if json {
             struct Report: Encodable {
                 struct Row: Encodable { let command: String; let ms: JSONNumber; let targetMs: JSONNumber? }

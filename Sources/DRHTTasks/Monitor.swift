@@ -12,11 +12,15 @@ public struct TaskMonitor {
     public var clear: () -> Void
     /// Whether the user asked to stop; read between steps.
     public var shouldStop: () -> Bool
+    /// Says what is happening where there is nothing to count ("measuring cblas_sgemm").
+    public var say: (String) -> Void
 
-    public init(show: @escaping (Int, Int, String) -> Void, clear: @escaping () -> Void, shouldStop: @escaping () -> Bool) {
+    public init(show: @escaping (Int, Int, String) -> Void, clear: @escaping () -> Void, shouldStop: @escaping () -> Bool,
+                say: @escaping (String) -> Void = { _ in }) {
         self.show = show
         self.clear = clear
         self.shouldStop = shouldStop
+        self.say = say
     }
 
     /// Shows nothing and never stops (benchmarks, tests).
@@ -27,7 +31,8 @@ public struct TaskMonitor {
     public static func terminal(live: Bool, write: @escaping (String) -> Void) -> TaskMonitor {
         TaskMonitor(show: { done, total, label in if live { write("\r\u{1B}[2K" + ProgressBar.line(done: done, total: total, label: label)) } },
                     clear: { if live { write("\r\u{1B}[2K") } },
-                    shouldStop: { Interrupt.isRequested })
+                    shouldStop: { Interrupt.isRequested },
+                    say: { text in if live { write("\r\u{1B}[2K" + text + "…") } })
     }
 
     /// Runs `body(k)` for k in 0..<count, showing progress before each step (`label(k)` names
