@@ -69,12 +69,18 @@ public struct DataSource: CustomStringConvertible {
             guard parts.count >= 2 else { throw TrainingError("\(spec): write sources as A+B, e.g. synth+photos:DIR") }
             return DataSource(MixedSource(parts: parts), spec: spec)
         }
+        let (kind, argument) = kindAndArgument(spec)
+        return DataSource(try kind.make(argument), spec: spec)
+    }
+
+    /// The kind one source (no `+`) names, and what follows its prefix: the first kind whose
+    /// prefix matches; the last, a triplet folder, takes anything else.
+    static func kindAndArgument(_ spec: String) -> (kind: SourceKind, argument: String) {
         let kind = kinds.first { kind in
             guard let prefix = kind.prefix else { return true }
             return kind.exact ? spec == prefix : spec.hasPrefix(prefix)
         }!
-        let argument = kind.prefix.map { kind.exact ? "" : String(spec.dropFirst($0.count)) } ?? spec
-        return DataSource(try kind.make(argument), spec: spec)
+        return (kind, kind.prefix.map { kind.exact ? "" : String(spec.dropFirst($0.count)) } ?? spec)
     }
 
     /// `spec` with every folder made absolute (from the current directory), so a checkpoint's
@@ -84,10 +90,8 @@ public struct DataSource: CustomStringConvertible {
         let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         func path(_ p: String) -> String { p.isEmpty || p.hasPrefix("/") ? p : cwd.appendingPathComponent(p).standardizedFileURL.path }
         return spec.split(separator: "+", omittingEmptySubsequences: false).map { part -> String in
-            let part = String(part)
-            guard let kind = kinds.first(where: { k in k.prefix.map { k.exact ? part == $0 : part.hasPrefix($0) } ?? true }) else { return part }
-            guard let prefix = kind.prefix else { return path(part) }
-            return kind.exact ? part : prefix + path(String(part.dropFirst(prefix.count)))
+            let (kind, argument) = kindAndArgument(String(part))
+            return kind.exact ? String(part) : (kind.prefix ?? "") + path(argument)
         }.joined(separator: "+")
     }
 
