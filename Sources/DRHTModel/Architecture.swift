@@ -115,6 +115,12 @@ public enum Architecture {
                addsBase: layers[i].kind == .head)
     }
 
+    /// The row called `name` ("enc1", "latent"), if there is one.
+    public static func index(of name: String) -> Int? { layers.firstIndex { $0.name == name } }
+
+    /// The last row: the head, which adds the autoencoder's base.
+    public static let headIndex = layers.lastIndex { $0.kind == .head }!
+
     /// Inputs must be a multiple of this (the latent is H/32 x W/32): the largest scale divisor.
     public static let sizeMultiple = scaleDivisors.values.max()!
 

@@ -39,11 +39,11 @@ public enum CorrectTask {
 
     /// Runs the network on `photo` (1, 3, H, W) step by step. `place` puts this run inside a
     /// longer job (run `done` of `total`) for the progress line; `label` prefixes each step's
-    /// name; `afterStep` sees each step's name and the pipeline. Throws `TaskStopped` at a stop
+    /// name; `afterStep` sees each step and the pipeline. Throws `TaskStopped` at a stop
     /// request (nothing is kept).
     public static func run(_ request: CorrectRequest, model: DRHT, photo: Tensor, monitor: TaskMonitor,
                            place: (done: Int, total: Int)? = nil, label: String = "",
-                           afterStep: ((String, Pipeline) -> Void)? = nil) throws -> Correction {
+                           afterStep: ((Pipeline.Step, Pipeline) -> Void)? = nil) throws -> Correction {
         // Callers check first with their own words (`checkMemory`); this is the backstop.
         try checkMemory(request, height: photo.h, width: photo.w, what: "a correction", advice: "use gain mode")
         let c = Correction(model: model, photo: photo, mode: request.mode, options: request.options,
@@ -52,9 +52,8 @@ public enum CorrectTask {
         let steps = Pipeline.stepNames.count
         let (before, total) = place.map { ($0.done * steps, $0.total * steps) } ?? (0, steps)
         try monitor.steps(steps - p.position, offset: before + p.position, total: total, label: { _ in label + (p.nextStepName ?? "") }) { _ in
-            let name = p.nextStepName!
-            p.step()
-            afterStep?(name, p)
+            let record = p.step()
+            afterStep?(record.step, p)
         }
         return c
     }

@@ -225,8 +225,9 @@ public enum SweepTask {
             var rng = SeededRandom(seed: r.camera)
             let exposed = PhotoTriplet.reexposed(photo, rng: &rng, ev: Float(ev)).input
             let c = try CorrectTask.run(request, model: model, photo: exposed, monitor: monitor, place: (k, order.count),
-                                        label: "\(evLabel(ev)) EV ") { name, p in
-                let out = p.outputs[name]!
+                                        label: "\(evLabel(ev)) EV ") { step, p in
+                let name = step.name
+                guard let out = p[step.output] else { return }
                 if ev == 0 { reference[name] = out } else if let ref = reference[name], ref.shape == out.shape {
                     let (cs, rl) = DRHTEngine.similarity(out, ref)
                     cosine[name, default: [:]][ev] = cs; relative[name, default: [:]][ev] = rl

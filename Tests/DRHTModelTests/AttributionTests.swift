@@ -70,7 +70,7 @@ final class AttributionTests: XCTestCase {
         let p = Pipeline(model: m, image: x, retention: .everything)
         p.runAll()
         for step in ["hdr.enc2", "hdr.dec3", "ldr.latent", "ldr.dec4", "transform"] {
-            let t = p.outputs[step]!
+            let t = try p.tensor(XCTUnwrap(Pipeline.Output(name: step)))
             let mean = (0..<t.h).flatMap { y in (0..<t.w).map { Double(t[0, 2, y, $0]) } }.reduce(0, +) / Double(t.h * t.w)
             let v = m.inputGradient(x, step: step, probe: .channel(2)).value
             XCTAssertEqual(v, mean, accuracy: 1e-4 * max(1, abs(mean)), step)

@@ -109,12 +109,12 @@ final class ModelTests: TempDirTestCase {
         let records = p.runAll()
         XCTAssertEqual(records.map(\.name), Pipeline.stepNames)
         XCTAssertEqual(Pipeline.stepNames.count, 25)
-        XCTAssertEqual(p.outputs["hdr.latent"]!.shape, [1, 512, 2, 2], "64x64 padded -> 2x2 latent")
+        XCTAssertEqual(p[.of(.hdr, "latent")]!.shape, [1, 512, 2, 2], "64x64 padded -> 2x2 latent")
         XCTAssertEqual(p.corrected!.shape, [1, 3, 37, 50])
         XCTAssertEqual(p.hdrEstimate!.shape, [1, 3, 37, 50])
         let c = p.corrected!.stats
         XCTAssertGreaterThanOrEqual(c.min, 0); XCTAssertLessThanOrEqual(c.max, 1)
-        XCTAssertNotNil(p.outputs["hdr.dec3.skip"]); XCTAssertNotNil(p.outputs["ldr.dec3"])
+        XCTAssertNotNil(p[.skipSum(.hdr, Architecture.index(of: "dec3")!)]); XCTAssertNotNil(p[.of(.ldr, "dec3")])
         XCTAssertEqual(records.first { $0.name == "hdr.enc1" }!.flops, 2 * 64 * 64 * 64 * 3 * 81)
         XCTAssertThrowsError(try p.step(to: "ldr.enc2")) { XCTAssertEqual($0 as? PipelineError, .alreadyRun("ldr.enc2")) }
         p.reset()
@@ -135,7 +135,7 @@ final class ModelTests: TempDirTestCase {
         oneShot.runAll()
         XCTAssertEqual(stepped.corrected!.array, oneShot.corrected!.array)
         XCTAssertEqual(stepped.hdrEstimate!.array, oneShot.hdrEstimate!.array)
-        XCTAssertLessThan(oneShot.outputs.count, 6, "inference keeps only the results: \(oneShot.outputs.keys.sorted())")
+        XCTAssertLessThan(oneShot.outputs.count, 6, "inference keeps only the results: \(oneShot.outputs.keys.map(\.name).sorted())")
         XCTAssertEqual(stepped.outputs.count, 1 + 25 + 10 + 1, "input, every step, 10 skip sums, transform.H")
     }
 }

@@ -31,7 +31,7 @@ enum AttributionCommands {
     /// The network's input of the `use`d image, checked for a backward pass (finite pixels,
     /// memory: `NetworkInput.checkForBackward`).
     static func checkedInput(_ s: Session, _ p: Pipeline, what: String) throws -> NetworkInput {
-        let input = NetworkInput(padded: p.outputs["input"]!, height: p.height, width: p.width)
+        let input = NetworkInput(padded: p.paddedInput, height: p.height, width: p.width)
         try input.checkForBackward(what: what, named: s.pipelineInput ?? "the input",
                                    advice: "`use \(s.pipelineInput ?? "NAME")` without --full works on a small copy")
         return input
@@ -57,7 +57,7 @@ enum AttributionCommands {
     }
 
     static func target(_ s: Session, _ text: String, _ p: Pipeline) throws -> Target {
-        let padded = p.outputs["input"]!
+        let padded = p.paddedInput
         if text == "out" || text.hasPrefix("out[") {
             var rows = 0..<p.height, columns = 0..<p.width
             if text != "out" {
@@ -238,7 +238,7 @@ enum AttributionCommands {
         }
         guard let cx = Int(xs), let cy = Int(ys) else { throw REPLError("rf LAYER X Y takes whole numbers for X and Y (got \(xs) \(ys))") }
         let p = try ModelCommands.pipeline(s)
-        let x = p.outputs["input"]!
+        let x = p.paddedInput
         let shape = outputShape(layer, h: x.h, w: x.w)
         guard (0..<shape.w).contains(cx), (0..<shape.h).contains(cy) else {
             throw REPLError("\(layer) is \(shape.w)x\(shape.h) cells for this input: 0 <= X < \(shape.w), 0 <= Y < \(shape.h) (got \(cx) \(cy))")

@@ -29,7 +29,7 @@ enum ExploreCommands {
         guard let target = Pipeline.stepNames.firstIndex(of: step) else { return }
         guard p.position <= target else { throw REPLError("\(name) is missing; `reset` and step again") }
         s.console.line(s.console.dim("(stepping to \(step) first)"))
-        for r in try p.step(to: step) { ModelCommands.publish(s, r.name) }
+        for r in try p.step(to: step) { ModelCommands.publish(s, r.step) }
     }
 
     /// The channels and grid chosen by --top / --channels / --scale for tensor `t`.
@@ -113,7 +113,7 @@ enum ExploreCommands {
         return lines
     }
 
-    enum Network: String, CaseIterable { case hdr, ldr }
+    typealias Network = Pipeline.Step.Network
     static let at = Options.words("--at", ["X", "Y"], "the vector at grid cell (X, Y)") { $0 }
     static let mean = Options.flag("--mean", "the mean over all cells (the default)")
     static let net = Options.choice("--net", "which network's latent", default: Network.hdr)
@@ -134,7 +134,7 @@ enum ExploreCommands {
         arguments: [.words(["compare", "swap"]), .variable, .variable],
         options: [at, mean, net], namesResult: true
     ) { s, a in
-        let net = try a.value(Self.net).rawValue
+        let net = try a.value(Self.net)
         if a.positional.first == "swap" {
             try swap(s, a, net: net)
             return
@@ -150,7 +150,7 @@ enum ExploreCommands {
             let p = try ModelCommands.pipeline(s)
             guard let target = Pipeline.stepNames.firstIndex(of: layer), p.position <= target else { throw REPLError("\(layer) is missing; `reset` and step again") }
             s.console.line(s.console.dim("(stepping to \(layer) first)"))
-            for r in try p.step(to: layer) { ModelCommands.publish(s, r.name) }
+            for r in try p.step(to: layer) { ModelCommands.publish(s, r.step) }
         }
         let t = try s.variable(layer).tensor      // (1, 512, gh, gw)
         var vector: [Double], what: String
@@ -191,7 +191,7 @@ enum ExploreCommands {
         s.console.line("  strongest: " + top.map { "\($0) (\(formatNumber(v[$0], digits: 3)))" }.joined(separator: ", "))
     }
 
-    static func compare(_ s: Session, _ a: Arguments, net: String) throws {
+    static func compare(_ s: Session, _ a: Arguments, net: Network) throws {
         let nameA = try a.positional(1, "two image variables")
         let nameB = try a.positional(2, "a second image variable")
         try a.expectAtMost(3)
@@ -202,7 +202,7 @@ enum ExploreCommands {
             guard v.kind == .image else { throw REPLError("\(name) is \(v.kind.rawValue); latent compare takes LDR images") }
             let p = Pipeline(model: m, image: v.tensor, retention: .needed)
             try p.step(to: "\(net).latent")
-            latents.append(p.outputs["\(net).latent"]!)
+            latents.append(try p.tensor(.of(net, "latent")))
         }
         let (va, vb) = (meanVector(latents[0]), meanVector(latents[1]))
         let cos = cosine(va, vb)
@@ -223,7 +223,7 @@ enum ExploreCommands {
         s.console.line("  channels that differ most: " + top.map { "\($0) (\(formatNumber(va[$0], digits: 3)) vs \(formatNumber(vb[$0], digits: 3)))" }.joined(separator: ", "))
     }
 
-    static func swap(_ s: Session, _ a: Arguments, net: String) throws {
+    static func swap(_ s: Session, _ a: Arguments, net: Network) throws {
         let nameA = try a.positional(1, "two image variables")
         let nameB = try a.positional(2, "a second image variable")
         try a.expectAtMost(3)
@@ -239,7 +239,8 @@ enum ExploreCommands {
         // A's latent grid: its working copy with the same mirrored margin, padded to a multiple of 32.
         let working = Correction.workingCopy(of: images[0], mode: mode), m = 2 * b.margin
         let (gh, gw) = ((working.h + m + 31) / 32, (working.w + m + 31) / 32)
-        let latentB = resampleNearest(b.pipeline.outputs[layer]!, height: gh, width: gw)
+        let bGrid = try b.pipeline.tensor(.of(net, "latent"))
+        let latentB = resampleNearest(bGrid, height: gh, width: gw)
         let swapped = Intervention(.activation(step: layer, channels: nil), .replace(latentB, from: nameB))
         let intact = try ResultCommands.correct(s, images[0], mode: mode, interventions: s.interventions, what: "latent swap", progress: (0, 2)).corrected()
         let changed = try ResultCommands.correct(s, images[0], mode: mode, interventions: s.interventions + [swapped], what: "latent swap",
@@ -247,7 +248,6 @@ enum ExploreCommands {
         let out = a.asName ?? nameA + ".swapped"
         s.set(nameA + ".intact", Variable(intact, kind: .image, origin: "\(nameA) through the intact network (\(mode))"))
         s.set(out, Variable(changed, kind: .image, origin: "\(nameA) with \(nameB)'s \(layer)"))
-        let bGrid = b.pipeline.outputs[layer]!
         s.console.line("\(s.console.bold(out)): \(nameA) corrected with \(nameB)'s \(layer) (\(mode))"
                        + (bGrid.h != gh || bGrid.w != gw ? "; \(nameB)'s \(bGrid.w)x\(bGrid.h) grid resampled to \(gw)x\(gh)" : ""))
         InterventionCommands.report(s, intact: intact, changed: changed, name: nameA, out: out)

@@ -149,7 +149,7 @@ enum ModelCommands {
         s.pipeline = s.makePipeline(m, input)
         s.clearStepVariables()
         let p = s.pipeline!
-        let padded = s.pipeline!.outputs["input"]!
+        let padded = p.paddedInput
         if input !== v.tensor {
             s.console.line("input: \(name) is \(v.tensor.w)x\(v.tensor.h); stepping through a \(input.w)x\(input.h) copy (long side \(workSize)), "
                            + "the copy `infer` in gain mode gives the network (`use \(name) --full` for full resolution)")
@@ -203,7 +203,7 @@ enum ModelCommands {
                 break
             }
             let record = p.step()
-            publish(s, record.name)
+            publish(s, record.step)
             printRecord(s, record, index: p.position)
             if k == count - 1 && !p.isFinished && count > 1 { s.console.line(s.console.dim("next: \(p.nextStepName!)")) }
         }
@@ -215,24 +215,34 @@ enum ModelCommands {
 
     /// Makes a step's outputs variables: feature maps as they are, the heads and the transform
     /// cropped back to the input's size.
-    static func publish(_ s: Session, _ name: String) {
+    static func publish(_ s: Session, _ step: Pipeline.Step) {
         guard let p = s.pipeline else { return }
-        let origin = "step \(name)"
-        switch name {
-        case "hdr.head": s.set(name, Variable(p.y1!, kind: .image, origin: origin + " (y1: the HDR estimate in the LDR domain)"))
-        case "ldr.head": s.set(name, Variable(p.corrected!, kind: .image, origin: origin + " (the corrected image, clamped)"))
-        case "transform":
-            s.set("transform.H", Variable(p.hdrEstimate!, kind: .hdr, origin: origin + " (H = tau_inv(y1))"))
-            s.set(name, Variable(crop(p.outputs["transform"]!, height: p.height, width: p.width), kind: .logHDR, origin: origin + " (log(H + eps))"))
-        default:
-            s.set(name, Variable(p.outputs[name]!, kind: .features, origin: origin))
-            if let skip = p.outputs[name + ".skip"] { s.set(name + ".skip", Variable(skip, kind: .features, origin: origin + " (skip sum)")) }
+        let origin = "step \(step.name)"
+        switch step {
+        case .block(.hdr, Architecture.headIndex):
+            s.set(step.name, Variable(p.y1!, kind: .image, origin: origin + " (y1: the HDR estimate in the LDR domain)"))
+        case .block(.ldr, Architecture.headIndex):
+            s.set(step.name, Variable(p.corrected!, kind: .image, origin: origin + " (the corrected image, clamped)"))
+        case .transform:
+            s.set(Pipeline.Output.radiance.name, Variable(p.hdrEstimate!, kind: .hdr, origin: origin + " (H = tau_inv(y1))"))
+            if let log = p[.logRadiance] {
+                s.set(step.name, Variable(crop(log, height: p.height, width: p.width), kind: .logHDR, origin: origin + " (log(H + eps))"))
+            }
+        case .block:
+            for o in step.writes {
+                guard let t = p[o] else { continue }
+                if case .skipSum = o {
+                    s.set(o.name, Variable(t, kind: .features, origin: origin + " (skip sum)"))
+                } else {
+                    s.set(o.name, Variable(t, kind: .features, origin: origin))
+                }
+            }
         }
     }
 
     static func printRecord(_ s: Session, _ r: Pipeline.Record, index: Int) {
         let shape = { (x: [Int]) in x.map(String.init).joined(separator: "x") }
-        let out = s.variables[r.name]?.tensor ?? s.pipeline!.outputs[r.name]!
+        guard let out = s.variables[r.name]?.tensor ?? s.pipeline?[r.step.output] else { return }
         let st = out.stats
         let flops = r.flops > 0 ? ", \(formatFlops(r.flops))FLOP" : ""
         s.console.line("\(String(format: "%2d", index)) \(s.console.bold(r.name))  \(r.operation)")

@@ -89,10 +89,10 @@ enum ResultCommands {
 
     /// Runs the network on `photo` step by step (`CorrectTask`: a progress bar at a terminal,
     /// this run being number `progress.done` of `progress.total`; Ctrl-C stops between layers
-    /// and throws, saying `what` was stopped). `afterStep` sees each step's name and the pipeline.
+    /// and throws, saying `what` was stopped). `afterStep` sees each step and the pipeline.
     static func correct(_ s: Session, _ photo: Tensor, mode: CorrectionMode, interventions: [Intervention], what: String,
                         progress: (done: Int, total: Int)? = nil, label: String = "", retention: Pipeline.Retention = .needed,
-                        afterStep: ((String, Pipeline) -> Void)? = nil) throws -> Correction {
+                        afterStep: ((Pipeline.Step, Pipeline) -> Void)? = nil) throws -> Correction {
         let request = CorrectRequest(mode: mode, interventions: interventions, retention: retention)
         try checkMemory(photo, request: request, what: what)
         do {

@@ -249,7 +249,7 @@ public enum Expectation {
                 let vectors = try (0..<2).map { i -> [Double] in
                     let p = Pipeline(model: m, image: try image(i), retention: .needed)
                     try p.step(to: "hdr.latent")
-                    return ExploreCommands.meanVector(p.outputs["hdr.latent"]!)
+                    return ExploreCommands.meanVector(try p.tensor(.of(.hdr, "latent")))
                 }
                 return .number(ExploreCommands.cosine(vectors[0], vectors[1]))
             case "heldout_before", "heldout_after":

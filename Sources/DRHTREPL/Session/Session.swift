@@ -71,8 +71,8 @@ public final class Session {
     /// The variable `name`, or an error that lists near misses.
     public func variable(_ name: String) throws -> Variable {
         if let v = variables[name] { return v }
-        if Pipeline.stepNames.contains(name) || name.hasSuffix(".skip") || name == "transform.H" {
-            throw REPLError("\(name) has not been computed yet; `use IMAGE` then `step to \(name.replacingOccurrences(of: ".skip", with: ""))`")
+        if let writer = Pipeline.Output(name: name)?.writer {
+            throw REPLError("\(name) has not been computed yet; `use IMAGE` then `step to \(writer.name)`")
         }
         let near = order.filter { Registry.editDistance($0, name) <= 2 }
         let hint = near.isEmpty ? (order.isEmpty ? "; load or synth an image first" : "; `vars` lists them") : "; did you mean \(near.prefix(3).joined(separator: ", "))?"
