@@ -79,11 +79,10 @@ struct BenchTrainCommand: ParsableCommand {
     @OptionGroup var options: BenchOptions
 
     func validate() throws {
-        // A training step keeps every activation of both networks for the backward: about 15 KB
-        // per pixel (490 MB at batch 8, 64^2), so batch x size^2 is held to 8 x 256^2 (~8 GB).
-        try checkBenchSizeAndBatch(size: size, batch: batch, maxPixels: 8 * 256 * 256) {
-            "bench train at batch \(batch) and \(size)x\(size) would need about \(batch * size * size * 15 / 1_000_000) GB; keep batch x size^2 within 8 x 256^2"
-        }
+        // A training step keeps every activation of both networks for the backward: the same
+        // memory guard as `drht train`.
+        try checkBenchSizeAndBatch(size: size, batch: batch, maxPixels: .max) { "" }
+        do { try TrainTask.checkMemory(batch: batch, size: size, what: "bench train") } catch let e as TaskError { throw ValidationError(e.description) }
     }
 
     func run() throws { try Bench(kind: .train, n: size, batch: batch, options: options).run() }

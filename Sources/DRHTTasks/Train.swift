@@ -49,9 +49,11 @@ public struct TrainRequest {
 }
 
 public enum TrainTask {
-    /// The model with Adam's two moments, besides the batch's activations (measured: batch 4 at
-    /// 128 x 128 peaks at 521 MB).
-    public static let modelBytes = 160e6
+    /// What a training step holds besides the batch's activations: the model, Adam's two
+    /// moments, the gradients and the program (fitted to `/usr/bin/time` peaks of
+    /// `drht bench train`: batch 8 at 64^2 482 MB, batch 8 at 128^2 947 MB, batch 2 at 256^2
+    /// 961 MB, i.e. about 330 MB plus 4.7 KB per pixel; `Use.backward` rounds the slope up).
+    public static let modelBytes = 330e6
 
     /// The settings a checkpoint records (`Trainer.save` writes them as notes) over `base`.
     /// A checkpoint from before the data were recorded must be told them (`given`).
@@ -115,9 +117,15 @@ public enum TrainTask {
             throw TaskError("--steps, --batch, --val-every and --save-every must be at least 1")
         }
         guard c.learningRate > 0, c.learningRate < 1 else { throw TaskError("--lr must be between 0 and 1 (got \(c.learningRate))") }
-        let need = MemoryGuard.estimate(.backward, height: c.size, width: c.size, batch: c.batch, fixed: modelBytes)
+        try checkMemory(batch: c.batch, size: c.size, what: "training")
+    }
+
+    /// Whether training steps of `batch` samples of `size` x `size` fit the memory guard (for
+    /// `drht train`, `train` in the REPL and `drht bench train` alike).
+    public static func checkMemory(batch: Int, size: Int, what: String) throws {
+        let need = MemoryGuard.estimate(.backward, height: size, width: size, batch: batch, fixed: modelBytes)
         let room = (MemoryGuard.budget - modelBytes) / MemoryGuard.Use.backward.rawValue / 1e6
-        try MemoryGuard.check(need, what: "training at batch \(c.batch) and \(c.size)x\(c.size)",
+        try MemoryGuard.check(need, what: "\(what) at batch \(batch) and \(size)x\(size)",
                               advice: String(format: "use a smaller --batch or --size (batch x size^2 up to about %.1f million pixels)", max(0, room)))
     }
 

@@ -184,7 +184,7 @@ final class CLITests: CLITestCase {
                                 (["pipeline", "--batch", "4"], "Unknown option '--batch'"),
                                 (["--batch", "64", "--size", "1024"], "the layer table at batch 64"),
                                 (["layers", "--batch", "64", "--size", "1024"], "the layer table at batch 64"),
-                                (["train", "--size", "1024"], "would need about"), (["--threads", "0"], "--threads must be"),
+                                (["train", "--size", "4096", "--batch", "64"], "bench train at batch 64 and 4096x4096 would need about"), (["--threads", "0"], "--threads must be"),
                                 (["inside", "--threads", "0"], "--threads must be"), (["inside", "--size", "100"], "multiple of 32"),
                                 (["pipeline", "--mode", "bilateral"], "'bilateral'"), (["pipeline", "--size", "10x10"], "at most 100 megapixels"),
                                 (["pipeline", "--mode", "direct", "--work-size", "128"], "--work-size applies to --mode gain")] {
