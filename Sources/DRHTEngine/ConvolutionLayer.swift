@@ -1,7 +1,8 @@
 // What every convolution kind offers a block: the forward, its backward, and the arithmetic
 // the architecture table derives from it (output shape, FLOPs, how it moves the sampling
-// grid). Conv2D and TransposedConv2D conform; a new kind is one file
-// that conforms plus a case of `LayerSpec.Kind` that builds it.
+// grid). Conv2D and TransposedConv2D conform; a new kind is one file that conforms, a case of
+// `LayerSpec.Kind` (its switches in Architecture.swift) and its rule in ReceptiveField.swift's
+// `inputSpan`: docs/examples/resize-conv.patch is a worked example (docs/DESIGN.md).
 
 /// A convolution of some kind with a weight and a bias.
 public protocol ConvolutionLayer {
