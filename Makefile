@@ -5,7 +5,7 @@ BIN := .build/release/drht
 DRHT_TARGET_CPU ?= $(shell bash scripts/target-cpu.sh)
 export DRHT_TARGET_CPU
 
-.PHONY: run test test-torch torch-deps fixture build deps bench bench-compare clean photos fuzz
+.PHONY: run test test-python test-torch test-jupyter torch-deps jupyter fixture build deps bench bench-compare clean photos fuzz
 
 # Install missing apt packages, build in release mode, start the main job: the REPL at a
 # terminal; without one (CI, a pipe) lesson 1 runs from start to end instead.
@@ -16,6 +16,9 @@ run: build
 test: deps
 	$(SWIFT) test -c release -Xswiftc -enable-testing --disable-swift-testing
 
+# Every Python-side test (CI runs it): the PyTorch trainer's and the Jupyter kernel's.
+test-python: test-torch test-jupyter
+
 # The PyTorch trainer's tests (pytorch/tests): Debian's python3-torch and a virtual environment
 # pytorch/.venv with pytorch/requirements.txt; the round-trip test runs the release drht
 # (the one `make test` built, else `make build`).
@@ -25,6 +28,19 @@ test-torch: torch-deps
 
 torch-deps:
 	@bash scripts/install-torch-deps.sh
+
+# drht in Jupyter: Debian's Jupyter packages (scripts/install-jupyter-deps.sh), the release
+# build, and the `drht` kernel registered for this user (~/.local/share/jupyter/kernels/drht).
+jupyter:
+	@bash scripts/install-jupyter-deps.sh --notebook
+	@$(MAKE) --no-print-directory build
+	/usr/bin/python3 jupyter/install_kernel.py --user
+
+# The kernel driven through jupyter_client, and every lesson run through it as a notebook.
+test-jupyter:
+	@bash scripts/install-jupyter-deps.sh
+	@test -x $(BIN) || $(MAKE) build
+	/usr/bin/python3 -m unittest discover -s jupyter/tests -v
 
 # Rewrite the PyTorch parity fixture the Swift tests read (Tests/DRHTModelTests/Fixtures).
 fixture: torch-deps

@@ -15,7 +15,7 @@ struct DRHTTool: ParsableCommand {
         the HDR domain with a gamma + log transform, and maps it back to a corrected LDR image \
         with a second autoencoder.
         """,
-        subcommands: [ReplCommand.self, LessonCommand.self] + CLICommands.all + [FuzzCommand.self],
+        subcommands: [ReplCommand.self, LessonCommand.self] + CLICommands.all + [KernelCommand.self, FuzzCommand.self],
         defaultSubcommand: ReplCommand.self
     )
 

@@ -36,6 +36,8 @@ struct LessonCommand: ParsableCommand {
     var notebook: String?
     @Flag(help: "Run every expect even after one fails, list the failures at the end (exit status 1 if any).")
     var keepGoing = false
+    @Flag(help: "With --notebook: write the lesson's cells without running it, to run in Jupyter (the drht kernel).")
+    var cellsOnly = false
     @OptionGroup var common: SessionOptions
 
     func run() throws {
@@ -50,7 +52,7 @@ struct LessonCommand: ParsableCommand {
             guard session.executeReporting("lesson list") else { throw ExitCode(1) }
             return
         }
-        let status = REPL.lesson(which, session: session, notebook: notebook, keepGoing: keepGoing)
+        let status = REPL.lesson(which, session: session, notebook: notebook, keepGoing: keepGoing, cellsOnly: cellsOnly)
         if status != 0 { throw ExitCode(status) }
     }
 }

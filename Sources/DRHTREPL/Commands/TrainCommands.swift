@@ -70,6 +70,9 @@ enum TrainCommands {
         s.last.training = (before, after)
         s.console.line("training loss per step (\(log.count) steps):")
         for line in Charts.curve(log.map(\.loss), width: min(60, s.console.width - 12), height: 6) { s.console.line("  " + line) }
+        // The same curve as a picture, for notebooks and Jupyter (a terminal has the lines above).
+        s.console.picture(terminal: "", raster: Charts.curveRaster(log.map(\.loss), firstStep: log[0].step),
+                          caption: "training loss per step, steps \(log[0].step)-\(log.last!.step)")
         let k = max(1, min(10, log.count / 4))
         let first = log.prefix(k).map(\.loss).reduce(0, +) / Double(k), last = log.suffix(k).map(\.loss).reduce(0, +) / Double(k)
         s.console.line("mean of the first \(k) steps \(formatNumber(first)) -> last \(k) \(formatNumber(last)); held-out \(formatNumber(before)) -> \(formatNumber(after))"

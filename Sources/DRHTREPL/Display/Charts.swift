@@ -65,4 +65,44 @@ public enum Charts {
             return String(repeating: " ", count: pad - label.count) + label + " ┤" + l
         } + [String(repeating: " ", count: pad) + " └" + String(repeating: "─", count: w) + (logScale ? "  (log scale)" : "")]
     }
+
+    /// The loss curve as a picture (for notebooks and Jupyter): every value a point joined by
+    /// lines, log-scaled on the same rule as `curve`, the highest and lowest value written on the
+    /// y axis and the first and last step under the x axis. White background, dark ink.
+    public static func curveRaster(_ values: [Double], firstStep: Int = 1, width: Int = 480, height: Int = 240) -> Raster {
+        let r = Raster(width: width, height: height, fill: (1, 1, 1))
+        let finite = values.filter(\.isFinite)
+        guard let lo = finite.min(), let hi = finite.max() else { return r }
+        let logScale = lo > 0 && hi / lo > 20
+        let f: (Double) -> Double = logScale ? { log10($0) } : { $0 }
+        let (top, bottom) = (f(hi), logScale ? f(lo) : min(0, lo))
+        let ink: (Float, Float, Float) = (0.15, 0.15, 0.15), line: (Float, Float, Float) = (0.12, 0.35, 0.75)
+        let labels = [formatNumber(hi, digits: 3), formatNumber(lo, digits: 3)]
+        let left = 8 + labels.map { TinyFont.width($0, scale: 2) }.max()!, right = width - 8, up = 10, down = height - 24
+        for y in up...down { r.set(left, y, ink) }
+        for x in left...right { r.set(x, down, ink) }
+        TinyFont.draw(labels[0], into: r, x: 4, y: up, scale: 2, colour: ink)
+        TinyFont.draw(labels[1], into: r, x: 4, y: down - 10, scale: 2, colour: ink)
+        let last = "\(firstStep + values.count - 1)" + (logScale ? " (LOG SCALE)" : "")
+        TinyFont.draw("\(firstStep)", into: r, x: left, y: down + 6, scale: 2, colour: ink)
+        TinyFont.draw(last, into: r, x: right - TinyFont.width(last, scale: 2), y: down + 6, scale: 2, colour: ink)
+        func point(_ i: Int) -> (Int, Int)? {
+            guard values[i].isFinite else { return nil }
+            let x = left + 1 + (values.count > 1 ? i * (right - left - 1) / (values.count - 1) : 0)
+            let t = top > bottom ? (f(values[i]) - bottom) / (top - bottom) : 0.5
+            return (x, down - 1 - Int((t * Double(down - up - 2)).rounded()))
+        }
+        var previous: (Int, Int)?
+        for i in values.indices {
+            guard let p = point(i) else { previous = nil; continue }
+            let from = previous ?? p
+            let n = max(abs(p.0 - from.0), abs(p.1 - from.1), 1)
+            for k in 0...n {
+                let x = from.0 + (p.0 - from.0) * k / n, y = from.1 + (p.1 - from.1) * k / n
+                r.set(x, y, line); r.set(x, min(y + 1, down - 1), line)
+            }
+            previous = p
+        }
+        return r
+    }
 }

@@ -142,6 +142,22 @@ public struct LessonRunner {
         }
     }
 
+    /// A lesson's notebook without running it: its narration and its commands as cells (no
+    /// `pause`, which does nothing in a notebook), to run in Jupyter with the drht kernel.
+    public static func cells(file path: String) throws -> NotebookRecorder {
+        let bytes: [UInt8]
+        do { bytes = try AtomicFile.read(path) } catch { throw REPLError(Session.describe(error)) }
+        guard let text = String(bytes: bytes, encoding: .utf8) else { throw REPLError("\(path) is not a text file; a lesson is lines of commands and # narration") }
+        let notebook = NotebookRecorder()
+        for item in parse(text) {
+            switch item {
+            case .narration(let paragraphs): for p in paragraphs { notebook.narration(p) }
+            case .command(let line, _): if line != "pause" { notebook.unrunCell(line) }
+            }
+        }
+        return notebook
+    }
+
     public func run(file path: String, title: String?) throws {
         let bytes: [UInt8]
         do { bytes = try AtomicFile.read(path) } catch { throw REPLError(Session.describe(error)) }

@@ -20,6 +20,8 @@ public final class NotebookRecorder {
         public var images: [Picture] = []
         /// The one-line error the command stopped with, if it failed.
         public var error: String?
+        /// False for a command written down without running it (`drht lesson N --cells-only`).
+        public var executed = true
     }
     public private(set) var cells: [Cell] = []
     private var open: [Int] = []
@@ -34,6 +36,8 @@ public final class NotebookRecorder {
     public init() {}
 
     func beginCell(_ command: String) { cells.append(Cell(kind: .command(command))); open.append(cells.count - 1) }
+    /// A command cell that has not run (no outputs, no execution count).
+    func unrunCell(_ command: String) { var c = Cell(kind: .command(command)); c.executed = false; cells.append(c) }
     func endCell() { _ = open.popLast() }
     func text(_ s: String) { if let i = open.last { cells[i].text += s } }
     func error(_ message: String) { if let i = open.last, cells[i].error == nil { cells[i].error = message } }
@@ -170,7 +174,8 @@ public enum NotebookExport {
     /// nbformat 4.5: markdown cells for the narration (and the title), a code cell per command
     /// with its text as a `stream` output and each picture as `display_data` (image/png in
     /// base64, the caption as text/plain), execution counts 1, 2, ... in order. The code is drht
-    /// commands, not Python: `language_info` says so and no kernel is named.
+    /// commands, not Python: the kernelspec names the drht kernel (`make jupyter` installs it),
+    /// so the notebook opens in JupyterLab or Notebook ready to run again.
     static func jupyter(_ cells: [NotebookRecorder.Cell], title: String) -> String {
         /// Multi-line text as nbformat writes it: a list of lines, each but the last ending in \n.
         func lines(_ text: String) -> [String] {
@@ -194,6 +199,9 @@ public enum NotebookExport {
                     json.append(["cell_type": "markdown", "id": id, "metadata": [String: Any](), "source": lines(p)])
                 }
                 previousWasNarration = true
+            case .command(let c) where !cell.executed:
+                json.append(["cell_type": "code", "id": id, "metadata": [String: Any](), "execution_count": NSNull(),
+                             "source": lines(c), "outputs": [[String: Any]]()])
             case .command(let c):
                 count += 1
                 var outputs: [[String: Any]] = []
@@ -211,7 +219,8 @@ public enum NotebookExport {
         }
         let notebook: [String: Any] = [
             "nbformat": 4, "nbformat_minor": 5, "cells": json,
-            "metadata": ["title": title, "language_info": ["name": "drht", "file_extension": ".drht"]],
+            "metadata": ["title": title, "language_info": ["name": "drht", "file_extension": ".drht", "mimetype": "text/x-drht"],
+                         "kernelspec": ["name": "drht", "display_name": "drht (DRHT network)", "language": "drht"]],
         ]
         let data = (try? JSONSerialization.data(withJSONObject: notebook, options: [.prettyPrinted, .sortedKeys])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self) + "\n"

@@ -14,6 +14,12 @@ public final class Console {
     private let sink: (String) -> Void
     /// Receives plain text (escape codes removed) and pictures for the notebook.
     var recorder: NotebookRecorder?
+    /// A front-end that shows pictures itself (the Jupyter kernel: PNG inline) instead of
+    /// having them drawn as terminal text.
+    public var pictureHandler: ((Raster, String) -> Void)?
+    /// A front-end that shows progress itself (the Jupyter kernel): the line to show, nil to
+    /// remove it. Without one, progress is a bar redrawn on a terminal.
+    public var progressHandler: ((String?) -> Void)?
 
     /// A console on standard output, sensing the terminal from the environment.
     public static func standard() -> Console {
@@ -68,7 +74,11 @@ public final class Console {
     /// A picture: `terminal` goes to the screen, `raster` (with a caption) into the notebook
     /// (encoded there at display size).
     public func picture(terminal: String, raster: Raster?, caption: String) {
-        if !terminal.isEmpty { sink(terminal) }
+        if let pictureHandler {
+            if let raster { pictureHandler(raster, caption) }
+        } else if !terminal.isEmpty {
+            sink(terminal)
+        }
         if let raster { recorder?.image(raster, caption: caption) }
     }
 

@@ -14,6 +14,7 @@ extension Session {
 
     /// Draws `raster` in the terminal and records it (as PNG) in the notebook.
     func showRaster(_ raster: Raster, caption: String, columns: Int? = nil, maxRows: Int? = nil) {
+        if console.pictureHandler != nil { console.picture(terminal: "", raster: raster, caption: caption); return }
         // Leave room for the prompt and the lines around the picture.
         let rows = maxRows ?? max(8, min(60, console.height - 5))
         let text = TerminalPicture.render(raster, display: settings.display, console: console,

@@ -60,8 +60,20 @@ public enum REPL {
     /// Runs a lesson (number, name or file) without a terminal; optionally saves the notebook.
     /// With `keepGoing`, a failing `expect` is listed and the lesson goes on; the status is 1
     /// if any failed.
-    public static func lesson(_ which: String, session: Session, notebook: String?, keepGoing: Bool = false) -> Int32 {
+    public static func lesson(_ which: String, session: Session, notebook: String?, keepGoing: Bool = false, cellsOnly: Bool = false) -> Int32 {
         Interrupt.catchSIGINT(secondExits: true)
+        if cellsOnly {
+            do {
+                guard let notebook else { throw REPLError("--cells-only writes a notebook: give it --notebook FILE.ipynb") }
+                let file = try LessonLibrary.find(which)
+                let n = try NotebookExport.save(try LessonRunner.cells(file: file.path), to: notebook, title: file.title)
+                session.console.line("wrote \(notebook): \(n.cells) cells, not run (open it in Jupyter with the drht kernel: `make jupyter`)")
+                return 0
+            } catch {
+                FileHandle.standardError.write(Data("drht: \(Session.describe(error))\n".utf8))
+                return 1
+            }
+        }
         if keepGoing { session.expectFailures = [] }
         do {
             let file = try LessonLibrary.find(which)

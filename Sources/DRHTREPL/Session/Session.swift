@@ -9,7 +9,10 @@ import DRHTTasks
 
 public final class Session {
     public let console: Console
-    public var settings = Settings()
+    public var settings = Settings() { didSet { revision += 1 } }
+    /// Goes up whenever the session's state changes (a variable, the model, a setting, the
+    /// interventions, the stepping pipeline): how a front-end tells whether a command changed it.
+    public private(set) var revision = 0
     public private(set) var variables: [String: Variable] = [:]
     private var order: [String] = []
     /// Lines executed in this session (for `history` and the notebook).
@@ -37,7 +40,7 @@ public final class Session {
     private var loadedModel: DRHT?
     public private(set) var modelSource = ""
     /// The stepping pipeline for the input chosen with `use`.
-    public var pipeline: Pipeline?
+    public var pipeline: Pipeline? { didSet { revision += 1 } }
     public var pipelineInput: String?
     /// The working size when `use` stepped through a reduced copy of the input (nil: full size).
     public var pipelineWorkSize: Int?
@@ -47,7 +50,7 @@ public final class Session {
     /// goes on, so one run lists every claim that does not hold; nil: the first failure stops.
     public var expectFailures: [String]?
     /// Interventions (`ablate`, `scale`) applied to every run of the network until `ablate off`.
-    public var interventions: [Intervention] = []
+    public var interventions: [Intervention] = [] { didSet { revision += 1 } }
 
     public init(console: Console) {
         self.console = console
@@ -59,11 +62,13 @@ public final class Session {
     public var variableNames: [String] { order }
 
     public func set(_ name: String, _ value: Variable) {
+        revision += 1
         if variables[name] == nil { order.append(name) }
         variables[name] = value
     }
 
     public func remove(_ name: String) {
+        revision += 1
         variables[name] = nil
         order.removeAll { $0 == name }
     }
@@ -147,6 +152,7 @@ public final class Session {
     }
 
     public func setModel(_ model: DRHT, source: String) {
+        revision += 1
         loadedModel = model
         modelSource = source
         rebuildPipeline()
@@ -250,8 +256,13 @@ public final class Session {
         console.line("model: \(path) (\(ModelCommands.formatCount(m.parameterCount)) parameters\(m.trainingSummary.map { ", \($0)" } ?? ""))")
     }
 
-    /// The progress bar on the console (at a terminal) and Ctrl-C, for every job a command runs.
-    var monitor: TaskMonitor { .terminal(live: console.isTTY, write: console.terminalOnly) }
+    /// The progress bar on the console (at a terminal, or the front-end's own progress line)
+    /// and Ctrl-C, for every job a command runs.
+    var monitor: TaskMonitor {
+        guard let progress = console.progressHandler else { return .terminal(live: console.isTTY, write: console.terminalOnly) }
+        return TaskMonitor(show: { done, total, label in progress(ProgressBar.line(done: done, total: total, label: label)) },
+                           clear: { progress(nil) }, shouldStop: { Interrupt.isRequested }, say: { progress($0 + "…") })
+    }
 
     /// The one-line text of any error the REPL can meet.
     public static func describe(_ error: Error) -> String {
