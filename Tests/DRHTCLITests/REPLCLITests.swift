@@ -51,6 +51,7 @@ final class REPLCLITests: CLITestCase {
         XCTAssertTrue(r.out.contains("wrote l10.ipynb:"), r.out)
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/l10.ipynb"))) as? [String: Any])
         let cells = try XCTUnwrap(json["cells"] as? [[String: Any]])
+        XCTAssertTrue(r.out.contains("wrote l10.ipynb: \(cells.count) cells,"), "the count is the file's cells: \(r.out)")
         XCTAssertEqual((cells.first?["source"] as? [String])?.first, "# Lesson 10: what does a unit look at? Saliency and receptive fields")
         let code = cells.filter { $0["cell_type"] as? String == "code" }
         XCTAssertEqual(code.compactMap { $0["execution_count"] as? Int }, Array(1...code.count))

@@ -96,9 +96,14 @@ public enum NotebookExport {
         // A lesson's first paragraph is its title, already the page's heading.
         if case .narration(let first)? = cells.first?.kind, first == title { cells.removeFirst() }
         let images = cells.reduce(0) { $0 + $1.images.count }
+        var written = cells.count
         switch URL(fileURLWithPath: path).pathExtension.lowercased() {
         case "ipynb":
-            try write(jupyter(cells, title: title), to: path)
+            // Jupyter's cells: the title, one markdown cell per run of narration, one per command.
+            let text = jupyter(cells, title: title)
+            written = ((try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any])
+                .flatMap { $0["cells"] as? [Any] }?.count ?? written
+            try write(text, to: path)
         case "html", "htm":
             try write(html(cells, title: title), to: path)
         case "md", "markdown":
@@ -124,7 +129,7 @@ public enum NotebookExport {
         default:
             throw REPLError("\(path): a notebook is .ipynb, .html or .md")
         }
-        return Summary(cells: cells.count, images: images)
+        return Summary(cells: written, images: images)
     }
 
     static func write(_ text: String, to path: String) throws {
