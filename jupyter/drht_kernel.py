@@ -23,6 +23,7 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 import uuid
 
@@ -62,19 +63,19 @@ class DrhtProcess:
 
     def __init__(self, exe=None, args=()):
         self.exe = exe or drht_executable()
+        # drht's standard error goes to a file (never a pipe nobody reads, which could fill or
+        # close under it); it is read only to say why drht could not start.
+        self.errors = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
         self.proc = subprocess.Popen([self.exe, "kernel", *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, preexec_fn=_child_setup, text=True, encoding="utf-8",
+                                     stderr=self.errors, preexec_fn=_child_setup, text=True, encoding="utf-8",
                                      bufsize=1)
         self.ids = itertools.count(1)
-        self.startup_text = ""
         for event in iter(self.read_event, None):
             if event.get("event") == "ready":
-                self.proc.stderr.close()      # from here on drht reports through the protocol
                 return
-            if event.get("event") == "stream":
-                self.startup_text += event.get("text", "")
-        message = (self.proc.stderr.read() or "").strip() or "it ended before it was ready"
         self.proc.wait()
+        self.errors.seek(0)
+        message = self.errors.read().strip() or "it ended before it was ready"
         raise DrhtError("drht could not start (%s): %s" % (self.exe, message))
 
     def request(self, op, **fields):
