@@ -1,33 +1,20 @@
 // The pixels an over-exposed photo lost, and PSNR measured on them alone: what "bringing back
 // what clipping lost" is scored on (`drht evaluate`'s clipped-region column).
 import DRHTEngine
+import DRHTImageIO
 import Foundation
 
 public enum ClippedRegion {
-    /// Pixels counted as clipped: any channel at 255 of 8 bits (>= 254.5/255).
-    public static let threshold: Float = 254.5 / 255
-    /// The mask is dilated by this many pixels (a square), so the edges around a clipped area,
-    /// where the light falls off into it, count too.
-    public static let dilation = 2
+    /// Pixels counted as clipped: any channel at 255 of 8 bits (`ClippedPixels.threshold`).
+    public static let threshold = ClippedPixels.threshold
+    /// The mask's dilation in pixels (`ClippedPixels.dilation`).
+    public static let dilation = ClippedPixels.dilation
     /// An image's clipped region is scored only when it covers at least this share of it.
     public static let minimumShare = 0.005
 
     /// (H * W) flags, row-major: true where any channel of `input` (1, C, H, W) is clipped, dilated.
     public static func mask(_ input: Tensor, dilation r: Int = dilation) -> [Bool] {
-        let h = input.h, w = input.w, plane = h * w
-        var clipped = [Bool](repeating: false, count: plane)
-        for c in 0..<input.c { for i in 0..<plane where input.data[c * plane + i] >= threshold { clipped[i] = true } }
-        guard r > 0 else { return clipped }
-        // Separable dilation: rows, then columns.
-        var rows = [Bool](repeating: false, count: plane)
-        for y in 0..<h { for x in 0..<w where clipped[y * w + x] {
-            for xx in max(0, x - r)...min(w - 1, x + r) { rows[y * w + xx] = true }
-        }}
-        var out = [Bool](repeating: false, count: plane)
-        for y in 0..<h { for x in 0..<w where rows[y * w + x] {
-            for yy in max(0, y - r)...min(h - 1, y + r) { out[yy * w + x] = true }
-        }}
-        return out
+        ClippedPixels.mask(input, dilation: r)
     }
 
     /// PSNR (as `PSNR.compute`: values clamped to [0, 1]) over the masked pixels, all channels;

@@ -3,6 +3,7 @@
 //   L = mse(y1, tau(H_gt)) + mse(y2, L_gt)
 // with the second term's gradient flowing back through the transform into the first network.
 import DRHTEngine
+import DRHTImageIO
 
 /// What an autoencoder's forward kept: one cache per block, in table order.
 public struct AutoencoderTape {
@@ -115,7 +116,11 @@ extension DRHT {
     /// The joint loss of a batch and, unless `gradients` is false, the gradient of every
     /// learnable tensor. `mode: .training` uses batch statistics in BN and updates the
     /// running ones (as PyTorch's `model.train()` does); `.inference` uses running statistics.
-    public func lossAndGradients(_ batch: Batch, mode: Mode, gradients: Bool = true) -> (Losses, Gradients) {
+    /// `clipWeight` c > 0 departs from docs/MODEL.md's loss (an option of `drht train`, off by
+    /// default): the LDR term weighs each pixel 1 + c where the input is clipped
+    /// (`clippedWeight`), so what clipping lost counts more than its share of the picture.
+    public func lossAndGradients(_ batch: Batch, mode: Mode, gradients: Bool = true, clipWeight: Float = 0) -> (Losses, Gradients) {
+        let weight = clipWeight > 0 ? DRHT.clippedWeight(batch.input, clipWeight) : nil
         let x = batch.input
         let (y1, hdrTape) = hdr.forward(x, base: x, mode: mode)
         let (h, x2) = StepProfile.measure("transform and loss") {
@@ -126,11 +131,11 @@ extension DRHT {
         let (hdrTarget, losses) = StepProfile.measure("transform and loss") {
             let hdrTarget = constants.tau(batch.hdr)         // tau(H_gt)
             return (hdrTarget, Losses(values: [MSELoss.forward(prediction: y1, target: hdrTarget),     // hdr
-                                               MSELoss.forward(prediction: y2, target: batch.target)])) // ldr
+                                               MSELoss.forward(prediction: y2, target: batch.target, weight: weight)])) // ldr
         }
         guard gradients else { return (losses, [:]) }
 
-        let dy2 = StepProfile.measure("transform and loss") { MSELoss.backward(prediction: y2, target: batch.target) }
+        let dy2 = StepProfile.measure("transform and loss") { MSELoss.backward(prediction: y2, target: batch.target, weight: weight) }
         let (dx2, dBaseLDR, ldrGrads) = ldr.backward(dOutput: dy2, tape: ldrTape, prefix: "ldr", inputGradient: true)
         let dy1 = StepProfile.measure("transform and loss") {
             let dh = Log.backward(dOutput: dx2!, input: h, epsilon: constants.epsilon)
@@ -139,6 +144,18 @@ extension DRHT {
         }
         let (_, _, hdrGrads) = hdr.backward(dOutput: dy1, tape: hdrTape, prefix: "hdr", inputGradient: false)
         return (losses, hdrGrads.merging(ldrGrads) { a, _ in a })
+    }
+
+    /// The LDR term's per-pixel weight for `clipWeight` c, (N, 1, H, W): 1 + c where any channel
+    /// of the input (N, 3, H, W) is clipped (`ClippedPixels`, dilated as the clipped-region
+    /// score is), 1 elsewhere.
+    public static func clippedWeight(_ input: Tensor, _ c: Float) -> Tensor {
+        let plane = input.h * input.w
+        var w = [Float](repeating: 1, count: input.n * plane)
+        for n in 0..<input.n {
+            for (i, clipped) in ClippedPixels.mask(input, image: n).enumerated() where clipped { w[n * plane + i] = 1 + c }
+        }
+        return Tensor(shape: [input.n, 1, input.h, input.w], values: w)
     }
 
     /// The learnable tensors (conv weights and biases, BN weights and biases) by name.

@@ -21,6 +21,7 @@ public struct TrainSettings {
     public var saveEvery: Int?
     public var keepCheckpoints: Bool?
     public var balancePhases: Bool?
+    public var clipWeight: Float?
     public init() {}
 }
 
@@ -74,6 +75,7 @@ public enum TrainTask {
         if let v = notes["save_every"].flatMap(Int.init) { c.saveEvery = v }
         if let v = notes["keep"] { c.keepCheckpoints = v == "true" }
         c.balancePhases = notes["phases"] != nil
+        c.clipWeight = notes["clip_weight"].flatMap(Float.init) ?? 0
         return (c, notes["data_spec"], notes["val_data_spec"])
     }
 
@@ -101,6 +103,7 @@ public enum TrainTask {
         if let v = s.saveEvery { c.saveEvery = v }
         if let v = s.keepCheckpoints { c.keepCheckpoints = v }
         if let v = s.balancePhases { c.balancePhases = v }
+        if let v = s.clipWeight { c.clipWeight = v }
         try check(c)
         guard parse else { return c }
         // Parsed as written (errors name the user's own paths); recorded with absolute
@@ -116,6 +119,7 @@ public enum TrainTask {
         guard c.steps >= 1, c.batch >= 1, c.validateEvery >= 1, c.saveEvery >= 1 else {
             throw TaskError("--steps, --batch, --val-every and --save-every must be at least 1")
         }
+        guard c.clipWeight >= 0, c.clipWeight <= 100 else { throw TaskError("--clip-weight must be between 0 and 100 (got \(c.clipWeight))") }
         guard c.learningRate > 0, c.learningRate < 1 else { throw TaskError("--lr must be between 0 and 1 (got \(c.learningRate))") }
         try checkMemory(batch: c.batch, size: c.size, what: "training")
     }

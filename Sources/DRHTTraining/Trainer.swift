@@ -56,6 +56,10 @@ public struct TrainingConfig {
     /// (`DRHT.balanceDeconvPhases`): a projected gradient step that keeps a flat input's output
     /// flat (no 32-pixel lattice). Off by default: an option, documented in docs/TRAINING.md.
     public var balancePhases = false
+    /// Weight c of the pixels the input clipped in the LDR term of the loss (each weighs 1 + c;
+    /// `DRHT.lossAndGradients(clipWeight:)`). 0, docs/MODEL.md's loss, by default: a deviation,
+    /// an option documented in docs/TRAINING.md. The held-out loss is weighted the same way.
+    public var clipWeight: Float = 0
 
     public init() {}
 }
@@ -187,7 +191,7 @@ public final class Trainer {
         if writesFiles { try writeCSV() }
         while step < config.steps && !shouldStop() {
             let batch = try config.data.batch(seed: config.seed, step: step + 1, count: config.batch, size: config.size, framing: config.framing)
-            let (losses, grads) = model.lossAndGradients(batch, mode: .training)
+            let (losses, grads) = model.lossAndGradients(batch, mode: .training, clipWeight: config.clipWeight)
             guard losses.total.isFinite else {
                 throw TrainingError("the loss became \(losses.total) at step \(step + 1); lower --lr (now \(config.learningRate))")
             }
@@ -208,7 +212,7 @@ public final class Trainer {
 
     /// The joint loss on the held-out set, BN with running statistics.
     public func validationLoss() -> Double {
-        model.lossAndGradients(validation, mode: .inference, gradients: false).0.total
+        model.lossAndGradients(validation, mode: .inference, gradients: false, clipWeight: config.clipWeight).0.total
     }
 
     /// Writes the optimizer state, then the weights (each atomically), then the loss curve.
@@ -237,6 +241,7 @@ public final class Trainer {
         model.notes["size"] = "\(config.size)"
         model.notes["framing"] = config.framing.rawValue
         model.notes["phases"] = config.balancePhases ? "balanced after every step (drht train --balance-phases)" : nil
+        model.notes["clip_weight"] = config.clipWeight > 0 ? "\(config.clipWeight)" : nil
         model.notes["learning_rate"] = "\(config.learningRate)"
         model.notes["date"] = ISO8601DateFormatter().string(from: Date())
         if let last {

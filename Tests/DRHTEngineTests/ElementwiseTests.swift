@@ -28,6 +28,26 @@ final class ElementwiseTests: XCTestCase {
         XCTAssertEqual(l, 5, accuracy: 1e-6) // (0 + 4 + 0 + 16) / 4
     }
 
+    func testWeightedMSEValue() {
+        // (N, C, H, W) = (1, 2, 1, 2); the weight (1, 1, 1, 2) is shared by both channels.
+        let p = Tensor(shape: [1, 2, 1, 2], values: [1, 2, 3, 4]), t = Tensor(shape: [1, 2, 1, 2], values: [0, 0, 0, 0])
+        let w = Tensor(shape: [1, 1, 1, 2], values: [3, 1])
+        XCTAssertEqual(MSELoss.forward(prediction: p, target: t, weight: w), 12.5, accuracy: 1e-9) // (3*1 + 1*4 + 3*9 + 1*16) / 4
+        assertClose(MSELoss.backward(prediction: p, target: t, weight: w).array, [1.5, 1, 4.5, 2], "weighted mse'") // 2 w d / 4
+        // A weight of 1 everywhere is the plain loss.
+        let q = randomTensor([2, 3, 4, 4], seed: 14), u = randomTensor([2, 3, 4, 4], seed: 15)
+        let ones = Tensor(shape: [2, 1, 4, 4], repeating: 1)
+        XCTAssertEqual(MSELoss.forward(prediction: q, target: u, weight: ones), MSELoss.forward(prediction: q, target: u), accuracy: 1e-12)
+        assertClose(MSELoss.backward(prediction: q, target: u, weight: ones).array, MSELoss.backward(prediction: q, target: u).array, "ones")
+    }
+
+    func testWeightedMSEGradient() {
+        let p = randomTensor([2, 3, 4, 4], seed: 16), t = randomTensor([2, 3, 4, 4], seed: 17)
+        let w = randomTensor([2, 1, 4, 4], seed: 18, 1, 5)
+        let g = MSELoss.backward(prediction: p, target: t, weight: w)
+        checkGradient("weighted mse", param: p, analytic: g, atol: 1e-5) { MSELoss.forward(prediction: p, target: t, weight: w) }
+    }
+
     /// Inputs kept away from the kinks (0 for ELU/pow, the bounds for clamp) so that central
     /// differences with h = 1e-2 never straddle one.
     func awayFromKinks(_ shape: [Int], seed: UInt64, kinks: [Float]) -> Tensor {

@@ -25,14 +25,51 @@ final class WholeModelGradientTests: XCTestCase {
         checkFiniteDifferences(DRHT.initialized(seed: 11, deconv: .icnr), relativeStep: 2.5e-4)
     }
 
-    func checkFiniteDifferences(_ model: DRHT, relativeStep: Double) {
+    /// The same with the clipped-pixel weight of `drht train --clip-weight` (a clipped 6x6 patch
+    /// in every image, so the weighted pixels carry gradient).
+    func testClipWeightedLossFiniteDifferences() {
+        checkFiniteDifferences(DRHT.initialized(seed: 11, deconv: .kaiming), relativeStep: 1e-3, clipWeight: 3)
+    }
+
+    /// The weight is 1 + c on the clipped pixels dilated by 2 and 1 elsewhere, and the LDR term
+    /// is MODEL.md's plus c times the clipped pixels' share of the squared error: L(c) - L(0) is
+    /// linear in c. The HDR term does not change.
+    func testClipWeightedLossWeighsTheClippedPixels() {
+        let input = Tensor(shape: [2, 3, 8, 8], repeating: 0.5)
+        input[0 * 192 + 1 * 64 + 3 * 8 + 4] = 1          // image 0, green, (y 3, x 4)
+        let w = DRHT.clippedWeight(input, 4)
+        let expected: [Float] = (0..<128).map { i in
+            let n = i / 64, y = (i % 64) / 8, x = i % 8
+            return n == 0 && (1...5).contains(y) && (2...6).contains(x) ? 5 : 1
+        }
+        XCTAssertEqual(w.shape, [2, 1, 8, 8])
+        XCTAssertEqual(w.array, expected)
+
+        let model = DRHT.initialized(seed: 3, deconv: .icnr)
+        var rng = SeededRandom(seed: 4)
+        let x = Tensor.uniform([2, 3, 32, 32], 0.2, 0.9, rng: &rng)
+        for y in 8..<16 { for xx in 8..<20 { for c in 0..<3 { x[c * 1024 + y * 32 + xx] = 1 } } }
+        let batch = Batch(input: x, hdr: Tensor.uniform([2, 3, 32, 32], 0.01, 4, rng: &rng),
+                          target: Tensor.uniform([2, 3, 32, 32], 0, 1, rng: &rng))
+        let l0 = model.lossAndGradients(batch, mode: .inference, gradients: false).0
+        let l1 = model.lossAndGradients(batch, mode: .inference, gradients: false, clipWeight: 1).0
+        let l3 = model.lossAndGradients(batch, mode: .inference, gradients: false, clipWeight: 3).0
+        XCTAssertGreaterThan(l1["ldr"], l0["ldr"])
+        XCTAssertEqual(l3["ldr"] - l0["ldr"], 3 * (l1["ldr"] - l0["ldr"]), accuracy: 1e-9)
+        XCTAssertEqual(l3["hdr"], l0["hdr"])
+    }
+
+    func checkFiniteDifferences(_ model: DRHT, relativeStep: Double, clipWeight: Float = 0) {
         model.hdr.block("head")!.bn.weight.buffer.update(repeating: 0.1)
         var rng = SeededRandom(seed: 12)
         let input = Tensor.uniform([4, 3, 32, 32], 0.2, 0.9, rng: &rng)
+        if clipWeight > 0 {
+            for n in 0..<4 { for y in 10..<16 { for x in 12..<18 { input[n * 3072 + 2 * 1024 + y * 32 + x] = 1 } } }
+        }
         let hdr = Tensor.uniform([4, 3, 32, 32], 0.01, 4, rng: &rng)
         let target = Tensor.uniform([4, 3, 32, 32], 0, 1, rng: &rng)
         let batch = Batch(input: input, hdr: hdr, target: target)
-        let (_, grads) = model.lossAndGradients(batch, mode: .inference)
+        let (_, grads) = model.lossAndGradients(batch, mode: .inference, clipWeight: clipWeight)
         let params = Dictionary(uniqueKeysWithValues: model.parameters)
         func norm(_ v: [Double]) -> Double { v.reduce(0) { $0 + $1 * $1 }.squareRoot() }
         var checked = 0
@@ -50,7 +87,7 @@ final class WholeModelGradientTests: XCTestCase {
                     let eps = relativeStep * max(norm(saved.map(Double.init)), 1)
                     func loss(_ e: Double) -> Double {
                         for i in 0..<p.count { p.data[i] = saved[i] + Float(e * u[i]) }
-                        return model.lossAndGradients(batch, mode: .inference, gradients: false).0.total
+                        return model.lossAndGradients(batch, mode: .inference, gradients: false, clipWeight: clipWeight).0.total
                     }
                     let numeric = (loss(eps) - loss(-eps)) / (2 * eps)
                     p.data.update(from: saved, count: saved.count)
