@@ -459,7 +459,9 @@ struct LayerResult {
     let forwardMS: Double         // the conv / transposed conv alone
     let backwardMS: Double        // its backward (dInput, dWeight, dBias)
     let blockMS: Double           // Block.forward in inference mode: conv + BN + ELU (+ base, + skip sum)
-    /// For a transposed conv that runs through FFTs: the GEMM path's forward and backward times.
+    /// The path the layer takes: "gemm", "fft" (dec5) or "winograd" (the 5 x 5 stride-2 layers).
+    let algorithm: String
+    /// For a layer that does not take the GEMM path: the GEMM path's forward and backward times.
     let gemmForwardMS: Double?
     let gemmBackwardMS: Double?
     /// For a stride-2 conv: how its backward computes dx (Conv2D.InputGradientAlgorithm,
@@ -493,12 +495,19 @@ struct LayerBench {
         // Exactly what inference runs (Pipeline, retention .needed): Block.forward in place.
         let blockMS = Timing.medianMS { _ = block.forward(x, base: base, encoder: skip, mode: .inference(inPlace: true)) }
         var gemmMS: Double? = nil, gemmBackwardMS: Double? = nil
-        if let t = block.conv as? TransposedConv2D, t.resolved(for: x.shape) == .fft {
+        var algorithm = "gemm"
+        if let t = block.conv as? TransposedConv2D, t.resolved(for: x.shape) != .gemm {
+            algorithm = t.resolved(for: x.shape) == .fft ? "fft" : "winograd"
             gemmMS = Timing.medianMS { _ = t.forward(x, algorithm: .gemm) }
             gemmBackwardMS = Timing.medianMS { _ = t.backward(dOutput: dy, input: x, algorithm: .gemm) }
         }
+        if let c = block.conv as? Conv2D, c.resolvedAlgorithm(for: x.shape) == .winograd {
+            algorithm = "winograd"
+            gemmMS = Timing.medianMS { _ = c.forward(x, algorithm: .gemm) }
+            gemmBackwardMS = Timing.medianMS { _ = c.backward(dOutput: dy, input: x, algorithm: .gemm) }
+        }
         var path: String? = nil, otherMS: Double? = nil
-        if let c = block.conv as? Conv2D, c.stride == 2, x.h % 2 == 0, x.w % 2 == 0 {
+        if let c = block.conv as? Conv2D, c.stride == 2, x.h % 2 == 0, x.w % 2 == 0, algorithm == "gemm" {
             let chosen = c.resolved(.automatic, for: x.shape)
             path = chosen == .adjoint ? "adjoint" : "columns"
             otherMS = Timing.medianMS {
@@ -506,7 +515,7 @@ struct LayerBench {
             }
         }
         return LayerResult(spec: spec, input: x.shape, output: y.shape, flops: spec.flops(networkInput: size, batch: batch),
-                           forwardMS: forwardMS, backwardMS: backwardMS, blockMS: blockMS, gemmForwardMS: gemmMS,
+                           forwardMS: forwardMS, backwardMS: backwardMS, blockMS: blockMS, algorithm: algorithm, gemmForwardMS: gemmMS,
                            gemmBackwardMS: gemmBackwardMS, inputGradientPath: path, otherPathBackwardMS: otherMS)
     }
 }
@@ -585,7 +594,7 @@ struct BenchReport {
         s += "layer   kind     kernel  channels   output     GFLOP   fwd ms  GFLOP/s  %sgemm   bwd ms  block ms\n"
         for l in layers {
             let sp = l.spec
-            let fft = l.gemmForwardMS != nil ? "*" : ""
+            let fft = ["fft": "*", "winograd": "+"][l.algorithm] ?? ""
             s += pad(sp.name, 8) + pad(sp.kind.operation + fft, 9)
                 + pad("\(sp.kernel)x\(sp.kernel) s\(sp.stride)", 8) + pad("\(sp.inChannels)->\(sp.outChannels)", 11)
                 + pad("\(l.output[2])x\(l.output[3])", 9)
@@ -594,7 +603,8 @@ struct BenchReport {
         }
         for l in layers {
             guard let gemmMS = l.gemmForwardMS else { continue }
-            s += String(format: "\n* %@ runs through small FFTs (GFLOP/s counted as the direct method's work); "
+            let how = l.algorithm == "fft" ? "* %@ runs through small FFTs" : "+ %@ runs through Winograd's F(4x4, 3x3) per phase"
+            s += String(format: "\n" + how + " (GFLOP/s counted as the direct method's work); "
                         + "the GEMM path takes %.2f ms forward (%.1f GFLOP/s, %.0f%% of sgemm), %.2f ms backward", l.spec.name, gemmMS,
                         l.flops / gemmMS / 1e6, 100 * l.flops / gemmMS / 1e6 / sgemmGFLOPS, l.gemmBackwardMS ?? .nan)
         }
@@ -635,7 +645,7 @@ struct BenchReport {
             size: size, batch: batch, threads: threads, sgemmGflops: .init(sgemmGFLOPS), cpu: machine.cpu, vectors: machine.vectors,
             builtFor: machine.builtFor, blasCore: machine.blasCore,
             layers: layers.map { l in
-                JSON.Layer(name: l.spec.name, kind: l.spec.kind.rawValue, algorithm: l.gemmForwardMS == nil ? "gemm" : "fft",
+                JSON.Layer(name: l.spec.name, kind: l.spec.kind.rawValue, algorithm: l.algorithm,
                            gflop: .init(l.flops / 1e9), forwardMs: .init(l.forwardMS), backwardMs: .init(l.backwardMS),
                            blockForwardMs: .init(l.blockMS), forwardGflops: .init(l.forwardGFLOPS),
                            gemmForwardMs: l.gemmForwardMS.map(JSONNumber.init), gemmBackwardMs: l.gemmBackwardMS.map(JSONNumber.init),

@@ -55,9 +55,33 @@ public struct Conv2D {
     /// Each worker owns whole output-row tiles: im2col into its own column buffer, then a
     /// single-threaded GEMM into its rows of y, so the tile never leaves that core's cache.
     public func forward(_ x: Tensor, workspace: Workspace = .shared) -> Tensor {
+        forward(x, algorithm: .automatic, workspace: workspace)
+    }
+
+    /// How the forward and the whole backward compute: im2col and GEMMs, Winograd's F(4, 3) on
+    /// the input's four phases (Winograd.swift: 5 x 5 stride-2 convs), or the faster for the shape.
+    public enum Algorithm: Sendable { case automatic, gemm, winograd }
+
+    /// The algorithm the forward and backward use on an input of this shape: `.gemm` or `.winograd`.
+    public func resolvedAlgorithm(_ algorithm: Algorithm = .automatic, for input: [Int]) -> Algorithm {
+        switch algorithm {
+        case .gemm: return .gemm
+        case .winograd:
+            precondition(winogradPossible(for: input), "the Winograd path needs a 5 x 5 stride-2 conv and an input side a multiple of 8")
+            return .winograd
+        case .automatic:
+            return winogradPossible(for: input) && Winograd.isFaster(batch: input[0], height: input[2] / 2, width: input[3] / 2) ? .winograd : .gemm
+        }
+    }
+
+    public func forward(_ x: Tensor, algorithm: Algorithm, workspace: Workspace = .shared) -> Tensor {
         precondition(x.shape.count == 4 && x.c == inChannels,
                      "conv expects (N, \(inChannels), H, W), got \(x.shapeString)")
         let y = Tensor(uninitialized: outputShape(for: x.shape))
+        if resolvedAlgorithm(algorithm, for: x.shape) == .winograd {
+            forwardWinograd(x, into: y, workspace: workspace)
+            return y
+        }
         let g = geometry(height: x.h, width: x.w)
         let ho = g.outHeight, wo = g.outWidth, kk = g.columnRows
         let workers = EngineThreads.count
@@ -126,10 +150,24 @@ public struct Conv2D {
     public func backward(dOutput dy: Tensor, input x: Tensor, inputGradient: Bool = true, weightGradient: Bool = true,
                          workspace: Workspace = .shared) -> ConvGradients {
         backward(dOutput: dy, input: x, inputGradient: inputGradient, weightGradient: weightGradient,
-                 inputAlgorithm: .automatic, workspace: workspace)
+                 algorithm: .automatic, workspace: workspace)
     }
 
-    /// The backward with dx by the path `inputAlgorithm` names.
+    /// The backward by the path `algorithm` names (`.automatic`: the one the forward takes);
+    /// the GEMM path's dx by `InputGradientAlgorithm.automatic`.
+    public func backward(dOutput dy: Tensor, input x: Tensor, inputGradient: Bool = true, weightGradient: Bool = true,
+                         algorithm: Algorithm, workspace: Workspace = .shared) -> ConvGradients {
+        guard resolvedAlgorithm(algorithm, for: x.shape) == .winograd else {
+            return backward(dOutput: dy, input: x, inputGradient: inputGradient, weightGradient: weightGradient,
+                            inputAlgorithm: .automatic, workspace: workspace)
+        }
+        precondition(dy.shape == outputShape(for: x.shape), "dOutput shape mismatch")
+        let dW = Tensor(zeros: weight.shape), dX = inputGradient ? Tensor(uninitialized: x.shape) : nil
+        backwardWinograd(dOutput: dy, input: x, dX: dX, dW: weightGradient ? dW : nil, workspace: workspace)
+        return ConvGradients(dInput: dX, dWeight: dW, dBias: sumOverBatchAndSpace(dy))
+    }
+
+    /// The GEMM path's backward with dx by the path `inputAlgorithm` names.
     public func backward(dOutput dy: Tensor, input x: Tensor, inputGradient: Bool = true, weightGradient: Bool = true,
                          inputAlgorithm: InputGradientAlgorithm, workspace: Workspace = .shared) -> ConvGradients {
         if inputGradient && resolved(inputAlgorithm, for: x.shape) == .adjoint {

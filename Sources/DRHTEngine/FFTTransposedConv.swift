@@ -129,6 +129,12 @@ struct TiledPlanes {
     let rowStride: Int, columnStride: Int
     let height: Int, width: Int
     var count: Int { offsets.count }
+    /// Planes that lie in the same memory come this many apart (4 for phases, 1 for channels).
+    var interleave = 1
+
+    /// The j-th plane to visit so that planes sharing memory are visited one after another:
+    /// the four phases of one channel, then those of the next.
+    @inline(__always) func visit(_ j: Int) -> Int { interleave == 1 ? j : (j % interleave) * (count / interleave) + j / interleave }
 
     /// The channels of an (N, C, H, W) tensor.
     init(channelsOf t: Tensor) {
@@ -144,6 +150,7 @@ struct TiledPlanes {
         base = t.data; imageStride = cout * 4 * h * w
         offsets = phases.flatMap { p in (0..<cout).map { $0 * 4 * h * w + p.py * 2 * w + p.px } }
         rowStride = 4 * w; columnStride = 2; height = h; width = w
+        interleave = phases.count
     }
 
     func plane(_ i: Int, image b: Int) -> UnsafeMutablePointer<Float> { base + b * imageStride + offsets[i] }

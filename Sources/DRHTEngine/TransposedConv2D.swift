@@ -67,25 +67,34 @@ public struct TransposedConv2D {
         forward(x, algorithm: .automatic, workspace: workspace)
     }
 
-    /// How `forward` computes: sub-pixel GEMMs, small FFTs (FFTTransposedConv.swift), or
-    /// whichever is faster for the shape.
-    public enum Algorithm: Sendable { case automatic, gemm, fft }
+    /// How `forward` computes: sub-pixel GEMMs, small FFTs (FFTTransposedConv.swift), Winograd's
+    /// F(4, 3) per output phase (Winograd.swift, 5 x 5 kernels), or whichever is faster for the shape.
+    public enum Algorithm: Sendable { case automatic, gemm, fft, winograd }
 
-    /// The algorithm `forward` uses on an input of this shape: `.gemm` or `.fft`.
+    /// The algorithm `forward` uses on an input of this shape: `.gemm`, `.fft` or `.winograd`.
     public func resolved(_ algorithm: Algorithm = .automatic, for input: [Int]) -> Algorithm {
-        guard algorithm == .automatic else { return algorithm }
-        return FFTTransposedConv.isFaster(kernel: kernel, batch: input[0], height: input[2], width: input[3],
-                                          outChannels: outChannels)
-            ? .fft : .gemm
+        guard algorithm == .automatic else {
+            precondition(algorithm != .winograd || winogradPossible(for: input), "the Winograd path needs k = 5 and whole 4 x 4 tiles")
+            return algorithm
+        }
+        if FFTTransposedConv.isFaster(kernel: kernel, batch: input[0], height: input[2], width: input[3], outChannels: outChannels) {
+            return .fft
+        }
+        return winogradPossible(for: input) && Winograd.isFaster(batch: input[0], height: input[2], width: input[3]) ? .winograd : .gemm
     }
 
     public func forward(_ x: Tensor, algorithm: Algorithm, workspace: Workspace = .shared) -> Tensor {
         precondition(x.shape.count == 4 && x.c == inChannels,
                      "transposed conv expects (N, \(inChannels), H, W), got \(x.shapeString)")
         let y = Tensor(uninitialized: outputShape(for: x.shape))
-        if resolved(algorithm, for: x.shape) == .fft {
+        switch resolved(algorithm, for: x.shape) {
+        case .fft:
             FFTTransposedConv.forward(x, weight: weight, bias: bias, into: y)
             return y
+        case .winograd:
+            forwardWinograd(x, into: y, workspace: workspace)
+            return y
+        default: break
         }
         let h = x.h, w = x.w, cout = outChannels
         let phases = SubPixelPhase.all(kernel: kernel)
@@ -146,10 +155,16 @@ public struct TransposedConv2D {
     public func backward(dOutput dy: Tensor, input x: Tensor, inputGradient: Bool = true, weightGradient: Bool = true,
                          algorithm: Algorithm, workspace: Workspace = .shared) -> ConvGradients {
         precondition(dy.shape == outputShape(for: x.shape), "dOutput shape mismatch")
-        if resolved(algorithm, for: x.shape) == .fft {
+        switch resolved(algorithm, for: x.shape) {
+        case .fft:
             let dW = Tensor(zeros: weight.shape), dX = inputGradient ? Tensor(zeros: x.shape) : nil
             FFTTransposedConv.backward(dOutput: dy, input: x, weight: weight, dx: dX, dWeight: weightGradient ? dW : nil)
             return ConvGradients(dInput: dX, dWeight: dW, dBias: sumOverBatchAndSpace(dy))
+        case .winograd:
+            let dW = Tensor(zeros: weight.shape), dX = inputGradient ? Tensor(uninitialized: x.shape) : nil
+            backwardWinograd(dOutput: dy, input: x, dX: dX, dW: weightGradient ? dW : nil, workspace: workspace)
+            return ConvGradients(dInput: dX, dWeight: dW, dBias: sumOverBatchAndSpace(dy))
+        default: break
         }
         let g = geometry(height: x.h, width: x.w)
         let hw = x.h * x.w, kk = g.columnRows

@@ -84,7 +84,7 @@ final class FFTTransposedConvTests: XCTestCase {
         XCTAssertEqual(dec5.resolved(for: [2, 64, 32, 32]), .gemm)
         XCTAssertEqual(dec5.resolved(.gemm, for: [1, 64, 256, 256]), .gemm)
         let dec4 = TransposedConv2D(inChannels: 128, outChannels: 64, kernel: 5)
-        XCTAssertEqual(dec4.resolved(for: [1, 128, 256, 256]), .gemm)
+        XCTAssertNotEqual(dec4.resolved(for: [1, 128, 256, 256]), .fft)      // GEMM or Winograd (WinogradTests)
     }
 
     func testFFTForwardOnABatchOfSmallImagesMatchesGEMM() {
