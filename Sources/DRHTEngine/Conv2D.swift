@@ -153,11 +153,14 @@ public struct Conv2D {
                  algorithm: .automatic, workspace: workspace)
     }
 
-    /// The backward by the path `algorithm` names (`.automatic`: the one the forward takes);
+    /// The backward by the path `algorithm` names (`.automatic`: the one the forward takes, except
+    /// that dx alone — attribution — takes the GEMM path: Winograd's transforms turn the zero taps
+    /// of the phase windows into rounding noise, and a saliency map's support must be exact);
     /// the GEMM path's dx by `InputGradientAlgorithm.automatic`.
     public func backward(dOutput dy: Tensor, input x: Tensor, inputGradient: Bool = true, weightGradient: Bool = true,
                          algorithm: Algorithm, workspace: Workspace = .shared) -> ConvGradients {
-        guard resolvedAlgorithm(algorithm, for: x.shape) == .winograd else {
+        let path = algorithm == .automatic && !weightGradient ? .gemm : resolvedAlgorithm(algorithm, for: x.shape)
+        guard path == .winograd else {
             return backward(dOutput: dy, input: x, inputGradient: inputGradient, weightGradient: weightGradient,
                             inputAlgorithm: .automatic, workspace: workspace)
         }

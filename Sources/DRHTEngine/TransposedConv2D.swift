@@ -155,7 +155,10 @@ public struct TransposedConv2D {
     public func backward(dOutput dy: Tensor, input x: Tensor, inputGradient: Bool = true, weightGradient: Bool = true,
                          algorithm: Algorithm, workspace: Workspace = .shared) -> ConvGradients {
         precondition(dy.shape == outputShape(for: x.shape), "dOutput shape mismatch")
-        switch resolved(algorithm, for: x.shape) {
+        var path = resolved(algorithm, for: x.shape)
+        // dx alone (attribution) keeps exact zeros: not through Winograd (see Conv2D.backward).
+        if path == .winograd && algorithm == .automatic && !weightGradient { path = .gemm }
+        switch path {
         case .fft:
             let dW = Tensor(zeros: weight.shape), dX = inputGradient ? Tensor(zeros: x.shape) : nil
             FFTTransposedConv.backward(dOutput: dy, input: x, weight: weight, dx: dX, dWeight: weightGradient ? dW : nil)

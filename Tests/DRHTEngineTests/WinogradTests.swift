@@ -108,6 +108,17 @@ final class WinogradTests: XCTestCase {
         XCTAssertEqual(dec4.resolved(for: [8, 128, 16, 16]), .gemm)                                          // 128 tiles
         XCTAssertEqual(dec4.resolved(for: [4, 128, 32, 32]), Winograd.enabled ? .winograd : .gemm)           // 256 tiles
         XCTAssertFalse(dec4.winogradPossible(for: [1, 128, 6, 8]))
+        // dx alone (attribution) takes the GEMM path, whose zeros are exact: a unit's gradient is
+        // zero outside its field, bit for bit the GEMM path's.
+        if Winograd.enabled {
+            let c = Conv2D(weight: randomTensor([4, 3, 5, 5], seed: 310), bias: randomTensor([4], seed: 311), stride: 2)
+            let x = randomTensor([16, 3, 32, 32], seed: 312)                   // 16 x 8 x 8 = 1,024 tiles
+            XCTAssertEqual(c.resolvedAlgorithm(for: x.shape), .winograd)
+            let dy = Tensor(zeros: c.outputShape(for: x.shape)); dy[0, 0, 8, 8] = 1
+            let alone = c.backward(dOutput: dy, input: x, weightGradient: false)
+            XCTAssertEqual(alone.dInput!.array, c.backward(dOutput: dy, input: x, algorithm: .gemm).dInput!.array)
+            XCTAssertEqual(alone.dInput!.array.filter { $0 != 0 }.count, 3 * 25)
+        }
         XCTAssertNotEqual(dec4.resolved(for: [1, 128, 6, 8]), .winograd)
         XCTAssertFalse(TransposedConv2D(inChannels: 64, outChannels: 64, kernel: 9).winogradPossible(for: [8, 64, 32, 32]))
     }
