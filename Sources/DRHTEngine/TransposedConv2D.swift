@@ -156,7 +156,8 @@ public struct TransposedConv2D {
                          algorithm: Algorithm, workspace: Workspace = .shared) -> ConvGradients {
         precondition(dy.shape == outputShape(for: x.shape), "dOutput shape mismatch")
         var path = resolved(algorithm, for: x.shape)
-        // dx alone (attribution) keeps exact zeros: not through Winograd (see Conv2D.backward).
+        // dx alone (attribution) does not go through Winograd, whose rounding would put noise where
+        // the GEMM path's zeros are exact (see Conv2D.backward); the FFT path (dec5) keeps its own.
         if path == .winograd && algorithm == .automatic && !weightGradient { path = .gemm }
         switch path {
         case .fft:

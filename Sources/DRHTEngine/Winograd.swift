@@ -38,7 +38,8 @@ enum Winograd {
     /// Output tile side m, input patch side m + 2, elements (m + 2)^2.
     static let m = 4, patch = 6, elements = 36
 
-    /// The scratch of one op (the chunk's transformed planes) stays within this many floats (16 MB).
+    /// The chunk's transformed planes stay within this many floats (16 MB), unless a single tile
+    /// row needs more (an input thousands of pixels wide: one row per chunk then).
     static let scratchFloats = 1 << 22
 
     /// Whether F(4, 3) beats the GEMM path for a layer whose correlation planes are
@@ -196,7 +197,8 @@ enum Winograd {
         let rs = planes.rowStride, cs = planes.columnStride, stride = chunk.stride, l = rowLength(tilesX: tx)
         let perWorker = rowScratch(tilesX: tx)
         parallelWorkers(c) { worker, range in
-            let d = scratch + worker * perWorker         // d[(r * 4 + k) * l + i] = patch row r, x = 4 i + k - 1
+            let d = scratch + worker * perWorker
+            d.update(repeating: 0, count: perWorker)         // lanes past a row's tiles compute on zeros, not leftovers         // d[(r * 4 + k) * l + i] = patch row r, x = 4 i + k - 1
             let u = d + 24 * l                           // u[(e * 4 + k) * l + i]: (B^T d) row e, same columns
             for j in range {
                 let plane = planes.visit(j)
@@ -254,7 +256,8 @@ enum Winograd {
         let rs = planes.rowStride, cs = planes.columnStride, stride = chunk.stride, l = rowLength(tilesX: tx)
         let perWorker = rowScratch(tilesX: tx)
         parallelWorkers(c) { worker, range in
-            let d = scratch + worker * perWorker         // d[(r * 4 + s) * l + i] = tile i's row r, column s
+            let d = scratch + worker * perWorker
+            d.update(repeating: 0, count: perWorker)         // lanes past a row's tiles compute on zeros, not leftovers         // d[(r * 4 + s) * l + i] = tile i's row r, column s
             let u = d + 24 * l                           // u[(e * 4 + s) * l + i]: (A d)[e], same columns
             for j in range {
                 let plane = planes.visit(j)
@@ -296,7 +299,8 @@ enum Winograd {
         let rs = planes.rowStride, cs = planes.columnStride, stride = chunk.stride, l = rowLength(tilesX: tx)
         let perWorker = rowScratch(tilesX: tx)
         parallelWorkers(c) { worker, range in
-            let d = scratch + worker * perWorker         // d[(e * 4 + s) * l + i]: (M A)[e][s] of tile i
+            let d = scratch + worker * perWorker
+            d.update(repeating: 0, count: perWorker)         // lanes past a row's tiles compute on zeros, not leftovers         // d[(e * 4 + s) * l + i]: (M A)[e][s] of tile i
             let y = d + 24 * l                           // y[(r * 4 + s) * l + i]: the tile's output
             for j in range {
                 let plane = planes.visit(j)

@@ -52,7 +52,7 @@ final class WinogradTests: XCTestCase {
     /// 5e-4 of the largest gradient value (dW over 480 tiles x 256 planes), so the backward is
     /// compared at 2e-3 of it; the forward stays within 1e-4.
     func testBackwardMatchesTheGEMMPath() {
-        for (i, (shape, cout)) in [([2, 5, 16, 24], 7), ([2, 64, 96, 160], 64)].enumerated() {
+        for (i, (shape, cout)) in [([2, 5, 16, 24], 7), ([2, 64, 96, 160], 64), ([1, 2, 8, 128], 3)].enumerated() {
             let x = randomTensor(shape, seed: UInt64(240 + i))
             let c = Conv2D(weight: randomTensor([cout, shape[1], 5, 5], seed: UInt64(250 + i), -0.2, 0.2),
                            bias: randomTensor([cout], seed: 9), stride: 2)
@@ -65,7 +65,9 @@ final class WinogradTests: XCTestCase {
             assertClose(dxOnly.dInput!, g.dInput!, scaledTolerance: 2e-3, "conv dx alone")
             XCTAssertNil(c.backward(dOutput: dy, input: x, inputGradient: false, algorithm: .winograd).dInput)
         }
-        for (i, (shape, cout)) in [([2, 5, 8, 12], 7), ([2, 128, 32, 48], 64)].enumerated() {
+        // 16 tiles a row (a lane group exactly), several chunks ending mid-image (2 x 16 rows of
+        // 128 + 256 planes), and a single tile row.
+        for (i, (shape, cout)) in [([2, 5, 8, 12], 7), ([2, 128, 32, 48], 64), ([2, 128, 64, 64], 64), ([1, 3, 4, 4], 2)].enumerated() {
             let x = randomTensor(shape, seed: UInt64(270 + i))
             let t = TransposedConv2D(weight: randomTensor([shape[1], cout, 5, 5], seed: UInt64(280 + i), -0.2, 0.2),
                                      bias: randomTensor([cout], seed: 10))
@@ -75,6 +77,21 @@ final class WinogradTests: XCTestCase {
             assertClose(w.dWeight, g.dWeight, scaledTolerance: 2e-3, "convT dW \(shape)")
             assertClose(w.dBias, g.dBias, rtol: 1e-5, atol: 1e-5, "convT db \(shape)")
         }
+    }
+
+    /// Three workers split the planes so that a channel's four phases land on two of them.
+    func testThreeWorkersGiveTheSameResults() {
+        let x = randomTensor([2, 5, 16, 24], seed: 320)
+        let c = Conv2D(weight: randomTensor([7, 5, 5, 5], seed: 321, -0.2, 0.2), bias: randomTensor([7], seed: 322), stride: 2)
+        let dy = randomTensor(c.outputShape(for: x.shape), seed: 323)
+        let y = c.forward(x, algorithm: .winograd), g = c.backward(dOutput: dy, input: x, algorithm: .winograd)
+        let before = EngineThreads.count
+        EngineThreads.set(3)
+        defer { EngineThreads.set(before) }
+        XCTAssertEqual(c.forward(x, algorithm: .winograd).array, y.array)
+        let g3 = c.backward(dOutput: dy, input: x, algorithm: .winograd)
+        XCTAssertEqual(g3.dInput!.array, g.dInput!.array)
+        assertClose(g3.dWeight, g.dWeight, scaledTolerance: 1e-5, "dW, 3 workers")
     }
 
     func testGradientsByFiniteDifferences() {
