@@ -461,6 +461,8 @@ struct LayerResult {
     let blockMS: Double           // Block.forward in inference mode: conv + BN + ELU (+ base, + skip sum)
     /// The path the layer takes: "gemm", "fft" (dec5) or "winograd" (the 5 x 5 stride-2 layers).
     let algorithm: String
+    /// Why it takes that path (nil for the GEMM path).
+    let reason: String?
     /// For a layer that does not take the GEMM path: the GEMM path's forward and backward times.
     let gemmForwardMS: Double?
     let gemmBackwardMS: Double?
@@ -496,13 +498,17 @@ struct LayerBench {
         let blockMS = Timing.medianMS { _ = block.forward(x, base: base, encoder: skip, mode: .inference(inPlace: true)) }
         var gemmMS: Double? = nil, gemmBackwardMS: Double? = nil
         var algorithm = "gemm"
+        var reason: String? = nil
         if let t = block.conv as? TransposedConv2D, t.resolved(for: x.shape) != .gemm {
             algorithm = t.resolved(for: x.shape) == .fft ? "fft" : "winograd"
+            reason = algorithm == "fft" ? "a \(t.kernel)x\(t.kernel) kernel and \(x.n * x.h * x.w) input points; the path is taken for k >= 7 from 64^2 points on"
+                : Winograd.reason(batch: x.n, height: x.h, width: x.w)
             gemmMS = Timing.medianMS { _ = t.forward(x, algorithm: .gemm) }
             gemmBackwardMS = Timing.medianMS { _ = t.backward(dOutput: dy, input: x, algorithm: .gemm) }
         }
         if let c = block.conv as? Conv2D, c.resolvedAlgorithm(for: x.shape) == .winograd {
             algorithm = "winograd"
+            reason = Winograd.reason(batch: x.n, height: x.h / 2, width: x.w / 2)
             gemmMS = Timing.medianMS { _ = c.forward(x, algorithm: .gemm) }
             gemmBackwardMS = Timing.medianMS { _ = c.backward(dOutput: dy, input: x, algorithm: .gemm) }
         }
@@ -515,7 +521,7 @@ struct LayerBench {
             }
         }
         return LayerResult(spec: spec, input: x.shape, output: y.shape, flops: spec.flops(networkInput: size, batch: batch),
-                           forwardMS: forwardMS, backwardMS: backwardMS, blockMS: blockMS, algorithm: algorithm, gemmForwardMS: gemmMS,
+                           forwardMS: forwardMS, backwardMS: backwardMS, blockMS: blockMS, algorithm: algorithm, reason: reason, gemmForwardMS: gemmMS,
                            gemmBackwardMS: gemmBackwardMS, inputGradientPath: path, otherPathBackwardMS: otherMS)
     }
 }
@@ -607,6 +613,7 @@ struct BenchReport {
             s += String(format: "\n" + how + " (GFLOP/s counted as the direct method's work); "
                         + "the GEMM path takes %.2f ms forward (%.1f GFLOP/s, %.0f%% of sgemm), %.2f ms backward", l.spec.name, gemmMS,
                         l.flops / gemmMS / 1e6, 100 * l.flops / gemmMS / 1e6 / sgemmGFLOPS, l.gemmBackwardMS ?? .nan)
+            if let reason = l.reason { s += " (" + reason + ")" }
         }
         let paths = layers.compactMap { l in
             l.inputGradientPath.map { "\(l.spec.name) \($0) (the other way \(String(format: "%.2f", l.otherPathBackwardMS ?? .nan)) ms)" }

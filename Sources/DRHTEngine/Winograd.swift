@@ -33,7 +33,7 @@ import Foundation
 /// 16 tiles side by side.
 typealias TileLanes = SIMD16<Float>
 
-enum Winograd {
+public enum Winograd {
     static let lanes = TileLanes.scalarCount
     /// Output tile side m, input patch side m + 2, elements (m + 2)^2.
     static let m = 4, patch = 6, elements = 36
@@ -49,6 +49,14 @@ enum Winograd {
         enabled && fits(height: height, width: width) && batch * (height / m) * (width / m) >= tileThreshold
     }
     static let enabled = ProcessInfo.processInfo.environment["DRHT_WINOGRAD"] != "0"
+
+    /// Why a layer on this input takes (or not) the Winograd path, in words (`drht bench`).
+    /// height x width: the correlation planes (a stride-2 conv's input phases, a transposed
+    /// conv's input).
+    public static func reason(batch: Int, height: Int, width: Int) -> String {
+        let tiles = batch * (height / m) * (width / m)
+        return "\(tiles) tiles of 4x4 here; the path is taken from \(tileThreshold) on" + (enabled ? "" : ", but DRHT_WINOGRAD=0 turns it off")
+    }
     /// Tiles (all images together) from which the Winograd path is taken. Measured (2 threads,
     /// AMD EPYC, OpenBLAS Cooperlake; `drht bench layers`, Winograd vs GEMM forward / backward,
     /// ms): enc2 at batch 8 x 64^2 (512 tiles) 13.2 / 25.6 vs 16.6 / 29.5; batch 4 x 128^2 (1,024)
