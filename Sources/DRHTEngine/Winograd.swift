@@ -440,6 +440,49 @@ enum WinogradTaps {
     }
 }
 
+/// Where each tap of a layer's weight sits among the correlation's kernels (O, I, 3, 3): the
+/// forward gathers the kernels through it, the backward scatters their gradient back (each tap
+/// sits in exactly one phase window, so the scatter assigns).
+struct WinogradKernelMap {
+    /// (index in the layer's weight, index in the kernels), one per tap.
+    let pairs: [(weight: Int, kernel: Int)]
+    let kernelCount: Int
+
+    /// For a layer whose weight is (c1, c2, k, k): conv (Cout, Cin), transposed conv (Cin, Cout).
+    init(kernel k: Int, channels c1: Int, _ c2: Int, transposed: Bool) {
+        let offsets = WinogradTaps.offsets(kernel: k) { a, phase, k in
+            transposed ? WinogradTaps.transposed(a, phase: phase, kernel: k) : WinogradTaps.conv(a, phase: phase, kernel: k)
+        }
+        var pairs: [(weight: Int, kernel: Int)] = []
+        pairs.reserveCapacity(c1 * c2 * k * k)
+        for (p, table) in offsets.enumerated() {
+            for i in 0..<c1 {
+                for j in 0..<c2 {
+                    // Conv: weight (Cout, Cin) = (i, j), kernels (Cout, 4 Cin): plane p * Cin + j.
+                    // Transposed: weight (Cin, Cout) = (i, j), kernels (4 Cout, Cin): plane p * Cout + j.
+                    let w = (i * c2 + j) * k * k
+                    let kernel = transposed ? ((p * c2 + j) * c1 + i) * 9 : ((i * 4 + p) * c2 + j) * 9
+                    for ab in 0..<9 where table[ab] >= 0 { pairs.append((w + table[ab], kernel + ab)) }
+                }
+            }
+        }
+        self.pairs = pairs
+        kernelCount = 4 * c1 * c2 * 9
+    }
+
+    /// The correlation's kernels from the layer's weight.
+    func kernels(_ weight: Tensor) -> [Float] {
+        var k3 = [Float](repeating: 0, count: kernelCount)
+        for (w, k) in pairs { k3[k] = weight.data[w] }
+        return k3
+    }
+
+    /// The layer's weight gradient from the kernels' (every tap written).
+    func scatter(_ dk: [Float], into dW: Tensor) {
+        for (w, k) in pairs { dW.data[w] = dk[k] }
+    }
+}
+
 extension Conv2D {
     /// Whether the Winograd path can run: a 5 x 5 stride-2 conv on an input whose four phases
     /// split into whole 4 x 4 tiles.
@@ -447,51 +490,28 @@ extension Conv2D {
         kernel == 5 && stride == 2 && input[2] % 8 == 0 && input[3] % 8 == 0
     }
 
-    /// The correlation's kernels (Cout, 4 Cin, 3, 3): input plane p * Cin + ci is phase p of channel ci.
-    func winogradKernels() -> [Float] {
-        let cin = inChannels, cout = outChannels, kk = kernel * kernel
-        let offsets = WinogradTaps.offsets(kernel: kernel) { a, phase, k in WinogradTaps.conv(a, phase: phase, kernel: k) }
-        var k3 = [Float](repeating: 0, count: cout * 4 * cin * 9)
-        for o in 0..<cout {
-            for (p, table) in offsets.enumerated() {
-                for ci in 0..<cin {
-                    let src = weight.data + (o * cin + ci) * kk, dst = ((o * 4 + p) * cin + ci) * 9
-                    for ab in 0..<9 where table[ab] >= 0 { k3[dst + ab] = src[table[ab]] }
-                }
-            }
-        }
-        return k3
-    }
+    /// The correlation's taps: kernels (Cout, 4 Cin, 3, 3), input plane p * Cin + ci is phase p of channel ci.
+    var winogradMap: WinogradKernelMap { WinogradKernelMap(kernel: kernel, channels: outChannels, inChannels, transposed: false) }
 
     /// y = conv(x) + b through F(4, 3) on the input's four phases (see the file header).
     func forwardWinograd(_ x: Tensor, into y: Tensor, workspace: Workspace) {
         Winograd.correlate(input: TiledPlanes(phasesOf: x, phases: SubPixelPhase.all(kernel: kernel)), output: TiledPlanes(channelsOf: y),
-                           images: x.n, kernels: winogradKernels(), workspace: workspace)
+                           images: x.n, kernels: winogradMap.kernels(weight), workspace: workspace)
         addBias(y, bias)
     }
 
     /// dx and dW (either may be nil: not wanted) through F(4, 3): dx is the correlation of dy with
     /// the phase kernels transposed and flipped, written to dx's four phases; dW the adjoint.
     func backwardWinograd(dOutput dy: Tensor, input x: Tensor, dX: Tensor?, dW: Tensor?, workspace: Workspace) {
-        let cin = inChannels, cout = outChannels, k = kernel, kk = k * k
-        let phases = SubPixelPhase.all(kernel: k)
+        let phases = SubPixelPhase.all(kernel: kernel), map = winogradMap
         if let dX {
-            let kernels = Winograd.adjointKernels(winogradKernels(), outPlanes: cout, inPlanes: 4 * cin)
+            let kernels = Winograd.adjointKernels(map.kernels(weight), outPlanes: outChannels, inPlanes: 4 * inChannels)
             Winograd.correlate(input: TiledPlanes(channelsOf: dy), output: TiledPlanes(phasesOf: dX, phases: phases), images: x.n,
                                kernels: kernels, workspace: workspace)
         }
         if let dW {
-            let dk = Winograd.kernelGradient(input: TiledPlanes(phasesOf: x, phases: phases), dOutput: TiledPlanes(channelsOf: dy),
-                                             images: x.n, workspace: workspace)
-            let offsets = WinogradTaps.offsets(kernel: k) { a, phase, k in WinogradTaps.conv(a, phase: phase, kernel: k) }
-            for o in 0..<cout {
-                for (p, table) in offsets.enumerated() {
-                    for ci in 0..<cin {
-                        let dst = dW.data + (o * cin + ci) * kk, src = ((o * 4 + p) * cin + ci) * 9
-                        for ab in 0..<9 where table[ab] >= 0 { dst[table[ab]] = dk[src + ab] }
-                    }
-                }
-            }
+            map.scatter(Winograd.kernelGradient(input: TiledPlanes(phasesOf: x, phases: phases), dOutput: TiledPlanes(channelsOf: dy),
+                                                images: x.n, workspace: workspace), into: dW)
         }
     }
 }
@@ -503,50 +523,27 @@ extension TransposedConv2D {
         kernel == 5 && input[2] % 4 == 0 && input[3] % 4 == 0
     }
 
-    /// The correlation's kernels (4 Cout, Cin, 3, 3): output plane p * Cout + co is phase p of channel co.
-    func winogradKernels() -> [Float] {
-        let cin = inChannels, cout = outChannels, kk = kernel * kernel
-        let offsets = WinogradTaps.offsets(kernel: kernel) { a, phase, k in WinogradTaps.transposed(a, phase: phase, kernel: k) }
-        var k3 = [Float](repeating: 0, count: 4 * cout * cin * 9)
-        for (p, table) in offsets.enumerated() {
-            for co in 0..<cout {
-                for ci in 0..<cin {
-                    let src = weight.data + (ci * cout + co) * kk, dst = ((p * cout + co) * cin + ci) * 9
-                    for ab in 0..<9 where table[ab] >= 0 { k3[dst + ab] = src[table[ab]] }
-                }
-            }
-        }
-        return k3
-    }
+    /// The correlation's taps: kernels (4 Cout, Cin, 3, 3), output plane p * Cout + co is phase p of channel co.
+    var winogradMap: WinogradKernelMap { WinogradKernelMap(kernel: kernel, channels: inChannels, outChannels, transposed: true) }
 
     /// y = convT(x) + b through F(4, 3), one correlation per output phase (see the file header).
     func forwardWinograd(_ x: Tensor, into y: Tensor, workspace: Workspace) {
         Winograd.correlate(input: TiledPlanes(channelsOf: x), output: TiledPlanes(phasesOf: y, phases: SubPixelPhase.all(kernel: kernel)),
-                           images: x.n, kernels: winogradKernels(), workspace: workspace)
+                           images: x.n, kernels: winogradMap.kernels(weight), workspace: workspace)
         addBias(y, bias)
     }
 
     /// dx and dW (either may be nil) through F(4, 3).
     func backwardWinograd(dOutput dy: Tensor, input x: Tensor, dX: Tensor?, dW: Tensor?, workspace: Workspace) {
-        let cin = inChannels, cout = outChannels, k = kernel, kk = k * k
-        let phases = SubPixelPhase.all(kernel: k)
+        let phases = SubPixelPhase.all(kernel: kernel), map = winogradMap
         if let dX {
-            let kernels = Winograd.adjointKernels(winogradKernels(), outPlanes: 4 * cout, inPlanes: cin)
+            let kernels = Winograd.adjointKernels(map.kernels(weight), outPlanes: 4 * outChannels, inPlanes: inChannels)
             Winograd.correlate(input: TiledPlanes(phasesOf: dy, phases: phases), output: TiledPlanes(channelsOf: dX), images: x.n,
                                kernels: kernels, workspace: workspace)
         }
         if let dW {
-            let dk = Winograd.kernelGradient(input: TiledPlanes(channelsOf: x), dOutput: TiledPlanes(phasesOf: dy, phases: phases),
-                                             images: x.n, workspace: workspace)
-            let offsets = WinogradTaps.offsets(kernel: k) { a, phase, k in WinogradTaps.transposed(a, phase: phase, kernel: k) }
-            for (p, table) in offsets.enumerated() {
-                for co in 0..<cout {
-                    for ci in 0..<cin {
-                        let dst = dW.data + (ci * cout + co) * kk, src = ((p * cout + co) * cin + ci) * 9
-                        for ab in 0..<9 where table[ab] >= 0 { dst[table[ab]] = dk[src + ab] }
-                    }
-                }
-            }
+            map.scatter(Winograd.kernelGradient(input: TiledPlanes(channelsOf: x), dOutput: TiledPlanes(phasesOf: dy, phases: phases),
+                                                images: x.n, workspace: workspace), into: dW)
         }
     }
 }
