@@ -444,7 +444,8 @@ struct Machine {
         let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
         let model = info.split(separator: "\n").first { $0.hasPrefix("model name") }
             .map { $0.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "" } ?? "unknown CPU"
-        let core = openblas_get_corename().map { String(cString: $0) } ?? "unknown"
+        BLASKernels.chooseOnce()
+        let core = BLASKernels.replaced.map { "\($0.to) (OpenBLAS picked \($0.from) for this CPU)" } ?? BLASKernels.current
         let flags = Set((info.split(separator: "\n").first { $0.hasPrefix("flags") } ?? "").split(separator: " ").map(String.init))
         let vectors = flags.contains("avx512f") ? "AVX-512" : flags.contains("avx2") ? "AVX2" : flags.contains("sse2") ? "SSE2" : "unknown"
         return Machine(cpu: model.replacingOccurrences(of: "\"", with: "'"), blasCore: core, vectors: vectors)

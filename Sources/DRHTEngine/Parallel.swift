@@ -16,9 +16,10 @@ public enum EngineThreads {
     }
 
     /// Sets the worker count; OpenBLAS itself stays single-threaded inside each worker.
-    /// The first call also tunes glibc's malloc for the engine (see `keepFreedMemory`).
+    /// The first call also tunes glibc's malloc for the engine (see `keepFreedMemory`) and
+    /// makes sure OpenBLAS uses the kernel of this CPU's vector extension (`BLASKernels`).
     public static func set(_ threads: Int) {
-        if current == 0 { keepFreedMemory() }
+        if current == 0 { keepFreedMemory(); BLASKernels.chooseOnce() }
         current = max(1, threads)
         openblas_set_num_threads(1)
     }
