@@ -58,9 +58,10 @@ final class FFTTransposedConvTests: XCTestCase {
 
     func testFFTPathMatchesDirectReference() {
         // Edges that do not fill a tile, a batch of two, kernels 7, 9, 11, and several chunks of
-        // tiles (two images of 100 x 100: 2 x 9 x 9 = 162 tiles, more than `chunkTiles`).
+        // tiles (two images of 100 x 100: 2 x 9 x 9 = 162 tiles, more than `chunkTiles`), and 20
+        // input channels: one full group of 16 lanes in the kernels' spectra and one partial.
         XCTAssertGreaterThan(162, FFTTransposedConv.chunkTiles)
-        for (k, shape) in [(9, [2, 3, 37, 29]), (7, [1, 5, 13, 20]), (11, [1, 2, 30, 17]), (9, [2, 2, 100, 100])] {
+        for (k, shape) in [(9, [2, 3, 37, 29]), (7, [1, 5, 13, 20]), (11, [1, 2, 30, 17]), (9, [2, 2, 100, 100]), (9, [1, 20, 12, 11])] {
             let x = randomTensor(shape, seed: UInt64(50 + k))
             let t = TransposedConv2D(weight: randomTensor([shape[1], 6, k, k], seed: UInt64(60 + k)),
                                      bias: randomTensor([6], seed: 7))
