@@ -313,10 +313,16 @@ struct SubPixelPhase {
         let kp = cin * taps
         let offsets = tapsY.flatMap { ty in tapsX.map { tx in ty.k * k + tx.k } }   // (ty, tx) -> ky*k + kx
         let m = Tensor(uninitialized: [cout, kp])
-        for ci in 0..<cin {
+        // Written in order (row co, then ci, then tap): each row is one contiguous run, read from
+        // taps k^2 floats apart. (ci outer wrote 4-tap pieces a row apart: dec1's four phases
+        // took longer than its GEMMs.)
+        offsets.withUnsafeBufferPointer { offsets in
             for co in 0..<cout {
-                let src = w.data + (ci * cout + co) * k * k, dst = m.data + co * kp + ci * taps
-                for (j, o) in offsets.enumerated() { dst[j] = src[o] }
+                var dst = m.data + co * kp
+                for ci in 0..<cin {
+                    let src = w.data + (ci * cout + co) * k * k
+                    for o in offsets { dst.pointee = src[o]; dst += 1 }
+                }
             }
         }
         return m
