@@ -438,14 +438,17 @@ struct Machine {
     /// What the engine was compiled for (Package.swift).
     var builtFor: String { BuildTarget.cpu }
     /// One line for the tables: CPU, vector extension, OpenBLAS's kernel, drht's build target.
-    var summary: String { "\(cpu) (\(vectors)), OpenBLAS core \(blasCore), drht built for \(builtFor)" }
+    var summary: String {
+        let picked = BLASKernels.replaced.map { " (OpenBLAS picked \($0.from) for this CPU; drht asked for \($0.to))" } ?? ""
+        return "\(cpu) (\(vectors)), OpenBLAS core \(blasCore)\(picked), drht built for \(builtFor)"
+    }
 
     static var current: Machine {
         let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
         let model = info.split(separator: "\n").first { $0.hasPrefix("model name") }
             .map { $0.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "" } ?? "unknown CPU"
         BLASKernels.chooseOnce()
-        let core = BLASKernels.replaced.map { "\($0.to) (OpenBLAS picked \($0.from) for this CPU)" } ?? BLASKernels.current
+        let core = BLASKernels.current
         let flags = Set((info.split(separator: "\n").first { $0.hasPrefix("flags") } ?? "").split(separator: " ").map(String.init))
         let vectors = flags.contains("avx512f") ? "AVX-512" : flags.contains("avx2") ? "AVX2" : flags.contains("sse2") ? "SSE2" : "unknown"
         return Machine(cpu: model.replacingOccurrences(of: "\"", with: "'"), blasCore: core, vectors: vectors)
