@@ -439,7 +439,7 @@ struct Machine {
     var builtFor: String { BuildTarget.cpu }
     /// One line for the tables: CPU, vector extension, OpenBLAS's kernel, drht's build target.
     var summary: String {
-        let picked = BLASKernels.replaced.map { " (OpenBLAS picked \($0.from) for this CPU; drht asked for \($0.to))" } ?? ""
+        let picked = BLASKernels.replaced.map { " (OpenBLAS picked \($0.from) for this CPU; drht asked for \($0.asked))" } ?? ""
         return "\(cpu) (\(vectors)), OpenBLAS core \(blasCore)\(picked), drht built for \(builtFor)"
     }
 

@@ -5,9 +5,10 @@
 // seen on a development VM) is not in its table, and OpenBLAS then falls back to its Prescott
 // kernels (SSE3): sgemm ran at 59-66 GFLOP/s on 2 threads where the SkylakeX kernels run at
 // 217-237, and drht's training step took 2x PyTorch's. OpenBLAS has the right kernels; it only
-// fails to name the CPU. So when the kernel it picked is of a lower tier than the CPU's own
-// vector extension, drht asks for the kernel of that extension before its first multiply, the
-// way `OPENBLAS_CORETYPE` would. A user's own `OPENBLAS_CORETYPE` is always left alone.
+// fails to name the CPU. So whenever the kernel it picked is of a lower tier than the CPU's own
+// vector extension (SSE3 on an AVX-512 CPU, as here, but also, say, its AVX2 kernels on an
+// AVX-512 CPU it half knows), drht asks for the kernel of the CPU's tier before its first
+// multiply, the way `OPENBLAS_CORETYPE` would. A user's own `OPENBLAS_CORETYPE` is left alone.
 import CBLAS
 import Foundation
 
@@ -63,31 +64,38 @@ public enum BLASKernels {
     /// The kernel OpenBLAS uses now.
     public static var current: String { openblas_get_corename().map { String(cString: $0) } ?? "unknown" }
 
-    /// What `chooseOnce` did: nil when it kept OpenBLAS's choice, else (from, to).
-    nonisolated(unsafe) public private(set) static var replaced: (from: String, to: String)?
+    /// What `chooseOnce` did: nil when it kept OpenBLAS's choice, else the kernel OpenBLAS had
+    /// picked, the one drht asked for and the one installed (the same unless OpenBLAS refused it).
+    nonisolated(unsafe) public private(set) static var replaced: (from: String, asked: String, to: String)?
 
-    /// Replaces a fallback kernel by the CPU's own tier, once per process; called before the
-    /// engine's first multiply (`EngineThreads`), while no other thread is in OpenBLAS.
+    /// Replaces a kernel of a lower tier than the CPU's by the CPU's own, once per process.
+    /// `drht` calls it first thing in `main`, and `EngineThreads` before the engine's first
+    /// multiply (for the tests and any other program): no other thread is in OpenBLAS then.
     public static func chooseOnce() { _ = chosen }
 
     private static let chosen: Bool = {
-        let environment = ProcessInfo.processInfo.environment
-        guard environment["OPENBLAS_CORETYPE"] == nil else { return false }
+        guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil else { return false }
         let picked = current
-        guard let wanted = better(than: picked, cpuFlags: cpuFlags()) else { return false }
-        // OpenBLAS's own start-up: `gotoblas_dynamic_init` reads OPENBLAS_CORETYPE and installs
-        // that kernel table; `gotoblas_dynamic_quit` clears the table it installed. Both exist
-        // only in builds with several kernels (DYNAMIC_ARCH, as Debian's), hence dlsym.
-        guard let quit = dlsym(nil, "gotoblas_dynamic_quit"),
-              let initialise = dlsym(nil, "gotoblas_dynamic_init") else { return false }
-        typealias Hook = @convention(c) () -> Void
-        setenv("OPENBLAS_CORETYPE", wanted, 1)
-        unsafeBitCast(quit, to: Hook.self)()
-        unsafeBitCast(initialise, to: Hook.self)()
-        // Child processes (drht's own tests and fuzzer start drht) make the same choice at load.
-        replaced = (picked, current)
+        guard let wanted = better(than: picked, cpuFlags: cpuFlags()), install(wanted) else { return false }
+        replaced = (picked, wanted, current)
         return true
     }()
+
+    /// Installs one of OpenBLAS's kernels by its `OPENBLAS_CORETYPE` name, through OpenBLAS's own
+    /// start-up: `gotoblas_dynamic_quit` clears the kernel table it installed at load and
+    /// `gotoblas_dynamic_init` installs the one `OPENBLAS_CORETYPE` names (an unknown name falls
+    /// back to its detection). Both exist only in builds that carry several kernels (DYNAMIC_ARCH,
+    /// as Debian's), hence dlsym; false where they are missing. Only while no other thread is in
+    /// OpenBLAS. The variable is removed again, so a child process makes its own choice.
+    static func install(_ kernel: String) -> Bool {
+        guard let quit = dlsym(nil, "gotoblas_dynamic_quit"), let initialise = dlsym(nil, "gotoblas_dynamic_init") else { return false }
+        typealias Hook = @convention(c) () -> Void
+        setenv("OPENBLAS_CORETYPE", kernel, 1)
+        unsafeBitCast(quit, to: Hook.self)()
+        unsafeBitCast(initialise, to: Hook.self)()
+        unsetenv("OPENBLAS_CORETYPE")
+        return true
+    }
 
     private static func cpuFlags() -> Set<String> {
         guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),

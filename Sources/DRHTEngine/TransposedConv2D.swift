@@ -313,9 +313,9 @@ struct SubPixelPhase {
         let kp = cin * taps
         let offsets = tapsY.flatMap { ty in tapsX.map { tx in ty.k * k + tx.k } }   // (ty, tx) -> ky*k + kx
         let m = Tensor(uninitialized: [cout, kp])
-        // Written in order (row co, then ci, then tap): each row is one contiguous run, read from
-        // taps k^2 floats apart. (ci outer wrote 4-tap pieces a row apart: dec1's four phases
-        // took longer than its GEMMs.)
+        // Written in order (row co, then ci, then tap): each row is one contiguous run; the reads
+        // jump Cout k^2 floats from one input channel to the next. (ci outer wrote the row
+        // pieces a whole row apart: dec1's four phases took longer than its GEMMs.)
         offsets.withUnsafeBufferPointer { offsets in
             for co in 0..<cout {
                 var dst = m.data + co * kp

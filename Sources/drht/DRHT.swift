@@ -2,6 +2,7 @@
 // starts it; `drht lesson`) and the hidden fuzzer. Each subcommand is a small struct in its own file.
 import ArgumentParser
 import DRHTCLI
+import DRHTEngine
 import DRHTREPL
 import Foundation
 
@@ -26,6 +27,7 @@ struct DRHTTool: ParsableCommand {
         // kernel's figure for a spawned process also counts its parent's peak at the spawn.
         if ProcessInfo.processInfo.environment["DRHT_PEAK_FILE"] != nil { atexit { writePeakMemory() } }
         checkTheCPU()
+        BLASKernels.chooseOnce()    // before any thread starts: it sets an environment variable
         do {
             var command = try parseAsRoot()
             try command.run()

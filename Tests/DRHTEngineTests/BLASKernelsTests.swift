@@ -32,21 +32,45 @@ final class BLASKernelsTests: XCTestCase {
     func testTheEngineRunsOnTheCPUsOwnTier() {
         _ = EngineThreads.count
         let usersChoice = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] != nil && BLASKernels.replaced == nil
-        let flags = Set(((try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? "")
-            .split(separator: "\n").first { $0.hasPrefix("flags") }?.split(separator: " ").map(String.init) ?? [])
         let kernel = BLASKernels.current
         if !usersChoice, let tier = BLASKernels.tier(ofKernel: kernel) {
-            XCTAssertGreaterThanOrEqual(tier, BLASKernels.tier(ofCPUFlags: flags), "OpenBLAS runs \(kernel) on this CPU")
+            XCTAssertGreaterThanOrEqual(tier, BLASKernels.tier(ofCPUFlags: cpuFlags()), "OpenBLAS runs \(kernel) on this CPU")
         }
-        // A 67 x 45 by 45 x 38 product against the loops, on whatever kernel is installed.
-        let m = 67, k = 45, n = 38
+        assertTheProductIsExact(kernel)
+    }
+
+    /// The switch itself, on any CPU: to the SSE3 kernels OpenBLAS fell back to on the Emerald
+    /// Rapids VM, then back to the kernel the process had; the product is exact under each.
+    func testAKernelCanBeInstalledAndTheProductStaysExact() {
+        _ = EngineThreads.count
+        let original = BLASKernels.current
+        XCTAssertTrue(BLASKernels.install("Prescott"), "Debian's OpenBLAS carries several kernels")
+        XCTAssertEqual(BLASKernels.current, "Prescott")
+        XCTAssertNotEqual(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"], "Prescott", "the variable is removed again")
+        assertTheProductIsExact("Prescott")
+        XCTAssertTrue(BLASKernels.install(original))
+        XCTAssertEqual(BLASKernels.current, original)
+        assertTheProductIsExact(original)
+    }
+
+    /// A 160 x 150 by 150 x 130 product (above OpenBLAS's small-matrix path, so the blocked
+    /// kernels run) of small integers, against the loops: exact in Float.
+    private func assertTheProductIsExact(_ kernel: String, file: StaticString = #filePath, line: UInt = #line) {
+        let m = 160, k = 150, n = 130
         let a = (0..<m * k).map { Float(($0 * 7) % 13) - 6 }, b = (0..<k * n).map { Float(($0 * 5) % 11) - 5 }
         var c = [Float](repeating: 0, count: m * n)
         gemm(&c, ldc: n, a, lda: k, transposeA: false, b, ldb: n, transposeB: false, m: m, n: n, k: k)
+        var wrong = 0
         for i in 0..<m { for j in 0..<n {
             var sum: Float = 0
             for p in 0..<k { sum += a[i * k + p] * b[p * n + j] }
-            XCTAssertEqual(c[i * n + j], sum, "C[\(i), \(j)]")
+            if c[i * n + j] != sum { wrong += 1 }
         } }
+        XCTAssertEqual(wrong, 0, "entries of C wrong on \(kernel)", file: file, line: line)
+    }
+
+    private func cpuFlags() -> Set<String> {
+        Set(((try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? "")
+            .split(separator: "\n").first { $0.hasPrefix("flags") }?.split(separator: " ").map(String.init) ?? [])
     }
 }
