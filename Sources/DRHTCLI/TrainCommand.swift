@@ -21,7 +21,7 @@ struct TrainCommand: ParsableCommand {
     // Each setting left out takes its default from TrainingConfig (written once, each with its
     // source) or, with --resume, the checkpoint's own value: a resumed run continues as it was.
     static let d = TrainingConfig.defaults
-    @Option(help: "Training data: synth (procedural scenes), photos:DIR, panorama:DIR (views of HDR panoramas, tone-mapped targets), panorama-photo:DIR (the same views, their 0 EV photo as target), or a triplet folder from drht synth; mix them with +. (default: synth; with --resume, the run's)")
+    @Option(help: "Training data: synth (procedural scenes), synth-under (the same, only under-exposed), photos:DIR, panorama:DIR (views of HDR panoramas, tone-mapped targets), panorama-photo:DIR (the same views, their 0 EV photo as target), or a triplet folder from drht synth; mix them with +. (default: synth; with --resume, the run's)")
     var data: String?
     @Option(name: .customLong("val-data"), help: "Held-out data for the validation loss, in --data's forms (validation seeds: other scenes, other cameras). (default: synth; with --resume, the run's)")
     var valData: String?

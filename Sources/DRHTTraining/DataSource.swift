@@ -53,9 +53,9 @@ extension DataSource {
 
     /// A `size` x `size` window (position from the seed) of the scene `seed` rendered at
     /// max(`sceneSize`, `size`), its photo and target made from the whole scene.
-    public static func syntheticCrop(seed: UInt64, size: Int) -> Triplet {
+    public static func syntheticCrop(seed: UInt64, size: Int, underOnly: Bool = false) -> Triplet {
         let full = max(sceneSize, size)
-        let t = SyntheticScenes.triplet(seed: seed, size: full)
+        let t = SyntheticScenes.triplet(seed: seed, size: full, underOnly: underOnly)
         if full == size { return t }
         var rng = SeededRandom(seed: seed ^ 0x5EED_C40B)
         let c = try! randomCrop([t.input, t.hdr, t.target], size: size, rng: &rng, path: "scene")

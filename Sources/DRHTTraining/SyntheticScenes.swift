@@ -28,12 +28,14 @@ public struct Triplet {
 
 public enum SyntheticScenes {
     /// The triplet for `seed` at size x size; `ev` overrides the camera's random exposure
-    /// (0 = auto-exposure, negative = under-exposed, positive = over-exposed).
-    public static func triplet(seed: UInt64, size: Int, ev: Float? = nil) -> Triplet {
+    /// (0 = auto-exposure, negative = under-exposed, positive = over-exposed); `underOnly`
+    /// folds the random exposure (-3...3) to -3...0, the same scene photographed |ev| under.
+    public static func triplet(seed: UInt64, size: Int, ev: Float? = nil, underOnly: Bool = false) -> Triplet {
         var rng = SeededRandom(seed: seed)
         let hdr = scene(size: size, rng: &rng)
         normalise(hdr)
         var camera = Camera.random(rng: &rng)
+        if underOnly { camera.ev = -abs(camera.ev) }
         if let ev { camera.ev = ev }
         return Triplet(input: camera.photograph(hdr, rng: &rng), hdr: hdr, target: LocalToneMap.apply(hdr), camera: camera)
     }

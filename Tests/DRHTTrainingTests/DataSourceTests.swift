@@ -100,6 +100,33 @@ final class DataSourceTests: TempDirTestCase {
         XCTAssertEqual(DataSource.syntheticCrop(seed: 5, size: 256).target.array, full.target.array)
     }
 
+    /// `synth-under`: the same scenes as `synth`, each photographed |ev| under where `synth`
+    /// takes it at ev; never over-exposed, in either framing; and it mixes like any source.
+    func testUnderExposedScenesAreTheSameScenesTakenUnder() throws {
+        let under = try DataSource.parse("synth-under")
+        XCTAssertEqual(under.description, "synth-under")
+        XCTAssertThrowsError(try DataSource.parse("synth-underneath"))
+        var folded = 0
+        for seed: UInt64 in 1...24 {
+            let a = SyntheticScenes.triplet(seed: seed, size: 32), b = try under.sample(seed: seed, size: 32, framing: .whole)
+            let ev = try XCTUnwrap(a.ev), evUnder = try XCTUnwrap(b.ev)
+            XCTAssertEqual(evUnder, -abs(ev), "seed \(seed)")
+            XCTAssertEqual(b.hdr.array, a.hdr.array, "the same scene")
+            if ev <= 0 { XCTAssertEqual(b.input.array, a.input.array, "seed \(seed): already under") } else { folded += 1 }
+        }
+        XCTAssertGreaterThan(folded, 3, "some scenes were over-exposed in synth and are taken under here")
+        for seed: UInt64 in 1...4 {   // crops come from the whole scene taken the same way
+            XCTAssertEqual(try under.sample(seed: seed, size: DataSource.sceneSize, framing: .crop).ev,
+                           -abs(SyntheticScenes.triplet(seed: seed, size: 32).ev!))
+        }
+        // Darker on average than the scene's own over-exposed photo, where synth was over.
+        let seed = (UInt64(1)...200).first { SyntheticScenes.triplet(seed: $0, size: 32).ev! > 1 }!
+        XCTAssertLessThan(try under.sample(seed: seed, size: 32, framing: .whole).input.stats.mean,
+                          SyntheticScenes.triplet(seed: seed, size: 32).input.stats.mean)
+        try ImageIO.write(Tensor(shape: [1, 3, 40, 40], repeating: 0.5), to: dir + "/gray.png")
+        XCTAssertEqual(try DataSource.parse("photos:\(dir)+synth-under").description, "photos (1) + synth-under")
+    }
+
     /// The one seed table: training samples below 2^47, validation from 2^48, evaluation from
     /// 2^49, so the three never share a scene or a camera.
     func testSplitsUseDisjointSeeds() {

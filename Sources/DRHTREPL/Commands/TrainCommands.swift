@@ -20,7 +20,7 @@ enum TrainCommands {
                                         default: defaults.framing)
     static let lr = Options.number("--lr", "LR", "Adam learning rate", default: Double(defaults.learningRate), range: 1e-7...0.5)
     static let seed = Options.int("--seed", "N", "order of training scenes", default: Int(defaults.seed), range: 0...Int(Int32.max))
-    static let data = Options.text("--data", "D", "synth, photos:DIR, panorama:DIR, panorama-photo:DIR or a triplet folder (mix with +)", default: "synth", completion: .path)
+    static let data = Options.text("--data", "D", "synth, synth-under, photos:DIR, panorama:DIR, panorama-photo:DIR or a triplet folder (mix with +)", default: "synth", completion: .path)
     static let valData = Options.text("--val-data", "D", "held-out data for the validation loss, as --data", default: "synth", completion: .path)
     static let save = Options.text("--save", "FILE", "write the trained weights here afterwards", completion: .path)
 

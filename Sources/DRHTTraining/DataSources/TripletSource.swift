@@ -56,7 +56,7 @@ public struct DataSource: CustomStringConvertible {
 
     /// Every kind `--data` knows, the fallback (a triplet folder) last. A new kind: its file
     /// in DataSources/ and its line here.
-    public static let kinds: [SourceKind] = [SyntheticSource.kind, PhotoSource.kind, PanoramaSource.kind, PanoramaSource.photoKind,
+    public static let kinds: [SourceKind] = [SyntheticSource.kind, SyntheticSource.underKind, PhotoSource.kind, PanoramaSource.kind, PanoramaSource.photoKind,
                                              TripletFolderSource.kind]
 
     public static var synthetic: DataSource { DataSource(SyntheticSource(), spec: "synth") }
