@@ -59,10 +59,10 @@ final class CustomSourceTests: XCTestCase {
     }
 
     func testTheParserKnowsEveryKindAndSaysSoInOneLine() {
-        XCTAssertEqual(DataSource.kinds.map(\.syntax), ["synth", "photos:DIR", "panorama:DIR", "panorama-photo:DIR", "a triplet folder"])
+        XCTAssertEqual(DataSource.kinds.map(\.syntax), ["synth", "synth-under", "photos:DIR", "panorama:DIR", "panorama-photo:DIR", "a triplet folder"])
         XCTAssertTrue(try DataSource.parse("synth").source is SyntheticSource)
         XCTAssertThrowsError(try DataSource.parse("/nowhere")) {
-            XCTAssertEqual("\($0)", "/nowhere: no such folder; --data takes synth, photos:DIR, panorama:DIR, panorama-photo:DIR or a triplet folder")
+            XCTAssertEqual("\($0)", "/nowhere: no such folder; --data takes synth, synth-under, photos:DIR, panorama:DIR, panorama-photo:DIR or a triplet folder")
         }
     }
 }
