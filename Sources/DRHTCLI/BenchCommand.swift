@@ -449,7 +449,7 @@ struct Machine {
             .map { $0.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "" } ?? "unknown CPU"
         BLASKernels.chooseOnce()
         let core = BLASKernels.current
-        let flags = Set((info.split(separator: "\n").first { $0.hasPrefix("flags") } ?? "").split(separator: " ").map(String.init))
+        let flags = BLASKernels.cpuFlags()
         let vectors = flags.contains("avx512f") ? "AVX-512" : flags.contains("avx2") ? "AVX2" : flags.contains("sse2") ? "SSE2" : "unknown"
         return Machine(cpu: model.replacingOccurrences(of: "\"", with: "'"), blasCore: core, vectors: vectors)
     }

@@ -97,7 +97,8 @@ public enum BLASKernels {
         return true
     }
 
-    private static func cpuFlags() -> Set<String> {
+    /// The CPU's feature flags (/proc/cpuinfo's first `flags` line; empty where there is none).
+    public static func cpuFlags() -> Set<String> {
         guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
               let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return [] }
         return Set(line.split(separator: " ").map(String.init))
