@@ -209,8 +209,8 @@ struct FFTTiles {
                     guard jlo < jhi else { continue }
                     for i in max(0, -y0)..<min(extent, planes.height - y0) {
                         let row = (y0 + i) * planes.rowStride + x0 * cs
-                        for j in jlo..<jhi { re[i * n + j][l] = p1[row + j * cs] }
-                        if second { for j in jlo..<jhi { im[i * n + j][l] = p2[row + j * cs] } }
+                        for j in jlo..<jhi { FFTTiles.setLane(re, i * n + j, l, p1[row + j * cs]) }
+                        if second { for j in jlo..<jhi { FFTTiles.setLane(im, i * n + j, l, p2[row + j * cs]) } }
                     }
                 }
                 fft.transform2D(re, im, inverse: false, nonzeroRows: extent)
@@ -268,6 +268,16 @@ struct FFTTiles {
                 }
             }
         }
+    }
+
+    /// Lane `lane` of vector `index`, read or written as one Float: a SIMD16 element through the
+    /// vector's subscript loads, inserts and stores the whole 64-byte vector (FFTTiles.forward's
+    /// tile gather spent most of its time there).
+    @inline(__always) static func setLane(_ p: UnsafeMutablePointer<FFTLanes>, _ index: Int, _ lane: Int, _ value: Float) {
+        UnsafeMutableRawPointer(p).storeBytes(of: value, toByteOffset: (index * LaneFFT.lanes + lane) * 4, as: Float.self)
+    }
+    @inline(__always) static func lane(_ p: UnsafeMutablePointer<FFTLanes>, _ index: Int, _ lane: Int) -> Float {
+        UnsafeRawPointer(p).load(fromByteOffset: (index * LaneFFT.lanes + lane) * 4, as: Float.self)
     }
 
     @inline(__always) static func load(_ p: UnsafePointer<Float>) -> FFTLanes {
@@ -378,8 +388,8 @@ struct FFTTransposedConv {
                 for u in 0..<min(v, output.height - a0) {
                     let o = (a0 + u) * output.rowStride + b0 * 2
                     for c in 0..<min(v, output.width - b0) {
-                        plane1[o + 2 * c] = re[u * plan.n + c][l] + bias1
-                        plane2[o + 2 * c] = im[u * plan.n + c][l] + bias2
+                        plane1[o + 2 * c] = FFTTiles.lane(re, u * plan.n + c, l) + bias1
+                        plane2[o + 2 * c] = FFTTiles.lane(im, u * plan.n + c, l) + bias2
                     }
                 }
             }
@@ -440,8 +450,8 @@ struct FFTTransposedConv {
                     guard jlo < jhi else { return }
                     for i in max(0, -y0)..<min(n, dxPlanes.height - y0) {
                         let row = (y0 + i) * dxPlanes.rowStride + x0
-                        for j in jlo..<jhi { p1[row + j] += re[i * n + j][l] }
-                        if second { for j in jlo..<jhi { p2[row + j] += im[i * n + j][l] } }
+                        for j in jlo..<jhi { p1[row + j] += FFTTiles.lane(re, i * n + j, l) }
+                        if second { for j in jlo..<jhi { p2[row + j] += FFTTiles.lane(im, i * n + j, l) } }
                     }
                 }
             }
@@ -588,53 +598,72 @@ final class KernelSpectra: @unchecked Sendable {
         return spectra
     }
 
+    /// The blocks computed directly: each tap of a phase's r x r window (at most 25 for k = 9)
+    /// times its twiddle, summed: Kr = sum w cos(theta) / n^2 and Ki = sum w sin(theta) / n^2
+    /// (conj(K), theta = 2 pi (fy a + fx b) / n for the tap at cell (a, b)), 16 input channels
+    /// per vector. One task per range of frequencies, each writing its frequencies' blocks whole,
+    /// in memory order. (2-D FFTs of the zero-padded kernels, one task per output plane, took
+    /// 8-31 ms for dec5 on every training step's new weights; they wrote 144 pieces a block,
+    /// 256 KB, apart.)
     private static func compute(into spectra: KernelSpectra, weight: Tensor, phases: [SubPixelPhase], dMin: Int, fft: LaneFFT) {
         let cin = weight.shape[0], cout = weight.shape[1], k = weight.shape[2], q = 4 * cout
         let n = fft.n, nf = n / 2 + 1, lanes = LaneFFT.lanes
-        let r = phases.flatMap { $0.tapsY.map(\.d) }.max()! - dMin + 1
         let kernelBlocks = spectra.blocks
-        let workers = EngineThreads.count, cinGroups = (cin + lanes - 1) / lanes
-        // One task per output plane qi: the FFTs of all its input channels first (16 per lane
-        // group), then, frequency by frequency, the block's two rows of qi written whole (2 Cin
-        // floats each, contiguous). Task per (qi, lane group) wrote 64-byte pieces 256 KB apart
-        // instead, and took 10-24 ms for dec5 on every training step's new weights.
-        let perWorker = cinGroups * 2 * n * n
-        let scratch = UnsafeMutablePointer<FFTLanes>.allocate(capacity: workers * perWorker)
-        defer { scratch.deallocate() }
-        let scale = 1 / Float(n * n)
-        parallelWorkers(q) { worker, range in
-            let groups = scratch + worker * perWorker
-            for qi in range {
-                let phase = phases[qi / cout], co = qi % cout
-                for group in 0..<cinGroups {
-                    let re = groups + group * 2 * n * n, im = re + n * n
-                    let ci0 = group * lanes, active = min(lanes, cin - ci0)
-                    re.update(repeating: .zero, count: n * n); im.update(repeating: .zero, count: n * n)
+        // The taps of output plane qi = phase * cout + co, input channel innermost:
+        // packed[(qi * maxTaps + t) * cin + ci], t = (ty, tx) in the phase's order.
+        let maxTaps = phases.map(\.taps).max()!
+        let packed = UnsafeMutablePointer<Float>.allocate(capacity: q * maxTaps * cin)
+        defer { packed.deallocate() }
+        parallelFor(q) { qi in
+            let phase = phases[qi / cout], co = qi % cout
+            var t = 0
+            for ty in phase.tapsY {
+                for tx in phase.tapsX {
+                    let dst = packed + (qi * maxTaps + t) * cin
+                    for ci in 0..<cin { dst[ci] = weight.data[((ci * cout + co) * k + ty.k) * k + tx.k] }
+                    t += 1
+                }
+            }
+        }
+        // cos / sin of 2 pi m / n, scaled by the inverse FFT's 1 / n^2.
+        let scale = 1 / Double(n * n)
+        let cosines = (0..<n).map { Float(cos(2 * Double.pi * Double($0) / Double(n)) * scale) }
+        let sines = (0..<n).map { Float(sin(2 * Double.pi * Double($0) / Double(n)) * scale) }
+        let vectorEnd = cin / lanes * lanes
+        parallelChunks(n * nf) { range in
+            let c = UnsafeMutablePointer<Float>.allocate(capacity: 2 * maxTaps), s = c + maxTaps
+            defer { c.deallocate() }
+            for fi in range {
+                let fy = fi / nf, fx = fi % nf
+                let block = kernelBlocks + fi * 4 * q * cin
+                for (p, phase) in phases.enumerated() {
+                    var t = 0
                     for ty in phase.tapsY {
                         for tx in phase.tapsX {
-                            let cell = (ty.d - dMin) * n + (tx.d - dMin)
-                            for l in 0..<active { re[cell][l] = weight.data[(((ci0 + l) * cout + co) * k + ty.k) * k + tx.k] }
+                            let m = (fy * (ty.d - dMin) + fx * (tx.d - dMin)) % n
+                            c[t] = cosines[m]; s[t] = sines[m]; t += 1
                         }
                     }
-                    fft.transform2D(re, im, inverse: false, nonzeroRows: r)
-                }
-                for fy in 0..<n {
-                    for fx in 0..<nf {
-                        let block = kernelBlocks + (fy * nf + fx) * 4 * q * cin
+                    let taps = t
+                    for co in 0..<cout {
+                        let qi = p * cout + co
                         let top = block + qi * 2 * cin, bottom = block + (q + qi) * 2 * cin
-                        for group in 0..<cinGroups {
-                            let re = groups + group * 2 * n * n, im = re + n * n
-                            let kr = re[fy * n + fx] * scale, ki = -im[fy * n + fx] * scale
-                            let ci0 = group * lanes, active = min(lanes, cin - ci0)
-                            if active == lanes {
-                                FFTTiles.store(kr, top + ci0); FFTTiles.store(-ki, top + cin + ci0)
-                                FFTTiles.store(ki, bottom + ci0); FFTTiles.store(kr, bottom + cin + ci0)
-                            } else {
-                                for l in 0..<active {
-                                    top[ci0 + l] = kr[l]; top[cin + ci0 + l] = -ki[l]
-                                    bottom[ci0 + l] = ki[l]; bottom[cin + ci0 + l] = kr[l]
-                                }
+                        let w = packed + qi * maxTaps * cin
+                        var ci0 = 0
+                        while ci0 < vectorEnd {
+                            var kr = FFTLanes.zero, ki = FFTLanes.zero
+                            for t in 0..<taps {
+                                let wt = FFTTiles.load(w + t * cin + ci0)
+                                kr += c[t] * wt; ki += s[t] * wt
                             }
+                            FFTTiles.store(kr, top + ci0); FFTTiles.store(-ki, top + cin + ci0)
+                            FFTTiles.store(ki, bottom + ci0); FFTTiles.store(kr, bottom + cin + ci0)
+                            ci0 += lanes
+                        }
+                        for ci in vectorEnd..<cin {
+                            var kr: Float = 0, ki: Float = 0
+                            for t in 0..<taps { kr += c[t] * w[t * cin + ci]; ki += s[t] * w[t * cin + ci] }
+                            top[ci] = kr; top[cin + ci] = -ki; bottom[ci] = ki; bottom[cin + ci] = kr
                         }
                     }
                 }

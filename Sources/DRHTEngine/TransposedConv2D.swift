@@ -98,11 +98,7 @@ public struct TransposedConv2D {
         }
         let h = x.h, w = x.w, cout = outChannels
         let phases = SubPixelPhase.all(kernel: kernel)
-        var built = [Tensor?](repeating: nil, count: phases.count)
-        built.withUnsafeMutableBufferPointer { out in
-            parallelFor(phases.count) { i in out[i] = phases[i].weightMatrix(weight) }
-        }
-        let phaseWeights = built.map { $0! }                           // each (Cout, Cin * taps)
+        let phaseWeights = SubPixelPhase.weightMatrices(weight, phases: phases)   // each (Cout, Cin * taps)
         if BatchedColumns.applies(batch: x.n, positions: h * w, workspace: workspace) {
             forwardBatched(x, into: y, phases: phases, phaseWeights: phaseWeights, workspace: workspace)
             return y
@@ -110,33 +106,54 @@ public struct TransposedConv2D {
         let maxK = phases.map { inChannels * $0.taps }.max()!
         let workers = EngineThreads.count
         let maxRows = max(1, workspace.tileBudget / workers / max(1, (maxK + cout) * w))
-        let tiling = RowTiling(count: h, maxRows: maxRows, workers: max(1, workers / 4))
+        // Batch-parallel when the batch has an image per worker: each worker takes whole images,
+        // all four phases of each (serial GEMMs on its own buffers). Otherwise each image's
+        // (phase, row tile) tasks are spread over the workers. (Per image, dec1-dec4 forward got
+        // little from a second thread at batch 8 x 64^2: four phases of unequal taps on two
+        // workers, and a fork and join per image.)
+        let batchParallel = workers > 1 && x.n >= workers
+        let tiling = RowTiling(count: h, maxRows: maxRows, workers: batchParallel ? 1 : max(1, workers / 4))
         let rowsPerTile = tiling.maxRows
         let buffers = (0..<workers).map { workspace.buffer($0, count: (maxK + cout) * rowsPerTile * w) }
-        for b in 0..<x.n {
+        // One phase of one row tile of image b: gather, GEMM, and the phase's pixels of y.
+        func phaseTile(_ b: Int, _ phase: SubPixelPhase, _ rows: Range<Int>, _ worker: Int) {
             let xb = x.data + b * inChannels * h * w              // (Cin, H, W)
             let yb = y.data + b * cout * 4 * h * w                // (Cout, 2H, 2W)
+            let cols = buffers[worker]                            // (Kp, T)
+            let out = buffers[worker] + maxK * rowsPerTile * w    // (Cout, T)
+            let t = rows.count * w, kp = inChannels * phase.taps
+            phase.gather(cols, image: xb, channels: inChannels, height: h, width: w, rows: rows)
+            // out (Cout, T) = Wp (Cout, Kp) * cols (Kp, T)
+            gemmSerial(out, ldc: t, phaseWeights[phase.index].data, lda: kp, transposeA: false,
+                       cols, ldb: t, transposeB: false, m: cout, n: t, k: kp)
+            // y[co, 2a + py, 2b + px] = out[co, a, b] + bias[co]
+            for co in 0..<cout {
+                let bias = self.bias.data[co]
+                for (i, a) in rows.enumerated() {
+                    let src = out + co * t + i * w
+                    let dst = yb + (co * 2 * h + 2 * a + phase.py) * 2 * w + phase.px
+                    for bx in 0..<w { dst[2 * bx] = src[bx] + bias }
+                }
+            }
+        }
+        if batchParallel {
+            parallelWorkers(x.n) { worker, images in
+                for b in images {
+                    for tile in 0..<tiling.tiles {
+                        let rows = tiling.tileRange(tile)
+                        if rows.isEmpty { continue }
+                        for phase in phases { phaseTile(b, phase, rows, worker) }
+                    }
+                }
+            }
+            return y
+        }
+        for b in 0..<x.n {
             parallelWorkers(4 * tiling.tiles) { worker, range in
-                let cols = buffers[worker]                        // (Kp, T)
-                let out = buffers[worker] + maxK * rowsPerTile * w   // (Cout, T)
                 for task in range {
-                    let phase = phases[task % 4]    // phases interleaved so workers get equal work
                     let rows = tiling.tileRange(task / 4)
                     if rows.isEmpty { continue }
-                    let t = rows.count * w, kp = inChannels * phase.taps
-                    phase.gather(cols, image: xb, channels: inChannels, height: h, width: w, rows: rows)
-                    // out (Cout, T) = Wp (Cout, Kp) * cols (Kp, T)
-                    gemmSerial(out, ldc: t, phaseWeights[phase.index].data, lda: kp, transposeA: false,
-                               cols, ldb: t, transposeB: false, m: cout, n: t, k: kp)
-                    // y[co, 2a + py, 2b + px] = out[co, a, b] + bias[co]
-                    for co in 0..<cout {
-                        let bias = self.bias.data[co]
-                        for (i, a) in rows.enumerated() {
-                            let src = out + co * t + i * w
-                            let dst = yb + (co * 2 * h + 2 * a + phase.py) * 2 * w + phase.px
-                            for bx in 0..<w { dst[2 * bx] = src[bx] + bias }
-                        }
-                    }
+                    phaseTile(b, phases[task % 4], rows, worker)    // phases interleaved so workers get equal work
                 }
             }
         }
@@ -307,25 +324,39 @@ struct SubPixelPhase {
         }
     }
 
-    /// Wp (Cout, Cin * |tapsY| * |tapsX|) from W (Cin, Cout, k, k); column = (ci, ty, tx).
-    func weightMatrix(_ w: Tensor) -> Tensor {
+    /// Wp (Cout, Cin * |tapsY| * |tapsX|) of every phase from W (Cin, Cout, k, k); column =
+    /// (ci, ty, tx). One pass over W for all phases, blocks of 16 output channels per task: W is
+    /// read in order (for each ci, the block's k x k kernels are contiguous) and each phase row is
+    /// written in order as ci advances. (A phase at a time, row by row, read W a whole
+    /// Cout k^2 floats apart at every step: dec1's four phase matrices, 1.2M floats, took longer
+    /// than its GEMMs.)
+    static func weightMatrices(_ w: Tensor, phases: [SubPixelPhase]) -> [Tensor] {
         let cin = w.shape[0], cout = w.shape[1], k = w.shape[2]
-        let kp = cin * taps
-        let offsets = tapsY.flatMap { ty in tapsX.map { tx in ty.k * k + tx.k } }   // (ty, tx) -> ky*k + kx
-        let m = Tensor(uninitialized: [cout, kp])
-        // Written in order (row co, then ci, then tap): each row is one contiguous run; the reads
-        // jump Cout k^2 floats from one input channel to the next. (ci outer wrote the row
-        // pieces a whole row apart: dec1's four phases took longer than its GEMMs.)
+        let matrices = phases.map { Tensor(uninitialized: [cout, cin * $0.taps]) }
+        // Offsets ky * k + kx of each phase's taps in (ty, tx) order, all phases in one array.
+        let offsets = phases.flatMap { p in p.tapsY.flatMap { ty in p.tapsX.map { tx in ty.k * k + tx.k } } }
+        let starts = phases.reduce(into: [0]) { $0.append($0.last! + $1.taps) }
+        let destinations = matrices.map(\.data)
+        let block = 16
         offsets.withUnsafeBufferPointer { offsets in
-            for co in 0..<cout {
-                var dst = m.data + co * kp
-                for ci in 0..<cin {
-                    let src = w.data + (ci * cout + co) * k * k
-                    for o in offsets { dst.pointee = src[o]; dst += 1 }
+            starts.withUnsafeBufferPointer { starts in
+                destinations.withUnsafeBufferPointer { destinations in
+                    parallelFor((cout + block - 1) / block) { blk in
+                        for ci in 0..<cin {
+                            for co in blk * block..<min(cout, (blk + 1) * block) {
+                                let src = w.data + (ci * cout + co) * k * k
+                                for p in 0..<destinations.count {
+                                    let taps = starts[p + 1] - starts[p]
+                                    var dst = destinations[p] + (co * cin + ci) * taps
+                                    for o in starts[p]..<starts[p + 1] { dst.pointee = src[offsets[o]]; dst += 1 }
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }
-        return m
+        return matrices
     }
 
     /// columns (Kp, T): row (ci, ty, tx), column (a - a0, b) = x[ci, a + dy, b + dx] or 0.

@@ -124,6 +124,33 @@ final class ConvTests: XCTestCase {
         }
     }
 
+    /// The forward's three ways of sharing the work (one worker; whole images per worker when
+    /// the batch has one for each; an image's tiles and phases spread over the workers) agree
+    /// with the direct reference, whatever the machine's core count.
+    func testForwardOnEveryThreadingPathMatchesDirectReference() {
+        let saved = EngineThreads.count
+        defer { EngineThreads.set(saved) }
+        for threads in [1, 2, 3] {
+            EngineThreads.set(threads)
+            for batch in [1, 3] {                       // 3 images over 2 workers: uneven
+                for (k, s, tile) in [(1, 1, 1 << 22), (3, 2, 1 << 22), (5, 2, 60), (9, 1, 1 << 22)] {
+                    let x = randomTensor([batch, 3, 11, 9], seed: 30)
+                    let conv = Conv2D(weight: randomTensor([4, 3, k, k], seed: 31), bias: randomTensor([4], seed: 32), stride: s)
+                    let ws = Workspace(); ws.tileBudget = tile; ws.batchedPositions = 0
+                    assertClose(conv.forward(x, workspace: ws), referenceConv(x, conv.weight, conv.bias, stride: s),
+                                rtol: 1e-4, atol: 1e-5, "conv k\(k) s\(s) batch \(batch) threads \(threads)")
+                }
+                for (k, tile) in [(1, 1 << 22), (3, 1 << 22), (5, 40), (9, 1 << 22)] {
+                    let x = randomTensor([batch, 3, 5, 7], seed: 33)
+                    let t = TransposedConv2D(weight: randomTensor([3, 4, k, k], seed: 34), bias: randomTensor([4], seed: 35))
+                    let ws = Workspace(); ws.tileBudget = tile; ws.batchedPositions = 0
+                    assertClose(t.forward(x, algorithm: .gemm, workspace: ws), referenceTransposedConv(x, t.weight, t.bias),
+                                rtol: 1e-4, atol: 1e-5, "convT k\(k) batch \(batch) threads \(threads)")
+                }
+            }
+        }
+    }
+
     /// <conv(x), y> = <x, convT(y)> when the transposed conv uses the conv's weight tensor:
     /// conv maps (Cb, H, W) -> (Ca, H/2, W/2) with weight (Ca, Cb, k, k), and the transposed
     /// conv reads the same tensor as (in Ca, out Cb, k, k).
