@@ -427,8 +427,7 @@ struct FFTTransposedConv {
         var xSpectra: UnsafeMutablePointer<Float>? = nil, g: UnsafeMutablePointer<Float>? = nil
         if dWeight != nil {
             xSpectra = .allocate(capacity: f * 2 * cin * tc)
-            g = .allocate(capacity: f * 2 * q * cin)
-            Tensor.fillZeros(g!, count: f * 2 * q * cin)
+            g = .allocate(capacity: f * 2 * q * cin)      // the first chunk's products overwrite it
         }
         defer { xSpectra?.deallocate(); g?.deallocate() }
         let dxPlanes = dx.map { TiledPlanes(channelsOf: $0) }
@@ -459,17 +458,18 @@ struct FFTTransposedConv {
                 plan.tiles.forward(input, chunk0: chunk0, count: count, shift: plan.dMin, extent: n, into: xSpectra, tc: tc)
                 // G (Q, Cin) += conj(DY) (Q, T) X^T (T, Cin): Gr += P R^T + Qi S^T, Gi += P S^T - Qi R^T,
                 // with DY = P + i Qi and X = R + i S.
+                let first: Float = chunk0 == 0 ? 0 : 1          // beta of the first product into G
                 parallelChunks(f) { range in
                     for fi in range {
                         let p = UnsafePointer(dySpectra + fi * 2 * q * tc), qi = p + q * tc
                         let rr = UnsafePointer(xSpectra + fi * 2 * cin * tc), ss = rr + cin * tc
                         let gr = g + fi * 2 * q * cin, gi = gr + q * cin
                         gemmSerial(gr, ldc: cin, p, lda: tc, transposeA: false, rr, ldb: tc, transposeB: true,
-                                   m: q, n: cin, k: count, beta: 1)
+                                   m: q, n: cin, k: count, beta: first)
                         gemmSerial(gr, ldc: cin, qi, lda: tc, transposeA: false, ss, ldb: tc, transposeB: true,
                                    m: q, n: cin, k: count, beta: 1)
                         gemmSerial(gi, ldc: cin, p, lda: tc, transposeA: false, ss, ldb: tc, transposeB: true,
-                                   m: q, n: cin, k: count, beta: 1)
+                                   m: q, n: cin, k: count, beta: first)
                         gemmSerial(gi, ldc: cin, qi, lda: tc, transposeA: false, rr, ldb: tc, transposeB: true,
                                    m: q, n: cin, k: count, alpha: -1, beta: 1)
                     }

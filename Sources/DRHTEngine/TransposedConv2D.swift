@@ -190,7 +190,7 @@ public struct TransposedConv2D {
         let g = geometry(height: x.h, width: x.w)
         let hw = x.h * x.w, kk = g.columnRows
         let dW = Tensor(zeros: weight.shape)                    // (Cin, Cout, k, k)
-        let dX = inputGradient ? Tensor(zeros: x.shape) : nil   // (N, Cin, H, W)
+        let dX = inputGradient ? Tensor(uninitialized: x.shape) : nil   // (N, Cin, H, W), every point written below
         if BatchedColumns.applies(batch: x.n, positions: hw, workspace: workspace) {
             backwardBatched(dOutput: dy, input: x, dX: dX, dW: weightGradient ? dW : nil, workspace: workspace)
             return ConvGradients(dInput: dX, dWeight: dW, dBias: sumOverBatchAndSpace(dy))
