@@ -93,17 +93,24 @@ public struct Conv2D {
         }
         let narrow = ho * wo < 512 * workers    // too few columns to split: split the GEMM's rows instead
         let buffers = (0..<workers).map { workspace.buffer($0, count: narrow ? kk * ho * wo : kk * tiling.maxRows * wo) }
-        if narrow && workers > 1 && x.n >= workers {
-            // Batch-parallel: each worker takes whole images (its own columns, one serial GEMM
-            // each). Splitting each image's small GEMM between the workers instead gave the 3 x 3
-            // layers no speed-up from a second thread (enc3-enc5 forward at batch 8 x 64^2).
+        if workers > 1 && x.n >= workers {
+            // Batch-parallel: each worker takes whole images (its own columns, serial GEMMs, the
+            // image's row tiles one after another). Splitting each image between the workers
+            // instead (a fork and join per image) gave the 3 x 3 layers no speed-up from a second
+            // thread (enc3-enc5 forward at batch 8 x 64^2).
             parallelWorkers(x.n) { worker, images in
                 for b in images {
                     let xb = x.data + b * inChannels * x.h * x.w, yb = y.data + b * outChannels * ho * wo
-                    let cols = pointwise ? UnsafePointer(xb) : UnsafePointer(buffers[worker])
-                    if !pointwise { im2col(buffers[worker], image: xb, geometry: g, rows: 0..<ho, parallel: false) }
-                    gemmSerial(yb, ldc: ho * wo, weight.data, lda: kk, transposeA: false,
-                               cols, ldb: ho * wo, transposeB: false, m: outChannels, n: ho * wo, k: kk)
+                    for tile in 0..<(narrow || pointwise ? 1 : tiling.tiles) {
+                        let rows = narrow || pointwise ? 0..<ho : tiling.tileRange(tile)
+                        if rows.isEmpty { continue }
+                        let t = rows.count * wo
+                        let cols = pointwise ? UnsafePointer(xb) : UnsafePointer(buffers[worker])
+                        if !pointwise { im2col(buffers[worker], image: xb, geometry: g, rows: rows, parallel: false) }
+                        // y[:, tile] (Cout, T) = W (Cout, K) * cols (K, T)
+                        gemmSerial(yb + rows.lowerBound * wo, ldc: ho * wo, weight.data, lda: kk, transposeA: false,
+                                   cols, ldb: t, transposeB: false, m: outChannels, n: t, k: kk)
+                    }
                 }
             }
             addBias(y, bias)

@@ -136,6 +136,11 @@ struct TiledPlanes {
     /// the four phases of one channel, then those of the next.
     @inline(__always) func visit(_ j: Int) -> Int { interleave == 1 ? j : (j % interleave) * (count / interleave) + j / interleave }
 
+    /// The first plane of the j-th pair to visit (pairs share a complex FFT), in the same order:
+    /// the pairs (q, q + 1) of the four phases of two channels one after another, so the rows
+    /// they read (or write) every second column of are still in cache for the next phase.
+    @inline(__always) func pair(_ j: Int) -> Int { FFTTiles.pair(j, planes: count, interleave: interleave) }
+
     /// The channels of an (N, C, H, W) tensor.
     init(channelsOf t: Tensor) {
         base = t.data; imageStride = t.c * t.h * t.w
@@ -199,7 +204,7 @@ struct FFTTiles {
         parallelWorkers((c + 1) / 2 * groups) { worker, range in
             let re = scratch + worker * 2 * n * n, im = re + n * n
             for task in range {
-                let c1 = 2 * (task / groups), g = task % groups, second = c1 + 1 < c
+                let c1 = planes.pair(task / groups), g = task % groups, second = c1 + 1 < c
                 re.update(repeating: .zero, count: n * n); im.update(repeating: .zero, count: n * n)
                 for l in 0..<min(lanes, count - g * lanes) {
                     let (b, ty, tx) = grid.origin(chunk0 + g * lanes + l)
@@ -237,7 +242,7 @@ struct FFTTiles {
     /// tile t in lane l of `re` and plane c1 + 1's (when `second`) in lane l of `im`; only the
     /// first `keptRows` rows are computed. With `byPlane`, one task handles every tile of a
     /// pair of planes (for writes that overlap between tiles); otherwise tasks split the tiles.
-    func inverse(_ spectra: UnsafeMutablePointer<Float>, planes c: Int, chunk0: Int, count: Int, tc: Int,
+    func inverse(_ spectra: UnsafeMutablePointer<Float>, planes c: Int, interleave: Int = 1, chunk0: Int, count: Int, tc: Int,
                  keptRows: Int, byPlane: Bool,
                  write: (_ c1: Int, _ second: Bool, _ t: Int, _ lane: Int,
                          _ re: UnsafeMutablePointer<FFTLanes>, _ im: UnsafeMutablePointer<FFTLanes>) -> Void) {
@@ -247,7 +252,7 @@ struct FFTTiles {
             let re = scratch + worker * 2 * n * n, im = re + n * n
             for task in range {
                 for g in byPlane ? 0..<groups : (task % groups)..<(task % groups + 1) {
-                    let c1 = 2 * (byPlane ? task : task / groups), second = c1 + 1 < c
+                    let c1 = FFTTiles.pair(byPlane ? task : task / groups, planes: c, interleave: interleave), second = c1 + 1 < c
                     for fy in 0..<n {
                         for fx in 0..<n {
                             let mirrored = fx >= nf       // Y(fy, fx) = conj(Y(-fy, -fx))
@@ -278,6 +283,12 @@ struct FFTTiles {
     }
     @inline(__always) static func lane(_ p: UnsafeMutablePointer<FFTLanes>, _ index: Int, _ lane: Int) -> Float {
         UnsafeRawPointer(p).load(fromByteOffset: (index * LaneFFT.lanes + lane) * 4, as: Float.self)
+    }
+
+    /// The first plane of the j-th pair of `planes` planes visited as TiledPlanes.pair does
+    /// (`interleave` groups of planes sharing memory; each group's size even).
+    @inline(__always) static func pair(_ j: Int, planes: Int, interleave: Int) -> Int {
+        interleave == 1 ? 2 * j : (j % interleave) * (planes / interleave) + 2 * (j / interleave)
     }
 
     @inline(__always) static func load(_ p: UnsafePointer<Float>) -> FFTLanes {
@@ -380,7 +391,7 @@ struct FFTTransposedConv {
             spectra.multiply(xSpectra, into: ySpectra, frequencies: f, q: q, cin: cin, tc: tc,
                              columns: (count + lanes - 1) / lanes * lanes, adjoint: false)
             // 3. two output planes per inverse FFT -> y, plus bias (the V x V points no wrap reached)
-            plan.tiles.inverse(ySpectra, planes: q, chunk0: chunk0, count: count, tc: tc, keptRows: v, byPlane: false) {
+            plan.tiles.inverse(ySpectra, planes: q, interleave: output.interleave, chunk0: chunk0, count: count, tc: tc, keptRows: v, byPlane: false) {
                 q1, _, t, l, re, im in
                 let (b, a0, b0) = plan.tiles.grid.origin(t)
                 let bias1 = bias.data[q1 % cout], bias2 = bias.data[(q1 + 1) % cout]
