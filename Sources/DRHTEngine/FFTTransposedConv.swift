@@ -136,11 +136,6 @@ struct TiledPlanes {
     /// the four phases of one channel, then those of the next.
     @inline(__always) func visit(_ j: Int) -> Int { interleave == 1 ? j : (j % interleave) * (count / interleave) + j / interleave }
 
-    /// The first plane of the j-th pair to visit (pairs share a complex FFT), in the same order:
-    /// the pairs (q, q + 1) of the four phases of two channels one after another, so the rows
-    /// they read (or write) every second column of are still in cache for the next phase.
-    @inline(__always) func pair(_ j: Int) -> Int { FFTTiles.pair(j, planes: count, interleave: interleave) }
-
     /// The channels of an (N, C, H, W) tensor.
     init(channelsOf t: Tensor) {
         base = t.data; imageStride = t.c * t.h * t.w
@@ -204,7 +199,7 @@ struct FFTTiles {
         parallelWorkers((c + 1) / 2 * groups) { worker, range in
             let re = scratch + worker * 2 * n * n, im = re + n * n
             for task in range {
-                let c1 = planes.pair(task / groups), g = task % groups, second = c1 + 1 < c
+                let c1 = FFTTiles.pair(task / groups, planes: c, interleave: planes.interleave), g = task % groups, second = c1 + 1 < c
                 re.update(repeating: .zero, count: n * n); im.update(repeating: .zero, count: n * n)
                 for l in 0..<min(lanes, count - g * lanes) {
                     let (b, ty, tx) = grid.origin(chunk0 + g * lanes + l)
@@ -214,8 +209,8 @@ struct FFTTiles {
                     guard jlo < jhi else { continue }
                     for i in max(0, -y0)..<min(extent, planes.height - y0) {
                         let row = (y0 + i) * planes.rowStride + x0 * cs
-                        for j in jlo..<jhi { FFTTiles.setLane(re, i * n + j, l, p1[row + j * cs]) }
-                        if second { for j in jlo..<jhi { FFTTiles.setLane(im, i * n + j, l, p2[row + j * cs]) } }
+                        for j in jlo..<jhi { re[i * n + j][l] = p1[row + j * cs] }
+                        if second { for j in jlo..<jhi { im[i * n + j][l] = p2[row + j * cs] } }
                     }
                 }
                 fft.transform2D(re, im, inverse: false, nonzeroRows: extent)
@@ -275,18 +270,11 @@ struct FFTTiles {
         }
     }
 
-    /// Lane `lane` of vector `index`, read or written as one Float: a SIMD16 element through the
-    /// vector's subscript loads, inserts and stores the whole 64-byte vector (FFTTiles.forward's
-    /// tile gather spent most of its time there).
-    @inline(__always) static func setLane(_ p: UnsafeMutablePointer<FFTLanes>, _ index: Int, _ lane: Int, _ value: Float) {
-        UnsafeMutableRawPointer(p).storeBytes(of: value, toByteOffset: (index * LaneFFT.lanes + lane) * 4, as: Float.self)
-    }
-    @inline(__always) static func lane(_ p: UnsafeMutablePointer<FFTLanes>, _ index: Int, _ lane: Int) -> Float {
-        UnsafeRawPointer(p).load(fromByteOffset: (index * LaneFFT.lanes + lane) * 4, as: Float.self)
-    }
-
-    /// The first plane of the j-th pair of `planes` planes visited as TiledPlanes.pair does
-    /// (`interleave` groups of planes sharing memory; each group's size even).
+    /// The first plane of the j-th pair (pairs share a complex FFT) of `planes` planes, in
+    /// TiledPlanes.visit's order when `interleave` planes share memory (the four phases of a
+    /// channel; each phase's plane count even): the pairs (q, q + 1) of the four phases of two
+    /// channels one after another, so the rows whose every second column they read (or write)
+    /// are still in cache for the next phase.
     @inline(__always) static func pair(_ j: Int, planes: Int, interleave: Int) -> Int {
         interleave == 1 ? 2 * j : (j % interleave) * (planes / interleave) + 2 * (j / interleave)
     }
@@ -399,8 +387,8 @@ struct FFTTransposedConv {
                 for u in 0..<min(v, output.height - a0) {
                     let o = (a0 + u) * output.rowStride + b0 * 2
                     for c in 0..<min(v, output.width - b0) {
-                        plane1[o + 2 * c] = FFTTiles.lane(re, u * plan.n + c, l) + bias1
-                        plane2[o + 2 * c] = FFTTiles.lane(im, u * plan.n + c, l) + bias2
+                        plane1[o + 2 * c] = re[u * plan.n + c][l] + bias1
+                        plane2[o + 2 * c] = im[u * plan.n + c][l] + bias2
                     }
                 }
             }
@@ -460,8 +448,8 @@ struct FFTTransposedConv {
                     guard jlo < jhi else { return }
                     for i in max(0, -y0)..<min(n, dxPlanes.height - y0) {
                         let row = (y0 + i) * dxPlanes.rowStride + x0
-                        for j in jlo..<jhi { p1[row + j] += FFTTiles.lane(re, i * n + j, l) }
-                        if second { for j in jlo..<jhi { p2[row + j] += FFTTiles.lane(im, i * n + j, l) } }
+                        for j in jlo..<jhi { p1[row + j] += re[i * n + j][l] }
+                        if second { for j in jlo..<jhi { p2[row + j] += im[i * n + j][l] } }
                     }
                 }
             }
