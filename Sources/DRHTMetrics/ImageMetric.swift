@@ -57,7 +57,7 @@ public struct ImageMetric: @unchecked Sendable {
         /// Output, target and the photo: psnr_clipped(A, B, PHOTO).
         case photo = 3
     }
-    public enum Better: Sendable { case higher, lower, nearOne }
+    public enum Better: Sendable { case higher, lower, nearOne, nearZero }
 
     /// Whether value `a` is strictly better than `b` by this metric's direction.
     public func isBetter(_ a: Double, than b: Double) -> Bool {
@@ -65,6 +65,7 @@ public struct ImageMetric: @unchecked Sendable {
         case .higher: return a > b
         case .lower: return a < b
         case .nearOne: return abs(a - 1) < abs(b - 1)
+        case .nearZero: return abs(a) < abs(b)
         }
     }
 
@@ -115,7 +116,7 @@ public struct ImageMetric: @unchecked Sendable {
     }
 
     /// Every metric, in the order of the table's columns.
-    public static let all: [ImageMetric] = [.psnr, .ssim, .fsim, .grid, .gridPeak, .psnrClipped]
+    public static let all: [ImageMetric] = [.psnr, .ssim, .fsim, .grid, .gridPeak, .psnrClipped, .exposureError]
 
     public static func named(_ name: String) -> ImageMetric? { all.first { $0.name == name } }
 }

@@ -75,6 +75,14 @@ final class ClippedRegionTests: TempDirTestCase {
         XCTAssertLessThan(oracle.clippedPSNR[0], Scores.meanStd(oracle.psnr).mean, "the oracle cannot restore clipped pixels")
         XCTAssertFalse(e.methodsNotBeaten().contains(Evaluation.oracleRow), "the oracle is no baseline")
         XCTAssert(e.table()[0].contains("clipped dB (n)"))
+        // Exposure error: the input, 1.5 stops over (less where it clipped), is too bright; the
+        // oracle, which undoes the exposure, is nearer 0 (only its clipped pixels stay dark).
+        let inputEV = try XCTUnwrap(e.scores["input"]?.values["ev_error"]?.first)
+        let oracleEV = try XCTUnwrap(oracle.values["ev_error"]?.first)
+        XCTAssertGreaterThan(inputEV, 0.5)
+        XCTAssertLessThan(inputEV, 1.6)
+        XCTAssertLessThan(abs(oracleEV), inputEV / 2)
+        XCTAssertLessThanOrEqual(oracleEV, 0, "clipped pixels can only lose light")
         let json = try JSONSerialization.jsonObject(with: Data(e.json().utf8)) as! [String: Any]
         let rows = json["results"] as! [[String: Any]]
         XCTAssertNotNil(rows.first { $0["method"] as? String == Evaluation.oracleRow }?["psnr_clipped"] as? Double)

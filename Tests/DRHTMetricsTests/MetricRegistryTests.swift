@@ -43,7 +43,7 @@ final class MetricRegistryTests: XCTestCase {
     }
 
     func testTheRegistryIsWhatTheColumnsAre() {
-        XCTAssertEqual(ImageMetric.all.map(\.name), ["psnr", "ssim", "fsim", "grid", "grid_peak", "psnr_clipped"])
+        XCTAssertEqual(ImageMetric.all.map(\.name), ["psnr", "ssim", "fsim", "grid", "grid_peak", "psnr_clipped", "ev_error"])
         XCTAssertEqual(ImageMetric.named("psnr_clipped")?.reads, .photo)
         XCTAssertNil(ImageMetric.named("nope"))
         // Cells: PSNR mean (std), clipped mean (n) or n/a, grid with its peak.

@@ -157,7 +157,7 @@ enum ResultCommands {
     static var pairMetrics: [ImageMetric] { ImageMetric.all.filter { $0.reads == .target } }
 
     static let compare = Command(
-        "compare", summary: "PSNR, SSIM and FSIM between two images (e.g. a result and its target).",
+        "compare", summary: "PSNR, SSIM, FSIM and the exposure error between two images (e.g. a result and its target).",
         usage: "compare A B", example: "compare scene.out scene.target",
         details: pairMetrics.map { $0.label + ": " + $0.about + "." }.joined(separator: " ")
             + " FSIMc adds the I and Q chroma channels to FSIM (1 = identical).",
