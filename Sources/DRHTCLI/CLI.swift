@@ -11,7 +11,7 @@ import Foundation
 public enum CLICommands {
     /// In the order `drht --help` lists them.
     public static let all: [ParsableCommand.Type] = [CorrectCommand.self, InfoCommand.self, InitCommand.self, SynthCommand.self,
-                                                     TrainCommand.self, EvaluateCommand.self, ConvertCommand.self, AverageCommand.self,
+                                                     TrainCommand.self, EvaluateCommand.self, ConvertCommand.self, AverageCommand.self, CalibrateCommand.self,
                                                      BenchCommand.self]
 
     /// The one-line text of the errors drht raises itself (nil for ArgumentParser's own).

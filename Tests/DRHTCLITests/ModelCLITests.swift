@@ -48,6 +48,26 @@ final class ModelCLITests: CLITestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/x.safetensors"))
     }
 
+    /// `calibrate` writes a new file whose BatchNorm statistics were measured again (a note says
+    /// on what); bad settings and an output over the input are one line and write nothing.
+    func testCalibrateWritesRemeasuredStatisticsAndRefusesBadSettings() throws {
+        let w = dir + "/w.safetensors", out = dir + "/cal.safetensors"
+        XCTAssertEqual(try drht("init", "--seed", "5", "-o", w).status, 0)
+        let r = try drht("calibrate", w, "-o", out, "--data", "synth", "--size", "32", "--batches", "2", "--batch", "2", "--threads", "1")
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.contains("BatchNorm statistics of 4 samples at 32 px"), r.out)
+        let info = try drht("info", out)
+        XCTAssertTrue(info.out.contains("bn_calibrated = 2 x 2 samples of synth, 32 px (whole), seed 1"), info.out)
+        XCTAssertNotEqual(try Data(contentsOf: URL(fileURLWithPath: out)), try Data(contentsOf: URL(fileURLWithPath: w)))
+        for bad in [["--size", "100"], ["--batch", "0"], ["--data", "nope:/x"]] {
+            let b = try drht(arguments: ["calibrate", w, "-o", dir + "/bad.safetensors", "--data", "synth", "--batches", "1"] + bad)
+            XCTAssertNotEqual(b.status, 0, bad.joined(separator: " "))
+            XCTAssertEqual(b.err.split(separator: "\n").filter { $0.hasPrefix("Error") }.count, 1, b.err)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/bad.safetensors"))
+        }
+        XCTAssertNotEqual(try drht("calibrate", w, "-o", w).status, 0, "never over its input")
+    }
+
     func testConvertToF16KeepsMetadataAndHalvesTheFile() throws {
         let w32 = dir + "/w32.safetensors", w16 = dir + "/w16.safetensors"
         XCTAssertEqual(try drht("init", "--seed", "4", "-o", w32).status, 0)

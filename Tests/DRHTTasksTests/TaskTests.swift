@@ -153,6 +153,31 @@ final class CorrectAndLookInsideTests: XCTestCase {
         }
     }
 
+    /// `calibrate`: a stop request keeps the statistics the model came with; bad settings are one line.
+    func testCalibrateStopsKeepingTheOldStatisticsAndChecksItsSettings() throws {
+        let m = DRHT.initialized(seed: 3)
+        let before = m.namedTensors.filter { $0.0.contains("running_") }.map { $0.1.array }
+        var r = CalibrateRequest()
+        r.data = "synth"; r.size = 32; r.batches = 3; r.batchSize = 2
+        var calls = 0
+        let stopAtSecond = TaskMonitor(show: { _, _, _ in }, clear: {}, shouldStop: { calls += 1; return calls > 1 })
+        XCTAssertThrowsError(try CalibrateTask.run(r, model: m, monitor: stopAtSecond)) { error in
+            XCTAssertEqual((error as? TaskStopped)?.done, 1)
+        }
+        XCTAssertEqual(m.namedTensors.filter { $0.0.contains("running_") }.map { $0.1.array }, before)
+        XCTAssertNil(m.notes["bn_calibrated"])
+        try CalibrateTask.run(r, model: m, monitor: .silent)
+        XCTAssertNotEqual(m.namedTensors.filter { $0.0.contains("running_") }.map { $0.1.array }, before)
+        XCTAssertEqual(m.notes["bn_calibrated"], "3 x 2 samples of synth, 32 px (whole), seed 1")
+        for (size, batch, batches, words) in [(100, 2, 3, "--size must be a multiple of 32"), (64, 0, 3, "--batch must be 1...64"),
+                                              (64, 2, 0, "--batches must be 1...10000")] {
+            r.size = size; r.batchSize = batch; r.batches = batches
+            XCTAssertThrowsError(try CalibrateTask.check(r)) { XCTAssertTrue("\($0)".hasPrefix(words), "\($0)") }
+        }
+        r.size = 32; r.batchSize = 2; r.batches = 1; r.data = "nope:/x"
+        XCTAssertThrowsError(try CalibrateTask.run(r, model: m, monitor: .silent))
+    }
+
     func testSweepComparesEveryLayerWithTheZeroEVRun() throws {
         let photo = randomTensor([1, 3, 32, 32], seed: 8, 0.2, 0.8)
         var r = SweepRequest()

@@ -1,0 +1,77 @@
+// BatchNorm recalibration: the job behind `drht calibrate`. The weights stay as they are; every
+// BatchNorm layer's running statistics are measured again on training samples at the size the
+// network will run at (BatchNormCalibration), so inference normalises with what it will see.
+import DRHTEngine
+import DRHTModel
+import DRHTTraining
+import Foundation
+
+public struct CalibrateRequest {
+    /// Training data, in `drht train`'s forms; nil: the training photos of `make photos`.
+    public var data: String?
+    /// The side of each sample: gain mode's working size by default.
+    public var size = CorrectionMode.defaultWorkSize
+    public var framing: Framing = .whole
+    /// Batches measured, and samples in each (the statistics are the mean of the batches').
+    public var batches = 32
+    public var batchSize = 8
+    public var seed: UInt64 = 1
+    public init() {}
+
+    /// The default data: the training photos (`make photos`), found from the project root.
+    public static let defaultPhotos = "data/photos/train"
+}
+
+public enum CalibrateTask {
+    /// The data the request names, checked (one line on a bad spec or a missing folder).
+    public static func data(_ r: CalibrateRequest) throws -> DataSource {
+        let spec: String
+        if let given = r.data {
+            spec = given
+        } else {
+            let dir = ProjectPaths.root()?.appendingPathComponent(CalibrateRequest.defaultPhotos).path ?? CalibrateRequest.defaultPhotos
+            guard FileManager.default.fileExists(atPath: dir) else {
+                throw TaskError("no training photos at \(CalibrateRequest.defaultPhotos): run `make photos`, or give --data (e.g. synth)")
+            }
+            spec = "photos:" + dir
+        }
+        return DataSource(try DataSource.parse(spec).source, spec: DataSource.absolute(spec))
+    }
+
+    public static func check(_ r: CalibrateRequest) throws {
+        guard r.size >= 32, r.size <= 1024, r.size % 32 == 0 else {
+            throw TaskError("--size must be a multiple of 32 from 32 to 1024 (got \(r.size))")
+        }
+        guard (1...64).contains(r.batchSize) else { throw TaskError("--batch must be 1...64 (got \(r.batchSize))") }
+        guard (1...10_000).contains(r.batches) else { throw TaskError("--batches must be 1...10000 (got \(r.batches))") }
+        let need = MemoryGuard.estimate(.backward, height: r.size, width: r.size, batch: r.batchSize, fixed: TrainTask.modelBytes)
+        try MemoryGuard.check(need, what: "calibrating at batch \(r.batchSize) and \(r.size)x\(r.size)",
+                              advice: "use a smaller --batch (more --batches measure as much)")
+        _ = try data(r)
+    }
+
+    /// Re-measures `model`'s BatchNorm statistics in place, showing progress through `monitor`.
+    /// A stop request throws `TaskStopped` and restores the statistics the model came with, so
+    /// nothing half-measured is kept.
+    public static func run(_ r: CalibrateRequest, model: DRHT, monitor: TaskMonitor) throws {
+        try check(r)
+        let source = try data(r)       // parsed again: cheap, and `check` may run on its own
+        let before = model.namedTensors.filter { $0.0.hasSuffix("running_mean") || $0.0.hasSuffix("running_var") }
+            .map { ($0.1, $0.1.array) }
+        do {
+            try BatchNormCalibration.run(model, data: source, batches: r.batches, batchSize: r.batchSize, size: r.size,
+                                         framing: r.framing, seed: r.seed) { t in
+                if monitor.shouldStop() {
+                    monitor.clear()
+                    throw TaskStopped(done: t, total: r.batches, next: "batch \(t + 1)")
+                }
+                monitor.show(t, r.batches, "batch \(t + 1) of \(r.batchSize) samples at \(r.size) px")
+            }
+            monitor.clear()
+        } catch {
+            for (tensor, values) in before { for i in values.indices { tensor.data[i] = values[i] } }
+            throw error
+        }
+        model.notes["bn_calibrated"] = "\(r.batches) x \(r.batchSize) samples of \(source.spec ?? source.description), \(r.size) px (\(r.framing.rawValue)), seed \(r.seed)"
+    }
+}
