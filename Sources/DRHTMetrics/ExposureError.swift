@@ -40,7 +40,7 @@ extension ImageMetric {
         about: "log2 of the output's mean linear luminance over the target's, in stops (0 = as bright as the target, -1 = a stop too dark); the table shows the mean size and, in brackets, the mean with its sign",
         width: 16,
         compute: { try ExposureError.stops($0.output, $0.requireTarget()) },
-        format: { String(format: "%+.2f EV", $0) },
+        format: { v in String(format: "%+.2f EV", abs(v) < 0.005 ? 0 : v) },     // no "-0.00"
         cell: { v, _ in
             guard !v.isEmpty else { return "n/a" }
             return String(format: "%.2f (%+.2f)", ImageMetric.meanStd(v.map(abs)).mean, ImageMetric.meanStd(v).mean)

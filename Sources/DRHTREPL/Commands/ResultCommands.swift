@@ -169,9 +169,12 @@ enum ResultCommands {
         let va = try s.image(nameA), vb = try s.image(nameB)
         if va.kind != vb.kind { s.console.line(s.console.yellow("note: comparing \(va.kind.rawValue) with \(vb.kind.rawValue); metrics read both as [0, 1] images")) }
         let c = MetricCase(output: va.tensor, target: vb.tensor)
-        let values = try pairMetrics.compactMap { m in try m.compute(c).map { m.label + " " + m.format($0) } }
         let fsimc = try FSIM.compute(c.outputFeatures(), c.targetFeatures()).fsimc
-        s.console.line("\(nameA) vs \(nameB):  " + values.joined(separator: "   ") + String(format: "   FSIMc %.4f", fsimc))
+        let values = try pairMetrics.flatMap { m -> [String] in
+            let value = try m.compute(c).map { m.label + " " + m.format($0) }
+            return (value.map { [$0] } ?? []) + (m.name == ImageMetric.fsim.name ? [String(format: "FSIMc %.4f", fsimc)] : [])
+        }
+        s.console.line("\(nameA) vs \(nameB):  " + values.joined(separator: "   "))
     }
 
     static let hdrerror = Command(

@@ -7,7 +7,7 @@ import Foundation
 import DRHTTasks
 
 enum TrainCommands {
-    static let all: [Command] = [train]
+    static let all: [Command] = [train, calibrate]
 
     /// The REPL's run: `TrainingConfig.interactive`.
     static let defaults = TrainingConfig.interactive
@@ -80,6 +80,52 @@ enum TrainCommands {
         if let path = try a.value(save) {
             try model.save(to: (path as NSString).expandingTildeInPath)
             s.console.line("saved \(path)")
+        }
+    }
+
+    // `calibrate`'s options.
+    static let calData = Options.text("--data", "D", "training samples, as train's --data (default: the training photos of `make photos`)", completion: .path)
+    static let calSize = Options.int("--size", "S", "sample size, a multiple of 32 (gain mode's working copy)", default: CorrectionMode.defaultWorkSize, range: 32...512)
+    static let calBatches = Options.int("--batches", "N", "batches measured", default: 8, range: 1...10_000)
+    static let calBatch = Options.int("--batch", "B", "samples per batch", default: 4, range: 1...64)
+
+    static let calibrate = Command(
+        "calibrate", summary: "Measure the model's BatchNorm statistics again at the size it runs at (the weights stay).",
+        example: "calibrate --batches 8 --size 256",
+        details: "At inference every BatchNorm layer normalises with the running mean and variance kept during training, at the training size. "
+            + "This runs both networks in training mode on --batches batches of training samples at --size and keeps the plain mean of their statistics; "
+            + "the weights do not change. It then shows, per layer, how far the variances moved (the median over channels of new / old). "
+            + "Ctrl-C keeps the statistics as they were. `drht calibrate` does the same to a weights file.",
+        options: [calData, calSize, calBatches, calBatch]
+    ) { s, a in
+        try a.expectAtMost(0)
+        var r = CalibrateRequest()
+        r.data = try a.value(calData)
+        r.size = try a.value(calSize)
+        r.batches = try a.value(calBatches)
+        r.batchSize = try a.value(calBatch)
+        let model = try s.model()
+        let variances = { model.namedTensors.filter { $0.0.hasSuffix("running_var") }.map { ($0.0, $0.1.array) } }
+        let before = variances()
+        do {
+            try CalibrateTask.run(r, model: model, monitor: s.monitor)
+        } catch is TaskStopped {
+            s.console.line(s.console.yellow("stopped (Ctrl-C); the BatchNorm statistics are as they were"))
+            return
+        }
+        s.setModel(model, source: s.modelSource.contains("BatchNorm calibrated") ? s.modelSource
+                   : s.modelSource + ", BatchNorm calibrated at \(r.size) px")
+        let n = r.batches * r.batchSize
+        s.console.line("BatchNorm statistics measured on \(n) sample\(n == 1 ? "" : "s") at \(r.size) px; the weights are unchanged")
+        s.console.line("variance new / old, median over channels:")
+        let after = variances()
+        for net in ["hdr", "ldr"] {
+            let cells = zip(before, after).filter { $0.0.0.hasPrefix(net + ".") }.map { old, new -> String in
+                let ratios = zip(new.1, old.1).map { Double($0) / Double(max($1, 1e-12)) }.sorted()
+                let layer = old.0.split(separator: ".")[1]
+                return "\(layer) " + String(format: "%.2f", ratios[ratios.count / 2])
+            }
+            s.console.line("  \(net): " + cells.joined(separator: "  "))
         }
     }
 }
