@@ -12,7 +12,7 @@ import Foundation
 struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
-        abstract: "Score DRHT and classic baselines (PSNR, SSIM, FSIM, grid score) on held-out scenes, photos or panoramas.",
+        abstract: "Score DRHT and classic baselines (PSNR, SSIM, FSIM, grid score, exposure error) on held-out scenes, photos or panoramas.",
         discussion: """
         Examples: drht evaluate --count 64
                   drht evaluate --data photos:data/photos/eval --ev -2,-1,1,1.5
@@ -23,7 +23,9 @@ struct EvaluateCommand: ParsableCommand {
         mode DRHT's stage-1 HDR estimate (RMS error in the log domain) and DRHT's output. Grid: the \
         32-pixel grid score (about 1 for a photo; higher where the deconvolutions' dots show) and, in \
         brackets, its peak. Clipped: PSNR over the pixels where any input channel is 255 (dilated by \
-        2 px), averaged over the n images where they cover at least 0.5% of the picture; n/a if none.
+        2 px), averaged over the n images where they cover at least 0.5% of the picture; n/a if none. \
+        EV error: how many stops each output's mean linear luminance is from its target's, the mean \
+        of its size and, in brackets, its signed mean (negative: too dark on average).
         """
     )
 

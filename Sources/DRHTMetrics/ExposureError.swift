@@ -34,7 +34,8 @@ public enum ExposureError {
 
 extension ImageMetric {
     /// Each image's signed error; the table shows the mean size of the error and, in brackets,
-    /// the mean with its sign (the bias: negative = corrections too dark on average).
+    /// the mean with its sign (the bias: negative = corrections too dark on average). JSON:
+    /// `ev_error` the signed mean (as every metric's key is its mean), `ev_error_abs` the size.
     public static let exposureError = ImageMetric(
         name: "ev_error", label: "exposure error", header: "EV error (bias)", reads: .target, better: .nearZero,
         about: "log2 of the output's mean linear luminance over the target's, in stops (0 = as bright as the target, -1 = a stop too dark); the table shows the mean size and, in brackets, the mean with its sign",
@@ -45,6 +46,6 @@ extension ImageMetric {
             guard !v.isEmpty else { return "n/a" }
             return String(format: "%.2f (%+.2f)", ImageMetric.meanStd(v.map(abs)).mean, ImageMetric.meanStd(v).mean)
         },
-        json: { v in [("ev_error", v.isEmpty ? nil : ImageMetric.meanStd(v.map(abs)).mean),
-                      ("ev_bias", v.isEmpty ? nil : ImageMetric.meanStd(v).mean)] })
+        json: { v in [("ev_error", v.isEmpty ? nil : ImageMetric.meanStd(v).mean),             // signed, as each image's
+                      ("ev_error_abs", v.isEmpty ? nil : ImageMetric.meanStd(v.map(abs)).mean)] })
 }

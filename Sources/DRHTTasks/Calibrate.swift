@@ -9,8 +9,10 @@ import Foundation
 public struct CalibrateRequest {
     /// Training data, in `drht train`'s forms; nil: the training photos of `make photos`.
     public var data: String?
-    /// The side of each sample: gain mode's working size by default.
-    public var size = CorrectionMode.defaultWorkSize
+    /// The side of each sample; nil: the size the weights were trained at (their `size` note),
+    /// else gain mode's working size. Measured on stage 9 (Weights/HISTORY.md): statistics at the
+    /// training size (128) scored better than at the working size (256).
+    public var size: Int?
     public var framing: Framing = .whole
     /// Batches measured, and samples in each (the statistics are the mean of the batches').
     public var batches = 32
@@ -38,14 +40,21 @@ public enum CalibrateTask {
         return DataSource(try DataSource.parse(spec).source, spec: DataSource.absolute(spec))
     }
 
-    public static func check(_ r: CalibrateRequest) throws {
-        guard r.size >= 32, r.size <= 1024, r.size % 32 == 0 else {
-            throw TaskError("--size must be a multiple of 32 from 32 to 1024 (got \(r.size))")
+    /// The sample size for `model`: the request's, else the model's training size, else 256.
+    public static func size(_ r: CalibrateRequest, model: DRHT?) -> Int {
+        r.size ?? model?.notes["size"].flatMap(Int.init).flatMap { $0 >= 32 && $0 <= 1024 && $0 % 32 == 0 ? $0 : nil }
+            ?? CorrectionMode.defaultWorkSize
+    }
+
+    public static func check(_ r: CalibrateRequest, model: DRHT? = nil) throws {
+        let size = size(r, model: model)
+        guard size >= 32, size <= 1024, size % 32 == 0 else {
+            throw TaskError("--size must be a multiple of 32 from 32 to 1024 (got \(size))")
         }
-        guard (1...64).contains(r.batchSize) else { throw TaskError("--batch must be 1...64 (got \(r.batchSize))") }
-        guard (1...10_000).contains(r.batches) else { throw TaskError("--batches must be 1...10000 (got \(r.batches))") }
-        let need = MemoryGuard.estimate(.backward, height: r.size, width: r.size, batch: r.batchSize, fixed: TrainTask.modelBytes)
-        try MemoryGuard.check(need, what: "calibrating at batch \(r.batchSize) and \(r.size)x\(r.size)",
+        guard (1...64).contains(r.batchSize) else { throw TaskError("--batch must be from 1 to 64 (got \(r.batchSize))") }
+        guard (1...10_000).contains(r.batches) else { throw TaskError("--batches must be from 1 to 10000 (got \(r.batches))") }
+        let need = MemoryGuard.estimate(.backward, height: size, width: size, batch: r.batchSize, fixed: TrainTask.modelBytes)
+        try MemoryGuard.check(need, what: "calibrating at batch \(r.batchSize) and \(size)x\(size)",
                               advice: "use a smaller --batch (more --batches measure as much)")
         _ = try data(r)
     }
@@ -53,25 +62,29 @@ public enum CalibrateTask {
     /// Re-measures `model`'s BatchNorm statistics in place, showing progress through `monitor`.
     /// A stop request throws `TaskStopped` and restores the statistics the model came with, so
     /// nothing half-measured is kept.
-    public static func run(_ r: CalibrateRequest, model: DRHT, monitor: TaskMonitor) throws {
-        try check(r)
+    /// Returns the size it measured at.
+    @discardableResult
+    public static func run(_ r: CalibrateRequest, model: DRHT, monitor: TaskMonitor) throws -> Int {
+        try check(r, model: model)
+        let size = size(r, model: model)
         let source = try data(r)       // parsed again: cheap, and `check` may run on its own
         let before = model.namedTensors.filter { $0.0.hasSuffix("running_mean") || $0.0.hasSuffix("running_var") }
             .map { ($0.1, $0.1.array) }
         do {
-            try BatchNormCalibration.run(model, data: source, batches: r.batches, batchSize: r.batchSize, size: r.size,
+            try BatchNormCalibration.run(model, data: source, batches: r.batches, batchSize: r.batchSize, size: size,
                                          framing: r.framing, seed: r.seed) { t in
                 if monitor.shouldStop() {
                     monitor.clear()
                     throw TaskStopped(done: t, total: r.batches, next: "batch \(t + 1)")
                 }
-                monitor.show(t, r.batches, "batch \(t + 1) of \(r.batchSize) samples at \(r.size) px")
+                monitor.show(t, r.batches, "batch \(t + 1) of \(r.batchSize) samples at \(size) px")
             }
             monitor.clear()
         } catch {
             for (tensor, values) in before { for i in values.indices { tensor.data[i] = values[i] } }
             throw error
         }
-        model.notes["bn_calibrated"] = "\(r.batches) x \(r.batchSize) samples of \(source.spec ?? source.description), \(r.size) px (\(r.framing.rawValue)), seed \(r.seed)"
+        model.notes["bn_calibrated"] = "\(r.batches) x \(r.batchSize) samples of \(source.spec ?? source.description), \(size) px (\(r.framing.rawValue)), seed \(r.seed)"
+        return size
     }
 }

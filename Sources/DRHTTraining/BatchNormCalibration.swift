@@ -40,6 +40,9 @@ public enum BatchNormCalibration {
         let layers = layers(model)
         let saved = layers.map { $0.0.blocks[$0.1].bn.momentum }
         defer { for (i, (net, b)) in layers.enumerated() { net.blocks[b].bn.momentum = saved[i] } }
+        // Batch 0's momentum 1 replaces the old statistics; zeroing them first keeps a NaN or an
+        // infinity in the old ones from surviving as 0 * NaN.
+        for (net, b) in layers { net.blocks[b].bn.runningMean.zero(); net.blocks[b].bn.runningVar.zero() }
         for t in 0..<batches {
             let b = try batch(t)
             for (net, k) in layers { net.blocks[k].bn.momentum = momentum(batch: t) }

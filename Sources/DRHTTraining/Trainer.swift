@@ -240,6 +240,7 @@ public final class Trainer {
         model.notes["batch"] = "\(config.batch)"
         model.notes["size"] = "\(config.size)"
         model.notes["framing"] = config.framing.rawValue
+        model.notes["bn_calibrated"] = nil          // training moved the statistics again
         model.notes["phases"] = config.balancePhases ? "balanced after every step (drht train --balance-phases)" : nil
         model.notes["clip_weight"] = config.clipWeight > 0 ? "\(config.clipWeight)" : nil
         model.notes["learning_rate"] = "\(config.learningRate)"

@@ -13,6 +13,7 @@ public enum WeightAveraging {
         precondition(!models.isEmpty)
         let last = models[models.count - 1]
         let out = DRHT(constants: last.constants, notes: last.notes)
+        out.notes["bn_calibrated"] = nil            // averaged statistics are measured by no one
         let scale = 1 / Float(models.count)
         let sources = models.map { $0.namedTensors.map(\.1) }
         for (i, (_, target)) in out.namedTensors.enumerated() {

@@ -56,6 +56,9 @@ final class ModelCLITests: CLITestCase {
         let r = try drht("calibrate", w, "-o", out, "--data", "synth", "--size", "32", "--batches", "2", "--batch", "2", "--threads", "1")
         XCTAssertEqual(r.status, 0, r.err)
         XCTAssertTrue(r.out.contains("BatchNorm statistics of 4 samples at 32 px"), r.out)
+        // Without --size: the size the file was trained at (an untrained file has none: 256).
+        let one = try drht("calibrate", w, "-o", dir + "/one.safetensors", "--data", "synth", "--batches", "1", "--batch", "1", "--threads", "1")
+        XCTAssertTrue(one.out.contains("BatchNorm statistics of 1 sample at 256 px"), one.out)
         let info = try drht("info", out)
         XCTAssertTrue(info.out.contains("bn_calibrated = 2 x 2 samples of synth, 32 px (whole), seed 1"), info.out)
         XCTAssertNotEqual(try Data(contentsOf: URL(fileURLWithPath: out)), try Data(contentsOf: URL(fileURLWithPath: w)))
@@ -65,7 +68,9 @@ final class ModelCLITests: CLITestCase {
             XCTAssertEqual(b.err.split(separator: "\n").filter { $0.hasPrefix("Error") }.count, 1, b.err)
             XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/bad.safetensors"))
         }
-        XCTAssertNotEqual(try drht("calibrate", w, "-o", w).status, 0, "never over its input")
+        let over = try drht("calibrate", w, "-o", dir + "/./w.safetensors", "--data", "synth", "--size", "32", "--batches", "1", "--batch", "1")
+        XCTAssertNotEqual(over.status, 0, "never over its input")
+        XCTAssertTrue(over.err.contains("is the input"), over.err)
     }
 
     func testConvertToF16KeepsMetadataAndHalvesTheFile() throws {

@@ -169,11 +169,17 @@ final class CorrectAndLookInsideTests: XCTestCase {
         try CalibrateTask.run(r, model: m, monitor: .silent)
         XCTAssertNotEqual(m.namedTensors.filter { $0.0.contains("running_") }.map { $0.1.array }, before)
         XCTAssertEqual(m.notes["bn_calibrated"], "3 x 2 samples of synth, 32 px (whole), seed 1")
-        for (size, batch, batches, words) in [(100, 2, 3, "--size must be a multiple of 32"), (64, 0, 3, "--batch must be 1...64"),
-                                              (64, 2, 0, "--batches must be 1...10000")] {
+        for (size, batch, batches, words) in [(100, 2, 3, "--size must be a multiple of 32"), (64, 0, 3, "--batch must be from 1 to 64"),
+                                              (64, 2, 0, "--batches must be from 1 to 10000")] {
             r.size = size; r.batchSize = batch; r.batches = batches
             XCTAssertThrowsError(try CalibrateTask.check(r)) { XCTAssertTrue("\($0)".hasPrefix(words), "\($0)") }
         }
+        // Without a size: the model's training size, else gain mode's working size.
+        r.size = nil
+        m.notes["size"] = "64"
+        XCTAssertEqual(CalibrateTask.size(r, model: m), 64)
+        m.notes["size"] = nil
+        XCTAssertEqual(CalibrateTask.size(r, model: m), CorrectionMode.defaultWorkSize)
         r.size = 32; r.batchSize = 2; r.batches = 1; r.data = "nope:/x"
         XCTAssertThrowsError(try CalibrateTask.run(r, model: m, monitor: .silent))
     }

@@ -61,6 +61,12 @@ final class BatchNormCalibrationTests: XCTestCase {
         XCTAssertTrue(both.hdr.blocks.allSatisfy { $0.bn.momentum == 0.1 } && both.ldr.blocks.allSatisfy { $0.bn.momentum == 0.1 },
                       "training's momentum is back")
         XCTAssertEqual(BatchNormCalibration.momentum(batch: 0), 1)
+        // Old statistics that are not numbers do not survive (batch 0 replaces them).
+        let broken = DRHT.initialized(seed: 1)
+        broken.hdr.blocks[3].bn.runningVar[0] = .nan
+        broken.ldr.blocks[0].bn.runningMean[1] = .infinity
+        try BatchNormCalibration.run(broken, batches: 1) { _ in a }
+        XCTAssertEqual(statistics(broken).map(\.1), sa.map(\.1))
         XCTAssertEqual(BatchNormCalibration.momentum(batch: 3), 0.25)
     }
 }

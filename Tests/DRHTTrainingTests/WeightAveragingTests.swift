@@ -9,7 +9,9 @@ final class WeightAveragingTests: XCTestCase {
         // Running statistics too: give them distinct values.
         a.hdr.blocks[0].bn.runningVar[0] = 1; b.hdr.blocks[0].bn.runningVar[0] = 4; c.hdr.blocks[0].bn.runningVar[0] = 7
         c.notes["steps"] = "300"
+        c.notes["bn_calibrated"] = "32 x 8 samples"
         let mean = WeightAveraging.average([a, b, c])
+        XCTAssertNil(mean.notes["bn_calibrated"], "averaged statistics were measured by no one")
         let (ta, tb, tc, tm) = (a.namedTensors, b.namedTensors, c.namedTensors, mean.namedTensors)
         XCTAssertEqual(tm.map(\.0), ta.map(\.0))
         for i in tm.indices {

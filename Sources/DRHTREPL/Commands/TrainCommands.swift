@@ -62,6 +62,7 @@ enum TrainCommands {
             s.console.line("step \(p.row.step)/\(p.total): loss \(formatNumber(p.row.loss)) (\(Losses.describe(p.row.terms) { formatNumber($0) })), held-out \(formatNumber(validation ?? before))")
         }
         let log = trainer.log
+        model.notes["bn_calibrated"] = nil
         s.setModel(model, source: s.modelSource.contains("trained in this session") ? s.modelSource
                    : s.modelSource + ", trained in this session")
         guard !log.isEmpty else { s.console.line("stopped before the first step; the model is unchanged"); return }
@@ -85,7 +86,7 @@ enum TrainCommands {
 
     // `calibrate`'s options.
     static let calData = Options.text("--data", "D", "training samples, as train's --data (default: the training photos of `make photos`)", completion: .path)
-    static let calSize = Options.int("--size", "S", "sample size, a multiple of 32 (gain mode's working copy)", default: CorrectionMode.defaultWorkSize, range: 32...512)
+    static let calSize = Options.int("--size", "S", "sample size, a multiple of 32 from 32 to 1024", absent: "the size the model was trained at, else 256")
     static let calBatches = Options.int("--batches", "N", "batches measured", default: 8, range: 1...10_000)
     static let calBatch = Options.int("--batch", "B", "samples per batch", default: 4, range: 1...64)
 
@@ -93,7 +94,8 @@ enum TrainCommands {
         "calibrate", summary: "Measure the model's BatchNorm statistics again at the size it runs at (the weights stay).",
         example: "calibrate --batches 8 --size 256",
         details: "At inference every BatchNorm layer normalises with the running mean and variance kept during training, at the training size. "
-            + "This runs both networks in training mode on --batches batches of training samples at --size and keeps the plain mean of their statistics; "
+            + "This runs both networks in training mode on --batches batches of training samples at --size (by default the size the model was trained at, "
+            + "which measured better than the 256-px working size) and keeps the plain mean of their statistics; "
             + "the weights do not change. It then shows, per layer, how far the variances moved (the median over channels of new / old). "
             + "Ctrl-C keeps the statistics as they were. `drht calibrate` does the same to a weights file.",
         options: [calData, calSize, calBatches, calBatch]
@@ -105,6 +107,7 @@ enum TrainCommands {
         r.batches = try a.value(calBatches)
         r.batchSize = try a.value(calBatch)
         let model = try s.model()
+        let size = CalibrateTask.size(r, model: model)
         let variances = { model.namedTensors.filter { $0.0.hasSuffix("running_var") }.map { ($0.0, $0.1.array) } }
         let before = variances()
         do {
@@ -113,10 +116,10 @@ enum TrainCommands {
             s.console.line(s.console.yellow("stopped (Ctrl-C); the BatchNorm statistics are as they were"))
             return
         }
-        s.setModel(model, source: s.modelSource.contains("BatchNorm calibrated") ? s.modelSource
-                   : s.modelSource + ", BatchNorm calibrated at \(r.size) px")
+        let plain = s.modelSource.components(separatedBy: ", BatchNorm calibrated at ")[0]
+        s.setModel(model, source: plain + ", BatchNorm calibrated at \(size) px")
         let n = r.batches * r.batchSize
-        s.console.line("BatchNorm statistics measured on \(n) sample\(n == 1 ? "" : "s") at \(r.size) px; the weights are unchanged")
+        s.console.line("BatchNorm statistics measured on \(n) sample\(n == 1 ? "" : "s") at \(size) px; the weights are unchanged")
         s.console.line("variance new / old, median over channels:")
         let after = variances()
         for net in ["hdr", "ldr"] {
