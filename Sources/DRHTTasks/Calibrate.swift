@@ -46,7 +46,9 @@ public enum CalibrateTask {
             ?? CorrectionMode.defaultWorkSize
     }
 
-    public static func check(_ r: CalibrateRequest, model: DRHT? = nil) throws {
+    /// Checks the request (one line on anything wrong) and returns the size and data it names.
+    @discardableResult
+    public static func check(_ r: CalibrateRequest, model: DRHT? = nil) throws -> (size: Int, data: DataSource) {
         let size = size(r, model: model)
         guard size >= 32, size <= 1024, size % 32 == 0 else {
             throw TaskError("--size must be a multiple of 32 from 32 to 1024 (got \(size))")
@@ -56,7 +58,7 @@ public enum CalibrateTask {
         let need = MemoryGuard.estimate(.backward, height: size, width: size, batch: r.batchSize, fixed: TrainTask.modelBytes)
         try MemoryGuard.check(need, what: "calibrating at batch \(r.batchSize) and \(size)x\(size)",
                               advice: "use a smaller --batch (more --batches measure as much)")
-        _ = try data(r)
+        return (size, try data(r))
     }
 
     /// Re-measures `model`'s BatchNorm statistics in place, showing progress through `monitor`.
@@ -65,9 +67,7 @@ public enum CalibrateTask {
     /// Returns the size it measured at.
     @discardableResult
     public static func run(_ r: CalibrateRequest, model: DRHT, monitor: TaskMonitor) throws -> Int {
-        try check(r, model: model)
-        let size = size(r, model: model)
-        let source = try data(r)       // parsed again: cheap, and `check` may run on its own
+        let (size, source) = try check(r, model: model)
         let before = model.namedTensors.filter { $0.0.hasSuffix("running_mean") || $0.0.hasSuffix("running_var") }
             .map { ($0.1, $0.1.array) }
         do {

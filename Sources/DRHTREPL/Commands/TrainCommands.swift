@@ -107,11 +107,11 @@ enum TrainCommands {
         r.batches = try a.value(calBatches)
         r.batchSize = try a.value(calBatch)
         let model = try s.model()
-        let size = CalibrateTask.size(r, model: model)
         let variances = { model.namedTensors.filter { $0.0.hasSuffix("running_var") }.map { ($0.0, $0.1.array) } }
         let before = variances()
+        let size: Int
         do {
-            try CalibrateTask.run(r, model: model, monitor: s.monitor)
+            size = try CalibrateTask.run(r, model: model, monitor: s.monitor)
         } catch is TaskStopped {
             s.console.line(s.console.yellow("stopped (Ctrl-C); the BatchNorm statistics are as they were"))
             return
