@@ -22,6 +22,7 @@ public struct TrainSettings {
     public var keepCheckpoints: Bool?
     public var balancePhases: Bool?
     public var clipWeight: Float?
+    public var freezeBatchNorm: Bool?
     public init() {}
 }
 
@@ -76,6 +77,7 @@ public enum TrainTask {
         if let v = notes["keep"] { c.keepCheckpoints = v == "true" }
         c.balancePhases = notes["phases"] != nil
         c.clipWeight = notes["clip_weight"].flatMap(Float.init) ?? 0
+        c.freezeBatchNorm = notes["bn_frozen"] != nil
         return (c, notes["data_spec"], notes["val_data_spec"])
     }
 
@@ -104,6 +106,7 @@ public enum TrainTask {
         if let v = s.keepCheckpoints { c.keepCheckpoints = v }
         if let v = s.balancePhases { c.balancePhases = v }
         if let v = s.clipWeight { c.clipWeight = v }
+        if let v = s.freezeBatchNorm { c.freezeBatchNorm = v }
         try check(c)
         guard parse else { return c }
         // Parsed as written (errors name the user's own paths); recorded with absolute

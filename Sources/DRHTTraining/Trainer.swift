@@ -60,6 +60,14 @@ public struct TrainingConfig {
     /// `DRHT.lossAndGradients(clipWeight:)`). 0, docs/MODEL.md's loss, by default: a deviation,
     /// an option documented in docs/TRAINING.md. The held-out loss is weighted the same way.
     public var clipWeight: Float = 0
+    /// BatchNorm normalises with its running statistics while training too, as inference does,
+    /// and leaves them as they are (PyTorch: the BN modules in `eval()` mode during training).
+    /// Fine-tuning a file whose statistics were measured (`drht calibrate`) then trains the very
+    /// network inference runs. Off (docs/MODEL.md's training: batch statistics) by default; an
+    /// option documented in docs/TRAINING.md.
+    public var freezeBatchNorm = false
+    /// BN's mode in a training step.
+    public var batchNormMode: Mode { freezeBatchNorm ? .inference : .training }
 
     public init() {}
 }
@@ -191,7 +199,7 @@ public final class Trainer {
         if writesFiles { try writeCSV() }
         while step < config.steps && !shouldStop() {
             let batch = try config.data.batch(seed: config.seed, step: step + 1, count: config.batch, size: config.size, framing: config.framing)
-            let (losses, grads) = model.lossAndGradients(batch, mode: .training, clipWeight: config.clipWeight)
+            let (losses, grads) = model.lossAndGradients(batch, mode: config.batchNormMode, clipWeight: config.clipWeight)
             guard losses.total.isFinite else {
                 throw TrainingError("the loss became \(losses.total) at step \(step + 1); lower --lr (now \(config.learningRate))")
             }
@@ -240,7 +248,8 @@ public final class Trainer {
         model.notes["batch"] = "\(config.batch)"
         model.notes["size"] = "\(config.size)"
         model.notes["framing"] = config.framing.rawValue
-        model.notes["bn_calibrated"] = nil          // training moved the statistics again
+        if !config.freezeBatchNorm { model.notes["bn_calibrated"] = nil }   // training moved the statistics again
+        model.notes["bn_frozen"] = config.freezeBatchNorm ? "running statistics used and kept while training (drht train --freeze-bn)" : nil
         model.notes["phases"] = config.balancePhases ? "balanced after every step (drht train --balance-phases)" : nil
         model.notes["clip_weight"] = config.clipWeight > 0 ? "\(config.clipWeight)" : nil
         model.notes["learning_rate"] = "\(config.learningRate)"

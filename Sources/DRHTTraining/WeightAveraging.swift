@@ -13,7 +13,9 @@ public enum WeightAveraging {
         precondition(!models.isEmpty)
         let last = models[models.count - 1]
         let out = DRHT(constants: last.constants, notes: last.notes)
-        out.notes["bn_calibrated"] = nil            // averaged statistics are measured by no one
+        // Averaged statistics are measured by no one, unless every file has the same ones (runs
+        // trained with --freeze-bn from one calibrated file).
+        if !sameStatistics(models) { out.notes["bn_calibrated"] = nil }
         let scale = 1 / Float(models.count)
         let sources = models.map { $0.namedTensors.map(\.1) }
         for (i, (_, target)) in out.namedTensors.enumerated() {
@@ -25,5 +27,16 @@ public enum WeightAveraging {
             for j in 0..<target.count { target.data[j] *= scale }
         }
         return out
+    }
+
+    /// Whether every model's BN running statistics equal the first's, element for element.
+    static func sameStatistics(_ models: [DRHT]) -> Bool {
+        func statistics(_ m: DRHT) -> [Tensor] {
+            m.namedTensors.filter { $0.0.hasSuffix("running_mean") || $0.0.hasSuffix("running_var") }.map(\.1)
+        }
+        let first = statistics(models[0])
+        return models.dropFirst().allSatisfy { m in
+            zip(first, statistics(m)).allSatisfy { a, b in a.count == b.count && (0..<a.count).allSatisfy { a.data[$0] == b.data[$0] } }
+        }
     }
 }

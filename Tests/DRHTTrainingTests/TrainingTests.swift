@@ -132,6 +132,47 @@ final class TrainingLoopTests: TempDirTestCase {
         XCTAssertLessThan(m.deconvPhaseImbalance(), 1e-4)
     }
 
+    /// `--freeze-bn`: each step is Adam on the inference-mode gradient (BN with the running
+    /// statistics, which stay exactly as they were), so a calibrated file stays calibrated.
+    func testFrozenBatchNormTrainsTheInferenceNetworkAndKeepsItsStatistics() throws {
+        let model = DRHT.initialized(seed: 3)
+        // Statistics unlike a fresh layer's (mean 0, var 1), as a calibrated file has.
+        let batch0 = try DataSource.synthetic.batch(seed: 9, step: 1, count: 2, size: 32, framing: .whole)
+        try BatchNormCalibration.run(model, batches: 1) { _ in batch0 }
+        model.notes["bn_calibrated"] = "1 x 2 samples"
+        let statistics = { (m: DRHT) in m.namedTensors.filter { $0.0.contains("running_") }.map(\.1.array) }
+        let before = statistics(model)
+
+        // The first step by hand: Adam on the gradient of the inference-mode loss.
+        var config = small(steps: 1)
+        config.freezeBatchNorm = true
+        try model.save(to: dir + "/start.safetensors")
+        let byHand = try DRHT.load(dir + "/start.safetensors")
+        let batch = try config.data.batch(seed: config.seed, step: 1, count: config.batch, size: config.size, framing: config.framing)
+        let (_, grads) = byHand.lossAndGradients(batch, mode: .inference)
+        Adam(learningRate: config.learningRate).update(byHand.parameters, gradients: grads)
+
+        let out = dir + "/frozen.safetensors"
+        try Trainer(model: model, config: config, output: out).run()
+        let m = try DRHT.load(out)
+        XCTAssertEqual(statistics(m), before, "the running statistics are untouched")
+        for ((name, t), (_, u)) in zip(m.parameters, byHand.parameters) {
+            for j in stride(from: 0, to: t.count, by: max(1, t.count / 5)) {
+                XCTAssertEqual(t[j], u[j], accuracy: 1e-6 * max(1, abs(u[j])), "\(name)[\(j)]")
+            }
+        }
+        XCTAssertEqual(m.notes["bn_calibrated"], "1 x 2 samples", "still the statistics that were measured")
+        XCTAssertNotNil(m.notes["bn_frozen"])
+
+        // Without the option the same step moves the statistics and the note goes.
+        let moving = try DRHT.load(out)
+        try Trainer(model: moving, config: small(steps: 1), output: dir + "/moving.safetensors").run()
+        let n = try DRHT.load(dir + "/moving.safetensors")
+        XCTAssertNotEqual(statistics(n), before)
+        XCTAssertNil(n.notes["bn_calibrated"])
+        XCTAssertNil(n.notes["bn_frozen"])
+    }
+
     func testCheckpointCarriesMetadataAndLoadsForInference() throws {
         let out = dir + "/run.safetensors"
         let trainer = try Trainer(model: DRHT.initialized(seed: 1), config: small(steps: 3), output: out)

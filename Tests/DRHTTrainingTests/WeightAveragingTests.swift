@@ -30,4 +30,16 @@ final class WeightAveragingTests: XCTestCase {
         let m = WeightAveraging.average([a])
         for (x, y) in zip(a.namedTensors, m.namedTensors) { XCTAssertEqual(x.1.array, y.1.array, x.0) }
     }
+
+    /// Checkpoints of a --freeze-bn run share one set of measured statistics: their mean keeps
+    /// them, and the note that says they were measured.
+    func testCheckpointsWithTheSameStatisticsKeepTheCalibratedNote() {
+        let a = DRHT.initialized(seed: 1), b = DRHT.initialized(seed: 2)
+        for m in [a, b] { m.hdr.blocks[0].bn.runningVar[0] = 3; m.notes["bn_calibrated"] = "measured" }
+        let mean = WeightAveraging.average([a, b])
+        XCTAssertEqual(mean.notes["bn_calibrated"], "measured")
+        XCTAssertEqual(mean.hdr.blocks[0].bn.runningVar[0], 3)
+        b.ldr.blocks[5].bn.runningMean[2] += 0.5
+        XCTAssertNil(WeightAveraging.average([a, b]).notes["bn_calibrated"])
+    }
 }
