@@ -155,7 +155,10 @@ public enum TrainTask {
         case .weights(let path):
             let config = try configuration(r)
             let model = try DRHT.load(path)
+            let measured = model.notes["bn_calibrated"]
             model.startNewRun(from: path)
+            // Frozen statistics stay the ones measured, and so does the note that says so.
+            if config.freezeBatchNorm { model.notes["bn_calibrated"] = measured }
             return try Trainer(model: model, config: config, output: output)
         case .model(let model):
             let config = try configuration(r)

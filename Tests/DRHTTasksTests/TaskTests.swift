@@ -106,6 +106,25 @@ final class TrainTaskTests: TempDirTestCase {
         XCTAssertEqual(changed.size, 32)
     }
 
+    /// `--weights CALIBRATED --freeze-bn`: the statistics stay the measured ones, and so does the
+    /// note that says they were measured; without --freeze-bn the new run's statistics move and
+    /// the note goes.
+    func testAFrozenRunFromACalibratedFileKeepsItsNote() throws {
+        let start = dir + "/calibrated.safetensors"
+        let model = DRHT.initialized(seed: 4)
+        model.notes["bn_calibrated"] = "32 x 8 samples"
+        try model.save(to: start)
+        for frozen in [true, false] {
+            var s = settings(1)
+            s.batch = 2; s.size = 32; s.freezeBatchNorm = frozen
+            let out = dir + "/frozen-\(frozen).safetensors"
+            try TrainTask.run(try TrainTask.prepare(TrainRequest(start: .weights(start), settings: s, output: out)), monitor: .silent)
+            let m = try DRHT.load(out)
+            XCTAssertEqual(m.notes["bn_calibrated"], frozen ? "32 x 8 samples" : nil, "frozen: \(frozen)")
+            XCTAssertEqual(m.hdr.blocks[3].bn.runningVar.array == model.hdr.blocks[3].bn.runningVar.array, frozen)
+        }
+    }
+
     func testACheckpointThatDoesNotRecordItsDataMustBeToldIt() throws {
         let out = dir + "/old.safetensors"
         try TrainTask.run(try TrainTask.prepare(TrainRequest(start: .fresh(.standard), settings: settings(1), output: out)), monitor: .silent)
