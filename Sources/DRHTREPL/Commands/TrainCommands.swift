@@ -23,6 +23,10 @@ enum TrainCommands {
     static let data = Options.text("--data", "D", "synth, synth-under, photos:DIR, panorama:DIR, panorama-photo:DIR or a triplet folder (mix with +)", default: "synth", completion: .path)
     static let valData = Options.text("--val-data", "D", "held-out data for the validation loss, as --data", default: "synth", completion: .path)
     static let save = Options.text("--save", "FILE", "write the trained weights here afterwards", completion: .path)
+    static let freezeBN = Options.flag("--freeze-bn", "BatchNorm normalises with its running statistics while training too and keeps them (train the network inference runs, e.g. after `calibrate`)")
+
+    /// "1 step", "40 steps".
+    static func stepCount(_ n: Int) -> String { n == 1 ? "1 step" : "\(n) steps" }
 
     static let train = Command(
         "train", summary: "Train the session's model for a few steps and watch the loss fall.",
@@ -31,7 +35,7 @@ enum TrainCommands {
             + "It starts from the session's current model and changes it in place; Ctrl-C stops after the current step and keeps what was learned. "
             + "A held-out set (scenes never trained on) is measured before and during training. "
             + "For long runs use `drht train` outside the REPL, which checkpoints.",
-        options: [steps, batch, size, framing, lr, seed, data, valData, save]
+        options: [steps, batch, size, framing, lr, seed, data, valData, freezeBN, save]
     ) { s, a in
         try a.expectAtMost(0)
         var settings = TrainSettings()
@@ -43,6 +47,7 @@ enum TrainCommands {
         settings.seed = UInt64(try a.value(seed))
         settings.data = try a.value(data)
         settings.validationData = try a.value(valData)
+        settings.freezeBatchNorm = try a.value(freezeBN)
         // A held-out loss eight times a run, on 8 triplets: a visible curve at little cost.
         var base = defaults
         base.validateEvery = max(1, settings.steps! / 8)
@@ -52,9 +57,9 @@ enum TrainCommands {
         let config = trainer.config
         let before = trainer.validationLoss()
         s.console.line("""
-            training \(config.steps) steps, batch \(config.batch), \(config.size)x\(config.size) \
+            training \(stepCount(config.steps)), batch \(config.batch), \(config.size)x\(config.size) \
             (\(config.framing.rawValue)), lr \(formatNumber(Double(config.learningRate))), data \
-            \(config.data.description)
+            \(config.data.description)\(config.freezeBatchNorm ? ", BatchNorm statistics frozen" : "")
             """)
         s.console.line("held-out loss before: \(formatNumber(before))")
         try TrainTask.run(trainer, monitor: s.monitor, number: { formatNumber($0) }) { p, validation in
@@ -62,21 +67,21 @@ enum TrainCommands {
             s.console.line("step \(p.row.step)/\(p.total): loss \(formatNumber(p.row.loss)) (\(Losses.describe(p.row.terms) { formatNumber($0) })), held-out \(formatNumber(validation ?? before))")
         }
         let log = trainer.log
-        model.notes["bn_calibrated"] = nil
+        if !config.freezeBatchNorm { model.notes["bn_calibrated"] = nil }    // the statistics moved
         s.setModel(model, source: s.modelSource.contains("trained in this session") ? s.modelSource
                    : s.modelSource + ", trained in this session")
         guard !log.isEmpty else { s.console.line("stopped before the first step; the model is unchanged"); return }
         if trainer.step < config.steps { s.console.line(s.console.yellow("stopped at step \(trainer.step) (Ctrl-C); the model keeps what it learned")) }
         let after = log.last(where: { $0.validation != nil })?.validation ?? trainer.validationLoss()
         s.last.training = (before, after)
-        s.console.line("training loss per step (\(log.count) steps):")
+        s.console.line("training loss per step (\(stepCount(log.count))):")
         for line in Charts.curve(log.map(\.loss), width: min(60, s.console.width - 12), height: 6) { s.console.line("  " + line) }
         // The same curve as a picture, for notebooks and Jupyter (a terminal has the lines above).
         s.console.picture(terminal: "", raster: Charts.curveRaster(log.map(\.loss), firstStep: log[0].step),
                           caption: "training loss per step, steps \(log[0].step)-\(log.last!.step)")
         let k = max(1, min(10, log.count / 4))
         let first = log.prefix(k).map(\.loss).reduce(0, +) / Double(k), last = log.suffix(k).map(\.loss).reduce(0, +) / Double(k)
-        s.console.line("mean of the first \(k) steps \(formatNumber(first)) -> last \(k) \(formatNumber(last)); held-out \(formatNumber(before)) -> \(formatNumber(after))"
+        s.console.line("mean of the first \(stepCount(k)) \(formatNumber(first)) -> last \(k) \(formatNumber(last)); held-out \(formatNumber(before)) -> \(formatNumber(after))"
                        + String(format: " (%.1f s)", log.last!.seconds))
         if let path = try a.value(save) {
             try model.save(to: (path as NSString).expandingTildeInPath)
