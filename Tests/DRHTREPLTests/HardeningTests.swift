@@ -188,3 +188,24 @@ final class HardeningTests: XCTestCase {
         XCTAssertTrue(output().contains("blue: estimate too dark"), output())
     }
 }
+
+/// `calibrate` then `train --freeze-bn`: the session's model trains with the statistics just
+/// measured and keeps them (and the note that says they were measured); plain `train` moves them.
+final class FrozenTrainingTests: XCTestCase {
+    func testTrainFreezeBNKeepsWhatCalibrateMeasured() throws {
+        let s = Session(console: Console(width: 80) { _ in })
+        try s.execute("calibrate --data synth --size 32 --batches 1 --batch 2")
+        let measured = try s.model()
+        let variance = measured.ldr.blocks[4].bn.runningVar.array, weight = measured.ldr.blocks[4].conv.weight.array
+        XCTAssertNotNil(measured.notes["bn_calibrated"])
+        try s.execute("train --steps 1 --batch 1 --size 32 --freeze-bn")
+        let frozen = try s.model()
+        XCTAssertEqual(frozen.ldr.blocks[4].bn.runningVar.array, variance)
+        XCTAssertNotEqual(frozen.ldr.blocks[4].conv.weight.array, weight, "the weights trained")
+        XCTAssertNotNil(frozen.notes["bn_calibrated"])
+        try s.execute("train --steps 1 --batch 1 --size 32")
+        let moved = try s.model()
+        XCTAssertNotEqual(moved.ldr.blocks[4].bn.runningVar.array, variance)
+        XCTAssertNil(moved.notes["bn_calibrated"])
+    }
+}
