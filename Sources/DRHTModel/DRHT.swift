@@ -19,7 +19,7 @@ public final class DRHT {
     public var notes: [String: String]
 
     /// Notes that describe the training run that made these weights (not the model itself).
-    public static let runNotes = ["stage", "started_from", "averaged", "steps", "val_loss", "loss", "date", "bn_calibrated"]
+    public static let runNotes = ["stage", "started_from", "averaged", "steps", "val_loss", "loss", "date", "bn_calibrated", "bn_frozen"]
 
     /// Turns the notes of loaded weights into the start of a new training run from them: the
     /// old run's notes (and any loss_* terms) go, `started_from` names the file and what it was

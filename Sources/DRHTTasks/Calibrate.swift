@@ -84,6 +84,7 @@ public enum CalibrateTask {
             for (tensor, values) in before { for i in values.indices { tensor.data[i] = values[i] } }
             throw error
         }
+        model.notes["bn_frozen"] = nil              // the statistics are new, not the ones a run kept
         model.notes["bn_calibrated"] = "\(r.batches) x \(r.batchSize) samples of \(source.spec ?? source.description), \(size) px (\(r.framing.rawValue)), seed \(r.seed)"
         return size
     }

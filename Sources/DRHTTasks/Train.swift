@@ -107,6 +107,9 @@ public enum TrainTask {
         if let v = s.balancePhases { c.balancePhases = v }
         if let v = s.clipWeight { c.clipWeight = v }
         if let v = s.freezeBatchNorm { c.freezeBatchNorm = v }
+        if case .fresh = r.start, c.freezeBatchNorm {
+            throw TaskError("--freeze-bn keeps the BatchNorm statistics a file was trained or measured with; a fresh model has none (start from --weights or --resume)")
+        }
         try check(c)
         guard parse else { return c }
         // Parsed as written (errors name the user's own paths); recorded with absolute

@@ -72,6 +72,15 @@ public struct TrainingConfig {
     public init() {}
 }
 
+extension DRHT {
+    /// The notes on BatchNorm's statistics after a training run (`drht train` and the REPL's
+    /// `train`): measured statistics stay measured only when the run froze them.
+    public func noteStatistics(afterTraining frozen: Bool) {
+        if !frozen { notes["bn_calibrated"] = nil }            // training moved the statistics again
+        notes["bn_frozen"] = frozen ? "running statistics used and kept while training (--freeze-bn)" : nil
+    }
+}
+
 /// One row of the CSV log: step, total loss, one column per term of `Losses.terms`
 /// (`loss_hdr`, `loss_ldr`), held-out loss, seconds.
 public struct LogRow {
@@ -248,8 +257,7 @@ public final class Trainer {
         model.notes["batch"] = "\(config.batch)"
         model.notes["size"] = "\(config.size)"
         model.notes["framing"] = config.framing.rawValue
-        if !config.freezeBatchNorm { model.notes["bn_calibrated"] = nil }   // training moved the statistics again
-        model.notes["bn_frozen"] = config.freezeBatchNorm ? "running statistics used and kept while training (drht train --freeze-bn)" : nil
+        model.noteStatistics(afterTraining: config.freezeBatchNorm)
         model.notes["phases"] = config.balancePhases ? "balanced after every step (drht train --balance-phases)" : nil
         model.notes["clip_weight"] = config.clipWeight > 0 ? "\(config.clipWeight)" : nil
         model.notes["learning_rate"] = "\(config.learningRate)"

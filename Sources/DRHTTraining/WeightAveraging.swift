@@ -14,11 +14,13 @@ public enum WeightAveraging {
         let last = models[models.count - 1]
         let out = DRHT(constants: last.constants, notes: last.notes)
         // Averaged statistics are measured by no one, unless every file has the same ones (runs
-        // trained with --freeze-bn from one calibrated file).
-        if !sameStatistics(models) { out.notes["bn_calibrated"] = nil }
+        // trained with --freeze-bn from one calibrated file): those are copied as they are.
+        let same = sameStatistics(models)
+        out.notes["bn_calibrated"] = same ? models.lazy.compactMap { $0.notes["bn_calibrated"] }.first : nil
         let scale = 1 / Float(models.count)
         let sources = models.map { $0.namedTensors.map(\.1) }
-        for (i, (_, target)) in out.namedTensors.enumerated() {
+        for (i, (name, target)) in out.namedTensors.enumerated() {
+            if same && isStatistic(name) { target.data.update(from: sources[0][i].data, count: target.count); continue }
             target.zero()
             for s in sources {
                 let src = s[i]
@@ -29,11 +31,11 @@ public enum WeightAveraging {
         return out
     }
 
+    static func isStatistic(_ name: String) -> Bool { name.hasSuffix("running_mean") || name.hasSuffix("running_var") }
+
     /// Whether every model's BN running statistics equal the first's, element for element.
     static func sameStatistics(_ models: [DRHT]) -> Bool {
-        func statistics(_ m: DRHT) -> [Tensor] {
-            m.namedTensors.filter { $0.0.hasSuffix("running_mean") || $0.0.hasSuffix("running_var") }.map(\.1)
-        }
+        func statistics(_ m: DRHT) -> [Tensor] { m.namedTensors.filter { isStatistic($0.0) }.map(\.1) }
         let first = statistics(models[0])
         return models.dropFirst().allSatisfy { m in
             zip(first, statistics(m)).allSatisfy { a, b in a.count == b.count && (0..<a.count).allSatisfy { a.data[$0] == b.data[$0] } }

@@ -89,5 +89,24 @@ final class TrainCLITests: CLITestCase {
         let d = try drht("train", "--data", dir + "/none", "--steps", "1")
         XCTAssertEqual(d.status, 1)
         XCTAssertTrue(d.err.contains("no such folder"), d.err)
+        let fresh = try drht("train", "--freeze-bn", "--steps", "1")
+        XCTAssertNotEqual(fresh.status, 0)
+        XCTAssertTrue(fresh.err.contains("--freeze-bn keeps the BatchNorm statistics") && fresh.err.contains("--weights or --resume"), fresh.err)
+    }
+
+    /// --freeze-bn as a user types it: the run says so and its file records it; --no-freeze-bn
+    /// on resuming turns it off again.
+    func testFreezeBNFromWeightsIsRecordedAndResumedRunsKeepIt() throws {
+        let small = ["--batch", "1", "--size", "32", "--val-every", "1"]
+        let start = dir + "/start.safetensors", out = dir + "/frozen.safetensors"
+        XCTAssertEqual(try drht(arguments: ["train", "--steps", "1", "--out", start] + small).status, 0)
+        let r = try drht(arguments: ["train", "--weights", start, "--freeze-bn", "--steps", "1", "--out", out] + small)
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue((r.out + r.err).contains("BatchNorm statistics frozen"), r.out + r.err)
+        XCTAssertTrue(try drht("info", out).out.contains("bn_frozen"))
+        XCTAssertEqual(try drht("train", "--resume", out, "--steps", "2").status, 0)
+        XCTAssertTrue(try drht("info", out).out.contains("bn_frozen"), "a resumed run keeps the setting")
+        XCTAssertEqual(try drht("train", "--resume", out, "--steps", "3", "--no-freeze-bn").status, 0)
+        XCTAssertFalse(try drht("info", out).out.contains("bn_frozen"))
     }
 }

@@ -76,7 +76,6 @@ final class TrainTaskTests: TempDirTestCase {
         var s = settings(2)
         s.batch = 2; s.size = 32; s.framing = .crop; s.learningRate = 2e-3; s.seed = 5; s.validateEvery = 1; s.saveEvery = 7
         s.keepCheckpoints = true; s.balancePhases = true; s.data = "synth+synth"; s.clipWeight = 2.5
-        s.freezeBatchNorm = true
         try TrainTask.run(try TrainTask.prepare(TrainRequest(start: .fresh(.standard), settings: s, output: out)), monitor: .silent)
 
         let resumed = try TrainTask.prepare(TrainRequest(start: .resume(out), settings: settings(3), output: nil))
@@ -91,37 +90,47 @@ final class TrainTaskTests: TempDirTestCase {
         XCTAssertTrue(c.keepCheckpoints)
         XCTAssertTrue(c.balancePhases)
         XCTAssertEqual(c.clipWeight, 2.5)
-        XCTAssertTrue(c.freezeBatchNorm)
         XCTAssertEqual(try DRHT.load(out).notes["clip_weight"], "2.5")
         XCTAssertEqual(resumed.output, out, "a resumed run writes back to its checkpoint")
 
         // A setting given again wins over the checkpoint's.
         var again = settings(3)
-        again.batch = 1; again.balancePhases = false; again.clipWeight = 0; again.freezeBatchNorm = false
+        again.batch = 1; again.balancePhases = false; again.clipWeight = 0
         let changed = try TrainTask.prepare(TrainRequest(start: .resume(out), settings: again, output: nil)).config
         XCTAssertEqual(changed.batch, 1)
         XCTAssertFalse(changed.balancePhases)
         XCTAssertEqual(changed.clipWeight, 0)
-        XCTAssertFalse(changed.freezeBatchNorm)
         XCTAssertEqual(changed.size, 32)
     }
 
     /// `--weights CALIBRATED --freeze-bn`: the statistics stay the measured ones, and so does the
-    /// note that says they were measured; without --freeze-bn the new run's statistics move and
-    /// the note goes.
-    func testAFrozenRunFromACalibratedFileKeepsItsNote() throws {
+    /// note that says they were measured; a resumed run stays frozen. Without --freeze-bn the
+    /// statistics move and the note goes. A fresh model has no statistics to freeze.
+    func testAFrozenRunFromACalibratedFileKeepsItsStatisticsAndNote() throws {
         let start = dir + "/calibrated.safetensors"
         let model = DRHT.initialized(seed: 4)
-        model.notes["bn_calibrated"] = "32 x 8 samples"
+        let batch = try DataSource.synthetic.batch(seed: 3, step: 1, count: 2, size: 32, framing: .whole)
+        try BatchNormCalibration.run(model, batches: 1) { _ in batch }      // statistics unlike a fresh model's
+        model.notes["bn_calibrated"] = "1 x 2 samples"
         try model.save(to: start)
+        let statistics = { (m: DRHT) in m.namedTensors.filter { $0.0.contains("running_") }.map(\.1.array) }
+        let measured = statistics(try DRHT.load(start))
         for frozen in [true, false] {
             var s = settings(1)
             s.batch = 2; s.size = 32; s.freezeBatchNorm = frozen
             let out = dir + "/frozen-\(frozen).safetensors"
             try TrainTask.run(try TrainTask.prepare(TrainRequest(start: .weights(start), settings: s, output: out)), monitor: .silent)
             let m = try DRHT.load(out)
-            XCTAssertEqual(m.notes["bn_calibrated"], frozen ? "32 x 8 samples" : nil, "frozen: \(frozen)")
-            XCTAssertEqual(m.hdr.blocks[3].bn.runningVar.array == model.hdr.blocks[3].bn.runningVar.array, frozen)
+            XCTAssertEqual(m.notes["bn_calibrated"], frozen ? "1 x 2 samples" : nil, "frozen: \(frozen)")
+            XCTAssertEqual(m.notes["bn_frozen"] != nil, frozen)
+            XCTAssertEqual(statistics(m) == measured, frozen, "frozen: \(frozen)")
+            let resumed = try TrainTask.prepare(TrainRequest(start: .resume(out), settings: settings(2), output: nil))
+            XCTAssertEqual(resumed.config.freezeBatchNorm, frozen)
+        }
+        var fresh = settings(1)
+        fresh.freezeBatchNorm = true
+        XCTAssertThrowsError(try TrainTask.prepare(TrainRequest(start: .fresh(.standard), settings: fresh, output: nil))) { error in
+            XCTAssertTrue("\(error)".contains("a fresh model has none"), "\(error)")
         }
     }
 

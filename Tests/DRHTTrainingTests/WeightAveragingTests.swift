@@ -33,13 +33,17 @@ final class WeightAveragingTests: XCTestCase {
 
     /// Checkpoints of a --freeze-bn run share one set of measured statistics: their mean keeps
     /// them, and the note that says they were measured.
-    func testCheckpointsWithTheSameStatisticsKeepTheCalibratedNote() {
-        let a = DRHT.initialized(seed: 1), b = DRHT.initialized(seed: 2)
-        for m in [a, b] { m.hdr.blocks[0].bn.runningVar[0] = 3; m.notes["bn_calibrated"] = "measured" }
-        let mean = WeightAveraging.average([a, b])
+    func testCheckpointsWithTheSameStatisticsKeepThemAndTheCalibratedNote() {
+        let a = DRHT.initialized(seed: 1), b = DRHT.initialized(seed: 2), c = DRHT.initialized(seed: 3)
+        // A value that (3 v) / 3 would not give back exactly in floats.
+        let v = Float(0.7000001)
+        for m in [a, b, c] { m.hdr.blocks[0].bn.runningVar[0] = v }
+        a.notes["bn_calibrated"] = "measured"          // the note of any of them, not only the last's
+        let mean = WeightAveraging.average([a, b, c])
         XCTAssertEqual(mean.notes["bn_calibrated"], "measured")
-        XCTAssertEqual(mean.hdr.blocks[0].bn.runningVar[0], 3)
+        XCTAssertEqual(mean.hdr.blocks[0].bn.runningVar[0], v, "copied, not averaged")
+        XCTAssertNotEqual(mean.hdr.blocks[0].conv.weight[0], a.hdr.blocks[0].conv.weight[0], "the weights are averaged")
         b.ldr.blocks[5].bn.runningMean[2] += 0.5
-        XCTAssertNil(WeightAveraging.average([a, b]).notes["bn_calibrated"])
+        XCTAssertNil(WeightAveraging.average([a, b, c]).notes["bn_calibrated"])
     }
 }

@@ -67,7 +67,7 @@ enum TrainCommands {
             s.console.line("step \(p.row.step)/\(p.total): loss \(formatNumber(p.row.loss)) (\(Losses.describe(p.row.terms) { formatNumber($0) })), held-out \(formatNumber(validation ?? before))")
         }
         let log = trainer.log
-        if !config.freezeBatchNorm { model.notes["bn_calibrated"] = nil }    // the statistics moved
+        model.noteStatistics(afterTraining: config.freezeBatchNorm)
         s.setModel(model, source: s.modelSource.contains("trained in this session") ? s.modelSource
                    : s.modelSource + ", trained in this session")
         guard !log.isEmpty else { s.console.line("stopped before the first step; the model is unchanged"); return }
