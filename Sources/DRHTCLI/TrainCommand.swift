@@ -56,7 +56,7 @@ struct TrainCommand: ParsableCommand {
     var balancePhases: Bool?
     @Option(name: .customLong("clip-weight"), help: "Weigh the pixels the input clipped 1 + W in the LDR term of the loss (0: docs/MODEL.md's loss); see docs/TRAINING.md. (default: 0; with --resume, the run's)")
     var clipWeight: Float?
-    @Flag(inversion: .prefixedNo, help: "BatchNorm uses and keeps its running statistics while training, as inference does (fine-tune what drht calibrate measured); see docs/TRAINING.md. (default: off; with --resume, the run's)")
+    @Flag(inversion: .prefixedNo, help: "BatchNorm uses and keeps its running statistics while training, as inference does (fine-tune what drht calibrate measured; needs --weights or --resume); see docs/TRAINING.md. (default: off; with --resume, the run's)")
     var freezeBn: Bool?
 
     var request: TrainRequest {

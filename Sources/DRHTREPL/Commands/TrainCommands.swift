@@ -23,7 +23,7 @@ enum TrainCommands {
     static let data = Options.text("--data", "D", "synth, synth-under, photos:DIR, panorama:DIR, panorama-photo:DIR or a triplet folder (mix with +)", default: "synth", completion: .path)
     static let valData = Options.text("--val-data", "D", "held-out data for the validation loss, as --data", default: "synth", completion: .path)
     static let save = Options.text("--save", "FILE", "write the trained weights here afterwards", completion: .path)
-    static let freezeBN = Options.flag("--freeze-bn", "BatchNorm normalises with its running statistics while training too and keeps them (train the network inference runs, e.g. after `calibrate`)")
+    static let freezeBN = Options.flag("--freeze-bn", "BatchNorm normalises with its running statistics while training too and keeps them (train with the statistics inference uses, e.g. after `calibrate`)")
 
     /// "1 step", "40 steps".
     static func stepCount(_ n: Int) -> String { n == 1 ? "1 step" : "\(n) steps" }
