@@ -197,9 +197,11 @@ final class CorrectAndLookInsideTests: XCTestCase {
         }
         XCTAssertEqual(m.namedTensors.filter { $0.0.contains("running_") }.map { $0.1.array }, before)
         XCTAssertNil(m.notes["bn_calibrated"])
+        m.notes["bn_frozen"] = "kept while training"
         try CalibrateTask.run(r, model: m, monitor: .silent)
         XCTAssertNotEqual(m.namedTensors.filter { $0.0.contains("running_") }.map { $0.1.array }, before)
         XCTAssertEqual(m.notes["bn_calibrated"], "3 x 2 samples of synth, 32 px (whole), seed 1")
+        XCTAssertNil(m.notes["bn_frozen"], "new statistics, not the ones a run kept")
         for (size, batch, batches, words) in [(100, 2, 3, "--size must be a multiple of 32"), (64, 0, 3, "--batch must be from 1 to 64"),
                                               (64, 2, 0, "--batches must be from 1 to 10000")] {
             r.size = size; r.batchSize = batch; r.batches = batches
