@@ -55,11 +55,16 @@ def parse_args(argv=None):
     p.add_argument("--save-every", type=int, default=100)
     p.add_argument("--workers", type=int, default=2, help="data loader processes per training process")
     p.add_argument("--threads", type=int, default=None, help="CPU threads per process")
+    p.add_argument("--freeze-bn", action="store_true",
+                   help="BatchNorm normalises with its running statistics while training and keeps them, as drht train --freeze-bn "
+                        "(fine-tune what drht calibrate measured; needs --weights or --resume)")
     args = p.parse_args(argv)
     if args.size % 32 or args.size < 32:
         p.error(f"--size must be a multiple of 32 (got {args.size})")
     if args.weights and args.resume:
         p.error("use either --weights or --resume, not both")
+    if args.freeze_bn and not (args.weights or args.resume):
+        p.error("--freeze-bn keeps the BatchNorm statistics a file was trained or measured with; a fresh model has none (start from --weights or --resume)")
     return args
 
 
@@ -161,6 +166,11 @@ class Run:
     def train_step(self):
         x, hdr, target = (t.to(self.device, non_blocking=True) for t in next(self.loader))
         self.model.train()
+        if self.args.freeze_bn:
+            # BN modules in eval mode: running statistics normalise and are not updated.
+            for m in self.model.modules():
+                if isinstance(m, torch.nn.BatchNorm2d):
+                    m.eval()
         autocast = torch.autocast("cuda", dtype=torch.bfloat16) if self.device.type == "cuda" else torch.autocast("cpu", enabled=False)
         with autocast:
             y1, _, y2 = self.net(x)
@@ -195,7 +205,8 @@ class Run:
             "learning_rate": a.lr, "seed": a.seed, "framing": f"whole, scale {a.scale_min}-1, flips",
             "hardware": hardware(self.device, self.world), "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "trainer": "pytorch/train.py", "torch": torch.__version__,
-            "loss": last.get("loss", ""), "val_loss": last.get("val_loss", ""), "val_psnr": last.get("val_psnr", "")})
+            "loss": last.get("loss", ""), "val_loss": last.get("val_loss", ""), "val_psnr": last.get("val_psnr", ""),
+            **({"bn_frozen": "running statistics used and kept while training (--freeze-bn)"} if a.freeze_bn else {})})
         tmp = checkpoint_path(self.out) + ".tmp-drht"
         torch.save({"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(), "step": self.step,
                     "seconds": self.seconds, "log": self.log, "args": vars(a)}, tmp)

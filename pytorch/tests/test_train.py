@@ -85,6 +85,24 @@ class TrainerTests(unittest.TestCase):
         for name in a:
             self.assertTrue(torch.allclose(a[name].float(), b[name].float(), rtol=1e-5, atol=1e-7), name)
 
+    def test_freeze_bn_keeps_the_running_statistics_and_trains_the_rest(self):
+        start = os.path.join(self.dir, "start.safetensors")
+        T.main(base_args(self.photos, start, "--steps", "1"))
+        frozen, moving = os.path.join(self.dir, "frozen.safetensors"), os.path.join(self.dir, "moving.safetensors")
+        T.main(base_args(self.photos, frozen, "--steps", "2", "--weights", start, "--freeze-bn"))
+        T.main(base_args(self.photos, moving, "--steps", "2", "--weights", start))
+        with safe_open(start, "pt") as a, safe_open(frozen, "pt") as b, safe_open(moving, "pt") as c:
+            for name in a.keys():
+                if "running_" in name:
+                    self.assertTrue(torch.equal(a.get_tensor(name), b.get_tensor(name)), name)
+                    self.assertFalse(torch.equal(a.get_tensor(name), c.get_tensor(name)), name)
+                elif name.endswith("conv.weight"):
+                    self.assertFalse(torch.equal(a.get_tensor(name), b.get_tensor(name)), name)
+            self.assertIn("bn_frozen", b.metadata())
+            self.assertNotIn("bn_frozen", c.metadata())
+        with self.assertRaises(SystemExit):        # a fresh model has no statistics to freeze
+            T.parse_args(base_args(self.photos, frozen, "--steps", "1", "--freeze-bn"))
+
     def test_ddp_two_processes_match_one_process_on_the_same_data(self):
         """Per-process BatchNorm (see train.py): the DDP gradient is the mean of the gradients of
         each process's half of the global batch, each normalised with its own statistics; both
