@@ -97,12 +97,12 @@ public struct TransposedConv2D {
         default: break
         }
         let h = x.h, w = x.w, cout = outChannels
-        let phases = SubPixelPhase.all(kernel: kernel)
-        let phaseWeights = SubPixelPhase.weightMatrices(weight, phases: phases)   // each (Cout, Cin * taps)
         if BatchedColumns.applies(batch: x.n, positions: h * w, workspace: workspace) {
-            forwardBatched(x, into: y, phases: phases, phaseWeights: phaseWeights, workspace: workspace)
+            forwardBatched(x, into: y, workspace: workspace)
             return y
         }
+        let phases = SubPixelPhase.all(kernel: kernel)
+        let phaseWeights = SubPixelPhase.weightMatrices(weight, phases: phases)   // each (Cout, Cin * taps)
         let maxK = phases.map { inChannels * $0.taps }.max()!
         let workers = EngineThreads.count
         let maxRows = max(1, workspace.tileBudget / workers / max(1, (maxK + cout) * w))
@@ -251,31 +251,25 @@ public struct TransposedConv2D {
 }
 
 extension TransposedConv2D {
-    /// The forward with the batch's columns side by side (BatchedColumns, Conv2D.swift): per
-    /// phase one gather per image into (Kp, N * P) and one GEMM for the batch.
-    func forwardBatched(_ x: Tensor, into y: Tensor, phases: [SubPixelPhase], phaseWeights: [Tensor], workspace: Workspace) {
-        let h = x.h, w = x.w, p = h * w, n = x.n, np = n * p, cout = outChannels
-        let maxK = phases.map { inChannels * $0.taps }.max()!
-        let cols = workspace.buffer(0, count: maxK * np), out = workspace.buffer(1, count: cout * np)
-        for phase in phases {
-            let kp = inChannels * phase.taps
-            parallelFor(n) { b in
-                phase.gather(cols + b * p, image: x.data + b * inChannels * p, channels: inChannels, height: h, width: w,
-                             rows: 0..<h, rowStride: np)
-            }
-            // out (Cout, N P) = Wp (Cout, Kp) * cols (Kp, N P)
-            gemm(out, ldc: np, phaseWeights[phase.index].data, lda: kp, transposeA: false, cols, ldb: np, transposeB: false,
-                 m: cout, n: np, k: kp)
-            // y[b, co, 2a + py, 2c + px] = out[co, b P + a W + c] + bias[co]
-            parallelFor(n * cout) { i in
-                let b = i / cout, co = i % cout, bias = self.bias.data[co]
-                let src = out + co * np + b * p, yb = y.data + (b * cout + co) * 4 * p
-                for a in 0..<h {
-                    let dst = yb + (2 * a + phase.py) * 2 * w + phase.px, line = src + a * w
-                    for c in 0..<w { dst[2 * c] = line[c] + bias }
-                }
-            }
+    /// The forward with the batch's columns side by side (BatchedColumns, Conv2D.swift), as the
+    /// adjoint of the backward's dx: one GEMM for the batch, cols (Cout k^2, N P) = W^T x, whose
+    /// columns col2im adds into the output windows (the adjoint conv's geometry). The same
+    /// multiply-adds as the four phases' GEMMs, without rearranging W into phase matrices
+    /// first: at 2 x 2 and 4 x 4 inputs (dec1, dec2) that rearrangement cost more than the GEMMs.
+    func forwardBatched(_ x: Tensor, into y: Tensor, workspace: Workspace) {
+        let g = geometry(height: x.h, width: x.w)
+        let p = x.h * x.w, n = x.n, np = n * p, kk = g.columnRows, plane = outChannels * 4 * p
+        let xCat = workspace.buffer(1, count: inChannels * np)              // (Cin, N P)
+        BatchedColumns.gather(xCat, from: x.data, batch: n, channels: inChannels, positions: p)
+        let cols = workspace.buffer(0, count: kk * np)                      // (Cout k^2, N P)
+        gemm(cols, ldc: np, weight.data, lda: kk, transposeA: true, xCat, ldb: np, transposeB: false,
+             m: kk, n: np, k: inChannels)
+        parallelFor(n) { b in
+            let yb = y.data + b * plane
+            yb.initialize(repeating: 0, count: plane)
+            col2im(yb, columns: cols + b * p, geometry: g, rows: 0..<x.h, parallel: false, rowStride: np)
         }
+        addBias(y, bias)
     }
 
     /// The backward with the batch's columns side by side: dy's windows of every image in one
