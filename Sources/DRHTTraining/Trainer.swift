@@ -62,8 +62,8 @@ public struct TrainingConfig {
     public var clipWeight: Float = 0
     /// BatchNorm normalises with its running statistics while training too, as inference does,
     /// and leaves them as they are (PyTorch: the BN modules in `eval()` mode during training).
-    /// Fine-tuning a file whose statistics were measured (`drht calibrate`) then trains the very
-    /// network inference runs. Off (docs/MODEL.md's training: batch statistics) by default; an
+    /// Fine-tuning a file whose statistics were measured (`drht calibrate`) then trains with the
+    /// statistics inference uses. Off (docs/MODEL.md's training: batch statistics) by default; an
     /// option documented in docs/TRAINING.md.
     public var freezeBatchNorm = false
     /// BN's mode in a training step.
