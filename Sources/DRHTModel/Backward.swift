@@ -159,7 +159,11 @@ extension DRHT {
     }
 
     /// The learnable tensors (conv weights and biases, BN weights and biases) by name.
-    public var parameters: [(String, Tensor)] {
-        namedTensors.filter { !$0.0.hasSuffix("running_mean") && !$0.0.hasSuffix("running_var") }
-    }
+    public var parameters: [(String, Tensor)] { namedTensors.filter { !DRHT.isRunningStatistic($0.0) } }
+
+    /// BatchNorm's running means and variances by name: state that training or `drht calibrate`
+    /// keeps, not learned.
+    public var runningStatistics: [(String, Tensor)] { namedTensors.filter { DRHT.isRunningStatistic($0.0) } }
+
+    public static func isRunningStatistic(_ name: String) -> Bool { name.hasSuffix("running_mean") || name.hasSuffix("running_var") }
 }

@@ -68,8 +68,7 @@ public enum CalibrateTask {
     @discardableResult
     public static func run(_ r: CalibrateRequest, model: DRHT, monitor: TaskMonitor) throws -> Int {
         let (size, source) = try check(r, model: model)
-        let before = model.namedTensors.filter { $0.0.hasSuffix("running_mean") || $0.0.hasSuffix("running_var") }
-            .map { ($0.1, $0.1.array) }
+        let before = model.runningStatistics.map { ($0.1, $0.1.array) }
         do {
             try BatchNormCalibration.run(model, data: source, batches: r.batches, batchSize: r.batchSize, size: size,
                                          framing: r.framing, seed: r.seed) { t in

@@ -20,7 +20,7 @@ public enum WeightAveraging {
         let scale = 1 / Float(models.count)
         let sources = models.map { $0.namedTensors.map(\.1) }
         for (i, (name, target)) in out.namedTensors.enumerated() {
-            if same && isStatistic(name) { target.data.update(from: sources[0][i].data, count: target.count); continue }
+            if same && DRHT.isRunningStatistic(name) { target.data.update(from: sources[0][i].data, count: target.count); continue }
             target.zero()
             for s in sources {
                 let src = s[i]
@@ -31,14 +31,11 @@ public enum WeightAveraging {
         return out
     }
 
-    static func isStatistic(_ name: String) -> Bool { name.hasSuffix("running_mean") || name.hasSuffix("running_var") }
-
     /// Whether every model's BN running statistics equal the first's, element for element.
     static func sameStatistics(_ models: [DRHT]) -> Bool {
-        func statistics(_ m: DRHT) -> [Tensor] { m.namedTensors.filter { isStatistic($0.0) }.map(\.1) }
-        let first = statistics(models[0])
+        let first = models[0].runningStatistics.map(\.1)
         return models.dropFirst().allSatisfy { m in
-            zip(first, statistics(m)).allSatisfy { a, b in a.count == b.count && (0..<a.count).allSatisfy { a.data[$0] == b.data[$0] } }
+            zip(first, m.runningStatistics.map(\.1)).allSatisfy { a, b in a.count == b.count && (0..<a.count).allSatisfy { a.data[$0] == b.data[$0] } }
         }
     }
 }
