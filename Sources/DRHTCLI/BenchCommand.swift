@@ -305,13 +305,13 @@ extension Bench {
         let model = DRHT.initialized(seed: 1)
         let adam = Adam(learningRate: 1e-3)
         let data = stack((0..<batch).map { SyntheticScenes.triplet(seed: UInt64($0), size: n) })
-        var times: [Double] = []
+        var times: [Double] = [], faults: [Int] = []
         for run in 0..<6 {
             progress.say(run == 0 ? "warm-up step" : "step \(run)/5")
-            let t0 = Timing.nowMS()
+            let t0 = Timing.nowMS(), f0 = Timing.minorFaults()
             let (_, grads) = model.lossAndGradients(data, mode: .training)
             adam.update(model.parameters, gradients: grads)
-            if run > 0 { times.append(Timing.nowMS() - t0) }
+            if run > 0 { times.append(Timing.nowMS() - t0); faults.append(Timing.minorFaults() - f0) }
         }
         // Three more steps with the profile on (a clock read around each section), averaged.
         let profileSteps = 3
@@ -331,17 +331,19 @@ extension Bench {
         reference.sample()
         progress.clear()
         let ms = times.sorted()[times.count / 2]
+        let freshPages = faults.sorted()[faults.count / 2]
         let flops = Self.trainingFlops(batch: batch, size: n)
         let gflops = flops / ms / 1e6, share = gflops / reference.gflops
         let machine = Machine.current
         if json {
             struct Report: Encodable {
                 let batch, size, threads: Int
+                let freshPagesPerStep: Int
                 let trainStepMs, peakRssMb, trainStepGflop, trainGflops, sgemmGflops, fractionOfSgemm: JSONNumber
                 let cpu, vectors, builtFor, blasCore: String
                 let profile: TrainingProfile.JSON
             }
-            try printJSON(Report(batch: batch, size: n, threads: EngineThreads.count, trainStepMs: .init(ms), peakRssMb: .init(Timing.peakRSSMB()),
+            try printJSON(Report(batch: batch, size: n, threads: EngineThreads.count, freshPagesPerStep: freshPages, trainStepMs: .init(ms), peakRssMb: .init(Timing.peakRSSMB()),
                                  trainStepGflop: .init(flops / 1e9), trainGflops: .init(gflops), sgemmGflops: .init(reference.gflops),
                                  fractionOfSgemm: .init(share), cpu: machine.cpu, vectors: machine.vectors, builtFor: machine.builtFor,
                                  blasCore: machine.blasCore, profile: profile.json))
@@ -352,6 +354,7 @@ extension Bench {
             print(String(format: "convolutions: %.1f GFLOP per step = %.1f GFLOP/s, %.0f%% of cblas_sgemm 2048^3 (%.1f GFLOP/s)",
                          flops / 1e9, gflops, 100 * share, reference.gflops))
             print(String(format: "peak memory: %.0f MB", Timing.peakRSSMB()))
+            print("memory pages first touched per step after the warm-up (minor page faults, median): \(freshPages)")
             print("")
             print(profile.table)
         }
@@ -542,6 +545,14 @@ enum Timing {
             let t0 = nowMS(); body(); times.append(nowMS() - t0)
         }
         return times.sorted()[times.count / 2]
+    }
+
+    /// Minor page faults of this process so far (pages the kernel had to map and zero on first
+    /// touch: memory that came fresh from the system rather than from the heap's free lists).
+    static func minorFaults() -> Int {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return usage.ru_minflt
     }
 
     /// Peak resident memory of this process (VmHWM), in MB.

@@ -139,13 +139,17 @@ final class CLITests: CLITestCase {
     }
 
     /// `bench train` profiles its steps: one row per block of the table, sections that add up
-    /// to no more than the step, and the machine and build it measured.
+    /// to no more than the step, the machine and build it measured, and the fresh memory pages
+    /// a step touches.
     func testBenchTrainProfilesTheStep() throws {
         let r = try drht("bench", "train", "--batch", "2", "--size", "32", "--threads", "1", "--json")
         XCTAssertEqual(r.status, 0, r.err)
         let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
         XCTAssertFalse((json["built_for"] as? String ?? "").isEmpty)
         XCTAssertFalse((json["vectors"] as? String ?? "").isEmpty)
+        // After the warm-up a step takes all its memory from the heap's free lists and the
+        // workspace: no page is mapped fresh (each would be a fault and a zeroed page).
+        XCTAssertEqual(try XCTUnwrap(json["fresh_pages_per_step"] as? Int), 0)
         let profile = try XCTUnwrap(json["profile"] as? [String: Any])
         let blocks = try XCTUnwrap(profile["blocks"] as? [[String: Any]])
         XCTAssertEqual(blocks.compactMap { $0["block"] as? String },
