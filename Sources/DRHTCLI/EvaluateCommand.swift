@@ -45,6 +45,7 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Gain maps: Gaussian blur sigma at the working size.", visibility: .hidden)) var gainSmoothing: Float?
     @Option(help: ArgumentHelp("Both modes: mirrored margin (pixels) around what the network sees.", visibility: .hidden)) var margin: Int?
     @Option(help: ArgumentHelp("Both modes: average the network's outputs over the image and its mirror image (on/off).", visibility: .hidden)) var flipAverage: Switch?
+    @Option(help: ArgumentHelp("Gain maps: multiply the corrected image's gains (stops) by this (0.5...2).", visibility: .hidden)) var gainStrength: Float?
     @Option(help: "Weights to evaluate (default: $DRHT_WEIGHTS, else Weights/drht.safetensors).",
             completion: .file(extensions: ["safetensors"]))
     var weights: String?
@@ -87,6 +88,7 @@ struct EvaluateCommand: ParsableCommand {
         if let flipAverage { o.flipAverage = flipAverage.isOn }
         if let margin { guard (0...256).contains(margin) else { throw ValidationError("--margin must be 0...256 pixels") }; o.margin = margin }
         if let gainSmoothing { guard gainSmoothing >= 0 && gainSmoothing <= 16 else { throw ValidationError("--gain-smoothing must be 0...16") }; o.smoothing = gainSmoothing }
+        if let gainStrength { guard (0.5...2).contains(gainStrength) else { throw ValidationError("--gain-strength must be 0.5...2") }; o.strength = gainStrength }
         if let guided { o.guidedRadius = guided.radius; o.guidedEpsilon = guided.epsilon }
         return o
     }

@@ -113,7 +113,8 @@ public final class Correction {
         let network = networkOutputs()
         guard case .gain = mode else { return unpadded(network.corrected) }
         return timed {
-            let map = ldrGain ?? GainMap(before: linear(working), after: linear(unpadded(network.corrected)), options: options)
+            let map = ldrGain ?? GainMap(before: linear(working), after: linear(unpadded(network.corrected)), options: options,
+                                         strength: options.strength)
             ldrGain = map
             return map.apply(to: photo, output: .srgb)
         }

@@ -65,6 +65,46 @@ final class GainMapTests: XCTestCase {
         XCTAssertEqual(map.stops[1], log2f((0.4 + 0.01 * g) / (0.1 + 0.01)), accuracy: 1e-5)
     }
 
+    /// Strength multiplies every gain in stops of the corrected image's map: a network that
+    /// brightens by one stop, at strength 1.5, brightens by 1.5 stops (dark pixels included),
+    /// darkening is strengthened alike, a network that changes nothing changes nothing, and the
+    /// HDR estimate's map (`Correction.hdrEstimate`) is never scaled.
+    func testStrengthScalesTheCorrectionInStops() {
+        var options = GainOptions()
+        XCTAssertEqual(options.strength, 1, "off by default")
+        options.strength = 1.5
+        let full = photo(height: 48, width: 80)
+        let before = linear(resizeArea(full, height: 24, width: 40))
+        for (factor, stops) in [(Float(2), Float(1.5)), (0.5, -1.5), (1, 0)] {
+            let after = before.copy()
+            for i in 0..<after.count { after.data[i] *= factor }
+            let map = GainMap(before: before, after: after, options: options, strength: options.strength)
+            for v in map.stops.array { XCTAssertEqual(v, stops, accuracy: 1e-5, "x\(factor)") }
+            let out = map.apply(to: full, output: .linear), expected = linear(full)
+            for i in 0..<expected.count { expected.data[i] *= powf(2, stops) }
+            XCTAssertLessThan(maxDifference(out, expected), 1e-4, "x\(factor)")
+            let plain = GainMap(before: before, after: after, options: options)
+            for v in plain.stops.array { XCTAssertEqual(v, log2f(factor), accuracy: 1e-5, "strength is the caller's") }
+        }
+        // Through a whole correction: the corrected image's stops scale, the HDR estimate does not.
+        let model = DRHT.initialized(seed: 5)
+        func correction(_ strength: Float) -> Correction {
+            var o = GainOptions()
+            o.strength = strength
+            let c = Correction(model: model, photo: full, mode: .gain(workSize: 32), options: o)
+            c.run()
+            return c
+        }
+        let one = correction(1), strong = correction(1.5)
+        let a = one.corrected(), b = strong.corrected()
+        let ga = try! XCTUnwrap(one.workingGain).stops.array, gb = try! XCTUnwrap(strong.workingGain).stops.array
+        XCTAssertGreaterThan(ga.map(abs).max()!, 0.05, "the untrained network changes the photo")
+        XCTAssertNotEqual(a.array, b.array)
+        // Before blurring each gain is 1.5 times the other; the blur is linear, the clamp not reached.
+        for i in 0..<ga.count { XCTAssertEqual(gb[i], 1.5 * ga[i], accuracy: 1e-4) }
+        XCTAssertEqual(one.hdrEstimate().array, strong.hdrEstimate().array)
+    }
+
     /// The guided filter's box means, 16 pixels per step in lanes and rows over threads, equal
     /// the plain loops bit for bit: images narrower than one lane run, windows wider than the
     /// image, odd sizes, both thread counts; and a 3 x 3 window by hand.
