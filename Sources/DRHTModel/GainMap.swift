@@ -69,10 +69,10 @@ public struct GainOptions: Sendable, Equatable {
     public var flipAverage = false
     /// The corrected image's map only: every gain (in stops, before clamping and blurring) is
     /// multiplied by this. 1 applies the network's correction as it is; above 1 strengthens it in
-    /// both directions (a network trained with a squared error, unsure how far a photo is off,
-    /// tends to correct by less than the whole way), and a photo the network leaves alone (0 stops)
-    /// stays as it is. The HDR estimate's map is never scaled. Measured with `drht evaluate
-    /// --gain-strength` (docs/CORRECTION-MODES.md).
+    /// both directions, and a photo the network leaves alone (0 stops) stays as it is. The HDR
+    /// estimate's map is never scaled. Measured with `drht evaluate --gain-strength`
+    /// (docs/CORRECTION-MODES.md): 1.15 removed stage 9's average shortfall on dark photos but
+    /// lowered SSIM at every exposure, so 1.
     public var strength: Float = 1
 
     public init() {}
