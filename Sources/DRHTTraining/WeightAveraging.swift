@@ -8,7 +8,9 @@ import DRHTModel
 import Foundation
 
 public enum WeightAveraging {
-    /// The element-wise mean of `models` (at least one). Constants and notes come from the last.
+    /// The element-wise mean of `models` (at least one). Constants and notes come from the last,
+    /// except the two notes about the statistics (`bn_calibrated`, `bn_frozen`), kept only when
+    /// every model has the same statistics.
     public static func average(_ models: [DRHT]) -> DRHT {
         precondition(!models.isEmpty)
         let last = models[models.count - 1]
@@ -16,7 +18,11 @@ public enum WeightAveraging {
         // Averaged statistics are measured by no one, unless every file has the same ones (runs
         // trained with --freeze-bn from one calibrated file): those are copied as they are.
         let same = sameStatistics(models)
-        out.notes["bn_calibrated"] = same ? models.lazy.compactMap { $0.notes["bn_calibrated"] }.first : nil
+        // Both notes describe the statistics (measured; kept by a frozen run): true of the mean
+        // only when it copies them.
+        for note in ["bn_calibrated", "bn_frozen"] {
+            out.notes[note] = same ? models.lazy.compactMap { $0.notes[note] }.first : nil
+        }
         let scale = 1 / Float(models.count)
         let sources = models.map { $0.namedTensors.map(\.1) }
         for (i, (name, target)) in out.namedTensors.enumerated() {

@@ -10,8 +10,10 @@ final class WeightAveragingTests: XCTestCase {
         a.hdr.blocks[0].bn.runningVar[0] = 1; b.hdr.blocks[0].bn.runningVar[0] = 4; c.hdr.blocks[0].bn.runningVar[0] = 7
         c.notes["steps"] = "300"
         c.notes["bn_calibrated"] = "32 x 8 samples"
+        c.notes["bn_frozen"] = "kept while training"
         let mean = WeightAveraging.average([a, b, c])
         XCTAssertNil(mean.notes["bn_calibrated"], "averaged statistics were measured by no one")
+        XCTAssertNil(mean.notes["bn_frozen"], "nor kept by a frozen run")
         let (ta, tb, tc, tm) = (a.namedTensors, b.namedTensors, c.namedTensors, mean.namedTensors)
         XCTAssertEqual(tm.map(\.0), ta.map(\.0))
         for i in tm.indices {
@@ -32,18 +34,22 @@ final class WeightAveragingTests: XCTestCase {
     }
 
     /// Checkpoints of a --freeze-bn run share one set of measured statistics: their mean keeps
-    /// them, and the note that says they were measured.
+    /// them, and the notes that say they were measured and kept.
     func testCheckpointsWithTheSameStatisticsKeepThemAndTheCalibratedNote() {
         let a = DRHT.initialized(seed: 1), b = DRHT.initialized(seed: 2), c = DRHT.initialized(seed: 3)
         // A value that (3 v) / 3 would not give back exactly in floats.
         let v = Float(0.7000001)
         for m in [a, b, c] { m.hdr.blocks[0].bn.runningVar[0] = v }
         a.notes["bn_calibrated"] = "measured"          // the note of any of them, not only the last's
+        b.notes["bn_frozen"] = "kept"
         let mean = WeightAveraging.average([a, b, c])
         XCTAssertEqual(mean.notes["bn_calibrated"], "measured")
+        XCTAssertEqual(mean.notes["bn_frozen"], "kept")
         XCTAssertEqual(mean.hdr.blocks[0].bn.runningVar[0], v, "copied, not averaged")
         XCTAssertNotEqual(mean.hdr.blocks[0].conv.weight[0], a.hdr.blocks[0].conv.weight[0], "the weights are averaged")
         b.ldr.blocks[5].bn.runningMean[2] += 0.5
-        XCTAssertNil(WeightAveraging.average([a, b, c]).notes["bn_calibrated"])
+        let differing = WeightAveraging.average([a, b, c])
+        XCTAssertNil(differing.notes["bn_calibrated"])
+        XCTAssertNil(differing.notes["bn_frozen"])
     }
 }
