@@ -70,7 +70,7 @@ public struct GainOptions: Sendable, Equatable {
     /// The corrected image's map only: every gain (in stops, before clamping and blurring) is
     /// multiplied by this. 1 applies the network's correction as it is; above 1 strengthens it in
     /// both directions, and a photo the network leaves alone (0 stops) stays as it is. The HDR
-    /// estimate's map is never scaled. Measured with `drht evaluate --gain-strength`
+    /// estimate's map is never scaled, nor the network's own result that `blendClipped` blends in. Measured with `drht evaluate --gain-strength`
     /// (docs/CORRECTION-MODES.md): 1.15 removed stage 9's average shortfall on dark photos but
     /// lowered SSIM at every exposure, so 1.
     public var strength: Float = 1

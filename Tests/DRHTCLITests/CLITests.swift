@@ -147,9 +147,10 @@ final class CLITests: CLITestCase {
         let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
         XCTAssertFalse((json["built_for"] as? String ?? "").isEmpty)
         XCTAssertFalse((json["vectors"] as? String ?? "").isEmpty)
-        // After the warm-up a step takes all its memory from the heap's free lists and the
-        // workspace: no page is mapped fresh (each would be a fault and a zeroed page).
-        XCTAssertEqual(try XCTUnwrap(json["fresh_pages_per_step"] as? Int), 0)
+        // After the warm-up a step takes its memory from the heap's free lists and the workspace:
+        // 0 pages mapped fresh on this machine, 8,132 when activations came fresh from the system
+        // (glibc's defaults); a few stray pages (a new thread's stack) would be no regression.
+        XCTAssertLessThan(try XCTUnwrap(json["fresh_pages_per_step"] as? Int), 500)
         let profile = try XCTUnwrap(json["profile"] as? [String: Any])
         let blocks = try XCTUnwrap(profile["blocks"] as? [[String: Any]])
         XCTAssertEqual(blocks.compactMap { $0["block"] as? String },
