@@ -113,8 +113,7 @@ public final class Correction {
         let network = networkOutputs()
         guard case .gain = mode else { return unpadded(network.corrected) }
         return timed {
-            let map = ldrGain ?? GainMap(before: linear(working), after: linear(unpadded(network.corrected)), options: options,
-                                         strength: options.strength)
+            let map = ldrGain ?? GainMap(before: linear(working), after: linear(unpadded(network.corrected)), options: options)
             ldrGain = map
             return map.apply(to: photo, output: .srgb)
         }
@@ -128,7 +127,9 @@ public final class Correction {
         let network = networkOutputs()
         guard case .gain = mode else { return unpadded(network.hdr) }
         return timed {
-            let map = hdrGain ?? GainMap(before: linear(working), after: unpadded(network.hdr), options: options)
+            var unscaled = options
+            unscaled.strength = 1                      // the estimate of the light, not a correction to strengthen
+            let map = hdrGain ?? GainMap(before: linear(working), after: unpadded(network.hdr), options: unscaled)
             hdrGain = map
             return map.apply(to: photo, output: .linear)
         }

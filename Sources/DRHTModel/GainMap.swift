@@ -67,12 +67,12 @@ public struct GainOptions: Sendable, Equatable {
     /// averaged (test-time flip averaging; twice the network's time). Off by default; measured
     /// with `drht evaluate --flip-average on` (docs/CORRECTION-MODES.md).
     public var flipAverage = false
-    /// The corrected image's map only: every gain (in stops, before clamping and blurring) is
-    /// multiplied by this. 1 applies the network's correction as it is; above 1 strengthens it in
-    /// both directions, and a photo the network leaves alone (0 stops) stays as it is. The HDR
-    /// estimate's map is never scaled, nor the network's own result that `blendClipped` blends in. Measured with `drht evaluate --gain-strength`
-    /// (docs/CORRECTION-MODES.md): 1.15 removed stage 9's average shortfall on dark photos but
-    /// lowered SSIM at every exposure, so 1.
+    /// Every gain (in stops, before clamping and blurring) is multiplied by this. 1 applies the
+    /// network's correction as it is; above 1 strengthens it in both directions, and a photo the
+    /// network leaves alone (0 stops) stays as it is. `Correction` scales the corrected image's
+    /// map only, never the HDR estimate's nor the result `blendClipped` blends in. Measured with
+    /// `drht evaluate --gain-strength` (docs/CORRECTION-MODES.md): 1.15 removed stage 9's average
+    /// shortfall on dark photos but lowered SSIM at every exposure, so 1.
     public var strength: Float = 1
 
     public init() {}
@@ -91,9 +91,7 @@ public final class GainMap {
 
     /// before: the working copy in linear light (1, 3, h, w); after: what the network made of
     /// it, also linear (the corrected image decoded, or the HDR radiance).
-    /// `strength` multiplies every gain in stops (`GainOptions.strength` for the corrected image, 1
-    /// for the HDR estimate).
-    public init(before: Tensor, after: Tensor, options: GainOptions = GainOptions(), strength: Float = 1) {
+    public init(before: Tensor, after: Tensor, options: GainOptions = GainOptions()) {
         precondition(before.shape == after.shape && before.c == 3, "gain maps need two (1, 3, h, w) images of one size")
         self.options = options
         result = after
@@ -110,7 +108,7 @@ public final class GainMap {
         let d = options.delta, limit = options.maxStops
         let stops = Tensor(zeros: [1, 1, before.h, before.w])
         for i in 0..<plane {
-            let s = strength * log2f((ya[i] + d * overallGain) / (yb[i] + d))
+            let s = options.strength * log2f((ya[i] + d * overallGain) / (yb[i] + d))
             stops.data[i] = s.isFinite ? min(limit, max(-limit, s)) : 0
         }
         if options.smoothing > 0 { GainMap.blur(stops, sigma: options.smoothing) }

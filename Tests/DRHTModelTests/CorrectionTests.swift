@@ -78,13 +78,13 @@ final class GainMapTests: XCTestCase {
         for (factor, stops) in [(Float(2), Float(1.5)), (0.5, -1.5), (1, 0)] {
             let after = before.copy()
             for i in 0..<after.count { after.data[i] *= factor }
-            let map = GainMap(before: before, after: after, options: options, strength: options.strength)
+            let map = GainMap(before: before, after: after, options: options)
             for v in map.stops.array { XCTAssertEqual(v, stops, accuracy: 1e-5, "x\(factor)") }
             let out = map.apply(to: full, output: .linear), expected = linear(full)
             for i in 0..<expected.count { expected.data[i] *= powf(2, stops) }
             XCTAssertLessThan(maxDifference(out, expected), 1e-4, "x\(factor)")
-            let plain = GainMap(before: before, after: after, options: options)
-            for v in plain.stops.array { XCTAssertEqual(v, log2f(factor), accuracy: 1e-5, "strength is the caller's") }
+            let plain = GainMap(before: before, after: after)
+            for v in plain.stops.array { XCTAssertEqual(v, log2f(factor), accuracy: 1e-5, "strength 1 by default") }
         }
         // Through a whole correction: the corrected image's stops scale, the HDR estimate does not.
         let model = DRHT.initialized(seed: 5)
