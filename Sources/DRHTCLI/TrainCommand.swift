@@ -56,6 +56,8 @@ struct TrainCommand: ParsableCommand {
     var balancePhases: Bool?
     @Option(name: .customLong("clip-weight"), help: "Weigh the pixels the input clipped 1 + W in the LDR term of the loss (0: docs/MODEL.md's loss); see docs/TRAINING.md. (default: 0; with --resume, the run's)")
     var clipWeight: Float?
+    @Flag(name: .customLong("hdr-bound"), inversion: .prefixedNo, help: "Where a photo's own pixels are clipped, its HDR truth counts as a lower bound: the HDR term of the loss counts only an estimate below it (off: docs/MODEL.md's loss); see docs/TRAINING.md. (default: off; with --resume, the run's)")
+    var hdrBound: Bool?
     @Flag(inversion: .prefixedNo, help: "BatchNorm uses and keeps its running statistics while training, as inference does (fine-tune what drht calibrate measured; needs --weights or --resume); see docs/TRAINING.md. (default: off; with --resume, the run's)")
     var freezeBn: Bool?
 
@@ -64,7 +66,7 @@ struct TrainCommand: ParsableCommand {
         s.data = data; s.validationData = valData; s.steps = steps; s.batch = batch; s.size = size; s.framing = framing
         s.learningRate = lr; s.seed = seed; s.validateEvery = valEvery; s.saveEvery = saveEvery
         s.keepCheckpoints = keep; s.balancePhases = balancePhases; s.clipWeight = clipWeight
-        s.freezeBatchNorm = freezeBn
+        s.freezeBatchNorm = freezeBn; s.hdrBound = hdrBound
         let start: TrainRequest.Start = resume.map { .resume($0) } ?? weights.map { .weights($0) } ?? .fresh(deconvInit)
         return TrainRequest(start: start, settings: s, output: out ?? resume ?? "drht-trained.safetensors")
     }
@@ -85,7 +87,8 @@ struct TrainCommand: ParsableCommand {
              + "\(config.size)x\(config.size) (\(config.framing.rawValue)), lr \(config.learningRate), data \(config.data.spec ?? config.data.description)"
              + (config.balancePhases ? ", phases balanced" : "")
              + (config.clipWeight > 0 ? ", clipped pixels weigh \(1 + config.clipWeight)" : "")
-             + (config.freezeBatchNorm ? ", BatchNorm statistics frozen" : "") + " -> \(output)")
+             + (config.freezeBatchNorm ? ", BatchNorm statistics frozen" : "")
+             + (config.hdrBound ? ", clipped photo pixels bound H_gt from below" : "") + " -> \(output)")
         let monitor = TaskMonitor.standardError()
         let live = isatty(2) != 0
         let (last, lastValidation) = try TrainTask.run(trainer, monitor: monitor) { p, validation in

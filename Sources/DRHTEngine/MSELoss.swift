@@ -1,13 +1,17 @@
 // MSELoss: L = mean((prediction - target)^2) over every element (PyTorch `F.mse_loss`);
 // optionally weighted per pixel: L = mean(w * (prediction - target)^2), w (N, 1, H, W) shared
-// by the channels, still divided by the element count (w = 1 everywhere is the plain loss).
+// by the channels, still divided by the element count (w = 1 everywhere is the plain loss);
+// optionally one-sided where the target is only a lower bound (`lowerBound`, same shape, 1
+// there): the difference counts only when the prediction is below the target, d = min(p - t, 0)
+// (what a clipped photo says of the light behind it: at least this bright).
 
 public enum MSELoss {
     /// The loss, accumulated and returned in Double (finite differences of a Float32 network
     /// need the loss itself without Float rounding). prediction and target: same shape;
     /// weight: (N, 1, H, W) of that shape, or nil.
-    public static func forward(prediction p: Tensor, target t: Tensor, weight w: Tensor? = nil) -> Double {
+    public static func forward(prediction p: Tensor, target t: Tensor, weight w: Tensor? = nil, lowerBound: Tensor? = nil) -> Double {
         precondition(p.shape == t.shape, "mse: shapes differ \(p.shapeString) vs \(t.shapeString)")
+        if let lowerBound { return forward(prediction: p, target: bounded(p, t, lowerBound), weight: w) }
         var s = 0.0
         if let w {
             checkWeight(w, p)
@@ -23,8 +27,9 @@ public enum MSELoss {
     }
 
     /// dL/dprediction = 2 w (prediction - target) / count (w = 1 without a weight)
-    public static func backward(prediction p: Tensor, target t: Tensor, weight w: Tensor? = nil) -> Tensor {
+    public static func backward(prediction p: Tensor, target t: Tensor, weight w: Tensor? = nil, lowerBound: Tensor? = nil) -> Tensor {
         checkSameShape(p, t, "mse")
+        if let lowerBound { return backward(prediction: p, target: bounded(p, t, lowerBound), weight: w) }
         let scale = 2 / Float(max(p.count, 1))
         let g = elementwiseOutput(like: p)
         let pp = p.data, pt = t.data, pg = g.data
@@ -43,6 +48,18 @@ public enum MSELoss {
             }
         }
         return g
+    }
+
+    /// The target the one-sided loss compares with: t, except where t is a lower bound
+    /// (`lowerBound` != 0) and the prediction is above it, where the prediction itself (d = 0).
+    static func bounded(_ p: Tensor, _ t: Tensor, _ lowerBound: Tensor) -> Tensor {
+        checkSameShape(p, lowerBound, "mse lower bound")
+        let out = elementwiseOutput(like: t)
+        let pp = p.data, pt = t.data, pb = lowerBound.data, po = out.data
+        parallelChunks(p.count, minChunk: elementwiseMinChunk) { r in
+            for i in r { po[i] = pb[i] != 0 && pp[i] > pt[i] ? pp[i] : pt[i] }
+        }
+        return out
     }
 
     private static func checkWeight(_ w: Tensor, _ p: Tensor) {

@@ -109,7 +109,21 @@ public struct Batch {
     public var hdr: Tensor
     /// (N, 3, S, S) well-exposed LDR target in [0, 1]
     public var target: Tensor
-    public init(input: Tensor, hdr: Tensor, target: Tensor) { self.input = input; self.hdr = hdr; self.target = target }
+    /// (N, 3, S, S), 1 where `hdr` is only a lower bound of the light (a photo's own clipped
+    /// channels: `hdrLowerBound(target:)`), 0 elsewhere; nil: `hdr` is exact everywhere.
+    public var hdrLowerBound: Tensor?
+    public init(input: Tensor, hdr: Tensor, target: Tensor, hdrLowerBound: Tensor? = nil) {
+        self.input = input; self.hdr = hdr; self.target = target; self.hdrLowerBound = hdrLowerBound
+    }
+
+    /// Where a photo used as its own truth says only "at least this bright": the channels at
+    /// 255 in the photo itself, (1, 3, H, W) of 0 and 1 (`ClippedPixels.threshold`, no dilation).
+    /// Its H_gt there is white made linear, while the scene was brighter by an unknown amount.
+    public static func hdrLowerBound(target photo: Tensor) -> Tensor {
+        let out = Tensor(zeros: photo.shape)
+        for i in 0..<photo.count where photo.data[i] >= ClippedPixels.threshold { out.data[i] = 1 }
+        return out
+    }
 }
 
 extension DRHT {
@@ -119,8 +133,14 @@ extension DRHT {
     /// `clipWeight` c > 0 departs from docs/MODEL.md's loss (an option of `drht train`, off by
     /// default): the LDR term weighs each pixel 1 + c where the input is clipped
     /// (`clippedWeight`), so what clipping lost counts more than its share of the picture.
-    public func lossAndGradients(_ batch: Batch, mode: Mode, gradients: Bool = true, clipWeight: Float = 0) -> (Losses, Gradients) {
+    /// `hdrBound` departs from it too (`drht train --hdr-bound`, off by default): where the batch
+    /// marks H_gt as a lower bound (`Batch.hdrLowerBound`), the HDR term counts only an estimate
+    /// below it (`MSELoss`'s one-sided difference), so a photo's clipped sky no longer teaches
+    /// the first network that the light stops at white.
+    public func lossAndGradients(_ batch: Batch, mode: Mode, gradients: Bool = true, clipWeight: Float = 0,
+                                 hdrBound: Bool = false) -> (Losses, Gradients) {
         let weight = clipWeight > 0 ? DRHT.clippedWeight(batch.input, clipWeight) : nil
+        let bound = hdrBound ? batch.hdrLowerBound : nil
         let x = batch.input
         let (y1, hdrTape) = hdr.forward(x, base: x, mode: mode)
         let (h, x2) = StepProfile.measure("transform and loss") {
@@ -130,7 +150,7 @@ extension DRHT {
         let (y2, ldrTape) = ldr.forward(x2, base: y1, mode: mode)
         let (hdrTarget, losses) = StepProfile.measure("transform and loss") {
             let hdrTarget = constants.tau(batch.hdr)         // tau(H_gt)
-            return (hdrTarget, Losses(values: [MSELoss.forward(prediction: y1, target: hdrTarget),     // hdr
+            return (hdrTarget, Losses(values: [MSELoss.forward(prediction: y1, target: hdrTarget, lowerBound: bound),     // hdr
                                                MSELoss.forward(prediction: y2, target: batch.target, weight: weight)])) // ldr
         }
         guard gradients else { return (losses, [:]) }
@@ -140,7 +160,7 @@ extension DRHT {
         let dy1 = StepProfile.measure("transform and loss") {
             let dh = Log.backward(dOutput: dx2!, input: h, epsilon: constants.epsilon)
             let dTransform = Pow.backward(dOutput: dh, input: y1, exponent: constants.gamma, scale: constants.scale)
-            return add(add(dTransform, dBaseLDR!), MSELoss.backward(prediction: y1, target: hdrTarget))
+            return add(add(dTransform, dBaseLDR!), MSELoss.backward(prediction: y1, target: hdrTarget, lowerBound: bound))
         }
         let (_, _, hdrGrads) = hdr.backward(dOutput: dy1, tape: hdrTape, prefix: "hdr", inputGradient: false)
         return (losses, hdrGrads.merging(ldrGrads) { a, _ in a })

@@ -96,7 +96,11 @@ public func stack(_ triplets: [Triplet]) -> Batch {
         for (i, p) in parts.enumerated() { (t.data + i * one).update(from: p.data, count: one) }
         return t
     }
-    return Batch(input: cat(triplets.map(\.input)), hdr: cat(triplets.map(\.hdr)), target: cat(triplets.map(\.target)))
+    // A re-exposed photo's H_gt is the photo made linear: a lower bound where the photo clipped.
+    // Other sources' H_gt is the scene's light itself (zeros: exact everywhere).
+    let bounds = triplets.map { $0.reexposedPhoto ? Batch.hdrLowerBound(target: $0.target) : Tensor(zeros: $0.target.shape) }
+    return Batch(input: cat(triplets.map(\.input)), hdr: cat(triplets.map(\.hdr)), target: cat(triplets.map(\.target)),
+                 hdrLowerBound: triplets.contains(where: \.reexposedPhoto) ? cat(bounds) : nil)
 }
 
 /// The largest square of each image (all the same size), at one random place along the long

@@ -60,6 +60,11 @@ public struct TrainingConfig {
     /// `DRHT.lossAndGradients(clipWeight:)`). 0, docs/MODEL.md's loss, by default: a deviation,
     /// an option documented in docs/TRAINING.md. The held-out loss is weighted the same way.
     public var clipWeight: Float = 0
+    /// Where a photo's own pixels are clipped, its H_gt (the photo made linear) counts as a lower
+    /// bound in the HDR term (`DRHT.lossAndGradients(hdrBound:)`). Off, docs/MODEL.md's loss, by
+    /// default: a deviation, an option documented in docs/TRAINING.md. The held-out loss (procedural
+    /// scenes unless --val-data names photos) is computed the same way.
+    public var hdrBound = false
     /// BatchNorm normalises with its running statistics while training too, as inference does,
     /// and leaves them as they are (PyTorch: the BN modules in `eval()` mode during training).
     /// Fine-tuning a file whose statistics were measured (`drht calibrate`) then trains with the
@@ -208,7 +213,8 @@ public final class Trainer {
         if writesFiles { try writeCSV() }
         while step < config.steps && !shouldStop() {
             let batch = try config.data.batch(seed: config.seed, step: step + 1, count: config.batch, size: config.size, framing: config.framing)
-            let (losses, grads) = model.lossAndGradients(batch, mode: config.batchNormMode, clipWeight: config.clipWeight)
+            let (losses, grads) = model.lossAndGradients(batch, mode: config.batchNormMode, clipWeight: config.clipWeight,
+                                                         hdrBound: config.hdrBound)
             guard losses.total.isFinite else {
                 throw TrainingError("the loss became \(losses.total) at step \(step + 1); lower --lr (now \(config.learningRate))")
             }
@@ -229,7 +235,8 @@ public final class Trainer {
 
     /// The joint loss on the held-out set, BN with running statistics.
     public func validationLoss() -> Double {
-        model.lossAndGradients(validation, mode: .inference, gradients: false, clipWeight: config.clipWeight).0.total
+        model.lossAndGradients(validation, mode: .inference, gradients: false, clipWeight: config.clipWeight,
+                           hdrBound: config.hdrBound).0.total
     }
 
     /// Writes the optimizer state, then the weights (each atomically), then the loss curve.
@@ -260,6 +267,7 @@ public final class Trainer {
         model.noteStatistics(afterTraining: config.freezeBatchNorm)
         model.notes["phases"] = config.balancePhases ? "balanced after every step (drht train --balance-phases)" : nil
         model.notes["clip_weight"] = config.clipWeight > 0 ? "\(config.clipWeight)" : nil
+        model.notes["hdr_bound"] = config.hdrBound ? "a photo's clipped channels bound H_gt from below (drht train --hdr-bound)" : nil
         model.notes["learning_rate"] = "\(config.learningRate)"
         model.notes["date"] = ISO8601DateFormatter().string(from: Date())
         if let last {

@@ -41,6 +41,33 @@ final class ElementwiseTests: XCTestCase {
         assertClose(MSELoss.backward(prediction: q, target: u, weight: ones).array, MSELoss.backward(prediction: q, target: u).array, "ones")
     }
 
+    /// Where the target is a lower bound, only a prediction below it counts (d = min(p - t, 0));
+    /// elsewhere the plain squared difference.
+    func testOneSidedMSEValue() {
+        let p = Tensor(shape: [1, 1, 2, 2], values: [1, 2, 3, 4]), t = Tensor(shape: [1, 1, 2, 2], values: [2, 0, 3.5, 3])
+        let bound = Tensor(shape: [1, 1, 2, 2], values: [1, 1, 0, 1])
+        // below its bound: (1-2)^2 = 1; above its bound: 0; not a bound: 0.25; above its bound: 0
+        XCTAssertEqual(MSELoss.forward(prediction: p, target: t, lowerBound: bound), 1.25 / 4, accuracy: 1e-9)
+        assertClose(MSELoss.backward(prediction: p, target: t, lowerBound: bound).array, [-0.5, 0, -0.25, 0], "one-sided mse'") // 2 d / 4
+        // With the weight of --clip-weight on top: the weight multiplies what the bound leaves.
+        let w = Tensor(shape: [1, 1, 2, 2], values: [3, 3, 2, 2])
+        XCTAssertEqual(MSELoss.forward(prediction: p, target: t, weight: w, lowerBound: bound), (3 + 0.5) / 4, accuracy: 1e-9)
+        // No bound anywhere: the plain loss.
+        let q = randomTensor([2, 3, 4, 4], seed: 14), u = randomTensor([2, 3, 4, 4], seed: 15)
+        let none = Tensor(zeros: [2, 3, 4, 4])
+        XCTAssertEqual(MSELoss.forward(prediction: q, target: u, lowerBound: none), MSELoss.forward(prediction: q, target: u), accuracy: 1e-12)
+    }
+
+    func testOneSidedMSEGradient() {
+        let p = randomTensor([2, 3, 4, 4], seed: 19), t = randomTensor([2, 3, 4, 4], seed: 20)
+        // Away from the kink p = t, so central differences never straddle it.
+        for i in 0..<p.count where abs(p[i] - t[i]) < 0.05 { p[i] = t[i] + 0.1 }
+        let bound = randomTensor([2, 3, 4, 4], seed: 21, 0, 1)
+        for i in 0..<bound.count { bound[i] = bound[i] < 0.5 ? 0 : 1 }
+        let g = MSELoss.backward(prediction: p, target: t, lowerBound: bound)
+        checkGradient("one-sided mse", param: p, analytic: g, atol: 1e-5) { MSELoss.forward(prediction: p, target: t, lowerBound: bound) }
+    }
+
     func testWeightedMSEGradient() {
         let p = randomTensor([2, 3, 4, 4], seed: 16), t = randomTensor([2, 3, 4, 4], seed: 17)
         let w = randomTensor([2, 1, 4, 4], seed: 18, 1, 5)

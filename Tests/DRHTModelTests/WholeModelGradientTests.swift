@@ -31,6 +31,38 @@ final class WholeModelGradientTests: XCTestCase {
         checkFiniteDifferences(DRHT.initialized(seed: 11, deconv: .kaiming), relativeStep: 1e-3, clipWeight: 3)
     }
 
+    /// The same with the one-sided HDR term of `drht train --hdr-bound` (half the H_gt values
+    /// marked as lower bounds).
+    func testHDRBoundLossFiniteDifferences() {
+        checkFiniteDifferences(DRHT.initialized(seed: 11, deconv: .kaiming), relativeStep: 1e-3, hdrBound: true)
+    }
+
+    /// With --hdr-bound, the HDR term leaves out the marked values the estimate is above and
+    /// keeps every other; the LDR term does not change. Without the flag the marks are ignored.
+    func testHDRBoundCountsOnlyEstimatesBelowTheBound() {
+        let model = DRHT.initialized(seed: 3, deconv: .icnr)
+        var rng = SeededRandom(seed: 5)
+        let x = Tensor.uniform([2, 3, 32, 32], 0.2, 0.9, rng: &rng)
+        let hdr = Tensor.uniform([2, 3, 32, 32], 0.01, 4, rng: &rng)
+        let bound = Tensor.uniform([2, 3, 32, 32], 0, 1, rng: &rng)
+        for i in 0..<bound.count { bound[i] = bound[i] < 0.3 ? 1 : 0 }
+        var batch = Batch(input: x, hdr: hdr, target: Tensor.uniform([2, 3, 32, 32], 0, 1, rng: &rng))
+        let plain = model.lossAndGradients(batch, mode: .inference, gradients: false).0
+        batch.hdrLowerBound = bound
+        XCTAssertEqual(model.lossAndGradients(batch, mode: .inference, gradients: false).0.values, plain.values)
+        let bounded = model.lossAndGradients(batch, mode: .inference, gradients: false, hdrBound: true).0
+        let y1 = model.hdr.forward(x, base: x, mode: .inference).0, t = model.constants.tau(hdr)
+        var sum = 0.0, above = 0
+        for i in 0..<y1.count {
+            let d = Double(y1[i] - t[i])
+            if bound[i] != 0 && d > 0 { above += 1 } else { sum += d * d }
+        }
+        XCTAssertGreaterThan(above, 100)                   // the test leaves out enough to tell
+        XCTAssertEqual(bounded["hdr"], sum / Double(y1.count), accuracy: 1e-6 * sum / Double(y1.count))
+        XCTAssertLessThan(bounded["hdr"], plain["hdr"])
+        XCTAssertEqual(bounded["ldr"], plain["ldr"])
+    }
+
     /// The weight is 1 + c on the clipped pixels dilated by 2 and 1 elsewhere, and the LDR term
     /// is MODEL.md's plus c times the clipped pixels' share of the squared error: L(c) - L(0) is
     /// linear in c. The HDR term does not change.
@@ -59,7 +91,7 @@ final class WholeModelGradientTests: XCTestCase {
         XCTAssertEqual(l3["hdr"], l0["hdr"])
     }
 
-    func checkFiniteDifferences(_ model: DRHT, relativeStep: Double, clipWeight: Float = 0) {
+    func checkFiniteDifferences(_ model: DRHT, relativeStep: Double, clipWeight: Float = 0, hdrBound: Bool = false) {
         model.hdr.block("head")!.bn.weight.buffer.update(repeating: 0.1)
         var rng = SeededRandom(seed: 12)
         let input = Tensor.uniform([4, 3, 32, 32], 0.2, 0.9, rng: &rng)
@@ -68,8 +100,13 @@ final class WholeModelGradientTests: XCTestCase {
         }
         let hdr = Tensor.uniform([4, 3, 32, 32], 0.01, 4, rng: &rng)
         let target = Tensor.uniform([4, 3, 32, 32], 0, 1, rng: &rng)
-        let batch = Batch(input: input, hdr: hdr, target: target)
-        let (_, grads) = model.lossAndGradients(batch, mode: .inference, clipWeight: clipWeight)
+        var batch = Batch(input: input, hdr: hdr, target: target)
+        if hdrBound {
+            let bound = Tensor.uniform([4, 3, 32, 32], 0, 1, rng: &rng)
+            for i in 0..<bound.count { bound[i] = bound[i] < 0.5 ? 1 : 0 }
+            batch.hdrLowerBound = bound
+        }
+        let (_, grads) = model.lossAndGradients(batch, mode: .inference, clipWeight: clipWeight, hdrBound: hdrBound)
         let params = Dictionary(uniqueKeysWithValues: model.parameters)
         func norm(_ v: [Double]) -> Double { v.reduce(0) { $0 + $1 * $1 }.squareRoot() }
         var checked = 0
@@ -87,7 +124,7 @@ final class WholeModelGradientTests: XCTestCase {
                     let eps = relativeStep * max(norm(saved.map(Double.init)), 1)
                     func loss(_ e: Double) -> Double {
                         for i in 0..<p.count { p.data[i] = saved[i] + Float(e * u[i]) }
-                        return model.lossAndGradients(batch, mode: .inference, gradients: false, clipWeight: clipWeight).0.total
+                        return model.lossAndGradients(batch, mode: .inference, gradients: false, clipWeight: clipWeight, hdrBound: hdrBound).0.total
                     }
                     let numeric = (loss(eps) - loss(-eps)) / (2 * eps)
                     p.data.update(from: saved, count: saved.count)

@@ -76,6 +76,7 @@ final class TrainTaskTests: TempDirTestCase {
         var s = settings(2)
         s.batch = 2; s.size = 32; s.framing = .crop; s.learningRate = 2e-3; s.seed = 5; s.validateEvery = 1; s.saveEvery = 7
         s.keepCheckpoints = true; s.balancePhases = true; s.data = "synth+synth"; s.clipWeight = 2.5
+        s.hdrBound = true
         try TrainTask.run(try TrainTask.prepare(TrainRequest(start: .fresh(.standard), settings: s, output: out)), monitor: .silent)
 
         let resumed = try TrainTask.prepare(TrainRequest(start: .resume(out), settings: settings(3), output: nil))
@@ -91,15 +92,18 @@ final class TrainTaskTests: TempDirTestCase {
         XCTAssertTrue(c.balancePhases)
         XCTAssertEqual(c.clipWeight, 2.5)
         XCTAssertEqual(try DRHT.load(out).notes["clip_weight"], "2.5")
+        XCTAssertTrue(c.hdrBound)
+        XCTAssertNotNil(try DRHT.load(out).notes["hdr_bound"])
         XCTAssertEqual(resumed.output, out, "a resumed run writes back to its checkpoint")
 
         // A setting given again wins over the checkpoint's.
         var again = settings(3)
-        again.batch = 1; again.balancePhases = false; again.clipWeight = 0
+        again.batch = 1; again.balancePhases = false; again.clipWeight = 0; again.hdrBound = false
         let changed = try TrainTask.prepare(TrainRequest(start: .resume(out), settings: again, output: nil)).config
         XCTAssertEqual(changed.batch, 1)
         XCTAssertFalse(changed.balancePhases)
         XCTAssertEqual(changed.clipWeight, 0)
+        XCTAssertFalse(changed.hdrBound)
         XCTAssertEqual(changed.size, 32)
     }
 

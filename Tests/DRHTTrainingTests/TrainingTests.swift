@@ -87,6 +87,26 @@ final class TrainingLoopTests: TempDirTestCase {
         return c
     }
 
+    /// A batch marks H_gt as a lower bound exactly on a re-exposed photo's own clipped channels
+    /// (its target at 255); a procedural scene's H_gt (the scene's light) is exact everywhere, and
+    /// a batch with no photo carries no marks.
+    func testABatchMarksAPhotosClippedChannelsAsLowerBounds() {
+        let photo = Tensor(shape: [1, 3, 4, 4], repeating: 0.5)
+        photo[0 * 16 + 5] = 1                  // red clipped at (1, 1)
+        photo[2 * 16 + 5] = 1                  // blue too
+        photo[1 * 16 + 10] = 254 / 255         // green just below white at (2, 2): exact
+        var rng = SeededRandom(seed: 3)
+        let t = PhotoTriplet.make(from: photo, rng: &rng, ev: 1)
+        let scene = SyntheticScenes.triplet(seed: 7, size: 4)
+        let batch = stack([scene, t])
+        let marks = batch.hdrLowerBound!
+        XCTAssertEqual(marks.shape, [2, 3, 4, 4])
+        XCTAssertEqual((0..<48).map { marks[$0] }, [Float](repeating: 0, count: 48), "the scene's light is exact")
+        let expected: [Float] = (0..<48).map { $0 == 5 || $0 == 32 + 5 ? 1 : 0 }
+        XCTAssertEqual((48..<96).map { marks[$0] }, expected)
+        XCTAssertNil(stack([scene, scene]).hdrLowerBound)
+    }
+
     func testOverfitsOneBatch() {
         let model = DRHT.initialized(seed: 1)
         let batch = stack((0..<2).map { SyntheticScenes.triplet(seed: 100 + UInt64($0), size: 32) })
