@@ -28,7 +28,7 @@ final class AdamTests: XCTestCase {
         XCTAssertEqual(p[0], q[0])
     }
 
-    /// The update runs eight elements at a time with a scalar tail and in chunks across threads:
+    /// The update runs sixteen elements at a time with a scalar tail and in chunks across threads:
     /// every element must still be exactly the header's formula (same operations, same order).
     func testVectorisedUpdateEqualsTheScalarFormulaEverywhere() {
         let n = 3 * (1 << 14) + 13        // chunks per thread whose lengths are not multiples of eight
@@ -40,12 +40,13 @@ final class AdamTests: XCTestCase {
         var (pr, m, v) = (p.array, [Float](repeating: 0, count: n), [Float](repeating: 0, count: n))
         for (t, g) in grads.enumerated() {
             adam.update([("p", p)], gradients: ["p": g])
-            let c1 = 1 - powf(0.9, Float(t + 1)), c2 = 1 - powf(0.999, Float(t + 1))
+            let c1 = 1 - pow(Double(Float(0.9)), Double(t + 1)), c2 = 1 - pow(Double(Float(0.999)), Double(t + 1))
+            let s = Float(Double(Float(0.01)) / c1), r = Float(1 / c2.squareRoot())
             for i in 0..<n {
                 let gi = g[i] + 0.01 * pr[i]
                 m[i] = 0.9 * m[i] + (1 - 0.9) * gi
                 v[i] = 0.999 * v[i] + (1 - 0.999) * gi * gi
-                pr[i] -= 0.01 * (m[i] / c1) / ((v[i] / c2).squareRoot() + 1e-8)
+                pr[i] -= s * m[i] / (v[i].squareRoot() * r + 1e-8)
             }
         }
         XCTAssertEqual(p.array, pr)
