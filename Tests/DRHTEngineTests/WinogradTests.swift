@@ -24,6 +24,30 @@ final class WinogradTests: XCTestCase {
         }
     }
 
+    /// The kernels' transform runs eight input planes at a time with a one-by-one tail: every
+    /// kernel's transform must be the one it gets alone (the one-by-one loop), bit for bit, and a
+    /// kernel that is 1 at its centre must transform to G e G^T with e the unit column (0, 1, 0).
+    func testKernelTransformInLanesEqualsOneKernelAtATime() {
+        let cout = 3, cin = 19             // two groups of eight and a tail of three
+        var rng = SeededRandom(seed: 41)
+        let kernels = (0..<cout * cin * 9).map { _ in rng.normal() }
+        let u = Winograd.kernelTransform(cout: cout, cin: cin, kernels: kernels)
+        for o in 0..<cout {
+            for i in 0..<cin {
+                let alone = Winograd.kernelTransform(cout: 1, cin: 1, kernels: Array(kernels[(o * cin + i) * 9 ..< (o * cin + i + 1) * 9]))
+                let together = (0..<Winograd.elements).map { u[($0 * cout + o) * cin + i] }
+                XCTAssertEqual(together, alone, "kernel (\(o), \(i))")
+            }
+        }
+        var centre = [Float](repeating: 0, count: 8 * 9)
+        for i in 0..<8 { centre[i * 9 + 4] = 1 }
+        let gColumn: [Double] = [0, -1.0 / 6, 1.0 / 6, 1.0 / 12, -1.0 / 12, 0]    // G (0, 1, 0)
+        let uc = Winograd.kernelTransform(cout: 1, cin: 8, kernels: centre)
+        for e in 0..<Winograd.elements {
+            for i in 0..<8 { XCTAssertEqual(Double(uc[e * 8 + i]), gColumn[e / 6] * gColumn[e % 6], accuracy: 1e-7) }
+        }
+    }
+
     func testConvForwardMatchesTheDirectReference() {
         // Batches, channel counts, non-square sizes, and enough tiles for several chunks
         // (2 x 64 channels at 96 x 160: phases of 48 x 80, 2 x 12 rows of 20 tiles, 256 + 64 planes).
