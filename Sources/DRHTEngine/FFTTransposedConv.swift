@@ -11,8 +11,10 @@
 //      conjugate symmetry, the input being real);
 //   2. for each frequency f, one complex matrix product Y_f (Q, tiles) = conj(K_f) (Q, Cin) X_f (Cin, tiles),
 //      K_f the kernels' spectra (a correlation is a product with the conjugate spectrum), done
-//      as one real sgemm on split real / imaginary parts:
-//      [Yr; Yi] (2Q, tiles) = [Kr -Ki; Ki Kr] (2Q, 2Cin) [Xr; Xi] (2Cin, tiles);
+//      as one real sgemm, real and imaginary parts side by side:
+//      [Yr Yi] (Q, 2 tiles) = [Kr Ki] (Q, 2Cin) [Xr Xi; -Xi Xr] (2Cin, 2 tiles)
+//      (Kr, Ki the parts of conj(K_f)); the kernels' block is half the size of the equivalent
+//      (2Q, 2Cin) block [Kr -Ki; Ki Kr] on stacked parts, and the product twice as wide;
 //   3. two output channels at a time go back through one complex inverse FFT (the first in the
 //      real part, the second in the imaginary part); the V x V points of a tile that no
 //      circular wrap reached are the correlation, written to their phase's pixels plus bias.
@@ -24,7 +26,8 @@
 // per-frequency products as one 96 x 96 image would.
 //
 // The backward reuses the three steps (`backward`): dx is the adjoint of step 2 (the same
-// kernel blocks, transposed) on the spectra of dy's phase planes, each tile's result added
+// kernel blocks, transposed: [Kr; Ki] (2Cin, Q) [DYr DYi] (Q, 2 tiles), whose four quarters
+// combine into DXr = Kr^T DYr + Ki^T DYi and DXi = Kr^T DYi - Ki^T DYr) on the spectra of dy's phase planes, each tile's result added
 // back where the forward tile read (overlap-add); dW is the cross-correlation of input tiles
 // with dy's tiles, summed over tiles per frequency and brought back by one inverse FFT per
 // pair of (output plane, input channel) at the end.
@@ -177,10 +180,32 @@ struct TileGrid {
     }
 }
 
+/// Where one chunk's spectra sit: per frequency a block of rows, `frequencyStride` floats; plane
+/// c's row holds the chunk's `columns` tiles' real parts, then their imaginary parts (lanes
+/// beyond the chunk's tiles are zero). With `conjugateRows` the block has C more rows: row
+/// C + c is plane c's [-imaginary, real], so that one real product [Kr Ki] (Q, 2C) by the whole
+/// block (2C, 2 columns) is the complex product [Yr Yi] (file header, step 2). The backward's dx
+/// product leaves (2Cin, 2 columns) there too, its first Cin rows the combined result.
+struct SpectraLayout {
+    let planes: Int, columns: Int, conjugateRows: Bool
+
+    init(planes: Int, columns: Int, conjugateRows: Bool = false) {
+        self.planes = planes; self.columns = columns; self.conjugateRows = conjugateRows
+    }
+
+    var rowStride: Int { 2 * columns }
+    var frequencyStride: Int { (conjugateRows ? 2 : 1) * planes * rowStride }
+    @inline(__always) func real(_ c: Int) -> Int { c * rowStride }
+    @inline(__always) func imaginary(_ c: Int) -> Int { c * rowStride + columns }
+    /// Floats for `frequencies` frequencies with up to `columns` tiles.
+    static func capacity(frequencies f: Int, planes c: Int, columns: Int, conjugateRows: Bool = false) -> Int {
+        SpectraLayout(planes: c, columns: columns, conjugateRows: conjugateRows).frequencyStride * f
+    }
+}
+
 /// The FFT steps shared by the forward and the backward: n x n tiles of real planes into
-/// half spectra, and half spectra back into real tiles, two planes per complex FFT. Spectra of
-/// one chunk of tiles are laid out (F, 2C, Tc): per frequency, C real rows then C imaginary
-/// rows, one column per tile of the chunk (lanes beyond the chunk's tiles are zero).
+/// half spectra, and half spectra back into real tiles, two planes per complex FFT, spectra
+/// laid out as a SpectraLayout says.
 struct FFTTiles {
     let fft: LaneFFT
     let grid: TileGrid
@@ -190,12 +215,14 @@ struct FFTTiles {
     var nf: Int { fft.n / 2 + 1 }
     var frequencies: Int { fft.n * nf }
 
-    /// Half spectra (F, 2C, tc) of the tiles chunk0 ..< chunk0 + count: tile t reads its planes
-    /// from (origin + shift) over `extent` x `extent` points (zero outside the planes).
+    /// Half spectra of the tiles chunk0 ..< chunk0 + count (layout.columns of them, the count
+    /// rounded up to whole lanes): tile t reads its planes from (origin + shift) over `extent` x
+    /// `extent` points (zero outside the planes).
     func forward(_ planes: TiledPlanes, chunk0: Int, count: Int, shift: Int, extent: Int,
-                 into spectra: UnsafeMutablePointer<Float>, tc: Int) {
+                 into spectra: UnsafeMutablePointer<Float>, layout: SpectraLayout) {
         let c = planes.count, n = self.n, nf = self.nf, lanes = LaneFFT.lanes
         let groups = (count + lanes - 1) / lanes
+        precondition(layout.planes == c && layout.columns == groups * lanes, "spectra layout does not fit the chunk")
         parallelWorkers((c + 1) / 2 * groups) { worker, range in
             let re = scratch + worker * 2 * n * n, im = re + n * n
             for task in range {
@@ -219,12 +246,18 @@ struct FFTTiles {
                     for fx in 0..<nf {
                         let kk = fy * n + fx, mk = ((n - fy) % n) * n + (n - fx) % n
                         let a = re[kk], bb = im[kk], cc = re[mk], d = im[mk]
-                        let base = spectra + (fy * nf + fx) * 2 * c * tc + g * lanes
-                        FFTTiles.store(0.5 * (a + cc), base + c1 * tc)
-                        FFTTiles.store(0.5 * (bb - d), base + (c + c1) * tc)
+                        let base = spectra + (fy * nf + fx) * layout.frequencyStride + g * lanes
+                        let x1r = 0.5 * (a + cc), x1i = 0.5 * (bb - d)
+                        FFTTiles.store(x1r, base + layout.real(c1)); FFTTiles.store(x1i, base + layout.imaginary(c1))
+                        if layout.conjugateRows {
+                            FFTTiles.store(-x1i, base + layout.real(c + c1)); FFTTiles.store(x1r, base + layout.imaginary(c + c1))
+                        }
                         if second {
-                            FFTTiles.store(0.5 * (bb + d), base + (c1 + 1) * tc)
-                            FFTTiles.store(0.5 * (cc - a), base + (c + c1 + 1) * tc)
+                            let x2r = 0.5 * (bb + d), x2i = 0.5 * (cc - a)
+                            FFTTiles.store(x2r, base + layout.real(c1 + 1)); FFTTiles.store(x2i, base + layout.imaginary(c1 + 1))
+                            if layout.conjugateRows {
+                                FFTTiles.store(-x2i, base + layout.real(c + c1 + 1)); FFTTiles.store(x2r, base + layout.imaginary(c + c1 + 1))
+                            }
                         }
                     }
                 }
@@ -232,17 +265,18 @@ struct FFTTiles {
         }
     }
 
-    /// The real tiles of half spectra (F, 2C, tc), two planes per inverse FFT (unscaled: the
+    /// The real tiles of half spectra (planes 0 ..< c of `layout`), two planes per inverse FFT (unscaled: the
     /// kernels' spectra carry 1 / n^2). `write(c1, second, t, l, re, im)` receives plane c1's
     /// tile t in lane l of `re` and plane c1 + 1's (when `second`) in lane l of `im`; only the
     /// first `keptRows` rows are computed. With `byPlane`, one task handles every tile of a
     /// pair of planes (for writes that overlap between tiles); otherwise tasks split the tiles.
-    func inverse(_ spectra: UnsafeMutablePointer<Float>, planes c: Int, interleave: Int = 1, chunk0: Int, count: Int, tc: Int,
+    func inverse(_ spectra: UnsafeMutablePointer<Float>, layout: SpectraLayout, interleave: Int = 1, chunk0: Int, count: Int,
                  keptRows: Int, byPlane: Bool,
                  write: (_ c1: Int, _ second: Bool, _ t: Int, _ lane: Int,
                          _ re: UnsafeMutablePointer<FFTLanes>, _ im: UnsafeMutablePointer<FFTLanes>) -> Void) {
-        let n = self.n, nf = self.nf, lanes = LaneFFT.lanes
+        let n = self.n, nf = self.nf, lanes = LaneFFT.lanes, c = layout.planes
         let groups = (count + lanes - 1) / lanes, pairs = (c + 1) / 2
+        precondition(layout.columns == groups * lanes, "spectra layout does not fit the chunk")
         parallelWorkers(byPlane ? pairs : pairs * groups) { worker, range in
             let re = scratch + worker * 2 * n * n, im = re + n * n
             for task in range {
@@ -252,10 +286,10 @@ struct FFTTiles {
                         for fx in 0..<n {
                             let mirrored = fx >= nf       // Y(fy, fx) = conj(Y(-fy, -fx))
                             let sy = mirrored ? (n - fy) % n : fy, sx = mirrored ? n - fx : fx
-                            let base = spectra + (sy * nf + sx) * 2 * c * tc + g * lanes
-                            let y1r = FFTTiles.load(base + c1 * tc), y1i = FFTTiles.load(base + (c + c1) * tc)
-                            let y2r = second ? FFTTiles.load(base + (c1 + 1) * tc) : .zero
-                            let y2i = second ? FFTTiles.load(base + (c + c1 + 1) * tc) : .zero
+                            let base = spectra + (sy * nf + sx) * layout.frequencyStride + g * lanes
+                            let y1r = FFTTiles.load(base + layout.real(c1)), y1i = FFTTiles.load(base + layout.imaginary(c1))
+                            let y2r = second ? FFTTiles.load(base + layout.real(c1 + 1)) : .zero
+                            let y2i = second ? FFTTiles.load(base + layout.imaginary(c1 + 1)) : .zero
                             if mirrored {
                                 re[fy * n + fx] = y1r + y2i; im[fy * n + fx] = y2r - y1i
                             } else {
@@ -290,12 +324,16 @@ struct FFTTiles {
 /// The FFT forward and backward of a stride-2 transposed convolution (see the file header).
 struct FFTTransposedConv {
     static let fftSize = 16
-    /// Tiles per chunk (a multiple of 16): the chunk's spectra, 2 (Cin + Q) F Tc floats, are
-    /// ~47 MB for dec5 (the backward's, 2 (2 Cin + Q) F Tc, ~57 MB). 128 rather than 64: the
-    /// per-frequency products are (2Q x 2Cin) x (2Cin x Tc), and OpenBLAS packs the 2Q x 2Cin
+    /// Tiles per chunk (a multiple of 16): the chunk's spectra, (4 Cin + 2 Q) F Tc floats, are
+    /// ~57 MB for dec5 (the backward's, (6 Cin + 2 Q) F Tc, ~66 MB). 128 rather than 64: the
+    /// per-frequency products are (Q x 2Cin) x (2Cin x 2Tc), and OpenBLAS packs the Q x 2Cin
     /// block on every call, which a wider Tc pays for (training, batch 8 at 64^2: 72 tiles in
     /// one chunk instead of two). (N = 32 tiles were measured too: 7% less GEMM work, slower
-    /// FFTs, no gain.)
+    /// FFTs, no gain.) The side-by-side layout (file header, step 2) replaced stacked real and
+    /// imaginary rows ((2Q x 2Cin) x (2Cin x Tc)), the same arithmetic: dec5 forward 19.2 -> 18.4
+    /// ms and backward level at batch 8 at 64^2 (2 threads), 65.3 -> 59.9 and 117.6 -> 111.0 ms at
+    /// batch 4 at 128^2 (1 thread), medians of 4 interleaved runs, AMD EPYC; the kernels' spectra
+    /// half the memory (2 x 19 MB kept instead of 2 x 38), peak memory 27-28 MB lower.
     static let chunkTiles = 128
 
     /// Whether the FFT path is the faster one: for large kernels (for k <= 5 the GEMM path does
@@ -367,19 +405,20 @@ struct FFTTransposedConv {
         let f = plan.tiles.frequencies, tc = plan.tc, v = plan.v, lanes = LaneFFT.lanes
         let spectra = KernelSpectra.cached(weight: weight, phases: plan.phases, dMin: plan.dMin, fft: plan.tiles.fft)
         defer { withExtendedLifetime(spectra) {} }
-        let xSpectra = UnsafeMutablePointer<Float>.allocate(capacity: f * 2 * cin * tc)   // (F, 2Cin, Tc)
+        let xSpectra = UnsafeMutablePointer<Float>.allocate(capacity: SpectraLayout.capacity(frequencies: f, planes: cin, columns: tc, conjugateRows: true))
         defer { xSpectra.deallocate() }
-        let ySpectra = UnsafeMutablePointer<Float>.allocate(capacity: f * 2 * q * tc)     // (F, 2Q, Tc)
+        let ySpectra = UnsafeMutablePointer<Float>.allocate(capacity: SpectraLayout.capacity(frequencies: f, planes: q, columns: tc))
         defer { ySpectra.deallocate() }
         let input = TiledPlanes(channelsOf: x), output = TiledPlanes(phasesOf: y, phases: plan.phases)
         plan.forEachChunk { chunk0, count in
-            // 1. input tiles, two channels per FFT -> [Xr; Xi] (F, 2Cin, Tc)
-            plan.tiles.forward(input, chunk0: chunk0, count: count, shift: plan.dMin, extent: plan.n, into: xSpectra, tc: tc)
-            // 2. [Yr; Yi] (2Q, Tc) = [Kr -Ki; Ki Kr] (2Q, 2Cin) [Xr; Xi] (2Cin, Tc), per frequency
-            spectra.multiply(xSpectra, into: ySpectra, frequencies: f, q: q, cin: cin, tc: tc,
-                             columns: (count + lanes - 1) / lanes * lanes, adjoint: false)
+            let w = (count + lanes - 1) / lanes * lanes
+            let xLayout = SpectraLayout(planes: cin, columns: w, conjugateRows: true), yLayout = SpectraLayout(planes: q, columns: w)
+            // 1. input tiles, two channels per FFT -> [Xr Xi; -Xi Xr] (F, 2Cin, 2w)
+            plan.tiles.forward(input, chunk0: chunk0, count: count, shift: plan.dMin, extent: plan.n, into: xSpectra, layout: xLayout)
+            // 2. [Yr Yi] (Q, 2w) = [Kr Ki] (Q, 2Cin) [Xr Xi; -Xi Xr] (2Cin, 2w), per frequency
+            spectra.multiply(xSpectra, xLayout, into: ySpectra, yLayout, frequencies: f, q: q, cin: cin, adjoint: false)
             // 3. two output planes per inverse FFT -> y, plus bias (the V x V points no wrap reached)
-            plan.tiles.inverse(ySpectra, planes: q, interleave: output.interleave, chunk0: chunk0, count: count, tc: tc, keptRows: v, byPlane: false) {
+            plan.tiles.inverse(ySpectra, layout: yLayout, interleave: output.interleave, chunk0: chunk0, count: count, keptRows: v, byPlane: false) {
                 q1, _, t, l, re, im in
                 let (b, a0, b0) = plan.tiles.grid.origin(t)
                 let bias1 = bias.data[q1 % cout], bias2 = bias.data[(q1 + 1) % cout]
@@ -412,34 +451,36 @@ struct FFTTransposedConv {
         let plan = Plan(kernel: k, input: x, scratch: scratch)
         let f = plan.tiles.frequencies, tc = plan.tc, n = plan.n, nf = plan.tiles.nf, lanes = LaneFFT.lanes
         let input = TiledPlanes(channelsOf: x), gradient = TiledPlanes(phasesOf: dy, phases: plan.phases)
-        let dySpectra = UnsafeMutablePointer<Float>.allocate(capacity: f * 2 * q * tc)     // (F, 2Q, Tc)
+        let dySpectra = UnsafeMutablePointer<Float>.allocate(capacity: SpectraLayout.capacity(frequencies: f, planes: q, columns: tc))
         defer { dySpectra.deallocate() }
         // dx: the kernels' spectra, the spectra of dx's tiles, and where they go.
         var kernelSpectra: KernelSpectra? = nil
-        var dxSpectra: UnsafeMutablePointer<Float>? = nil                                     // (F, 2Cin, Tc)
+        var dxSpectra: UnsafeMutablePointer<Float>? = nil
         if dx != nil {
             kernelSpectra = KernelSpectra.cached(weight: weight, phases: plan.phases, dMin: plan.dMin, fft: plan.tiles.fft)
-            dxSpectra = .allocate(capacity: f * 2 * cin * tc)
+            dxSpectra = .allocate(capacity: SpectraLayout.capacity(frequencies: f, planes: cin, columns: tc, conjugateRows: true))
         }
         defer { dxSpectra?.deallocate(); withExtendedLifetime(kernelSpectra) {} }
         // dW: the input's spectra and G, real and imaginary: (F, 2, Q, Cin).
         var xSpectra: UnsafeMutablePointer<Float>? = nil, g: UnsafeMutablePointer<Float>? = nil
         if dWeight != nil {
-            xSpectra = .allocate(capacity: f * 2 * cin * tc)
+            xSpectra = .allocate(capacity: SpectraLayout.capacity(frequencies: f, planes: cin, columns: tc))
             g = .allocate(capacity: f * 2 * q * cin)      // the first chunk's products overwrite it
         }
         defer { xSpectra?.deallocate(); g?.deallocate() }
         let dxPlanes = dx.map { TiledPlanes(channelsOf: $0) }
 
         plan.forEachChunk { chunk0, count in
-            // dy's phase planes, V x V per tile, two planes per FFT -> [DYr; DYi] (F, 2Q, Tc)
-            plan.tiles.forward(gradient, chunk0: chunk0, count: count, shift: 0, extent: plan.v, into: dySpectra, tc: tc)
+            let w = (count + lanes - 1) / lanes * lanes
+            let dyLayout = SpectraLayout(planes: q, columns: w)
+            // dy's phase planes, V x V per tile, two planes per FFT -> [DYr DYi] (F, Q, 2w)
+            plan.tiles.forward(gradient, chunk0: chunk0, count: count, shift: 0, extent: plan.v, into: dySpectra, layout: dyLayout)
             if let dxSpectra, let kernelSpectra, let dxPlanes {
-                // [DXr; DXi] (2Cin, Tc) = [Kr -Ki; Ki Kr]^T (2Cin, 2Q) [DYr; DYi] (2Q, Tc), per frequency
-                kernelSpectra.multiply(dySpectra, into: dxSpectra, frequencies: f, q: q, cin: cin, tc: tc,
-                                       columns: (count + lanes - 1) / lanes * lanes, adjoint: true)
+                // [DXr DXi] (Cin, 2w) from [Kr; Ki] (2Cin, Q) [DYr DYi] (Q, 2w), per frequency
+                let dxLayout = SpectraLayout(planes: cin, columns: w, conjugateRows: true)
+                kernelSpectra.multiply(dySpectra, dyLayout, into: dxSpectra, dxLayout, frequencies: f, q: q, cin: cin, adjoint: true)
                 // Overlap-add: tiles overlap by r - 1 points, so one task takes every tile of its planes.
-                plan.tiles.inverse(dxSpectra, planes: cin, chunk0: chunk0, count: count, tc: tc, keptRows: n, byPlane: true) {
+                plan.tiles.inverse(dxSpectra, layout: dxLayout, chunk0: chunk0, count: count, keptRows: n, byPlane: true) {
                     c1, second, t, l, re, im in
                     let (b, ty, tx) = plan.tiles.grid.origin(t)
                     let y0 = ty + plan.dMin, x0 = tx + plan.dMin
@@ -454,22 +495,23 @@ struct FFTTransposedConv {
                 }
             }
             if let xSpectra, let g {
-                plan.tiles.forward(input, chunk0: chunk0, count: count, shift: plan.dMin, extent: n, into: xSpectra, tc: tc)
+                let xLayout = SpectraLayout(planes: cin, columns: w)
+                plan.tiles.forward(input, chunk0: chunk0, count: count, shift: plan.dMin, extent: n, into: xSpectra, layout: xLayout)
                 // G (Q, Cin) += conj(DY) (Q, T) X^T (T, Cin): Gr += P R^T + Qi S^T, Gi += P S^T - Qi R^T,
                 // with DY = P + i Qi and X = R + i S.
                 let first: Float = chunk0 == 0 ? 0 : 1          // beta of the first product into G
                 parallelChunks(f) { range in
                     for fi in range {
-                        let p = UnsafePointer(dySpectra + fi * 2 * q * tc), qi = p + q * tc
-                        let rr = UnsafePointer(xSpectra + fi * 2 * cin * tc), ss = rr + cin * tc
+                        let p = UnsafePointer(dySpectra + fi * dyLayout.frequencyStride), qi = p + w, ldy = dyLayout.rowStride
+                        let rr = UnsafePointer(xSpectra + fi * xLayout.frequencyStride), ss = rr + w, ldx = xLayout.rowStride
                         let gr = g + fi * 2 * q * cin, gi = gr + q * cin
-                        gemmSerial(gr, ldc: cin, p, lda: tc, transposeA: false, rr, ldb: tc, transposeB: true,
+                        gemmSerial(gr, ldc: cin, p, lda: ldy, transposeA: false, rr, ldb: ldx, transposeB: true,
                                    m: q, n: cin, k: count, beta: first)
-                        gemmSerial(gr, ldc: cin, qi, lda: tc, transposeA: false, ss, ldb: tc, transposeB: true,
+                        gemmSerial(gr, ldc: cin, qi, lda: ldy, transposeA: false, ss, ldb: ldx, transposeB: true,
                                    m: q, n: cin, k: count, beta: 1)
-                        gemmSerial(gi, ldc: cin, p, lda: tc, transposeA: false, ss, ldb: tc, transposeB: true,
+                        gemmSerial(gi, ldc: cin, p, lda: ldy, transposeA: false, ss, ldb: ldx, transposeB: true,
                                    m: q, n: cin, k: count, beta: first)
-                        gemmSerial(gi, ldc: cin, qi, lda: tc, transposeA: false, rr, ldb: tc, transposeB: true,
+                        gemmSerial(gi, ldc: cin, qi, lda: ldy, transposeA: false, rr, ldb: ldx, transposeB: true,
                                    m: q, n: cin, k: count, alpha: -1, beta: 1)
                     }
                 }
@@ -522,8 +564,7 @@ struct FFTTransposedConv {
 }
 
 /// A transposed conv's kernels in the frequency domain, as step 2 reads them: per frequency
-/// the (2Q, 2Cin) real block [Kr -Ki; Ki Kr] of conj(K_f) / n^2 (the inverse FFT's scale folded
-/// in); channel q = phase * Cout + co. Computing them takes about a tenth of the layer's time,
+/// the (Q, 2Cin) real block [Kr Ki] of conj(K_f) / n^2 (the inverse FFT's scale folded in); channel q = phase * Cout + co. Computing them takes about a tenth of the layer's time,
 /// so the last few are kept, found again by a hash of every weight's bits: inference reuses
 /// them, while a training step, which changes the weights, computes new ones.
 final class KernelSpectra: @unchecked Sendable {
@@ -545,22 +586,38 @@ final class KernelSpectra: @unchecked Sendable {
 
     deinit { blocks.deallocate() }
 
-    /// Step 2 for one chunk, per frequency: out (2Q, Tc) = block (2Q, 2Cin) in (2Cin, Tc), or with
-    /// `adjoint` out (2Cin, Tc) = block^T (2Cin, 2Q) in (2Q, Tc) (the backward's dx). Spectra laid
-    /// out (F, 2C, tc); only the first `columns` columns are computed.
-    func multiply(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, frequencies f: Int,
-                  q: Int, cin: Int, tc: Int, columns: Int, adjoint: Bool) {
-        let (rowsIn, rowsOut) = adjoint ? (2 * q, 2 * cin) : (2 * cin, 2 * q)
+    /// Step 2 for one chunk, per frequency: [Yr Yi] (Q, 2w) = [Kr Ki] (Q, 2Cin) [Xr Xi; -Xi Xr]
+    /// (2Cin, 2w), `input` laid out with conjugate rows; or with `adjoint` (the backward's dx) the
+    /// transposed block's product [Kr; Ki] (2Cin, Q) [DYr DYi] (Q, 2w) = [A B; C D] (2Cin, 2w),
+    /// whose quarters combine in place into DXr = A + D, DXi = B - C (the product by the block's
+    /// conjugate transpose Kr^T - i Ki^T), the first Cin rows of `output`.
+    func multiply(_ input: UnsafePointer<Float>, _ inLayout: SpectraLayout,
+                  into output: UnsafeMutablePointer<Float>, _ outLayout: SpectraLayout,
+                  frequencies f: Int, q: Int, cin: Int, adjoint: Bool) {
+        let w = inLayout.columns, ld = inLayout.rowStride, lanes = LaneFFT.lanes
+        precondition(outLayout.columns == w && inLayout.planes == (adjoint ? q : cin) && outLayout.planes == (adjoint ? cin : q)
+                     && inLayout.conjugateRows == !adjoint && outLayout.conjugateRows == adjoint && w % lanes == 0,
+                     "spectra layouts do not fit the product")
         parallelChunks(f) { range in
             for fi in range {
-                gemmSerial(output + fi * rowsOut * tc, ldc: tc, blocks + fi * 4 * q * cin, lda: 2 * cin,
-                           transposeA: adjoint, input + fi * rowsIn * tc, ldb: tc, transposeB: false,
-                           m: rowsOut, n: columns, k: rowsIn)
+                let out = output + fi * outLayout.frequencyStride
+                gemmSerial(out, ldc: ld, blocks + fi * 2 * q * cin, lda: 2 * cin,
+                           transposeA: adjoint, input + fi * inLayout.frequencyStride, ldb: ld, transposeB: false,
+                           m: adjoint ? 2 * cin : q, n: 2 * w, k: adjoint ? q : 2 * cin)
+                guard adjoint else { continue }
+                for c in 0..<cin {
+                    let top = out + c * ld, bottom = out + (cin + c) * ld
+                    for j in stride(from: 0, to: w, by: lanes) {
+                        let a = FFTTiles.load(top + j), b = FFTTiles.load(top + w + j)
+                        let cc = FFTTiles.load(bottom + j), d = FFTTiles.load(bottom + w + j)
+                        FFTTiles.store(a + d, top + j); FFTTiles.store(b - cc, top + w + j)
+                    }
+                }
             }
         }
     }
 
-    /// At most this many are kept (dec5 of each network: 2 x 38 MB).
+    /// At most this many are kept (dec5 of each network: 2 x 19 MB).
     static let capacity = 2
     nonisolated(unsafe) private static var recent: [KernelSpectra] = []
     private static let lock = NSLock()
@@ -571,7 +628,7 @@ final class KernelSpectra: @unchecked Sendable {
             for i in 0..<weight.count { hash = (hash ^ UInt64(bits[i])) &* 0x100_0000_01b3 }
         }
         let key = Key(shape: weight.shape, hash: hash, fftSize: fft.n)
-        let count = fft.n * (fft.n / 2 + 1) * 4 * 4 * weight.shape[1] * weight.shape[0]
+        let count = fft.n * (fft.n / 2 + 1) * 2 * 4 * weight.shape[1] * weight.shape[0]
         lock.lock()
         if let i = recent.firstIndex(where: { $0.key == key }) {
             let found = recent.remove(at: i)
@@ -580,7 +637,7 @@ final class KernelSpectra: @unchecked Sendable {
             return found
         }
         // A training step's new weights: the least recently used entry's memory is reused when
-        // nothing else holds it (38 MB fresh each step would cost page faults).
+        // nothing else holds it (19 MB fresh each step would cost page faults).
         var spare: KernelSpectra? = nil
         if recent.count >= capacity, recent[0].count == count {
             spare = recent.removeFirst()
@@ -634,7 +691,7 @@ final class KernelSpectra: @unchecked Sendable {
             defer { c.deallocate() }
             for fi in range {
                 let fy = fi / nf, fx = fi % nf
-                let block = kernelBlocks + fi * 4 * q * cin
+                let block = kernelBlocks + fi * 2 * q * cin
                 for (p, phase) in phases.enumerated() {
                     var t = 0
                     for ty in phase.tapsY {
@@ -646,7 +703,7 @@ final class KernelSpectra: @unchecked Sendable {
                     let taps = t
                     for co in 0..<cout {
                         let qi = p * cout + co
-                        let top = block + qi * 2 * cin, bottom = block + (q + qi) * 2 * cin
+                        let row = block + qi * 2 * cin
                         let w = packed + qi * maxTaps * cin
                         var ci0 = 0
                         while ci0 < vectorEnd {
@@ -655,14 +712,13 @@ final class KernelSpectra: @unchecked Sendable {
                                 let wt = FFTTiles.load(w + t * cin + ci0)
                                 kr += c[t] * wt; ki += s[t] * wt
                             }
-                            FFTTiles.store(kr, top + ci0); FFTTiles.store(-ki, top + cin + ci0)
-                            FFTTiles.store(ki, bottom + ci0); FFTTiles.store(kr, bottom + cin + ci0)
+                            FFTTiles.store(kr, row + ci0); FFTTiles.store(ki, row + cin + ci0)
                             ci0 += lanes
                         }
                         for ci in vectorEnd..<cin {
                             var kr: Float = 0, ki: Float = 0
                             for t in 0..<taps { kr += c[t] * w[t * cin + ci]; ki += s[t] * w[t * cin + ci] }
-                            top[ci] = kr; top[cin + ci] = -ki; bottom[ci] = ki; bottom[cin + ci] = kr
+                            row[ci] = kr; row[cin + ci] = ki
                         }
                     }
                 }

@@ -95,6 +95,19 @@ final class FFTTransposedConvTests: XCTestCase {
         assertClose(t.forward(x, algorithm: .fft), t.forward(x, algorithm: .gemm), rtol: 1e-4, atol: 1e-4, "batch of 8")
     }
 
+    func testChunksOfDifferentWidthsAgreeWithGEMM() {
+        // 3 x 43 = 129 tiles (V = 12): two chunks, of 80 tiles and of 49 (64 columns, the last
+        // lanes zero), so the spectra's layout changes from one chunk to the next.
+        XCTAssertEqual(FFTTransposedConv.chunkTiles, 128)
+        let x = randomTensor([1, 3, 36, 516], seed: 120)
+        let t = TransposedConv2D(weight: randomTensor([3, 4, 9, 9], seed: 121), bias: randomTensor([4], seed: 122))
+        assertClose(t.forward(x, algorithm: .fft), t.forward(x, algorithm: .gemm), rtol: 1e-4, atol: 1e-4, "forward")
+        let dy = randomTensor(t.outputShape(for: x.shape), seed: 123)
+        let fft = t.backward(dOutput: dy, input: x, algorithm: .fft), gemm = t.backward(dOutput: dy, input: x, algorithm: .gemm)
+        assertClose(fft.dInput!, gemm.dInput!, scaledTolerance: 1e-4, "dx")
+        assertClose(fft.dWeight, gemm.dWeight, scaledTolerance: 1e-4, "dW")
+    }
+
     func testFFTBackwardOfAnImpulseByHand() {
         // One input pixel at (3, 5), one input channel, k = 9 (padding 4): the forward adds
         // w[0, o, ky, kx] to y[o, 2 + ky, 6 + kx], so dW[0, o, ky, kx] = dy[o, 2 + ky, 6 + kx] and
