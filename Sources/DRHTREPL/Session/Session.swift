@@ -79,6 +79,10 @@ public final class Session {
         if let writer = Pipeline.Output(name: name)?.writer {
             throw REPLError("\(name) has not been computed yet; `use IMAGE` then `step to \(writer.name)`")
         }
+        // A number where a name goes (`expose +1.5`): the arguments' order is the likelier slip.
+        if Double(name) != nil {
+            throw REPLError("no variable named \(name): a number stands where a variable's name goes; `help COMMAND` shows the order of its arguments")
+        }
         let near = order.filter { Registry.editDistance($0, name) <= 2 }
         let hint = near.isEmpty ? (order.isEmpty ? "; load or synth an image first" : "; `vars` lists them") : "; did you mean \(near.prefix(3).joined(separator: ", "))?"
         throw REPLError("no variable named \(name)\(hint)")
