@@ -221,15 +221,9 @@ public enum SweepTask {
         var reference: [String: Tensor] = [:]
         var cosine: [String: [Double: Double]] = [:], relative: [String: [Double: Double]] = [:]
         var inputs: [Double: Tensor] = [:], outputs: [Double: Tensor] = [:]
-        // Every exposure is taken by the same camera (PhotoTriplet.reexposed with the same seed,
-        // only its exposure set), so the photo's linear light is computed once.
-        var first = SeededRandom(seed: r.camera)
-        let linear = Camera.random(rng: &first).linearised(photo)
         for (k, ev) in order.enumerated() {
             var rng = SeededRandom(seed: r.camera)
-            var camera = Camera.random(rng: &rng)
-            camera.ev = Float(ev)
-            let exposed = camera.reexpose(linear: linear, rng: &rng)
+            let exposed = PhotoTriplet.reexposed(photo, rng: &rng, ev: Float(ev)).input
             let c = try CorrectTask.run(request, model: model, photo: exposed, monitor: monitor, place: (k, order.count),
                                         label: "\(evLabel(ev)) EV ") { step, p in
                 let name = step.name

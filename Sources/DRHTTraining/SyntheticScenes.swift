@@ -256,91 +256,53 @@ public struct Camera {
 
     /// `photo` (1, 3, H, W) in [0, 1] taken again `ev` stops over (+) or under (-): linearised
     /// through this camera's curve, times 2^ev, through the curve again (clipping at 1), with
-    /// `reexposureNoise()` and 8-bit quantisation. `linearised` and `reexpose(linear:)` are its
-    /// two halves (the same pixels), for several exposures of one photo.
+    /// `reexposureNoise()` and 8-bit quantisation.
     public func reexpose(_ photo: Tensor, rng: inout SeededRandom) -> Tensor {
-        let exposure = powf(2, ev)
+        let out = Tensor(zeros: photo.shape)
+        let exposure = powf(2, ev), sigma = reexposureNoise()
         // Photo values are mostly 8-bit: each of the 256 levels is linearised, exposed and taken
         // through the curve once (the same arithmetic, so the same values), the rest directly.
         let levels = (0...255).map { linearise(Float($0) / 255) }
         let responses = levels.map { response($0 * exposure) }
-        let src = photo.data
-        return recorded(count: photo.count, shape: photo.shape, rng: &rng) { r, put in
-            visitLinear(src, r, levels: levels) { j, level, x in put(j, level >= 0 ? responses[level] : response(x * exposure)) }
-        }
-    }
-
-    /// The linear light behind each value of `photo` (clamped to [0, 1]) through this camera's
-    /// curve, as `reexpose` computes it (the exposure does not enter).
-    public func linearised(_ photo: Tensor) -> Tensor {
-        let out = Tensor(zeros: photo.shape)
-        let levels = (0...255).map { linearise(Float($0) / 255) }
+        // Other values (a reduced or computed image) bisect the curve, 24 steps each, 16 values
+        // at a time (`lineariseLanes`); blocks of pixels are spread over the engine's threads,
+        // their noise drawn first, in pixel order, so the result is the same for any number of
+        // threads.
+        let block = 1 << 16
+        let lanes = contrast >= 0 && contrast < 1        // the S-curve then stays positive: see lineariseLanes
+        var normals = [Float](repeating: 0, count: sigma > 0 ? min(block, photo.count) : 0)
         let src = photo.data, dst = out.data
-        parallelChunks(photo.count, minChunk: 4096) { r in
-            visitLinear(src, r, levels: levels) { j, _, x in dst[j] = x }
-        }
-        return out
-    }
-
-    /// `reexpose` of the photo whose `linearised` light this is: the same pixels, without
-    /// linearising again.
-    public func reexpose(linear: Tensor, rng: inout SeededRandom) -> Tensor {
-        let exposure = powf(2, ev), src = linear.data
-        return recorded(count: linear.count, shape: linear.shape, rng: &rng) { r, put in
-            for j in r { put(j, response(src[j] * exposure)) }
-        }
-    }
-
-    /// An image of `shape` whose pixel j takes the response y that `responses(range, put)` puts
-    /// for it, with `reexposureNoise()` and 8 bits. Blocks of pixels are spread over the
-    /// engine's threads, their noise drawn first, in pixel order, so the result is the same for
-    /// any number of threads.
-    private func recorded(count: Int, shape: [Int], rng: inout SeededRandom,
-                          _ responses: (Range<Int>, (Int, Float) -> Void) -> Void) -> Tensor {
-        let out = Tensor(zeros: shape)
-        let sigma = reexposureNoise(), block = 1 << 16
-        var normals = [Float](repeating: 0, count: sigma > 0 ? min(block, count) : 0)
-        let dst = out.data
-        for start in stride(from: 0, to: count, by: block) {
-            let end = min(count, start + block)
+        for start in stride(from: 0, to: photo.count, by: block) {
+            let end = min(photo.count, start + block)
             if sigma > 0 { for i in start..<end { normals[i - start] = rng.normal() } }
             normals.withUnsafeBufferPointer { noise in
                 parallelChunks(end - start, minChunk: 4096) { r in
-                    responses((start + r.lowerBound)..<(start + r.upperBound)) { j, y in
-                        dst[j] = record(y, sigma: sigma, normal: sigma > 0 ? noise[j - start] : 0)
+                    /// Pixel j of the block takes response y, with its noise and 8 bits.
+                    func put(_ j: Int, _ y: Float) { dst[start + j] = record(y, sigma: sigma, normal: sigma > 0 ? noise[j] : 0) }
+                    // Off-grid values wait here, 16 at a time, for one lane-wise bisection.
+                    var pending = SIMD16<Float>(), positions = SIMD16<Int32>(), waiting = 0
+                    func flush() {
+                        let x = lineariseLanes(pending)
+                        for lane in 0..<waiting { put(Int(positions[lane]), response(powf(x[lane], gamma) * exposure)) }
+                        waiting = 0
                     }
+                    for j in r {
+                        let v = min(1, max(0, src[start + j]))
+                        let level = (v * 255).rounded()
+                        if abs(level - v * 255) < 1e-3 {
+                            put(j, responses[Int(level)])
+                        } else if !lanes {
+                            put(j, response(linearise(v) * exposure))
+                        } else {
+                            pending[waiting] = v; positions[waiting] = Int32(j); waiting += 1
+                            if waiting == 16 { flush() }
+                        }
+                    }
+                    if waiting > 0 { flush() }
                 }
             }
         }
         return out
-    }
-
-    /// body(j, level, x) for every j in `range`: x the linear light of src[j] clamped to [0, 1],
-    /// level its 8-bit level when it is one (-1 otherwise, x bisected). Off-grid values wait, 16
-    /// at a time, for one lane-wise bisection, so they come out of order.
-    @inline(__always)
-    private func visitLinear(_ src: UnsafeMutablePointer<Float>, _ range: Range<Int>, levels: [Float],
-                             _ body: (Int, Int, Float) -> Void) {
-        let lanes = contrast >= 0 && contrast < 1        // the S-curve then stays positive: see lineariseLanes
-        var pending = SIMD16<Float>(), positions = SIMD16<Int32>(), waiting = 0
-        func flush() {
-            let x = lineariseLanes(pending)
-            for lane in 0..<waiting { body(Int(positions[lane]), -1, powf(x[lane], gamma)) }
-            waiting = 0
-        }
-        for j in range {
-            let v = min(1, max(0, src[j]))
-            let level = (v * 255).rounded()
-            if abs(level - v * 255) < 1e-3 {
-                body(j, Int(level), levels[Int(level)])
-            } else if !lanes {
-                body(j, -1, linearise(v))
-            } else {
-                pending[waiting] = v; positions[waiting] = Int32(j); waiting += 1
-                if waiting == 16 { flush() }
-            }
-        }
-        if waiting > 0 { flush() }
     }
 
     /// `bisect` for 16 values in [0, 1] at once (`linearise` before the power gamma; -0 counts
