@@ -333,7 +333,7 @@ struct FFTTransposedConv {
     /// imaginary rows ((2Q x 2Cin) x (2Cin x Tc)), the same arithmetic: dec5 forward 19.2 -> 18.4
     /// ms and backward level at batch 8 at 64^2 (2 threads), 65.3 -> 59.9 and 117.6 -> 111.0 ms at
     /// batch 4 at 128^2 (1 thread), medians of 4 interleaved runs, AMD EPYC; the kernels' spectra
-    /// half the memory (2 x 19 MB kept instead of 2 x 38), peak memory 27-28 MB lower.
+    /// half the memory (2 x 19 MB kept instead of 2 x 38), peak memory lower (docs/PERFORMANCE.md).
     static let chunkTiles = 128
 
     /// Whether the FFT path is the faster one: for large kernels (for k <= 5 the GEMM path does

@@ -80,7 +80,7 @@ public final class Session {
             throw REPLError("\(name) has not been computed yet; `use IMAGE` then `step to \(writer.name)`")
         }
         // A number where a name goes (`expose +1.5`): the arguments' order is the likelier slip.
-        if Double(name) != nil {
+        if let c = name.first, c.isNumber || "+-.".contains(c), Double(name) != nil {      // not "nan", a valid name
             throw REPLError("no variable named \(name): a number stands where a variable's name goes; `help COMMAND` shows the order of its arguments")
         }
         let near = order.filter { Registry.editDistance($0, name) <= 2 }
