@@ -379,12 +379,13 @@ struct FFTTransposedConv {
             tc = (perChunk + LaneFFT.lanes - 1) / LaneFFT.lanes * LaneFFT.lanes
         }
 
-        /// body(chunk0, count) for each chunk of tiles.
-        func forEachChunk(_ body: (Int, Int) -> Void) {
+        /// body(chunk0, count, columns) for each chunk of tiles: `columns` is the count rounded up
+        /// to whole lanes, the width of the chunk's spectra (SpectraLayout).
+        func forEachChunk(_ body: (Int, Int, Int) -> Void) {
             var chunk0 = 0
             while chunk0 < tiles.grid.count {
                 let count = min(tc, tiles.grid.count - chunk0)
-                body(chunk0, count)
+                body(chunk0, count, (count + LaneFFT.lanes - 1) / LaneFFT.lanes * LaneFFT.lanes)
                 chunk0 += count
             }
         }
@@ -402,7 +403,7 @@ struct FFTTransposedConv {
         let scratch = Self.scratch()
         defer { scratch.deallocate() }
         let plan = Plan(kernel: weight.shape[2], input: x, scratch: scratch)
-        let f = plan.tiles.frequencies, tc = plan.tc, v = plan.v, lanes = LaneFFT.lanes
+        let f = plan.tiles.frequencies, tc = plan.tc, v = plan.v
         let spectra = KernelSpectra.cached(weight: weight, phases: plan.phases, dMin: plan.dMin, fft: plan.tiles.fft)
         defer { withExtendedLifetime(spectra) {} }
         let xSpectra = UnsafeMutablePointer<Float>.allocate(capacity: SpectraLayout.capacity(frequencies: f, planes: cin, columns: tc, conjugateRows: true))
@@ -410,8 +411,7 @@ struct FFTTransposedConv {
         let ySpectra = UnsafeMutablePointer<Float>.allocate(capacity: SpectraLayout.capacity(frequencies: f, planes: q, columns: tc))
         defer { ySpectra.deallocate() }
         let input = TiledPlanes(channelsOf: x), output = TiledPlanes(phasesOf: y, phases: plan.phases)
-        plan.forEachChunk { chunk0, count in
-            let w = (count + lanes - 1) / lanes * lanes
+        plan.forEachChunk { chunk0, count, w in
             let xLayout = SpectraLayout(planes: cin, columns: w, conjugateRows: true), yLayout = SpectraLayout(planes: q, columns: w)
             // 1. input tiles, two channels per FFT -> [Xr Xi; -Xi Xr] (F, 2Cin, 2w)
             plan.tiles.forward(input, chunk0: chunk0, count: count, shift: plan.dMin, extent: plan.n, into: xSpectra, layout: xLayout)
@@ -470,8 +470,7 @@ struct FFTTransposedConv {
         defer { xSpectra?.deallocate(); g?.deallocate() }
         let dxPlanes = dx.map { TiledPlanes(channelsOf: $0) }
 
-        plan.forEachChunk { chunk0, count in
-            let w = (count + lanes - 1) / lanes * lanes
+        plan.forEachChunk { chunk0, count, w in
             let dyLayout = SpectraLayout(planes: q, columns: w)
             // dy's phase planes, V x V per tile, two planes per FFT -> [DYr DYi] (F, Q, 2w)
             plan.tiles.forward(gradient, chunk0: chunk0, count: count, shift: 0, extent: plan.v, into: dySpectra, layout: dyLayout)
