@@ -6,6 +6,7 @@ import DRHTModel
 import DRHTTraining
 
 extension Framing: ExpressibleByArgument {}
+extension HDRBoundScope: ExpressibleByArgument {}
 extension GainOptions.Upsampling: ExpressibleByArgument {}
 
 /// A correction mode by name; gain's working size comes from `--work-size`.

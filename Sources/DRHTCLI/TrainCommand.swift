@@ -58,6 +58,8 @@ struct TrainCommand: ParsableCommand {
     var clipWeight: Float?
     @Flag(name: .customLong("hdr-bound"), inversion: .prefixedNo, help: "Where a photo's own pixels are clipped, its HDR truth counts as a lower bound: the HDR term of the loss counts only an estimate below it (off: docs/MODEL.md's loss); see docs/TRAINING.md. (default: off; with --resume, the run's)")
     var hdrBound: Bool?
+    @Option(name: .customLong("hdr-bound-scope"), help: "With --hdr-bound, which clipped channels are bounds: photo (every channel the photo clipped) or input (only those the input clipped too: under-exposed samples keep docs/MODEL.md's term). (default: photo; with --resume, the run's)")
+    var hdrBoundScope: HDRBoundScope?
     @Flag(inversion: .prefixedNo, help: "BatchNorm uses and keeps its running statistics while training, as inference does (fine-tune what drht calibrate measured; needs --weights or --resume); see docs/TRAINING.md. (default: off; with --resume, the run's)")
     var freezeBn: Bool?
 
@@ -66,7 +68,7 @@ struct TrainCommand: ParsableCommand {
         s.data = data; s.validationData = valData; s.steps = steps; s.batch = batch; s.size = size; s.framing = framing
         s.learningRate = lr; s.seed = seed; s.validateEvery = valEvery; s.saveEvery = saveEvery
         s.keepCheckpoints = keep; s.balancePhases = balancePhases; s.clipWeight = clipWeight
-        s.freezeBatchNorm = freezeBn; s.hdrBound = hdrBound
+        s.freezeBatchNorm = freezeBn; s.hdrBound = hdrBound; s.hdrBoundScope = hdrBoundScope
         let start: TrainRequest.Start = resume.map { .resume($0) } ?? weights.map { .weights($0) } ?? .fresh(deconvInit)
         return TrainRequest(start: start, settings: s, output: out ?? resume ?? "drht-trained.safetensors")
     }
@@ -88,7 +90,7 @@ struct TrainCommand: ParsableCommand {
              + (config.balancePhases ? ", phases balanced" : "")
              + (config.clipWeight > 0 ? ", clipped pixels weigh \(1 + config.clipWeight)" : "")
              + (config.freezeBatchNorm ? ", BatchNorm statistics frozen" : "")
-             + (config.hdrBound ? ", clipped photo pixels bound H_gt from below" : "") + " -> \(output)")
+             + (config.hdrBound ? (config.hdrBoundScope == .input ? ", clipped input and photo pixels bound H_gt from below" : ", clipped photo pixels bound H_gt from below") : "") + " -> \(output)")
         let monitor = TaskMonitor.standardError()
         let live = isatty(2) != 0
         let (last, lastValidation) = try TrainTask.run(trainer, monitor: monitor) { p, validation in

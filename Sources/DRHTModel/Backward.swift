@@ -124,6 +124,31 @@ public struct Batch {
         for i in 0..<photo.count where photo.data[i] >= ClippedPixels.threshold { out.data[i] = 1 }
         return out
     }
+
+    /// The marks of `hdrLowerBound` that `scope` keeps: all of them (`.photo`), or only the
+    /// channels the input clipped too (`.input`); nil when none are marked.
+    public func hdrLowerBound(scope: HDRBoundScope) -> Tensor? {
+        guard let marks = hdrLowerBound else { return nil }
+        switch scope {
+        case .photo: return marks
+        case .input:
+            let out = Tensor(zeros: marks.shape)
+            for i in 0..<marks.count where marks.data[i] != 0 && input.data[i] >= ClippedPixels.threshold { out.data[i] = 1 }
+            return out
+        }
+    }
+}
+
+/// Which of a photo's clipped channels `drht train --hdr-bound` takes as lower bounds of the
+/// light (`--hdr-bound-scope`).
+public enum HDRBoundScope: String, CaseIterable, Sendable {
+    /// Every channel at 255 in the photo itself (`Batch.hdrLowerBound(target:)`).
+    case photo
+    /// Only those the input clipped as well. An over-exposed sample keeps every mark (a channel
+    /// the photo clipped is clipped brighter too); an under-exposed one keeps none: its input
+    /// shows the photo's white dimmed and flat, which is all the photo recorded, so MODEL.md's
+    /// term teaches the first network to give back exactly that.
+    case input
 }
 
 extension DRHT {
@@ -137,10 +162,11 @@ extension DRHT {
     /// marks H_gt as a lower bound (`Batch.hdrLowerBound`), the HDR term counts only an estimate
     /// below it (`MSELoss`'s one-sided difference), so a photo's clipped sky no longer teaches
     /// the first network that the light stops at white.
+    /// `hdrBoundScope` says which of the marks count (`HDRBoundScope`).
     public func lossAndGradients(_ batch: Batch, mode: Mode, gradients: Bool = true, clipWeight: Float = 0,
-                                 hdrBound: Bool = false) -> (Losses, Gradients) {
+                                 hdrBound: Bool = false, hdrBoundScope: HDRBoundScope = .photo) -> (Losses, Gradients) {
         let weight = clipWeight > 0 ? DRHT.clippedWeight(batch.input, clipWeight) : nil
-        let bound = hdrBound ? batch.hdrLowerBound : nil
+        let bound = hdrBound ? batch.hdrLowerBound(scope: hdrBoundScope) : nil
         let x = batch.input
         let (y1, hdrTape) = hdr.forward(x, base: x, mode: mode)
         let (h, x2) = StepProfile.measure("transform and loss") {

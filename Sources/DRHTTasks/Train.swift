@@ -23,6 +23,7 @@ public struct TrainSettings {
     public var balancePhases: Bool?
     public var clipWeight: Float?
     public var hdrBound: Bool?
+    public var hdrBoundScope: HDRBoundScope?
     public var freezeBatchNorm: Bool?
     public init() {}
 }
@@ -79,6 +80,7 @@ public enum TrainTask {
         c.balancePhases = notes["phases"] != nil
         c.clipWeight = notes["clip_weight"].flatMap(Float.init) ?? 0
         c.hdrBound = notes["hdr_bound"] != nil
+        c.hdrBoundScope = notes["hdr_bound_scope"].flatMap(HDRBoundScope.init(rawValue:)) ?? .photo
         c.freezeBatchNorm = notes["bn_frozen"] != nil
         return (c, notes["data_spec"], notes["val_data_spec"])
     }
@@ -109,6 +111,7 @@ public enum TrainTask {
         if let v = s.balancePhases { c.balancePhases = v }
         if let v = s.clipWeight { c.clipWeight = v }
         if let v = s.hdrBound { c.hdrBound = v }
+        if let v = s.hdrBoundScope { c.hdrBoundScope = v }
         if let v = s.freezeBatchNorm { c.freezeBatchNorm = v }
         if case .fresh = r.start, c.freezeBatchNorm {
             throw TaskError("--freeze-bn keeps the BatchNorm statistics a file was trained or measured with; a fresh model has none (start from --weights or --resume)")

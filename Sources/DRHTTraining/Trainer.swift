@@ -65,6 +65,10 @@ public struct TrainingConfig {
     /// default: a deviation, an option documented in docs/TRAINING.md. The held-out loss (procedural
     /// scenes unless --val-data names photos) is computed the same way.
     public var hdrBound = false
+    /// Which clipped channels `hdrBound` takes as bounds: the photo's (`.photo`, the first runs'
+    /// rule) or only those the input clipped too (`.input`: under-exposed samples keep
+    /// MODEL.md's term).
+    public var hdrBoundScope: HDRBoundScope = .photo
     /// BatchNorm normalises with its running statistics while training too, as inference does,
     /// and leaves them as they are (PyTorch: the BN modules in `eval()` mode during training).
     /// Fine-tuning a file whose statistics were measured (`drht calibrate`) then trains with the
@@ -214,7 +218,7 @@ public final class Trainer {
         while step < config.steps && !shouldStop() {
             let batch = try config.data.batch(seed: config.seed, step: step + 1, count: config.batch, size: config.size, framing: config.framing)
             let (losses, grads) = model.lossAndGradients(batch, mode: config.batchNormMode, clipWeight: config.clipWeight,
-                                                         hdrBound: config.hdrBound)
+                                                         hdrBound: config.hdrBound, hdrBoundScope: config.hdrBoundScope)
             guard losses.total.isFinite else {
                 throw TrainingError("the loss became \(losses.total) at step \(step + 1); lower --lr (now \(config.learningRate))")
             }
@@ -236,7 +240,7 @@ public final class Trainer {
     /// The joint loss on the held-out set, BN with running statistics.
     public func validationLoss() -> Double {
         model.lossAndGradients(validation, mode: .inference, gradients: false, clipWeight: config.clipWeight,
-                           hdrBound: config.hdrBound).0.total
+                           hdrBound: config.hdrBound, hdrBoundScope: config.hdrBoundScope).0.total
     }
 
     /// Writes the optimizer state, then the weights (each atomically), then the loss curve.
@@ -268,6 +272,7 @@ public final class Trainer {
         model.notes["phases"] = config.balancePhases ? "balanced after every step (drht train --balance-phases)" : nil
         model.notes["clip_weight"] = config.clipWeight > 0 ? "\(config.clipWeight)" : nil
         model.notes["hdr_bound"] = config.hdrBound ? "a photo's clipped channels bound H_gt from below (drht train --hdr-bound)" : nil
+        model.notes["hdr_bound_scope"] = config.hdrBound ? config.hdrBoundScope.rawValue : nil
         model.notes["learning_rate"] = "\(config.learningRate)"
         model.notes["date"] = ISO8601DateFormatter().string(from: Date())
         if let last {

@@ -76,7 +76,7 @@ final class TrainTaskTests: TempDirTestCase {
         var s = settings(2)
         s.batch = 2; s.size = 32; s.framing = .crop; s.learningRate = 2e-3; s.seed = 5; s.validateEvery = 1; s.saveEvery = 7
         s.keepCheckpoints = true; s.balancePhases = true; s.data = "synth+synth"; s.clipWeight = 2.5
-        s.hdrBound = true
+        s.hdrBound = true; s.hdrBoundScope = .input
         try TrainTask.run(try TrainTask.prepare(TrainRequest(start: .fresh(.standard), settings: s, output: out)), monitor: .silent)
 
         let resumed = try TrainTask.prepare(TrainRequest(start: .resume(out), settings: settings(3), output: nil))
@@ -94,6 +94,8 @@ final class TrainTaskTests: TempDirTestCase {
         XCTAssertEqual(try DRHT.load(out).notes["clip_weight"], "2.5")
         XCTAssertTrue(c.hdrBound)
         XCTAssertNotNil(try DRHT.load(out).notes["hdr_bound"])
+        XCTAssertEqual(c.hdrBoundScope, .input)
+        XCTAssertEqual(try DRHT.load(out).notes["hdr_bound_scope"], "input")
         XCTAssertEqual(resumed.output, out, "a resumed run writes back to its checkpoint")
 
         // A setting given again wins over the checkpoint's.

@@ -108,6 +108,31 @@ final class TrainingLoopTests: TempDirTestCase {
         XCTAssertNil(stack([scene, scene]).hdrLowerBound)
     }
 
+    /// `--hdr-bound-scope input` keeps the marks of channels the input clipped too: all of an
+    /// over-exposed photo's (what the photo clipped, a brighter exposure clips as well), none of
+    /// an under-exposed one's (its input shows the photo's white dimmed), and never a channel the
+    /// input clipped while the photo did not (there H_gt is the light itself).
+    func testTheInputScopeKeepsOnlyMarksTheInputClippedToo() {
+        let photo = Tensor(shape: [1, 3, 4, 4], repeating: 0.5)
+        photo[0 * 16 + 5] = 1                  // red clipped at (1, 1)
+        photo[2 * 16 + 5] = 1                  // blue too
+        photo[1 * 16 + 9] = 0.9                // green bright at (2, 1): clipped at +2 EV, exact
+        var rng = SeededRandom(seed: 3)
+        let over = PhotoTriplet.make(from: photo, rng: &rng, ev: 2)
+        let under = PhotoTriplet.make(from: photo, rng: &rng, ev: -2)
+        let batch = stack([over, under])
+        let photoMarks = batch.hdrLowerBound(scope: .photo)!, inputMarks = batch.hdrLowerBound(scope: .input)!
+        XCTAssertEqual(photoMarks.shape, [2, 3, 4, 4])
+        XCTAssertGreaterThanOrEqual(batch.input[1 * 16 + 9], ClippedPixels.threshold, "the test's +2 EV input clips the bright green")
+        XCTAssertLessThan((48..<96).map { batch.input[$0] }.max()!, ClippedPixels.threshold, "the test's -2 EV input clips nothing")
+        let marked: [Float] = (0..<48).map { $0 == 5 || $0 == 32 + 5 ? 1 : 0 }
+        XCTAssertEqual((0..<48).map { photoMarks[$0] }, marked)
+        XCTAssertEqual((48..<96).map { photoMarks[$0] }, marked, "the photo scope marks the under-exposed sample too")
+        XCTAssertEqual((0..<48).map { inputMarks[$0] }, marked, "over-exposed: every mark kept, the green not added")
+        XCTAssertEqual((48..<96).map { inputMarks[$0] }, [Float](repeating: 0, count: 48), "under-exposed: none kept")
+        XCTAssertNil(stack([SyntheticScenes.triplet(seed: 7, size: 4)]).hdrLowerBound(scope: .input))
+    }
+
     func testOverfitsOneBatch() {
         let model = DRHT.initialized(seed: 1)
         let batch = stack((0..<2).map { SyntheticScenes.triplet(seed: 100 + UInt64($0), size: 32) })
