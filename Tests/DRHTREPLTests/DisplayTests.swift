@@ -35,6 +35,25 @@ final class DisplayTests: XCTestCase {
         XCTAssertEqual(TerminalPicture.render(r, display: .blocks, console: plain, columns: 80), " @+\n")
     }
 
+    /// Without colour, a diverging map's blue and red (about as dark as each other) must not
+    /// come out as the same character: the ASCII stand-in shows the sign. Values -1...1 in
+    /// nine steps: the most negative '#', 0 blank, the most positive '@', sizes growing outwards,
+    /// NaN '?'; the colour bar shows the same characters, negative on the left.
+    func testWithoutColourADivergingMapShowsTheSign() {
+        var values: [Float] = (0..<9).map { Float($0 - 4) / 4 }
+        values.append(.nan)
+        let raster = Raster.mapped(values, width: 10, height: 1, map: .diverging, range: -1...1)
+        XCTAssertTrue(raster.signed)
+        let text = TerminalPicture.ascii(raster)
+        XCTAssertEqual(text, "#=-. '+*@?\n", text)
+        let bar = TerminalPicture.colourBar(.diverging, range: -2...2, console: Console { _ in }, width: 16)
+        let inside = bar.split(separator: "[")[1].split(separator: "]")[0]
+        XCTAssertEqual(inside.first, "#"); XCTAssertEqual(inside.last, "@")
+        XCTAssertTrue(inside.contains(" "), bar)
+        XCTAssertTrue(inside.prefix(8).allSatisfy { "#=-. ".contains($0) } && inside.suffix(8).allSatisfy { "@*+' ".contains($0) }, bar)
+        XCTAssertFalse(Raster.mapped([0.5], width: 1, height: 1, map: .viridis, range: 0...1).signed)
+    }
+
     func testPicturesFitTheWidthAndKeepTheirShape() {
         XCTAssertEqual(TerminalPicture.cells(width: 256, height: 256, columns: 64).cols, 64)
         XCTAssertEqual(TerminalPicture.cells(width: 256, height: 256, columns: 64).rows, 32)

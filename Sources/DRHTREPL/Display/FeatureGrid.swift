@@ -39,7 +39,8 @@ public struct FeatureGrid {
         let labelHeight = labels ? (range == nil ? 14 : 8) : 0
         let w = perRow * tile + (perRow - 1) * gap
         let h = rowsOfTiles * (tile + labelHeight) + (rowsOfTiles - 1) * gap
-        let out = Raster(width: w, height: h, fill: (0.12, 0.12, 0.12))
+        var out = Raster(width: w, height: h, fill: (0.12, 0.12, 0.12))
+        out.signed = map == .diverging
         let plane = tensor.h * tensor.w
         for (k, c) in channels.enumerated() {
             let tileRaster = Raster.mapped(tensor.data + c * plane, width: tensor.w, height: tensor.h, map: map, range: range(of: c))

@@ -6,6 +6,9 @@ import DRHTImageIO
 
 public struct Raster {
     public let pixels: Tensor   // (1, 3, H, W) in [0, 1]
+    /// Drawn through the blue-white-red diverging map: without colour, the terminal's ASCII
+    /// stand-in shows each value's sign as well as its size (`TerminalPicture.signedCharacter`).
+    public var signed = false
     public var width: Int { pixels.w }
     public var height: Int { pixels.h }
 
@@ -60,8 +63,9 @@ public struct Raster {
 
     /// One channel (H x W at `p`) through a colour map, scaled from lo..hi.
     public static func mapped(_ p: UnsafePointer<Float>, width: Int, height: Int, map: ColourMap, range: ClosedRange<Float>) -> Raster {
-        let r = Raster(width: width, height: height)
+        var r = Raster(width: width, height: height)
         for y in 0..<height { for x in 0..<width { r.set(x, y, map.colour(p[y * width + x], range: range)) } }
+        r.signed = map == .diverging
         return r
     }
 
@@ -69,7 +73,8 @@ public struct Raster {
     /// (so an 8 x 8 latent map stays crisp).
     public func resized(width w: Int, height h: Int) -> Raster {
         if w == width && h == height { return self }
-        let out = Raster(width: w, height: h)
+        var out = Raster(width: w, height: h)
+        out.signed = signed
         for c in 0..<3 {
             let src = pixels.data + c * width * height, dst = out.pixels.data + c * w * h
             for y in 0..<h {

@@ -72,14 +72,33 @@ public enum TerminalPicture {
 
     /// Luminance as " .:-=+*#%@", one character per cell (two pixel rows averaged).
     static let ramp = Array(" .:-=+*#%@")
+    /// A diverging map's colours (`Raster.signed`) as their sign and size: blank near 0 (white),
+    /// then ". - = #" for larger negative values (blue) and "' + * @" for positive ones (red);
+    /// "?" for a non-finite value (magenta), ":" for a dark grey no map value has (a grid's gaps).
+    static let negativeRamp = Array(".-=#"), positiveRamp = Array("'+*@")
+    static func signedCharacter(_ c: (Float, Float, Float)) -> Character {
+        if c.0 > 0.9 && c.1 < 0.1 && c.2 > 0.9 { return "?" }
+        func luma(_ c: (Float, Float, Float)) -> Float { 0.2126 * c.0 + 0.7152 * c.1 + 0.0722 * c.2 }
+        let stops = ColourMap.divergingStops, tint = c.0 - c.2
+        // The size: how far the colour has darkened from white towards its side's end colour.
+        let white = luma(stops[2]), end = luma(tint > 0 ? stops[4] : stops[0])
+        let size = Int(clamping: (white - luma(c)) / (white - end) * 5, to: 0...4)
+        if abs(tint) <= 0.05 && luma(c) < 0.5 { return ":" }     // grey: not the map's (a grid's gaps)
+        guard size > 0, abs(tint) > 0.05 else { return " " }
+        return (tint > 0 ? positiveRamp : negativeRamp)[size - 1]
+    }
+    static func character(_ c: (Float, Float, Float), signed: Bool) -> Character {
+        if signed { return signedCharacter(c) }
+        let y = 0.2126 * c.0 + 0.7152 * c.1 + 0.0722 * c.2
+        return ramp[Int(clamping: y * Float(ramp.count), to: 0...(ramp.count - 1))]
+    }
     static func ascii(_ r: Raster) -> String {
         var out = ""
         for row in stride(from: 0, to: r.height, by: 2) {
             var line = ""
             for x in 0..<r.width {
                 let a = r.rgb(x, row), b = row + 1 < r.height ? r.rgb(x, row + 1) : a
-                let y = (0.2126 * (a.0 + b.0) + 0.7152 * (a.1 + b.1) + 0.0722 * (a.2 + b.2)) / 2
-                line.append(ramp[Int(clamping: y * Float(ramp.count), to: 0...(ramp.count - 1))])
+                line.append(character(((a.0 + b.0) / 2, (a.1 + b.1) / 2, (a.2 + b.2) / 2), signed: r.signed))
             }
             while line.hasSuffix(" ") { line.removeLast() }
             out += line + "\n"
@@ -143,9 +162,7 @@ public enum TerminalPicture {
                 let c = map.colour(v, range: range)
                 bar += sgr(foreground: c, background: c, trueColour: console.trueColour) + "█"
             } else {
-                let c = map.colour(v, range: range)
-                let y = 0.2126 * c.0 + 0.7152 * c.1 + 0.0722 * c.2
-                bar.append(ramp[Int(clamping: y * Float(ramp.count), to: 0...(ramp.count - 1))])
+                bar.append(character(map.colour(v, range: range), signed: map == .diverging))
             }
         }
         if console.colour { bar += "\u{1B}[0m" }
