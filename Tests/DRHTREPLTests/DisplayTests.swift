@@ -54,6 +54,16 @@ final class DisplayTests: XCTestCase {
         XCTAssertFalse(Raster.mapped([0.5], width: 1, height: 1, map: .viridis, range: 0...1).signed)
     }
 
+    /// A picture narrower than its PNG frame's words sits in the middle, not against the left edge.
+    func testAFramedPictureIsCentredUnderWiderWords() {
+        let white = Raster(width: 10, height: 4, fill: (1, 1, 1))
+        let framed = white.framed(title: "a title far wider than the picture", legend: "legend", map: .gray, range: 0...1)
+        XCTAssertGreaterThan(framed.width, 200)
+        let row = 24 + 2   // below the title and legend band
+        let lit = (0..<framed.width).filter { framed.rgb($0, row) == (1, 1, 1) }
+        XCTAssertEqual(lit, Array((framed.width - 10) / 2..<(framed.width - 10) / 2 + 10))
+    }
+
     func testPicturesFitTheWidthAndKeepTheirShape() {
         XCTAssertEqual(TerminalPicture.cells(width: 256, height: 256, columns: 64).cols, 64)
         XCTAssertEqual(TerminalPicture.cells(width: 256, height: 256, columns: 64).rows, 32)

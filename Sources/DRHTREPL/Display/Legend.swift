@@ -1,6 +1,7 @@
 // A picture framed for a PNG file: a title and a line saying how values map to colours above
 // it, the colour bar with its end values (or words) below — so a picture opened outside the
-// REPL still says what it shows. Feature grids, gain maps and attribution overlays use it.
+// REPL still says what it shows; the picture centred when the words are wider. Feature grids,
+// gain maps and attribution overlays use it.
 extension Raster {
     /// `self` with `title` and `legend` above and a colour bar of `map` over `range` below; `ends`
     /// replaces the bar's end numbers with words (each tile of a grid having its own range), its
@@ -13,7 +14,7 @@ extension Raster {
         let light: (Float, Float, Float) = (0.9, 0.9, 0.9)
         TinyFont.draw(title, into: out, x: 8, y: 3, scale: 2, colour: (0.95, 0.95, 0.95))
         TinyFont.draw(legend, into: out, x: 8, y: 16, scale: 1, colour: (0.8, 0.8, 0.8))
-        out.paste(self, x: 0, y: head)
+        out.paste(self, x: (width - self.width) / 2, y: head)      // centred under a wider title
         let barWidth = out.width - 16, top = head + height
         for x in 0..<barWidth {
             let v = range.lowerBound + (range.upperBound - range.lowerBound) * Float(x) / Float(max(barWidth - 1, 1))
