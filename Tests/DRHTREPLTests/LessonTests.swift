@@ -119,6 +119,12 @@ final class LessonTests: XCTestCase {
                                  "\(lesson.name) failed; output:\n\(output)")
                 XCTAssertFalse(output.contains("error:"), lesson.name)
                 XCTAssertFalse(output.contains("\u{1B}"), "escape codes without a terminal in \(lesson.name)")
+                // `lesson` keeps the session, and the next lesson counts on the shipped weights
+                // and gain mode: a lesson that changes either changes it back.
+                XCTAssertFalse(session.settings.directMode, "\(lesson.name) leaves `set mode direct` to the next lesson")
+                XCTAssertEqual(session.settings.workSize, Settings().workSize, "\(lesson.name) leaves another work size")
+                XCTAssert(session.modelSource.isEmpty || session.modelSource == session.startingWeights,
+                          "\(lesson.name) leaves another model than the shipped weights: \(session.modelSource)")
                 // Every PNG the lesson exports exists and decodes.
                 for e in exports {
                     let words = try Arguments.words(e)
