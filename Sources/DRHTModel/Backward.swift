@@ -126,7 +126,7 @@ public struct Batch {
     }
 
     /// The marks of `hdrLowerBound` that `scope` keeps: all of them (`.photo`), or only the
-    /// channels the input clipped too (`.input`); nil when none are marked.
+    /// channels the input clipped too (`.input`); nil when the batch marks nothing (no photo).
     public func hdrLowerBound(scope: HDRBoundScope) -> Tensor? {
         guard let marks = hdrLowerBound else { return nil }
         switch scope {

@@ -113,6 +113,9 @@ public enum TrainTask {
         if let v = s.hdrBound { c.hdrBound = v }
         if let v = s.hdrBoundScope { c.hdrBoundScope = v }
         if let v = s.freezeBatchNorm { c.freezeBatchNorm = v }
+        if s.hdrBoundScope != nil && !c.hdrBound {
+            throw TaskError("--hdr-bound-scope says where --hdr-bound applies; add --hdr-bound (or leave the scope out)")
+        }
         if case .fresh = r.start, c.freezeBatchNorm {
             throw TaskError("--freeze-bn keeps the BatchNorm statistics a file was trained or measured with; a fresh model has none (start from --weights or --resume)")
         }

@@ -271,7 +271,9 @@ public final class Trainer {
         model.noteStatistics(afterTraining: config.freezeBatchNorm)
         model.notes["phases"] = config.balancePhases ? "balanced after every step (drht train --balance-phases)" : nil
         model.notes["clip_weight"] = config.clipWeight > 0 ? "\(config.clipWeight)" : nil
-        model.notes["hdr_bound"] = config.hdrBound ? "a photo's clipped channels bound H_gt from below (drht train --hdr-bound)" : nil
+        model.notes["hdr_bound"] = config.hdrBound ? (config.hdrBoundScope == .input
+            ? "a photo's clipped channels, where the input clipped too, bound H_gt from below (drht train --hdr-bound --hdr-bound-scope input)"
+            : "a photo's clipped channels bound H_gt from below (drht train --hdr-bound)") : nil
         model.notes["hdr_bound_scope"] = config.hdrBound ? config.hdrBoundScope.rawValue : nil
         model.notes["learning_rate"] = "\(config.learningRate)"
         model.notes["date"] = ISO8601DateFormatter().string(from: Date())

@@ -52,6 +52,11 @@ final class DisplayTests: XCTestCase {
         XCTAssertTrue(inside.contains(" "), bar)
         XCTAssertTrue(inside.prefix(8).allSatisfy { "#=-. ".contains($0) } && inside.suffix(8).allSatisfy { "@*+' ".contains($0) }, bar)
         XCTAssertFalse(Raster.mapped([0.5], width: 1, height: 1, map: .viridis, range: 0...1).signed)
+        // A signed overlay on a photo: its blend of grey and colour loses the sign, so without
+        // colour the values are drawn alone.
+        let photo = Raster(width: 10, height: 1, fill: (0.5, 0.5, 0.5))
+        let (overlay, _, _) = Raster.overlay(values, on: photo, signed: true)
+        XCTAssertEqual(TerminalPicture.render(overlay, display: .blocks, console: Console { _ in }, columns: 80), "#=-. '+*@?\n")
     }
 
     /// A picture narrower than its PNG frame's words sits in the middle, not against the left edge.

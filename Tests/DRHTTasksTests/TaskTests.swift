@@ -69,6 +69,17 @@ final class TrainTaskTests: TempDirTestCase {
         return s
     }
 
+    /// A scope without the bound it scopes would do nothing, silently: refused.
+    func testAScopeWithoutTheBoundIsRefused() {
+        var s = settings(1)
+        s.hdrBoundScope = .input
+        XCTAssertThrowsError(try TrainTask.configuration(TrainRequest(start: .fresh(.standard), settings: s, output: nil), parse: false)) {
+            XCTAssertTrue("\($0)".contains("add --hdr-bound"), "\($0)")
+        }
+        s.hdrBound = true
+        XCTAssertNoThrow(try TrainTask.configuration(TrainRequest(start: .fresh(.standard), settings: s, output: nil), parse: false))
+    }
+
     /// The bug this guards: `--resume FILE --steps N` once trained on the defaults (synth, 64 px,
     /// lr 1e-3) whatever the run had been. A resumed run takes its settings from its checkpoint.
     func testResumeContinuesWithTheRunsOwnSettings() throws {

@@ -133,6 +133,31 @@ final class TrainingLoopTests: TempDirTestCase {
         XCTAssertNil(stack([SyntheticScenes.triplet(seed: 7, size: 4)]).hdrLowerBound(scope: .input))
     }
 
+    /// `--hdr-bound-scope` reaches the training step and the held-out loss: on a photo with a
+    /// clipped sky, the two scopes give different held-out losses and, after one step, different
+    /// weights (under-exposed samples keep the marks with one scope and lose them with the other).
+    func testTheBoundsScopeReachesTheStepAndTheHeldOutLoss() throws {
+        try FileManager.default.createDirectory(atPath: dir + "/sky", withIntermediateDirectories: true)
+        let photo = Tensor(zeros: [1, 3, 40, 40])
+        for c in 0..<3 { for y in 0..<40 { for x in 0..<40 { photo[(c * 40 + y) * 40 + x] = y < 16 ? 1 : 0.2 + 0.01 * Float(x + c) } } }
+        try ImageIO.write(photo, to: dir + "/sky/p.png")
+        let sky = try DataSource.parse("photos:" + dir + "/sky")
+        func run(_ scope: HDRBoundScope) throws -> (Double, DRHT) {
+            var c = small(steps: 1)
+            c.data = sky; c.validationData = sky; c.validationCount = 8; c.batch = 4
+            c.hdrBound = true; c.hdrBoundScope = scope
+            let trainer = try Trainer(model: DRHT.initialized(seed: 4), config: c, output: dir + "/\(scope).safetensors")
+            let held = trainer.validationLoss()
+            try trainer.run()
+            return (held, trainer.model)
+        }
+        let (photoHeld, photoModel) = try run(.photo), (inputHeld, inputModel) = try run(.input)
+        XCTAssertGreaterThan(inputHeld, photoHeld, "fewer bounds: more of the HDR term counts")
+        let a = photoModel.parameters.first { $0.0 == "hdr.enc1.conv.weight" }!.1, b = inputModel.parameters.first { $0.0 == "hdr.enc1.conv.weight" }!.1
+        XCTAssertNotEqual(a.array, b.array, "the step saw the scope")
+        XCTAssertEqual(try DRHT.load(dir + "/input.safetensors").notes["hdr_bound_scope"], "input")
+    }
+
     func testOverfitsOneBatch() {
         let model = DRHT.initialized(seed: 1)
         let batch = stack((0..<2).map { SyntheticScenes.triplet(seed: 100 + UInt64($0), size: 32) })

@@ -1,5 +1,6 @@
 // A single-channel map laid over a photo: the photo in gray, dimmed, and the map's colour on
 // top, opaque where the map is strong — how attribution and receptive fields are drawn.
+import DRHTEngine
 import DRHTImageIO
 
 extension Raster {
@@ -24,7 +25,8 @@ extension Raster {
         peak = max(peak, 1e-30)
         let range: ClosedRange<Float> = signed ? -peak...peak : 0...peak
         let colourMap: ColourMap = signed ? .diverging : .viridis
-        let out = Raster(width: photo.width, height: photo.height)
+        var out = Raster(width: photo.width, height: photo.height)
+        if signed { out.signedValues = (Tensor(shape: [1, 1, photo.height, photo.width], values: Array(UnsafeBufferPointer(start: map, count: n))), range) }
         for y in 0..<photo.height {
             for x in 0..<photo.width {
                 let v = map[y * photo.width + x]

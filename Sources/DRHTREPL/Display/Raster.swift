@@ -9,6 +9,28 @@ public struct Raster {
     /// Drawn through the blue-white-red diverging map: without colour, the terminal's ASCII
     /// stand-in shows each value's sign as well as its size (`TerminalPicture.signedCharacter`).
     public var signed = false
+    /// Signed values laid over a photo (an attribution overlay): without colour the terminal draws
+    /// them alone, through the diverging map, instead of the blend (whose colours lose the sign).
+    public var signedValues: (values: Tensor, range: ClosedRange<Float>)?
+    /// What the ASCII stand-in draws at w x h: the picture resized, or the signed values alone,
+    /// each cell keeping its strongest value (so a few strong pixels are not averaged away).
+    public func asciiPicture(width w: Int, height h: Int) -> Raster {
+        guard let v = signedValues else { return resized(width: w, height: h) }
+        var pooled = [Float](repeating: 0, count: w * h)
+        for y in 0..<h {
+            let y0 = y * height / h, y1 = max(y0 + 1, (y + 1) * height / h)
+            for x in 0..<w {
+                let x0 = x * width / w, x1 = max(x0 + 1, (x + 1) * width / w)
+                var best: Float = 0
+                for yy in y0..<y1 { for xx in x0..<x1 {
+                    let a = v.values.data[yy * width + xx]
+                    if !a.isFinite || abs(a) > abs(best) { best = a }
+                } }
+                pooled[y * w + x] = best
+            }
+        }
+        return Raster.mapped(pooled, width: w, height: h, map: .diverging, range: v.range)
+    }
     public var width: Int { pixels.w }
     public var height: Int { pixels.h }
 

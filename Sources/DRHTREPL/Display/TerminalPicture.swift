@@ -26,9 +26,9 @@ public enum TerminalPicture {
         case .none: return ""
         case .kitty: return kitty(raster, columns: cols)
         case .sixel: return sixel(raster.resized(width: min(raster.width, cols * 8), height: max(1, raster.height * min(raster.width, cols * 8) / raster.width)))
-        case .ascii: return ascii(raster.resized(width: cols, height: rows * 2))
+        case .ascii: return ascii(raster.asciiPicture(width: cols, height: rows * 2))
         case .blocks:
-            guard console.colour else { return ascii(raster.resized(width: cols, height: rows * 2)) }
+            guard console.colour else { return ascii(raster.asciiPicture(width: cols, height: rows * 2)) }
             return blocks(raster.resized(width: cols, height: rows * 2), trueColour: console.trueColour)
         }
     }
@@ -74,7 +74,8 @@ public enum TerminalPicture {
     static let ramp = Array(" .:-=+*#%@")
     /// A diverging map's colours (`Raster.signed`) as their sign and size: blank near 0 (white),
     /// then ". - = #" for larger negative values (blue) and "' + * @" for positive ones (red);
-    /// "?" for a non-finite value (magenta), ":" for a dark grey no map value has (a grid's gaps).
+    /// "?" for a non-finite value (magenta), ":" for a dark grey no map value has (a grid's gaps,
+    /// or a cell where blue and red average out). A cell shows its pixels' mean colour.
     static let negativeRamp = Array(".-=#"), positiveRamp = Array("'+*@")
     static func signedCharacter(_ c: (Float, Float, Float)) -> Character {
         if c.0 > 0.9 && c.1 < 0.1 && c.2 > 0.9 { return "?" }
