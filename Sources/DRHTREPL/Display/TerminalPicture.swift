@@ -3,6 +3,7 @@
 // the 256-colour palette. Opt-in kitty graphics and sixel send the picture itself. Without a
 // terminal (pipes, CI, transcripts) an ASCII ramp stands in, with no escape codes at all.
 import DRHTEngine
+import DRHTImageIO
 import Foundation
 
 public enum TerminalPicture {
@@ -79,7 +80,7 @@ public enum TerminalPicture {
     static let negativeRamp = Array(".-=#"), positiveRamp = Array("'+*@")
     static func signedCharacter(_ c: (Float, Float, Float)) -> Character {
         if c.0 > 0.9 && c.1 < 0.1 && c.2 > 0.9 { return "?" }
-        func luma(_ c: (Float, Float, Float)) -> Float { 0.2126 * c.0 + 0.7152 * c.1 + 0.0722 * c.2 }
+        func luma(_ c: (Float, Float, Float)) -> Float { SRGB.luminance(c.0, c.1, c.2) }
         let stops = ColourMap.divergingStops, tint = c.0 - c.2
         // The size: how far the colour has darkened from white towards its side's end colour.
         let white = luma(stops[2]), end = luma(tint > 0 ? stops[4] : stops[0])
@@ -90,7 +91,7 @@ public enum TerminalPicture {
     }
     static func character(_ c: (Float, Float, Float), signed: Bool) -> Character {
         if signed { return signedCharacter(c) }
-        let y = 0.2126 * c.0 + 0.7152 * c.1 + 0.0722 * c.2
+        let y = SRGB.luminance(c.0, c.1, c.2)
         return ramp[Int(clamping: y * Float(ramp.count), to: 0...(ramp.count - 1))]
     }
     static func ascii(_ r: Raster) -> String {
